@@ -1,0 +1,182 @@
+// Package jobs runs Tend's durable background work on River, over whichever
+// database the store uses: pgx on PostgreSQL, database/sql on SQLite. Jobs are
+// inserted inside the store transaction that decided them (store.Tx.Enqueue),
+// so a job exists exactly when the state change that asked for it exists.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/tend-health/tend/internal/store"
+)
+
+// Options tune the job client.
+type Options struct {
+	// Workers runs jobs; nil makes an insert-only client (the CLI commands).
+	Workers  *river.Workers
+	Periodic []*river.PeriodicJob
+	// MaxWorkers is the number of jobs worked at once on this replica.
+	MaxWorkers int
+	Logger     *slog.Logger
+	// ErrorHook is told about each failed job attempt (metrics).
+	ErrorHook func(kind string)
+}
+
+// Client is River bound to the store's database.
+type Client struct {
+	db     *store.DB
+	pg     *river.Client[pgx.Tx]
+	sq     *river.Client[*sql.Tx]
+	canRun bool
+}
+
+// New creates the job client and attaches it to db as its enqueuer.
+func New(db *store.DB, o Options) (*Client, error) {
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg := &river.Config{
+		Logger:               log.With("component", "jobs"),
+		JobTimeout:           2 * time.Minute,
+		RescueStuckJobsAfter: 5 * time.Minute,
+		MaxAttempts:          25,
+		// Completed jobs are kept a day for inspection, then River prunes them.
+		CompletedJobRetentionPeriod: 24 * time.Hour,
+		ErrorHandler:                errorHandler{log: log, hook: o.ErrorHook},
+		FetchCooldown:               20 * time.Millisecond,
+		Schema:                      db.Schema(),
+	}
+	c := &Client{db: db}
+	if o.Workers != nil {
+		n := o.MaxWorkers
+		if n <= 0 {
+			n = 20
+			if db.Dialect() == store.SQLite {
+				n = 4
+			}
+		}
+		cfg.Workers = o.Workers
+		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: n}}
+		cfg.PeriodicJobs = o.Periodic
+		c.canRun = true
+	}
+	var err error
+	switch db.Dialect() {
+	case store.Postgres:
+		c.pg, err = river.NewClient(riverpgxv5.New(db.Pool()), cfg)
+	default:
+		// SQLite has no LISTEN/NOTIFY; poll often so replies go out promptly.
+		cfg.PollOnly = true
+		cfg.FetchPollInterval = 50 * time.Millisecond
+		c.sq, err = river.NewClient(riversqlite.New(db.SQLDB()), cfg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	db.SetEnqueuer(c)
+	return c, nil
+}
+
+// InsertTx implements store.Enqueuer.
+func (c *Client) InsertTx(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) error {
+	var err error
+	if c.pg != nil {
+		_, err = c.pg.InsertTx(ctx, tx.PgxTx(), args, opts)
+	} else {
+		_, err = c.sq.InsertTx(ctx, tx.SQLTx(), args, opts)
+	}
+	if err != nil {
+		return fmt.Errorf("jobs: insert %s: %w", args.Kind(), err)
+	}
+	return nil
+}
+
+// Start begins working jobs; it is an error on an insert-only client.
+func (c *Client) Start(ctx context.Context) error {
+	if !c.canRun {
+		return errors.New("jobs: client has no workers")
+	}
+	if c.pg != nil {
+		return c.pg.Start(ctx)
+	}
+	return c.sq.Start(ctx)
+}
+
+// Stop waits for running jobs to finish (up to ctx's deadline, then cancels them).
+func (c *Client) Stop(ctx context.Context) error {
+	if !c.canRun {
+		return nil
+	}
+	var err error
+	if c.pg != nil {
+		err = c.pg.Stop(ctx)
+	} else {
+		err = c.sq.Stop(ctx)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		if c.pg != nil {
+			return c.pg.StopAndCancel(context.Background())
+		}
+		return c.sq.StopAndCancel(context.Background())
+	}
+	return err
+}
+
+// Depth counts jobs waiting to run (available, scheduled due, retryable).
+func (c *Client) Depth(ctx context.Context) (int64, error) {
+	var n int64
+	err := c.db.Q().QueryRow(ctx, `SELECT count(*) FROM river_job WHERE state IN ('available', 'retryable')`).Scan(&n)
+	return n, err
+}
+
+// JobsByKind lists job states by kind, for tests and the admin page.
+func (c *Client) JobsByKind(ctx context.Context, kind string) (map[string]int, error) {
+	rs, err := c.db.Q().Query(ctx, `SELECT state, count(*) FROM river_job WHERE kind = $1 GROUP BY state`, kind)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	out := map[string]int{}
+	for rs.Next() {
+		var s string
+		var n int
+		if err := rs.Scan(&s, &n); err != nil {
+			return nil, err
+		}
+		out[s] = n
+	}
+	return out, rs.Err()
+}
+
+type errorHandler struct {
+	log  *slog.Logger
+	hook func(kind string)
+}
+
+func (h errorHandler) HandleError(ctx context.Context, job *rivertype.JobRow, err error) *river.ErrorHandlerResult {
+	h.log.WarnContext(ctx, "job attempt failed", "kind", job.Kind, "job_id", job.ID, "attempt", job.Attempt, "error", err)
+	if h.hook != nil {
+		h.hook(job.Kind)
+	}
+	return nil
+}
+
+func (h errorHandler) HandlePanic(ctx context.Context, job *rivertype.JobRow, panicVal any, trace string) *river.ErrorHandlerResult {
+	h.log.ErrorContext(ctx, "job panicked", "kind", job.Kind, "job_id", job.ID, "panic", fmt.Sprint(panicVal))
+	if h.hook != nil {
+		h.hook(job.Kind)
+	}
+	return nil
+}

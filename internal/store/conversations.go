@@ -1,0 +1,166 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Conversation modes: who answers the patient.
+const (
+	ModeBot     = "bot"     // the assistant answers
+	ModeWaiting = "waiting" // a person was asked for and has not taken over yet
+	ModeStaff   = "staff"   // a staff member owns the conversation; the bot stays quiet
+)
+
+// Conversation is one patient chat on one channel.
+type Conversation struct {
+	ID            int64
+	Channel       string
+	ChatID        string
+	SenderID      string
+	Lang          string
+	Dialog        string
+	State         []byte
+	Mode          string
+	PatientID     *int64
+	NextInSeq     int64
+	NextOutSeq    int64
+	Unreachable   bool
+	FlaggedAt     *time.Time
+	LastInboundAt *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+const conversationCols = `id, channel, chat_id, sender_id, lang, dialog, state, mode, patient_id,
+	next_in_seq, next_out_seq, unreachable, flagged_at, last_inbound_at, created_at, updated_at`
+
+func scanConversation(r row) (Conversation, error) {
+	var c Conversation
+	var state string
+	err := r.Scan(&c.ID, &c.Channel, &c.ChatID, &c.SenderID, &c.Lang, &c.Dialog, &state, &c.Mode, &c.PatientID,
+		&c.NextInSeq, &c.NextOutSeq, &c.Unreachable, &c.FlaggedAt, &c.LastInboundAt, &c.CreatedAt, &c.UpdatedAt)
+	c.State = []byte(state)
+	return c, err
+}
+
+func (q Q) forUpdate() string {
+	if q.dialect == Postgres {
+		return " FOR UPDATE"
+	}
+	return "" // SQLite transactions are immediate: the writer lock is already held
+}
+
+// OpenConversation returns the conversation for (channel, chatID), creating
+// it when new, and locks it until the transaction ends.
+func (q Q) OpenConversation(ctx context.Context, channel, chatID, lang string, now time.Time) (Conversation, bool, error) {
+	c, err := scanConversation(q.q.queryRow(ctx,
+		`SELECT `+conversationCols+` FROM conversations WHERE channel = $1 AND chat_id = $2`+q.forUpdate(), channel, chatID))
+	if err == nil {
+		return c, false, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return c, false, fmt.Errorf("store: find conversation: %w", err)
+	}
+	if lang == "" {
+		lang = "en"
+	}
+	c, err = scanConversation(q.q.queryRow(ctx,
+		`INSERT INTO conversations (channel, chat_id, lang, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+		 ON CONFLICT (channel, chat_id) DO NOTHING RETURNING `+conversationCols, channel, chatID, lang, now))
+	if err == nil {
+		return c, true, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return c, false, fmt.Errorf("store: create conversation: %w", err)
+	}
+	// Another transaction created it first; wait for its lock.
+	c, err = scanConversation(q.q.queryRow(ctx,
+		`SELECT `+conversationCols+` FROM conversations WHERE channel = $1 AND chat_id = $2`+q.forUpdate(), channel, chatID))
+	if err != nil {
+		return c, false, fmt.Errorf("store: find conversation: %w", err)
+	}
+	return c, false, nil
+}
+
+// LockConversation loads a conversation by id and locks it until the transaction ends.
+func (q Q) LockConversation(ctx context.Context, id int64) (Conversation, error) {
+	c, err := scanConversation(q.q.queryRow(ctx, `SELECT `+conversationCols+` FROM conversations WHERE id = $1`+q.forUpdate(), id))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		err = fmt.Errorf("store: lock conversation %d: %w", id, err)
+	}
+	return c, err
+}
+
+// GetConversation loads a conversation by id without locking it.
+func (q Q) GetConversation(ctx context.Context, id int64) (Conversation, error) {
+	c, err := scanConversation(q.q.queryRow(ctx, `SELECT `+conversationCols+` FROM conversations WHERE id = $1`, id))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		err = fmt.Errorf("store: get conversation %d: %w", id, err)
+	}
+	return c, err
+}
+
+// FindConversation loads the conversation for (channel, chatID).
+func (q Q) FindConversation(ctx context.Context, channel, chatID string) (Conversation, error) {
+	c, err := scanConversation(q.q.queryRow(ctx,
+		`SELECT `+conversationCols+` FROM conversations WHERE channel = $1 AND chat_id = $2`, channel, chatID))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		err = fmt.Errorf("store: find conversation: %w", err)
+	}
+	return c, err
+}
+
+// SaveConversation writes back the mutable fields of a conversation.
+func (q Q) SaveConversation(ctx context.Context, c *Conversation, now time.Time) error {
+	state := string(c.State)
+	if state == "" {
+		state = "{}"
+	}
+	c.UpdatedAt = now
+	n, err := q.q.exec(ctx, `UPDATE conversations SET sender_id = $2, lang = $3, dialog = $4, state = $5, mode = $6,
+		patient_id = $7, next_in_seq = $8, next_out_seq = $9, unreachable = $10, flagged_at = $11,
+		last_inbound_at = $12, updated_at = $13 WHERE id = $1`,
+		c.ID, c.SenderID, c.Lang, c.Dialog, state, c.Mode, c.PatientID, c.NextInSeq, c.NextOutSeq,
+		c.Unreachable, c.FlaggedAt, c.LastInboundAt, now)
+	if err != nil {
+		return fmt.Errorf("store: save conversation %d: %w", c.ID, err)
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// SetUnreachable marks that the channel refuses messages to this conversation
+// (the patient blocked the bot, the number is invalid).
+func (q Q) SetUnreachable(ctx context.Context, id int64, unreachable bool, now time.Time) error {
+	_, err := q.q.exec(ctx, `UPDATE conversations SET unreachable = $2, updated_at = $3 WHERE id = $1`, id, unreachable, now)
+	if err != nil {
+		return fmt.Errorf("store: set unreachable: %w", err)
+	}
+	return nil
+}
+
+// ConversationsWithPending lists conversations that have inbound messages
+// still pending since before the cutoff: accepted but not yet handled, as
+// after a crash. The recovery job handles them.
+func (q Q) ConversationsWithPending(ctx context.Context, before time.Time, limit int) ([]int64, error) {
+	rs, err := q.q.query(ctx, `SELECT DISTINCT conversation_id FROM inbound_messages
+		WHERE status = 'pending' AND received_at < $1 ORDER BY conversation_id LIMIT $2`, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: pending conversations: %w", err)
+	}
+	defer rs.Close()
+	var ids []int64
+	for rs.Next() {
+		var id int64
+		if err := rs.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rs.Err()
+}

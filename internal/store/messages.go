@@ -1,0 +1,257 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Inbound statuses.
+const (
+	InboundPending = "pending" // accepted, not handled yet
+	InboundDone    = "done"    // handled; its replies are queued
+	InboundFailed  = "failed"  // handling failed; the patient got an apology
+)
+
+// Outbound statuses.
+const (
+	OutboundQueued  = "queued"  // waiting for delivery
+	OutboundSending = "sending" // handed to the channel; outcome not yet recorded
+	OutboundSent    = "sent"    // the channel accepted it
+	OutboundFailed  = "failed"  // the channel refused it for good
+)
+
+// Inbound is a stored patient message.
+type Inbound struct {
+	ID             int64
+	ConversationID int64
+	Seq            int64
+	Channel        string
+	ExternalID     string
+	SenderID       string
+	Text           string
+	Payload        string
+	Locale         string
+	Meta           []byte
+	Status         string
+	Error          string
+	ReceivedAt     time.Time
+	HandledAt      *time.Time
+}
+
+const inboundCols = `id, conversation_id, seq, channel, external_id, sender_id, text, payload, locale, meta,
+	status, error, received_at, handled_at`
+
+func scanInbound(r row) (Inbound, error) {
+	var m Inbound
+	var meta string
+	err := r.Scan(&m.ID, &m.ConversationID, &m.Seq, &m.Channel, &m.ExternalID, &m.SenderID, &m.Text, &m.Payload,
+		&m.Locale, &meta, &m.Status, &m.Error, &m.ReceivedAt, &m.HandledAt)
+	m.Meta = []byte(meta)
+	return m, err
+}
+
+// InsertInbound stores a message unless one with the same (channel,
+// external id) exists; inserted is false for such a repeat.
+func (q Q) InsertInbound(ctx context.Context, m *Inbound) (inserted bool, err error) {
+	meta := string(m.Meta)
+	if meta == "" {
+		meta = "{}"
+	}
+	if m.Status == "" {
+		m.Status = InboundPending
+	}
+	err = q.q.queryRow(ctx, `INSERT INTO inbound_messages
+		(conversation_id, seq, channel, external_id, sender_id, text, payload, locale, meta, status, received_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		ON CONFLICT (channel, external_id) DO NOTHING RETURNING id`,
+		m.ConversationID, m.Seq, m.Channel, m.ExternalID, m.SenderID, m.Text, m.Payload, m.Locale, meta, m.Status, m.ReceivedAt,
+	).Scan(&m.ID)
+	if err == ErrNotFound {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: insert inbound: %w", err)
+	}
+	return true, nil
+}
+
+// FindInbound returns the message with this channel id.
+func (q Q) FindInbound(ctx context.Context, channel, externalID string) (Inbound, error) {
+	return scanInbound(q.q.queryRow(ctx, `SELECT `+inboundCols+` FROM inbound_messages WHERE channel = $1 AND external_id = $2`,
+		channel, externalID))
+}
+
+// PendingInbound lists a conversation's unhandled messages in order.
+func (q Q) PendingInbound(ctx context.Context, conversationID int64) ([]Inbound, error) {
+	rs, err := q.q.query(ctx, `SELECT `+inboundCols+` FROM inbound_messages
+		WHERE conversation_id = $1 AND status = 'pending' ORDER BY seq`, conversationID)
+	if err != nil {
+		return nil, fmt.Errorf("store: pending inbound: %w", err)
+	}
+	defer rs.Close()
+	var out []Inbound
+	for rs.Next() {
+		m, err := scanInbound(rs)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rs.Err()
+}
+
+// RecentInbound lists a conversation's last n messages, oldest first.
+func (q Q) RecentInbound(ctx context.Context, conversationID int64, n int) ([]Inbound, error) {
+	rs, err := q.q.query(ctx, `SELECT `+inboundCols+` FROM (SELECT * FROM inbound_messages
+		WHERE conversation_id = $1 ORDER BY seq DESC LIMIT $2) AS recent ORDER BY seq`, conversationID, n)
+	if err != nil {
+		return nil, fmt.Errorf("store: recent inbound: %w", err)
+	}
+	defer rs.Close()
+	var out []Inbound
+	for rs.Next() {
+		m, err := scanInbound(rs)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rs.Err()
+}
+
+// FinishInbound records the outcome of handling a message.
+func (q Q) FinishInbound(ctx context.Context, id int64, status, errText string, now time.Time) error {
+	_, err := q.q.exec(ctx, `UPDATE inbound_messages SET status = $2, error = $3, handled_at = $4 WHERE id = $1`,
+		id, status, errText, now)
+	if err != nil {
+		return fmt.Errorf("store: finish inbound: %w", err)
+	}
+	return nil
+}
+
+// Outbound is a stored message to the patient. Body is the engine's JSON.
+type Outbound struct {
+	ID             int64
+	ConversationID int64
+	Seq            int64
+	InboundID      *int64
+	Channel        string
+	Body           []byte
+	Status         string
+	Attempts       int
+	ExternalID     string
+	Error          string
+	CreatedAt      time.Time
+	SentAt         *time.Time
+}
+
+const outboundCols = `id, conversation_id, seq, inbound_id, channel, body, status, attempts, external_id, error, created_at, sent_at`
+
+func scanOutbound(r row) (Outbound, error) {
+	var m Outbound
+	var body string
+	err := r.Scan(&m.ID, &m.ConversationID, &m.Seq, &m.InboundID, &m.Channel, &body, &m.Status, &m.Attempts,
+		&m.ExternalID, &m.Error, &m.CreatedAt, &m.SentAt)
+	m.Body = []byte(body)
+	return m, err
+}
+
+func (q Q) listOutbound(ctx context.Context, query string, args ...any) ([]Outbound, error) {
+	rs, err := q.q.query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list outbound: %w", err)
+	}
+	defer rs.Close()
+	var out []Outbound
+	for rs.Next() {
+		m, err := scanOutbound(rs)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rs.Err()
+}
+
+// InsertOutbound stores a message to send; the caller assigns Seq.
+func (q Q) InsertOutbound(ctx context.Context, m *Outbound) error {
+	if m.Status == "" {
+		m.Status = OutboundQueued
+	}
+	err := q.q.queryRow(ctx, `INSERT INTO outbound_messages (conversation_id, seq, inbound_id, channel, body, status, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		m.ConversationID, m.Seq, m.InboundID, m.Channel, string(m.Body), m.Status, m.CreatedAt).Scan(&m.ID)
+	if err != nil {
+		return fmt.Errorf("store: insert outbound: %w", err)
+	}
+	return nil
+}
+
+// GetOutbound loads one outgoing message.
+func (q Q) GetOutbound(ctx context.Context, id int64) (Outbound, error) {
+	return scanOutbound(q.q.queryRow(ctx, `SELECT `+outboundCols+` FROM outbound_messages WHERE id = $1`, id))
+}
+
+// OutboundAfter lists a conversation's outgoing messages with seq > after, in order.
+func (q Q) OutboundAfter(ctx context.Context, conversationID, after int64, limit int) ([]Outbound, error) {
+	return q.listOutbound(ctx, `SELECT `+outboundCols+` FROM outbound_messages
+		WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, conversationID, after, limit)
+}
+
+// OutboundForInbound lists the replies to one inbound message, in order.
+func (q Q) OutboundForInbound(ctx context.Context, inboundID int64) ([]Outbound, error) {
+	return q.listOutbound(ctx, `SELECT `+outboundCols+` FROM outbound_messages
+		WHERE inbound_id = $1 ORDER BY seq`, inboundID)
+}
+
+// UndeliveredUpTo lists queued or in-flight messages of a conversation with seq <= upTo, in order.
+func (q Q) UndeliveredUpTo(ctx context.Context, conversationID, upTo int64) ([]Outbound, error) {
+	return q.listOutbound(ctx, `SELECT `+outboundCols+` FROM outbound_messages
+		WHERE conversation_id = $1 AND seq <= $2 AND status IN ('queued', 'sending') ORDER BY seq`, conversationID, upTo)
+}
+
+// MarkOutboundSending records that a send is being attempted, so that a crash
+// mid-send is visible (the message is then re-sent at most once more).
+func (q Q) MarkOutboundSending(ctx context.Context, id int64) error {
+	_, err := q.q.exec(ctx, `UPDATE outbound_messages SET status = 'sending', attempts = attempts + 1 WHERE id = $1`, id)
+	return err
+}
+
+// MarkOutboundSent records a successful send.
+func (q Q) MarkOutboundSent(ctx context.Context, id int64, externalID string, now time.Time) error {
+	_, err := q.q.exec(ctx, `UPDATE outbound_messages SET status = 'sent', external_id = $2, error = '', sent_at = $3 WHERE id = $1`,
+		id, externalID, now)
+	return err
+}
+
+// MarkOutboundRetry puts a message back in the queue after a failed attempt.
+func (q Q) MarkOutboundRetry(ctx context.Context, id int64, errText string) error {
+	_, err := q.q.exec(ctx, `UPDATE outbound_messages SET status = 'queued', error = $2 WHERE id = $1`, id, errText)
+	return err
+}
+
+// MarkOutboundFailed records that a message cannot be delivered.
+func (q Q) MarkOutboundFailed(ctx context.Context, id int64, errText string) error {
+	_, err := q.q.exec(ctx, `UPDATE outbound_messages SET status = 'failed', error = $2 WHERE id = $1`, id, errText)
+	return err
+}
+
+// CountOutboundByStatus counts a conversation's outgoing messages per status.
+func (q Q) CountOutboundByStatus(ctx context.Context, conversationID int64) (map[string]int, error) {
+	rs, err := q.q.query(ctx, `SELECT status, count(*) FROM outbound_messages WHERE conversation_id = $1 GROUP BY status`, conversationID)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	out := map[string]int{}
+	for rs.Next() {
+		var s string
+		var n int
+		if err := rs.Scan(&s, &n); err != nil {
+			return nil, err
+		}
+		out[s] = n
+	}
+	return out, rs.Err()
+}

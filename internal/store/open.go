@@ -1,0 +1,273 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	pgxvec "github.com/pgvector/pgvector-go/pgx"
+	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+//go:embed migrations
+var migrationsFS embed.FS
+
+// Options says which database to open.
+type Options struct {
+	// PostgresURL selects PostgreSQL when set.
+	PostgresURL string
+	// Schema, on PostgreSQL, puts every table in this schema (created if
+	// missing); tests use one schema each.
+	Schema string
+	// SQLitePath is the embedded database file (used when PostgresURL is empty).
+	SQLitePath string
+	// MaxConns caps the PostgreSQL pool (0 means pgx's default).
+	MaxConns int32
+	Logger   *slog.Logger
+}
+
+// Open connects to the database. It does not migrate: call Migrate.
+func Open(ctx context.Context, o Options) (*DB, error) {
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if o.PostgresURL != "" {
+		return openPostgres(ctx, o, log)
+	}
+	return openSQLite(ctx, o, log)
+}
+
+func openSQLite(ctx context.Context, o Options, log *slog.Logger) (*DB, error) {
+	if o.SQLitePath == "" {
+		return nil, errors.New("store: no SQLite path")
+	}
+	if dir := filepath.Dir(o.SQLitePath); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("store: create data directory: %w", err)
+		}
+	}
+	// WAL lets readers run beside the one writer; immediate transactions take
+	// the write lock at BEGIN so the busy timeout applies instead of failing
+	// on a lock upgrade.
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(ON)", "synchronous(NORMAL)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + o.SQLitePath + "?" + q.Encode()
+	sqldb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	sqldb.SetMaxOpenConns(4)
+	sqldb.SetMaxIdleConns(4)
+	sqldb.SetConnMaxLifetime(0)
+	if err := sqldb.PingContext(ctx); err != nil {
+		_ = sqldb.Close()
+		return nil, fmt.Errorf("store: open sqlite %s: %w", o.SQLitePath, err)
+	}
+	return &DB{dialect: SQLite, q: sqliteQuerier{sqldb}, sqldb: sqldb, log: log}, nil
+}
+
+func openPostgres(ctx context.Context, o Options, log *slog.Logger) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(o.PostgresURL)
+	if err != nil {
+		return nil, errors.New("store: DATABASE_URL is not a valid PostgreSQL URL")
+	}
+	if o.MaxConns > 0 {
+		cfg.MaxConns = o.MaxConns
+	} else if cfg.MaxConns < 16 {
+		cfg.MaxConns = 16
+	}
+	if o.Schema != "" {
+		if err := ensureSchema(ctx, o.PostgresURL, o.Schema); err != nil {
+			return nil, err
+		}
+		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{o.Schema}.Sanitize() + ", public"
+	}
+	// The vector type exists only after the extension is created, so register
+	// it lazily: a connection made before migrations ran skips registration
+	// and the pool is reset after migrating.
+	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+		// Times come back in UTC on both databases, whatever the server's zone.
+		conn.TypeMap().RegisterType(&pgtype.Type{Name: "timestamptz", OID: pgtype.TimestamptzOID,
+			Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC}})
+		var exists bool
+		if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_type WHERE typname = 'vector')").Scan(&exists); err != nil {
+			return err
+		}
+		if !exists {
+			return nil
+		}
+		return pgxvec.RegisterTypes(ctx, conn)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: connect postgres: %w", redactURL(err, o.PostgresURL))
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: connect postgres: %w", redactURL(err, o.PostgresURL))
+	}
+	return &DB{dialect: Postgres, q: pgxQuerier{pool}, pool: pool, schema: o.Schema, log: log}, nil
+}
+
+func ensureSchema(ctx context.Context, dsn, schema string) error {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return fmt.Errorf("store: connect postgres: %w", redactURL(err, dsn))
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize())
+	return err
+}
+
+// redactURL keeps a password in the URL out of error messages.
+func redactURL(err error, dsn string) error {
+	u, perr := url.Parse(dsn)
+	if perr != nil || u.User == nil {
+		return err
+	}
+	if pw, ok := u.User.Password(); ok && pw != "" && strings.Contains(err.Error(), pw) {
+		return errors.New(strings.ReplaceAll(err.Error(), pw, "xxxxx"))
+	}
+	return err
+}
+
+func (db *DB) migrationFS() (fs.FS, goose.Dialect, error) {
+	sub, err := fs.Sub(migrationsFS, "migrations/"+string(db.dialect))
+	if err != nil {
+		return nil, "", err
+	}
+	if db.dialect == Postgres {
+		return sub, goose.DialectPostgres, nil
+	}
+	return sub, goose.DialectSQLite3, nil
+}
+
+func (db *DB) gooseProvider() (*goose.Provider, func(), error) {
+	fsys, dialect, err := db.migrationFS()
+	if err != nil {
+		return nil, nil, err
+	}
+	sqldb := db.sqldb
+	closeFn := func() {}
+	if db.pool != nil {
+		sqldb = stdlib.OpenDBFromPool(db.pool)
+		closeFn = func() { _ = sqldb.Close() }
+	}
+	p, err := goose.NewProvider(dialect, sqldb, fsys)
+	if err != nil {
+		closeFn()
+		return nil, nil, fmt.Errorf("store: migrations: %w", err)
+	}
+	return p, closeFn, nil
+}
+
+// MigrationResult lists what Migrate applied.
+type MigrationResult struct {
+	Applied []string
+}
+
+// Migrate applies Tend's migrations and River's, in that order, and is a
+// no-op when both are current.
+func (db *DB) Migrate(ctx context.Context) (MigrationResult, error) {
+	var res MigrationResult
+	p, closeFn, err := db.gooseProvider()
+	if err != nil {
+		return res, err
+	}
+	defer closeFn()
+	results, err := p.Up(ctx)
+	if err != nil {
+		return res, fmt.Errorf("store: migrate: %w", err)
+	}
+	for _, r := range results {
+		res.Applied = append(res.Applied, r.Source.Path)
+	}
+	if db.pool != nil {
+		m, err := rivermigrate.New(riverpgxv5.New(db.pool), &rivermigrate.Config{Schema: db.schema})
+		if err != nil {
+			return res, fmt.Errorf("store: river migrate: %w", err)
+		}
+		rr, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+		if err != nil {
+			return res, fmt.Errorf("store: river migrate: %w", err)
+		}
+		for _, v := range rr.Versions {
+			res.Applied = append(res.Applied, fmt.Sprintf("river/%03d_%s", v.Version, v.Name))
+		}
+		// Connections opened before the vector extension existed have no
+		// codec for it; start fresh ones.
+		db.pool.Reset()
+	} else {
+		m, err := rivermigrate.New(riversqlite.New(db.sqldb), nil)
+		if err != nil {
+			return res, fmt.Errorf("store: river migrate: %w", err)
+		}
+		rr, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+		if err != nil {
+			return res, fmt.Errorf("store: river migrate: %w", err)
+		}
+		for _, v := range rr.Versions {
+			res.Applied = append(res.Applied, fmt.Sprintf("river/%03d_%s", v.Version, v.Name))
+		}
+	}
+	return res, nil
+}
+
+// MigrationsPending reports whether any of Tend's or River's migrations is
+// not yet applied; readiness fails while it is true.
+func (db *DB) MigrationsPending(ctx context.Context) (bool, error) {
+	p, closeFn, err := db.gooseProvider()
+	if err != nil {
+		return false, err
+	}
+	defer closeFn()
+	pending, err := p.HasPending(ctx)
+	if err != nil || pending {
+		return pending, err
+	}
+	return db.riverPending(ctx)
+}
+
+func (db *DB) riverPending(ctx context.Context) (bool, error) {
+	if db.pool != nil {
+		m, err := rivermigrate.New(riverpgxv5.New(db.pool), &rivermigrate.Config{Schema: db.schema})
+		if err != nil {
+			return false, err
+		}
+		res, err := m.Migrate(ctx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{DryRun: true})
+		if err != nil {
+			return false, err
+		}
+		return len(res.Versions) > 0, nil
+	}
+	m, err := rivermigrate.New(riversqlite.New(db.sqldb), nil)
+	if err != nil {
+		return false, err
+	}
+	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{DryRun: true})
+	if err != nil {
+		return false, err
+	}
+	return len(res.Versions) > 0, nil
+}

@@ -1,0 +1,34 @@
+package store
+
+import "context"
+
+// Rows is a result set from Query; always Close it.
+type Rows = rows
+
+// Row is a single-row result from QueryRow; Scan returns ErrNotFound when empty.
+type Row = row
+
+// Dialect tells which SQL dialect the queries run against, for the few
+// statements that differ.
+func (q Q) Dialect() Dialect { return q.dialect }
+
+// Exec runs a statement for a domain package that owns its own SQL. Write
+// `$1`-style placeholders; they work on both databases. Times may be passed
+// and scanned as time.Time (and *time.Time) on both.
+func (q Q) Exec(ctx context.Context, sql string, args ...any) (int64, error) {
+	return q.q.exec(ctx, sql, args...)
+}
+
+// Query runs a query (see Exec for the conventions).
+func (q Q) Query(ctx context.Context, sql string, args ...any) (Rows, error) {
+	return q.q.query(ctx, sql, args...)
+}
+
+// QueryRow runs a query expected to return at most one row.
+func (q Q) QueryRow(ctx context.Context, sql string, args ...any) Row {
+	return q.q.queryRow(ctx, sql, args...)
+}
+
+// ForUpdate is " FOR UPDATE" on PostgreSQL and "" on SQLite, whose immediate
+// transactions already hold the write lock.
+func (q Q) ForUpdate() string { return q.forUpdate() }

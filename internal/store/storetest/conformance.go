@@ -1,0 +1,315 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tend-health/tend/internal/store"
+)
+
+// RunConformance checks the store's contract against a fresh database from
+// open. Every store implementation must pass it unchanged.
+func RunConformance(t *testing.T, open func(t *testing.T) *store.DB) {
+	tests := map[string]func(t *testing.T, db *store.DB){
+		"MigrateIsIdempotent":          testMigrateIdempotent,
+		"ConversationRoundTrip":        testConversationRoundTrip,
+		"OpenConversationConcurrently": testOpenConversationConcurrently,
+		"InboundDeduplicates":          testInboundDedup,
+		"PendingInboundInOrder":        testPendingOrder,
+		"OutboundLifecycle":            testOutboundLifecycle,
+		"RollbackDiscardsEverything":   testRollback,
+		"HandoffOneOpenAtATime":        testHandoffOneOpen,
+		"KV":                           testKV,
+		"LockKeyExcludes":              testLockKey,
+		"TimesKeepMicroseconds":        testTimes,
+	}
+	for name, fn := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, open(t))
+		})
+	}
+}
+
+var t0 = time.Date(2026, 3, 14, 9, 26, 53, 589793000, time.UTC)
+
+func testMigrateIdempotent(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	res, err := db.Migrate(ctx)
+	require.NoError(t, err)
+	require.Empty(t, res.Applied, "a second migrate applies nothing")
+	pending, err := db.MigrationsPending(ctx)
+	require.NoError(t, err)
+	require.False(t, pending)
+}
+
+func testConversationRoundTrip(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	var c store.Conversation
+	require.NoError(t, db.InTx(ctx, func(tx *store.Tx) error {
+		var created bool
+		var err error
+		c, created, err = tx.OpenConversation(ctx, "web", "chat-1", "es", t0)
+		require.True(t, created)
+		return err
+	}))
+	require.Equal(t, "es", c.Lang)
+	require.Equal(t, store.ModeBot, c.Mode)
+	require.Equal(t, "{}", string(c.State))
+	require.Nil(t, c.PatientID)
+	require.Nil(t, c.FlaggedAt)
+	require.True(t, c.CreatedAt.Equal(t0))
+
+	pid := int64(42)
+	flagged := t0.Add(time.Minute)
+	c.Dialog, c.State, c.Mode, c.PatientID, c.FlaggedAt = "booking", []byte(`{"booking":{"step":"slot"}}`), store.ModeStaff, &pid, &flagged
+	c.NextInSeq, c.NextOutSeq, c.Unreachable = 3, 5, true
+	require.NoError(t, db.Q().SaveConversation(ctx, &c, t0.Add(2*time.Minute)))
+
+	got, err := db.Q().GetConversation(ctx, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, "booking", got.Dialog)
+	require.JSONEq(t, `{"booking":{"step":"slot"}}`, string(got.State))
+	require.Equal(t, store.ModeStaff, got.Mode)
+	require.Equal(t, int64(42), *got.PatientID)
+	require.True(t, got.FlaggedAt.Equal(flagged))
+	require.Equal(t, int64(3), got.NextInSeq)
+	require.Equal(t, int64(5), got.NextOutSeq)
+	require.True(t, got.Unreachable)
+
+	again, created, err := db.Q().OpenConversation(ctx, "web", "chat-1", "en", t0)
+	require.NoError(t, err)
+	require.False(t, created)
+	require.Equal(t, c.ID, again.ID)
+	require.Equal(t, "es", again.Lang, "reopening keeps the conversation's language")
+
+	_, err = db.Q().GetConversation(ctx, c.ID+1000)
+	require.ErrorIs(t, err, store.ErrNotFound)
+	_, err = db.Q().FindConversation(ctx, "web", "nope")
+	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, db.Q().SaveConversation(ctx, &store.Conversation{ID: 99999}, t0), store.ErrNotFound)
+}
+
+func testOpenConversationConcurrently(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	const n = 8
+	ids := make([]int64, n)
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- db.InTx(ctx, func(tx *store.Tx) error {
+				c, _, err := tx.OpenConversation(ctx, "telegram", "same-chat", "en", t0)
+				ids[i] = c.ID
+				return err
+			})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	for _, id := range ids {
+		require.Equal(t, ids[0], id, "all callers see one conversation")
+	}
+}
+
+func newConversation(t *testing.T, db *store.DB, chat string) store.Conversation {
+	t.Helper()
+	c, _, err := db.Q().OpenConversation(context.Background(), "web", chat, "en", t0)
+	require.NoError(t, err)
+	return c
+}
+
+func testInboundDedup(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	c := newConversation(t, db, "dedup")
+	m := store.Inbound{ConversationID: c.ID, Seq: 1, Channel: "web", ExternalID: "m1", Text: "hello", ReceivedAt: t0}
+	ok, err := db.Q().InsertInbound(ctx, &m)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NotZero(t, m.ID)
+
+	dup := store.Inbound{ConversationID: c.ID, Seq: 2, Channel: "web", ExternalID: "m1", Text: "hello again", ReceivedAt: t0}
+	ok, err = db.Q().InsertInbound(ctx, &dup)
+	require.NoError(t, err)
+	require.False(t, ok, "same (channel, external id) is a repeat")
+
+	other := store.Inbound{ConversationID: c.ID, Seq: 2, Channel: "telegram", ExternalID: "m1", ReceivedAt: t0}
+	ok, err = db.Q().InsertInbound(ctx, &other)
+	require.NoError(t, err)
+	require.True(t, ok, "the same id on another channel is another message")
+
+	got, err := db.Q().FindInbound(ctx, "web", "m1")
+	require.NoError(t, err)
+	require.Equal(t, "hello", got.Text)
+	require.Equal(t, store.InboundPending, got.Status)
+	require.JSONEq(t, "{}", string(got.Meta))
+}
+
+func testPendingOrder(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	c := newConversation(t, db, "order")
+	for _, seq := range []int64{3, 1, 2} {
+		m := store.Inbound{ConversationID: c.ID, Seq: seq, Channel: "web", ExternalID: fmt.Sprintf("o%d", seq), ReceivedAt: t0}
+		_, err := db.Q().InsertInbound(ctx, &m)
+		require.NoError(t, err)
+	}
+	p, err := db.Q().PendingInbound(ctx, c.ID)
+	require.NoError(t, err)
+	require.Len(t, p, 3)
+	require.Equal(t, []int64{1, 2, 3}, []int64{p[0].Seq, p[1].Seq, p[2].Seq})
+
+	require.NoError(t, db.Q().FinishInbound(ctx, p[0].ID, store.InboundDone, "", t0))
+	p, err = db.Q().PendingInbound(ctx, c.ID)
+	require.NoError(t, err)
+	require.Len(t, p, 2)
+
+	ids, err := db.Q().ConversationsWithPending(ctx, t0.Add(time.Second), 10)
+	require.NoError(t, err)
+	require.Equal(t, []int64{c.ID}, ids)
+	ids, err = db.Q().ConversationsWithPending(ctx, t0, 10)
+	require.NoError(t, err)
+	require.Empty(t, ids, "only messages received before the cutoff count")
+
+	recent, err := db.Q().RecentInbound(ctx, c.ID, 2)
+	require.NoError(t, err)
+	require.Equal(t, []int64{2, 3}, []int64{recent[0].Seq, recent[1].Seq})
+}
+
+func testOutboundLifecycle(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	c := newConversation(t, db, "out")
+	in := store.Inbound{ConversationID: c.ID, Seq: 1, Channel: "web", ExternalID: "x", ReceivedAt: t0}
+	_, err := db.Q().InsertInbound(ctx, &in)
+	require.NoError(t, err)
+	for seq := int64(1); seq <= 3; seq++ {
+		o := store.Outbound{ConversationID: c.ID, Seq: seq, InboundID: &in.ID, Channel: "web", Body: []byte(`{"text":"hi"}`), CreatedAt: t0}
+		require.NoError(t, db.Q().InsertOutbound(ctx, &o))
+	}
+	dupSeq := store.Outbound{ConversationID: c.ID, Seq: 2, Channel: "web", Body: []byte(`{}`), CreatedAt: t0}
+	require.Error(t, db.Q().InsertOutbound(ctx, &dupSeq), "seq is unique per conversation")
+
+	und, err := db.Q().UndeliveredUpTo(ctx, c.ID, 2)
+	require.NoError(t, err)
+	require.Len(t, und, 2)
+	require.NoError(t, db.Q().MarkOutboundSending(ctx, und[0].ID))
+	require.NoError(t, db.Q().MarkOutboundSent(ctx, und[0].ID, "ext-1", t0))
+	require.NoError(t, db.Q().MarkOutboundSending(ctx, und[1].ID))
+	require.NoError(t, db.Q().MarkOutboundRetry(ctx, und[1].ID, "503"))
+
+	got, err := db.Q().GetOutbound(ctx, und[0].ID)
+	require.NoError(t, err)
+	require.Equal(t, store.OutboundSent, got.Status)
+	require.Equal(t, "ext-1", got.ExternalID)
+	require.Equal(t, 1, got.Attempts)
+	require.True(t, got.SentAt.Equal(t0))
+	require.JSONEq(t, `{"text":"hi"}`, string(got.Body))
+
+	und, err = db.Q().UndeliveredUpTo(ctx, c.ID, 10)
+	require.NoError(t, err)
+	require.Len(t, und, 2)
+	require.Equal(t, "503", und[0].Error)
+	require.NoError(t, db.Q().MarkOutboundFailed(ctx, und[1].ID, "blocked"))
+
+	counts, err := db.Q().CountOutboundByStatus(ctx, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, map[string]int{"sent": 1, "queued": 1, "failed": 1}, counts)
+
+	after, err := db.Q().OutboundAfter(ctx, c.ID, 1, 10)
+	require.NoError(t, err)
+	require.Len(t, after, 2)
+	byIn, err := db.Q().OutboundForInbound(ctx, in.ID)
+	require.NoError(t, err)
+	require.Len(t, byIn, 3)
+}
+
+func testRollback(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	boom := errors.New("boom")
+	ran := false
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		tx.AfterCommit(func() { ran = true })
+		if _, _, err := tx.OpenConversation(ctx, "web", "rolled-back", "en", t0); err != nil {
+			return err
+		}
+		return boom
+	})
+	require.ErrorIs(t, err, boom)
+	require.False(t, ran, "after-commit hooks do not run on rollback")
+	_, err = db.Q().FindConversation(ctx, "web", "rolled-back")
+	require.ErrorIs(t, err, store.ErrNotFound)
+}
+
+func testHandoffOneOpen(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	c := newConversation(t, db, "handoff")
+	h1, created, err := db.Q().RequestHandoff(ctx, c.ID, "asked", false, t0)
+	require.NoError(t, err)
+	require.True(t, created)
+	h2, created, err := db.Q().RequestHandoff(ctx, c.ID, "again", true, t0)
+	require.NoError(t, err)
+	require.False(t, created)
+	require.Equal(t, h1.ID, h2.ID)
+	require.True(t, h2.Urgent, "a later urgent request makes the open one urgent")
+	open, err := db.Q().ListHandoffs(ctx, store.HandoffOpen, 10)
+	require.NoError(t, err)
+	require.Len(t, open, 1)
+	require.Equal(t, "asked", open[0].Reason)
+}
+
+func testKV(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	_, err := db.Q().GetKV(ctx, "telegram.offset")
+	require.ErrorIs(t, err, store.ErrNotFound)
+	require.NoError(t, db.Q().PutKV(ctx, "telegram.offset", "10", t0))
+	require.NoError(t, db.Q().PutKV(ctx, "telegram.offset", "11", t0))
+	v, err := db.Q().GetKV(ctx, "telegram.offset")
+	require.NoError(t, err)
+	require.Equal(t, "11", v)
+}
+
+func testLockKey(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	var inside, maxInside atomic.Int32
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			unlock, err := db.LockKey(ctx, "deliver:1")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			n := inside.Add(1)
+			if n > maxInside.Load() {
+				maxInside.Store(n)
+			}
+			time.Sleep(5 * time.Millisecond)
+			inside.Add(-1)
+			unlock()
+		}()
+	}
+	wg.Wait()
+	require.Equal(t, int32(1), maxInside.Load())
+}
+
+func testTimes(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	c := newConversation(t, db, "times")
+	got, err := db.Q().GetConversation(ctx, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, t0.Truncate(time.Microsecond), got.CreatedAt)
+	require.Equal(t, time.UTC, got.CreatedAt.Location())
+}
