@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/tend-health/tend/internal/logging"
 	"github.com/tend-health/tend/internal/store"
 )
 
@@ -48,7 +49,7 @@ func New(db *store.DB, o Options) (*Client, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	cfg := &river.Config{
-		Logger:               log.With("component", "jobs"),
+		Logger:               logging.AtLeast(log.With("component", "jobs"), slog.LevelWarn),
 		JobTimeout:           2 * time.Minute,
 		RescueStuckJobsAfter: 5 * time.Minute,
 		MaxAttempts:          25,

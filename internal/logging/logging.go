@@ -4,6 +4,7 @@
 package logging
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"strings"
@@ -37,3 +38,26 @@ func Redact(_ []string, a slog.Attr) slog.Attr {
 
 // Discard is a logger that writes nothing, for tests and quiet commands.
 func Discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// AtLeast returns a logger that drops records below level, for chatty
+// libraries (River logs routine counts at info).
+func AtLeast(l *slog.Logger, level slog.Level) *slog.Logger {
+	return slog.New(minLevel{Handler: l.Handler(), min: level})
+}
+
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (m minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= m.min && m.Handler.Enabled(ctx, l)
+}
+
+func (m minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return minLevel{Handler: m.Handler.WithAttrs(attrs), min: m.min}
+}
+
+func (m minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{Handler: m.Handler.WithGroup(name), min: m.min}
+}

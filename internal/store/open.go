@@ -174,7 +174,9 @@ func (db *DB) gooseProvider() (*goose.Provider, func(), error) {
 		sqldb = stdlib.OpenDBFromPool(db.pool)
 		closeFn = func() { _ = sqldb.Close() }
 	}
-	p, err := goose.NewProvider(dialect, sqldb, fsys)
+	// Out-of-order lets a feature's migration numbered below an applied one
+	// still apply (features number their migrations in ranges of their own).
+	p, err := goose.NewProvider(dialect, sqldb, fsys, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		closeFn()
 		return nil, nil, fmt.Errorf("store: migrations: %w", err)

@@ -1,0 +1,537 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/riverqueue/river"
+
+	"github.com/tend-health/tend/internal/catalog"
+	"github.com/tend-health/tend/internal/clinic"
+	"github.com/tend-health/tend/internal/clock"
+	"github.com/tend-health/tend/internal/metrics"
+	"github.com/tend-health/tend/internal/store"
+)
+
+// Limits on what a patient can send.
+const (
+	// MaxTextRunes is the longest message the bot reads; longer ones get a
+	// polite request for a shorter question (safety checks still run first).
+	MaxTextRunes = 4000
+	// maxStoredRunes caps what is stored of an over-long message.
+	maxStoredRunes = 16000
+	// MaxPayloadBytes is the longest button payload accepted.
+	MaxPayloadBytes = 256
+)
+
+// Options configure an Engine.
+type Options struct {
+	DB      *store.DB
+	Clock   clock.Clock
+	Catalog *catalog.Catalog
+	Clinic  *clinic.Profile
+	Logger  *slog.Logger
+	Metrics *metrics.Metrics
+	// InlineChannels deliver by returning replies to the caller (console, cli):
+	// their replies are stored as sent and get no delivery job.
+	InlineChannels []string
+}
+
+// Engine handles inbound messages.
+type Engine struct {
+	db       *store.DB
+	clock    clock.Clock
+	catalog  *catalog.Catalog
+	clinic   *clinic.Profile
+	log      *slog.Logger
+	metrics  *metrics.Metrics
+	inline   map[string]bool
+	dialogs  map[string]Dialog
+	order    []Dialog
+	guards   []Guard
+	fallback string
+	senders  map[string]Sender
+	notify   []func(conversationID int64)
+}
+
+// New returns an engine with no dialogs; add them with AddDialog.
+func New(o Options) *Engine {
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Metrics == nil {
+		o.Metrics = metrics.New()
+	}
+	e := &Engine{db: o.DB, clock: o.Clock, catalog: o.Catalog, clinic: o.Clinic, log: o.Logger, metrics: o.Metrics,
+		inline: map[string]bool{}, dialogs: map[string]Dialog{}, senders: map[string]Sender{}}
+	for _, c := range o.InlineChannels {
+		e.inline[c] = true
+	}
+	return e
+}
+
+// DB is the engine's store.
+func (e *Engine) DB() *store.DB { return e.db }
+
+// Clock is the engine's clock.
+func (e *Engine) Clock() clock.Clock { return e.clock }
+
+// Catalog is the engine's message catalog.
+func (e *Engine) Catalog() *catalog.Catalog { return e.catalog }
+
+// Clinic is the clinic profile.
+func (e *Engine) Clinic() *clinic.Profile { return e.clinic }
+
+// Logger is the engine's logger.
+func (e *Engine) Logger() *slog.Logger { return e.log }
+
+// Metrics are the engine's metrics.
+func (e *Engine) Metrics() *metrics.Metrics { return e.metrics }
+
+// AddGuard appends a guard; guards run in the order added.
+func (e *Engine) AddGuard(g Guard) { e.guards = append(e.guards, g) }
+
+// AddDialog registers a dialog.
+func (e *Engine) AddDialog(d Dialog) {
+	e.dialogs[d.Name()] = d
+	e.order = append(e.order, d)
+}
+
+// SetFallback names the dialog that answers what no other dialog claims.
+func (e *Engine) SetFallback(name string) { e.fallback = name }
+
+// OnOutbound registers fn to be called (after commit) when a conversation
+// gets new outgoing messages; the web channel wakes its listeners with it.
+func (e *Engine) OnOutbound(fn func(conversationID int64)) { e.notify = append(e.notify, fn) }
+
+// Outcome is what handling one inbound message produced.
+type Outcome struct {
+	ConversationID int64
+	InboundID      int64
+	// Duplicate is true when the message had been received before; Replies
+	// are then the replies given the first time.
+	Duplicate bool
+	Replies   []Sent
+}
+
+// Handle stores an inbound message and handles it at once, in one
+// transaction: state, replies and delivery jobs commit together or not at
+// all. Web chat, console and `tend ask` use it; it returns the replies.
+func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
+	start := time.Now()
+	in = e.normalize(in)
+	var out Outcome
+	err := e.db.InTx(ctx, func(tx *store.Tx) error {
+		out = Outcome{}
+		conv, msg, dup, err := e.accept(ctx, tx, in)
+		if err != nil {
+			return err
+		}
+		out.ConversationID, out.InboundID = conv.ID, msg.ID
+		if dup {
+			out.Duplicate = true
+			out.Replies, err = sentReplies(ctx, tx.Q, msg.ID)
+			return err
+		}
+		byInbound, err := e.drain(ctx, tx, &conv)
+		if err != nil {
+			return err
+		}
+		out.Replies = byInbound[msg.ID]
+		return nil
+	})
+	if err != nil {
+		e.metrics.Errors.WithLabelValues("handle").Inc()
+		return Outcome{}, err
+	}
+	if !out.Duplicate {
+		e.metrics.MessagesIn.WithLabelValues(in.Channel).Inc()
+		e.metrics.HandleSeconds.WithLabelValues(in.Channel).Observe(time.Since(start).Seconds())
+	}
+	return out, nil
+}
+
+// Accept stores an inbound message and enqueues a job to handle it, in one
+// transaction, without handling it now. Webhooks use it to answer fast; the
+// message is handled in order with the conversation's others by the job.
+func (e *Engine) Accept(ctx context.Context, in Inbound) (Outcome, error) {
+	in = e.normalize(in)
+	var out Outcome
+	err := e.db.InTx(ctx, func(tx *store.Tx) error {
+		conv, msg, dup, err := e.accept(ctx, tx, in)
+		if err != nil {
+			return err
+		}
+		out = Outcome{ConversationID: conv.ID, InboundID: msg.ID, Duplicate: dup}
+		if dup {
+			return nil
+		}
+		if err := tx.SaveConversation(ctx, &conv, e.clock.Now()); err != nil {
+			return err
+		}
+		return tx.Enqueue(ctx, ProcessArgs{ConversationID: conv.ID}, nil)
+	})
+	if err != nil {
+		e.metrics.Errors.WithLabelValues("accept").Inc()
+		return Outcome{}, err
+	}
+	if !out.Duplicate {
+		e.metrics.MessagesIn.WithLabelValues(in.Channel).Inc()
+	}
+	return out, nil
+}
+
+// ProcessPending handles a conversation's accepted but unhandled messages,
+// in order. It is safe to call any number of times from any replica.
+func (e *Engine) ProcessPending(ctx context.Context, conversationID int64) error {
+	return e.db.InTx(ctx, func(tx *store.Tx) error {
+		conv, err := tx.LockConversation(ctx, conversationID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		_, err = e.drain(ctx, tx, &conv)
+		return err
+	})
+}
+
+// accept opens (and locks) the conversation and stores the message.
+func (e *Engine) accept(ctx context.Context, tx *store.Tx, in Inbound) (store.Conversation, store.Inbound, bool, error) {
+	now := e.clock.Now()
+	lang := catalog.DefaultLanguage
+	if e.catalog != nil {
+		lang = e.catalog.Match(in.Locale)
+	}
+	conv, _, err := tx.OpenConversation(ctx, in.Channel, in.ChatID, lang, now)
+	if err != nil {
+		return conv, store.Inbound{}, false, err
+	}
+	meta, _ := json.Marshal(in.Meta)
+	msg := store.Inbound{
+		ConversationID: conv.ID, Seq: conv.NextInSeq + 1, Channel: in.Channel, ExternalID: in.MessageID,
+		SenderID: in.SenderID, Text: in.Text, Payload: in.Payload, Locale: in.Locale, Meta: meta, ReceivedAt: in.Time,
+	}
+	inserted, err := tx.InsertInbound(ctx, &msg)
+	if err != nil {
+		return conv, msg, false, err
+	}
+	if !inserted {
+		msg, err = tx.FindInbound(ctx, in.Channel, in.MessageID)
+		return conv, msg, true, err
+	}
+	conv.NextInSeq++
+	conv.SenderID = in.SenderID
+	conv.LastInboundAt = &now
+	conv.Unreachable = false // the patient wrote, so the channel reaches them again
+	return conv, msg, false, nil
+}
+
+// drain handles every pending message of a locked conversation in order and
+// saves the conversation; it returns the replies per inbound id.
+func (e *Engine) drain(ctx context.Context, tx *store.Tx, conv *store.Conversation) (map[int64][]Sent, error) {
+	pending, err := tx.PendingInbound(ctx, conv.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64][]Sent, len(pending))
+	for _, m := range pending {
+		sent, err := e.handleOne(ctx, tx, conv, m)
+		if err != nil {
+			return nil, err
+		}
+		out[m.ID] = sent
+	}
+	if err := tx.SaveConversation(ctx, conv, e.clock.Now()); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// handleOne runs the turn for one message inside a savepoint, so that a
+// failing dialog rolls back only its own writes and the patient still gets
+// an apology; the message is kept, marked failed, never lost.
+func (e *Engine) handleOne(ctx context.Context, tx *store.Tx, conv *store.Conversation, m store.Inbound) ([]Sent, error) {
+	in := inboundFromStore(m)
+	in.ChatID = conv.ChatID
+	saved := *conv
+	if _, err := tx.Exec(ctx, "SAVEPOINT turn"); err != nil {
+		return nil, fmt.Errorf("bot: savepoint: %w", err)
+	}
+	t, turnErr := e.runTurn(ctx, tx, conv, m.ID, in)
+	status, errText := store.InboundDone, ""
+	var replies []Reply
+	if turnErr != nil {
+		if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT turn"); err != nil {
+			return nil, fmt.Errorf("bot: rollback to savepoint: %w (turn: %v)", err, turnErr)
+		}
+		*conv = saved
+		e.metrics.Errors.WithLabelValues("dialog").Inc()
+		e.log.ErrorContext(ctx, "handling a message failed", "conversation_id", conv.ID, "inbound_id", m.ID, "error", turnErr)
+		status, errText = store.InboundFailed, truncate(turnErr.Error(), 500)
+		replies = []Reply{{Text: e.catalog.Text(conv.Lang, "error.generic", nil)}}
+	} else {
+		replies = t.replies
+		if t.dirty {
+			raw, err := json.Marshal(t.state)
+			if err != nil {
+				return nil, fmt.Errorf("bot: encode state: %w", err)
+			}
+			conv.State = raw
+		}
+	}
+	if _, err := tx.Exec(ctx, "RELEASE SAVEPOINT turn"); err != nil {
+		return nil, fmt.Errorf("bot: release savepoint: %w", err)
+	}
+	sent, err := e.queue(ctx, tx, conv, &m.ID, replies)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.FinishInbound(ctx, m.ID, status, errText, e.clock.Now()); err != nil {
+		return nil, err
+	}
+	return sent, nil
+}
+
+// runTurn decides the replies to one message.
+func (e *Engine) runTurn(ctx context.Context, tx *store.Tx, conv *store.Conversation, inboundID int64, in Inbound) (t *Turn, err error) {
+	t = &Turn{Ctx: ctx, In: in, Conv: conv, Tx: tx, Now: e.clock.Now(), Clinic: e.clinic, InboundID: inboundID,
+		engine: e, state: map[string]json.RawMessage{}}
+	if len(conv.State) > 0 {
+		if err := json.Unmarshal(conv.State, &t.state); err != nil {
+			e.log.WarnContext(ctx, "conversation state unreadable; starting afresh", "conversation_id", conv.ID)
+			t.state = map[string]json.RawMessage{}
+			t.dirty = true
+		}
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			e.log.ErrorContext(ctx, "dialog panicked", "conversation_id", conv.ID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = fmt.Errorf("bot: panic: %v", p)
+		}
+	}()
+	return t, e.route(t)
+}
+
+func (e *Engine) route(t *Turn) error {
+	text := t.Text()
+	if text == "" && t.In.Payload == "" {
+		if t.In.Meta[MetaUnsupported] != "" {
+			t.Say("input.unsupported")
+		} else {
+			t.Say("input.empty")
+		}
+		return nil
+	}
+	for _, g := range e.guards {
+		stop, err := g.Check(t)
+		if err != nil {
+			return fmt.Errorf("guard %s: %w", g.Name(), err)
+		}
+		if stop {
+			return nil
+		}
+	}
+	if utf8.RuneCountInString(text) > MaxTextRunes {
+		t.Say("input.too_long")
+		return nil
+	}
+	if t.In.Payload != "" {
+		return e.routePayload(t)
+	}
+	if active := e.dialogs[t.Conv.Dialog]; active != nil {
+		handled, err := active.Handle(t)
+		if err != nil || handled {
+			return err
+		}
+	}
+	best, bestScore := Dialog(nil), 0
+	for _, d := range e.order {
+		m, ok := d.(Matcher)
+		if !ok || d.Name() == t.Conv.Dialog {
+			continue
+		}
+		if s := m.Match(t); s > bestScore {
+			best, bestScore = d, s
+		}
+	}
+	if best != nil {
+		handled, err := best.Handle(t)
+		if err != nil || handled {
+			return err
+		}
+	}
+	return e.runFallback(t)
+}
+
+func (e *Engine) routePayload(t *Turn) error {
+	name, _, _ := strings.Cut(t.In.Payload, ":")
+	if d := e.dialogs[name]; d != nil {
+		handled, err := d.Handle(t)
+		if err != nil || handled {
+			return err
+		}
+	}
+	// A button from an old message, or a payload we never made.
+	e.log.InfoContext(t.Ctx, "unknown button payload", "conversation_id", t.Conv.ID, "dialog", name)
+	t.Say("input.unknown_button")
+	return e.runFallback(t)
+}
+
+func (e *Engine) runFallback(t *Turn) error {
+	if d := e.dialogs[e.fallback]; d != nil {
+		_, err := d.Handle(t)
+		return err
+	}
+	t.Say("fallback.not_understood")
+	return nil
+}
+
+// Send queues proactive messages (staff relays, reminders, notices) to a
+// conversation inside the caller's transaction; the conversation is locked
+// first so its messages keep their order.
+func (e *Engine) Send(ctx context.Context, tx *store.Tx, conversationID int64, replies ...Reply) ([]Sent, error) {
+	conv, err := tx.LockConversation(ctx, conversationID)
+	if err != nil {
+		return nil, err
+	}
+	sent, err := e.queue(ctx, tx, &conv, nil, replies)
+	if err != nil {
+		return nil, err
+	}
+	return sent, tx.SaveConversation(ctx, &conv, e.clock.Now())
+}
+
+// queue stores replies and enqueues their delivery in the transaction.
+func (e *Engine) queue(ctx context.Context, tx *store.Tx, conv *store.Conversation, inboundID *int64, replies []Reply) ([]Sent, error) {
+	now := e.clock.Now()
+	inline := e.inline[conv.Channel]
+	sent := make([]Sent, 0, len(replies))
+	for _, r := range replies {
+		body, err := json.Marshal(r)
+		if err != nil {
+			return nil, fmt.Errorf("bot: encode reply: %w", err)
+		}
+		conv.NextOutSeq++
+		o := store.Outbound{ConversationID: conv.ID, Seq: conv.NextOutSeq, InboundID: inboundID, Channel: conv.Channel,
+			Body: body, CreatedAt: now}
+		if inline {
+			o.Status = store.OutboundSent
+		}
+		if err := tx.InsertOutbound(ctx, &o); err != nil {
+			return nil, err
+		}
+		if inline {
+			if err := tx.MarkOutboundSent(ctx, o.ID, "", now); err != nil {
+				return nil, err
+			}
+		} else if err := tx.Enqueue(ctx, DeliverArgs{ConversationID: conv.ID, OutboundID: o.ID, Seq: o.Seq},
+			&river.InsertOpts{MaxAttempts: deliverMaxAttempts}); err != nil {
+			return nil, err
+		}
+		if r.Action != "" {
+			e.metrics.Actions.WithLabelValues(r.Action).Inc()
+		}
+		sent = append(sent, Sent{Reply: r, ID: o.ID, Seq: o.Seq, CreatedAt: now})
+	}
+	if len(sent) > 0 && len(e.notify) > 0 {
+		id := conv.ID
+		tx.AfterCommit(func() {
+			for _, fn := range e.notify {
+				fn(id)
+			}
+		})
+	}
+	return sent, nil
+}
+
+func sentReplies(ctx context.Context, q store.Q, inboundID int64) ([]Sent, error) {
+	rows, err := q.OutboundForInbound(ctx, inboundID)
+	if err != nil {
+		return nil, err
+	}
+	return toSent(rows), nil
+}
+
+func toSent(rows []store.Outbound) []Sent {
+	out := make([]Sent, 0, len(rows))
+	for _, o := range rows {
+		r, err := DecodeReply(o.Body)
+		if err != nil {
+			continue
+		}
+		out = append(out, Sent{Reply: r, ID: o.ID, Seq: o.Seq, CreatedAt: o.CreatedAt})
+	}
+	return out
+}
+
+// History returns a conversation's outgoing messages after seq, in order.
+func (e *Engine) History(ctx context.Context, conversationID, afterSeq int64, limit int) ([]Sent, error) {
+	rows, err := e.db.Q().OutboundAfter(ctx, conversationID, afterSeq, limit)
+	if err != nil {
+		return nil, err
+	}
+	return toSent(rows), nil
+}
+
+// normalize makes outside text safe to store and match: valid UTF-8, no
+// control characters but newlines and tabs, a bounded size, and a time.
+func (e *Engine) normalize(in Inbound) Inbound {
+	in.Text = cleanText(in.Text, maxStoredRunes)
+	in.Payload = cleanText(in.Payload, MaxPayloadBytes)
+	if len(in.Payload) > MaxPayloadBytes {
+		in.Payload = in.Payload[:MaxPayloadBytes]
+	}
+	if in.Time.IsZero() {
+		in.Time = e.clock.Now()
+	}
+	return in
+}
+
+func cleanText(s string, maxRunes int) string {
+	if s == "" {
+		return s
+	}
+	s = strings.ToValidUTF8(s, "")
+	s = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' {
+			return r
+		}
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, s)
+	if utf8.RuneCountInString(s) > maxRunes {
+		s = string([]rune(s)[:maxRunes])
+	}
+	return s
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+func inboundFromStore(m store.Inbound) Inbound {
+	in := Inbound{Channel: m.Channel, SenderID: m.SenderID, MessageID: m.ExternalID, Text: m.Text,
+		Payload: m.Payload, Locale: m.Locale, Time: m.ReceivedAt}
+	if len(m.Meta) > 0 {
+		_ = json.Unmarshal(m.Meta, &in.Meta)
+	}
+	return in
+}

@@ -1,0 +1,23 @@
+package web
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed static
+var staticFS embed.FS
+
+func mustSub(f fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}
+
+//go:embed locales/*.yaml
+var localesFS embed.FS
+
+// Locales are the widget's own words.
+func Locales() fs.FS { return mustSub(localesFS, "locales") }

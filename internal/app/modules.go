@@ -1,0 +1,19 @@
+package app
+
+import (
+	"io/fs"
+
+	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/dialogs/handoff"
+	"github.com/tend-health/tend/dialogs/menu"
+)
+
+// localeSets are the catalog files of every package that speaks to patients.
+func localeSets() []fs.FS {
+	return []fs.FS{bot.Locales(), menu.Locales(), handoff.Locales()}
+}
+
+// builtinModules are the capabilities every assembly installs, in order.
+func builtinModules() []Module {
+	return []Module{}
+}

@@ -1,0 +1,197 @@
+// Package catalog holds every sentence the bot itself writes, per language,
+// so that a clinic can reword or translate them without touching code.
+//
+// Each package that speaks to patients embeds its own message files
+// (locales/active.<lang>.yaml, go-i18n's format) and registers them; a
+// clinic's override directory (TEND_MESSAGES_DIR) is read last and wins.
+// Templates see the clinic profile's fields ({{.Clinic}}, {{.Phone}}, ...)
+// merged with the data passed for that message.
+package catalog
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"go.yaml.in/yaml/v3"
+	"golang.org/x/text/language"
+)
+
+// DefaultLanguage is used when a patient's language has no translation.
+const DefaultLanguage = "en"
+
+// Catalog looks up localized messages.
+type Catalog struct {
+	mu       sync.RWMutex
+	bundle   *i18n.Bundle
+	langs    map[string]bool
+	ids      map[string]map[string]bool // lang -> message ids
+	defaults map[string]any
+	log      *slog.Logger
+	locs     map[string]*i18n.Localizer
+}
+
+// New returns an empty catalog; defaults are template data every message sees.
+func New(defaults map[string]any, log *slog.Logger) *Catalog {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	b := i18n.NewBundle(language.English)
+	b.RegisterUnmarshalFunc("yaml", yaml.Unmarshal)
+	return &Catalog{bundle: b, langs: map[string]bool{}, ids: map[string]map[string]bool{},
+		defaults: defaults, log: log, locs: map[string]*i18n.Localizer{}}
+}
+
+// AddFS loads every active.<lang>.yaml file at the root of fsys.
+func (c *Catalog) AddFS(fsys fs.FS) error {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return fmt.Errorf("catalog: %w", err)
+	}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".yaml") {
+			continue
+		}
+		data, err := fs.ReadFile(fsys, e.Name())
+		if err != nil {
+			return fmt.Errorf("catalog: %s: %w", e.Name(), err)
+		}
+		if err := c.addFile(e.Name(), data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AddDir loads a clinic's override files from a directory on disk.
+func (c *Catalog) AddDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("catalog: messages directory: %w", err)
+	}
+	return c.AddFS(os.DirFS(filepath.Clean(dir)))
+}
+
+func (c *Catalog) addFile(name string, data []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	mf, err := c.bundle.ParseMessageFileBytes(data, name)
+	if err != nil {
+		return fmt.Errorf("catalog: %s: %w", name, err)
+	}
+	base, _ := mf.Tag.Base()
+	lang := base.String()
+	c.langs[lang] = true
+	if c.ids[lang] == nil {
+		c.ids[lang] = map[string]bool{}
+	}
+	for _, m := range mf.Messages {
+		c.ids[lang][m.ID] = true
+	}
+	c.locs = map[string]*i18n.Localizer{} // templates changed
+	return nil
+}
+
+// Languages lists the languages with messages, sorted.
+func (c *Catalog) Languages() []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]string, 0, len(c.langs))
+	for l := range c.langs {
+		out = append(out, l)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Supports reports whether lang has messages.
+func (c *Catalog) Supports(lang string) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.langs[lang]
+}
+
+// Match picks the supported language for a locale such as "es-MX" or "en_US";
+// unknown or empty locales get the default.
+func (c *Catalog) Match(locale string) string {
+	locale = strings.ReplaceAll(strings.TrimSpace(locale), "_", "-")
+	if locale == "" {
+		return DefaultLanguage
+	}
+	tag, err := language.Parse(locale)
+	if err != nil {
+		return DefaultLanguage
+	}
+	base, _ := tag.Base()
+	if c.Supports(base.String()) {
+		return base.String()
+	}
+	return DefaultLanguage
+}
+
+// Has reports whether a message exists in lang.
+func (c *Catalog) Has(lang, id string) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.ids[lang][id]
+}
+
+// Text renders message id in lang with data merged over the defaults. A
+// missing translation falls back to English; a missing message is logged and
+// rendered as its id, which tests catch.
+func (c *Catalog) Text(lang, id string, data map[string]any) string {
+	merged := make(map[string]any, len(c.defaults)+len(data))
+	for k, v := range c.defaults {
+		merged[k] = v
+	}
+	for k, v := range data {
+		merged[k] = v
+	}
+	s, err := c.localizer(lang).Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: merged})
+	if err != nil {
+		var notFound *i18n.MessageNotFoundErr
+		if errors.As(err, &notFound) && s != "" {
+			return s // rendered in the fallback language
+		}
+		c.log.Error("catalog message missing", "id", id, "lang", lang, "error", err)
+		return id
+	}
+	return s
+}
+
+func (c *Catalog) localizer(lang string) *i18n.Localizer {
+	c.mu.RLock()
+	l := c.locs[lang]
+	c.mu.RUnlock()
+	if l != nil {
+		return l
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l = i18n.NewLocalizer(c.bundle, lang, DefaultLanguage)
+	c.locs[lang] = l
+	return l
+}
+
+// Missing lists ids present in the default language but absent from lang.
+func (c *Catalog) Missing(lang string) []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var out []string
+	for id := range c.ids[DefaultLanguage] {
+		if !c.ids[lang][id] {
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,25 @@
+// Package sample bundles the sample clinic (Maple Grove Family Clinic): its
+// profile and knowledge base, which `tend serve` loads on a fresh machine so
+// that the bot answers something real before a clinic adds its own files.
+// Everything in it is fictional.
+package sample
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed clinic.yaml
+var files embed.FS
+
+// ClinicYAML is the sample clinic's profile.
+func ClinicYAML() []byte {
+	b, err := files.ReadFile("clinic.yaml")
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	return b
+}
+
+// Files is the whole sample tree.
+func Files() fs.FS { return files }
