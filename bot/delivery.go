@@ -38,7 +38,9 @@ type Sender interface {
 type SenderFunc func(ctx context.Context, to Recipient, r Reply) (string, error)
 
 // Send calls f.
-func (f SenderFunc) Send(ctx context.Context, to Recipient, r Reply) (string, error) { return f(ctx, to, r) }
+func (f SenderFunc) Send(ctx context.Context, to Recipient, r Reply) (string, error) {
+	return f(ctx, to, r)
+}
 
 // ErrUnreachable means the patient cannot be reached on this channel (they
 // blocked the bot, the number is invalid); the conversation is marked so.

@@ -4,12 +4,12 @@ import "testing"
 
 func TestNormalize(t *testing.T) {
 	for in, want := range map[string]string{
-		"¿Hablar con una PERSONA?":  "hablar con una persona",
-		"  I can't   breathe!! ":    "i cant breathe",
-		"Español":                   "espanol",
-		"$185 new-patient visit":    "185 new patient visit",
-		"":                          "",
-		"what’s the copay":          "whats the copay",
+		"¿Hablar con una PERSONA?": "hablar con una persona",
+		"  I can't   breathe!! ":   "i cant breathe",
+		"Español":                  "espanol",
+		"$185 new-patient visit":   "185 new patient visit",
+		"":                         "",
+		"what’s the copay":         "whats the copay",
 	} {
 		if got := Normalize(in); got != want {
 			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
