@@ -87,6 +87,10 @@ type Reply struct {
 	// Template names the proactive-message template and its parameters, for
 	// channels that require approved templates outside a service window.
 	Template *Template `json:"template,omitempty"`
+	// RequestContact asks the channel to offer a "share my phone number"
+	// button where it has one (Telegram); the shared number arrives as
+	// Inbound.Meta[MetaPhone].
+	RequestContact bool `json:"request_contact,omitempty"`
 }
 
 // Template identifies an approved message template by purpose.

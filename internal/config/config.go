@@ -52,6 +52,9 @@ type Config struct {
 	ShutdownTimeout time.Duration `env:"TEND_SHUTDOWN_TIMEOUT" envDefault:"20s"`
 	// WebRateLimit is the sustained messages per minute one web chat session may send.
 	WebRatePerMinute int `env:"TEND_WEB_RATE_PER_MINUTE" envDefault:"30"`
+	// AdminToken guards the staff JSON API and admin pages (Authorization:
+	// Bearer <token>); without it those endpoints answer 404.
+	AdminToken Secret `env:"TEND_ADMIN_TOKEN"`
 	// WebAllowedOrigins lists sites that may embed the widget ("*" for any).
 	WebAllowedOrigins []string `env:"TEND_WEB_ALLOWED_ORIGINS" envSeparator:"," envDefault:"*"`
 
@@ -164,6 +167,9 @@ func (c Config) Validate() error {
 	case "text", "json":
 	default:
 		bad("TEND_LOG_FORMAT must be text or json, got %q", c.LogFormat)
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < 16 {
+		bad("TEND_ADMIN_TOKEN must be at least 16 characters")
 	}
 	if c.WebRatePerMinute < 1 {
 		bad("TEND_WEB_RATE_PER_MINUTE must be at least 1")
