@@ -89,10 +89,11 @@ func (w *DeliverWorker) Timeout(*river.Job[DeliverArgs]) time.Duration { return 
 // replicas; the conversation's delivery lock makes them take turns, and the
 // message status makes the later ones find their work already done.
 func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
-	return w.engine.deliver(ctx, job.Args)
+	return w.engine.Deliver(ctx, job.Args)
 }
 
-func (e *Engine) deliver(ctx context.Context, a DeliverArgs) error {
+// Deliver runs one delivery job's work (exported for tests and tools).
+func (e *Engine) Deliver(ctx context.Context, a DeliverArgs) error {
 	unlock, err := e.db.LockKey(ctx, "deliver:"+strconv.FormatInt(a.ConversationID, 10))
 	if err != nil {
 		return err

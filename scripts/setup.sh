@@ -15,10 +15,12 @@ pg_version() {
   ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1
 }
 
+# apt's own chatter goes to a log file; its errors still fail the script.
+APT_LOG=${TMPDIR:-/tmp}/tend-setup-apt.log
 apt_updated=""
 apt_install() {
-  if [ -z "$apt_updated" ]; then $SUDO apt-get update -qq >&2; apt_updated=1; fi
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >&2
+  if [ -z "$apt_updated" ]; then $SUDO apt-get update -qq >>"$APT_LOG" 2>&1 || { cat "$APT_LOG" >&2; return 1; }; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >>"$APT_LOG" 2>&1 || { tail -50 "$APT_LOG" >&2; return 1; }
 }
 
 ensure_postgres() {
@@ -44,13 +46,13 @@ Suites: trixie
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
-    $SUDO apt-get update -qq >&2
+    $SUDO apt-get update -qq >>"$APT_LOG" 2>&1
   fi
   local work; work=$(mktemp -d)
-  (cd "$work" && apt-get source -qq pgvector >&2)
+  (cd "$work" && apt-get source -qq pgvector >>"$APT_LOG" 2>&1)
   local dir; dir=$(find "$work" -maxdepth 1 -type d -name 'pgvector-*' | head -1)
-  make -s -C "$dir" PG_CONFIG=/usr/lib/postgresql/"$v"/bin/pg_config OPTFLAGS="" >&2
-  $SUDO make -s -C "$dir" PG_CONFIG=/usr/lib/postgresql/"$v"/bin/pg_config install >&2
+  make -s -C "$dir" PG_CONFIG=/usr/lib/postgresql/"$v"/bin/pg_config OPTFLAGS="" >>"$APT_LOG" 2>&1
+  $SUDO make -s -C "$dir" PG_CONFIG=/usr/lib/postgresql/"$v"/bin/pg_config install >>"$APT_LOG" 2>&1
   rm -rf "$work"
 }
 
@@ -76,7 +78,7 @@ ensure_test_db() {
     log "creating database $db"
     "${psql[@]}" -d postgres -c "create database $db"
   fi
-  "${psql[@]}" -d "$db" -c "create extension if not exists vector"
+  "${psql[@]}" -d "$db" -c "set client_min_messages to warning" -c "create extension if not exists vector"
 }
 
 ensure_postgres

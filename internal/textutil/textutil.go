@@ -12,15 +12,28 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-var foldAccents = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-
-// Fold lower-cases s and removes accents.
+// Fold lower-cases s and removes accents. It is safe for concurrent use: a
+// transform chain keeps state, so each call builds its own.
 func Fold(s string) string {
-	out, _, err := transform.String(foldAccents, strings.ToLower(s))
+	s = strings.ToLower(s)
+	if isASCII(s) {
+		return s
+	}
+	chain := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	out, _, err := transform.String(chain, s)
 	if err != nil {
-		return strings.ToLower(s)
+		return s
 	}
 	return out
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // Normalize folds s and reduces it to words separated by single spaces;

@@ -26,3 +26,21 @@ func TestHasAny(t *testing.T) {
 		t.Error("partial word matched")
 	}
 }
+
+func TestFoldConcurrently(t *testing.T) {
+	t.Parallel()
+	done := make(chan bool)
+	for range 8 {
+		go func() {
+			for range 200 {
+				if Fold("Ñandú ÁRBOL") != "nandu arbol" {
+					t.Error("fold")
+				}
+			}
+			done <- true
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+}

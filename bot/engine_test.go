@@ -1,0 +1,258 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/internal/app"
+	"github.com/tend-health/tend/internal/app/apptest"
+	"github.com/tend-health/tend/internal/clock"
+	"github.com/tend-health/tend/internal/store"
+	"github.com/tend-health/tend/internal/store/storetest"
+)
+
+// echo is a test dialog: "echo …" is answered with the text; "fail" writes
+// then fails; "panic" panics.
+type echo struct{}
+
+func (echo) Name() string { return "echo" }
+func (echo) Match(t *bot.Turn) int {
+	if strings.HasPrefix(t.Text(), "echo ") || t.Text() == "fail" || t.Text() == "panic" {
+		return 100
+	}
+	return 0
+}
+func (echo) Handle(t *bot.Turn) (bool, error) {
+	switch t.Text() {
+	case "fail":
+		if _, _, err := t.Tx.RequestHandoff(t.Ctx, t.Conv.ID, "should be rolled back", false, t.Now); err != nil {
+			return true, err
+		}
+		t.Start("echo")
+		return true, errors.New("dialog failed on purpose")
+	case "panic":
+		panic("dialog panicked on purpose")
+	}
+	t.Reply(bot.Reply{Text: strings.TrimPrefix(t.Text(), "echo ")})
+	return true, nil
+}
+
+type echoModule struct{}
+
+func (echoModule) Name() string { return "echo" }
+func (echoModule) Install(_ context.Context, a *app.App) error {
+	a.Engine.AddDialog(echo{})
+	return nil
+}
+
+func newEngine(t *testing.T, db *store.DB, clk clock.Clock) *bot.Engine {
+	a := apptest.New(t, db, apptest.Options{Clock: clk, Modules: []app.Module{echoModule{}}})
+	return a.Engine
+}
+
+func in(chat, id, text string) bot.Inbound {
+	return bot.Inbound{Channel: "web", ChatID: chat, SenderID: chat, MessageID: id, Text: text}
+}
+
+func TestHandleGreetingQueuesDelivery(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEngine(t, db, nil)
+		out, err := e.Handle(ctx, in("c1", "m1", "hello"))
+		require.NoError(t, err)
+		require.False(t, out.Duplicate)
+		require.Len(t, out.Replies, 1)
+		r := out.Replies[0]
+		require.Contains(t, r.Text, "Maple Grove Family Clinic")
+		require.NotEmpty(t, r.Buttons)
+		require.Equal(t, int64(1), r.Seq)
+
+		var jobs int
+		require.NoError(t, db.Q().QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'deliver'`).Scan(&jobs))
+		require.Equal(t, 1, jobs, "one delivery job per reply, in the same transaction")
+		o, err := db.Q().GetOutbound(ctx, r.ID)
+		require.NoError(t, err)
+		require.Equal(t, store.OutboundQueued, o.Status)
+	})
+}
+
+func TestDuplicateMessageIsHandledOnce(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEngine(t, db, nil)
+		first, err := e.Handle(ctx, in("c1", "m1", "echo one"))
+		require.NoError(t, err)
+		again, err := e.Handle(ctx, in("c1", "m1", "echo one"))
+		require.NoError(t, err)
+		require.True(t, again.Duplicate)
+		require.Equal(t, first.Replies[0].ID, again.Replies[0].ID, "a repeat returns the original reply")
+		counts, err := db.Q().CountOutboundByStatus(ctx, first.ConversationID)
+		require.NoError(t, err)
+		require.Equal(t, 1, counts[store.OutboundQueued])
+	})
+}
+
+// Many messages to one conversation at once are handled one at a time, in
+// the order they were accepted, each reply following its message.
+func TestConcurrentMessagesKeepOrder(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEngine(t, db, nil)
+		const n = 30
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := e.Handle(ctx, in("busy", fmt.Sprintf("m%d", i), fmt.Sprintf("echo %d", i)))
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+		conv, err := db.Q().FindConversation(ctx, "web", "busy")
+		require.NoError(t, err)
+		ins, err := db.Q().RecentInbound(ctx, conv.ID, 100)
+		require.NoError(t, err)
+		require.Len(t, ins, n)
+		outs, err := db.Q().OutboundAfter(ctx, conv.ID, 0, 100)
+		require.NoError(t, err)
+		require.Len(t, outs, n)
+		seqOf := map[int64]int64{}
+		for _, m := range ins {
+			require.Equal(t, store.InboundDone, m.Status)
+			seqOf[m.ID] = m.Seq
+		}
+		for i, o := range outs {
+			require.Equal(t, int64(i+1), o.Seq)
+			require.Equal(t, int64(i+1), seqOf[*o.InboundID], "reply %d answers message %d", o.Seq, seqOf[*o.InboundID])
+		}
+	})
+}
+
+func TestFailingDialogRollsBackItsWritesAndApologises(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEngine(t, db, nil)
+		for i, text := range []string{"fail", "panic"} {
+			out, err := e.Handle(ctx, in("c-fail", fmt.Sprint(i), text))
+			require.NoError(t, err, "a dialog error is not a request error")
+			require.Len(t, out.Replies, 1)
+			require.Contains(t, out.Replies[0].Text, "something went wrong")
+			m, err := db.Q().FindInbound(ctx, "web", fmt.Sprint(i))
+			require.NoError(t, err)
+			require.Equal(t, store.InboundFailed, m.Status, "the message is kept, marked failed")
+		}
+		conv, err := db.Q().FindConversation(ctx, "web", "c-fail")
+		require.NoError(t, err)
+		require.Empty(t, conv.Dialog, "the failed turn's state change is rolled back")
+		_, err = db.Q().ActiveHandoff(ctx, conv.ID)
+		require.ErrorIs(t, err, store.ErrNotFound, "the failed turn's writes are rolled back")
+		out, err := e.Handle(ctx, in("c-fail", "2", "echo still here"))
+		require.NoError(t, err)
+		require.Equal(t, "still here", out.Replies[0].Text, "the conversation goes on")
+	})
+}
+
+func TestBadInputGetsPoliteReplies(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEngine(t, db, nil)
+		cases := []struct {
+			name    string
+			in      bot.Inbound
+			contain string
+		}{
+			{"empty", in("b", "1", "   \n\t "), "didn't get any text"},
+			{"binary", in("b", "2", "\x00\x01\x02\xff\xfe"), "didn't get any text"},
+			{"too long", in("b", "3", strings.Repeat("word ", 1000)), "too long"},
+			{"photo", bot.Inbound{Channel: "web", ChatID: "b", MessageID: "4", Meta: map[string]string{bot.MetaUnsupported: "photo"}}, "only read text"},
+			{"unknown button", bot.Inbound{Channel: "web", ChatID: "b", MessageID: "5", Payload: "nosuch:thing"}, "no longer available"},
+			{"stale menu button", bot.Inbound{Channel: "web", ChatID: "b", MessageID: "6", Payload: "menu:topic:nosuch"}, "no longer available"},
+		}
+		for _, c := range cases {
+			out, err := e.Handle(ctx, c.in)
+			require.NoError(t, err, c.name)
+			require.NotEmpty(t, out.Replies, c.name)
+			require.Contains(t, out.Replies[0].Text, c.contain, c.name)
+		}
+		m, err := db.Q().FindInbound(ctx, "web", "3")
+		require.NoError(t, err)
+		require.Equal(t, 5000, len(m.Text), "an over-long message is kept, not dropped")
+	})
+}
+
+func TestAcceptThenProcessAndRecover(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clk := clock.NewFake(apptest.Epoch)
+		e := newEngine(t, db, clk)
+		var convID int64
+		for i := range 3 {
+			out, err := e.Accept(ctx, in("async", fmt.Sprint(i), fmt.Sprintf("echo %d", i)))
+			require.NoError(t, err)
+			convID = out.ConversationID
+		}
+		dup, err := e.Accept(ctx, in("async", "0", "echo 0"))
+		require.NoError(t, err)
+		require.True(t, dup.Duplicate)
+		pending, err := db.Q().PendingInbound(ctx, convID)
+		require.NoError(t, err)
+		require.Len(t, pending, 3)
+
+		// Recovery leaves young messages to their process job...
+		require.NoError(t, e.RecoverPending(ctx))
+		pending, err = db.Q().PendingInbound(ctx, convID)
+		require.NoError(t, err)
+		require.Len(t, pending, 3)
+		// ...and handles them once they are overdue, in order.
+		clk.Advance(time.Minute)
+		require.NoError(t, e.RecoverPending(ctx))
+		pending, err = db.Q().PendingInbound(ctx, convID)
+		require.NoError(t, err)
+		require.Empty(t, pending)
+		outs, err := db.Q().OutboundAfter(ctx, convID, 0, 10)
+		require.NoError(t, err)
+		require.Len(t, outs, 3)
+		for i, o := range outs {
+			r, err := bot.DecodeReply(o.Body)
+			require.NoError(t, err)
+			require.Equal(t, fmt.Sprint(i), r.Text)
+		}
+		require.NoError(t, e.ProcessPending(ctx, convID), "processing again finds nothing to do")
+	})
+}
+
+func TestLanguageFromLocaleAndSwitch(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEngine(t, db, nil)
+		m := in("es", "1", "hola")
+		m.Locale = "es-MX"
+		out, err := e.Handle(ctx, m)
+		require.NoError(t, err)
+		require.Contains(t, out.Replies[0].Text, "asistente virtual")
+		out, err = e.Handle(ctx, in("es", "2", "English"))
+		require.NoError(t, err)
+		require.Contains(t, out.Replies[0].Text, "English from now on")
+	})
+}
