@@ -147,12 +147,17 @@ func (e *Engine) Deliver(ctx context.Context, a DeliverArgs) error {
 			e.metrics.MessagesOut.WithLabelValues(conv.Channel, "sent").Inc()
 			continue
 		}
-		return e.deliveryFailed(ctx, q, &conv, m, sendErr)
+		if err := e.deliveryFailed(ctx, q, &conv, m, sendErr); err != nil {
+			return err
+		}
+		// A message that can never go out does not hold back the ones after it.
 	}
 	return nil
 }
 
-// deliveryFailed records a failed send and tells River what to do.
+// deliveryFailed records a failed send. A nil result means the message is
+// given up and delivery goes on with the next; an error tells River to retry
+// (or, for a JobSnooze, to wait) and stops this run so order is kept.
 func (e *Engine) deliveryFailed(ctx context.Context, q store.Q, conv *store.Conversation, m store.Outbound, sendErr error) error {
 	msg := truncate(sendErr.Error(), 500)
 	var ra *RetryAfterError
@@ -164,6 +169,7 @@ func (e *Engine) deliveryFailed(ctx context.Context, q store.Q, conv *store.Conv
 		}
 		e.metrics.MessagesOut.WithLabelValues(conv.Channel, "failed").Inc()
 		// Later messages of this conversation fail fast until the patient writes again.
+		conv.Unreachable = true
 		return q.SetUnreachable(ctx, conv.ID, true, e.clock.Now())
 	case errors.Is(sendErr, ErrPermanent):
 		e.log.WarnContext(ctx, "message cannot be delivered", "conversation_id", conv.ID, "outbound_id", m.ID, "error", sendErr)
