@@ -35,6 +35,10 @@ func (Module) Install(_ context.Context, a *app.App) error {
 	if a.HTTP == nil {
 		return nil
 	}
+	// Series exist from the start, so dashboards show zeros rather than gaps.
+	a.Metrics.MessagesIn.WithLabelValues(Channel)
+	a.Metrics.MessagesOut.WithLabelValues(Channel, "sent")
+	a.Metrics.MessagesOut.WithLabelValues(Channel, "failed")
 	h := NewHandler(a)
 	h.Routes(a.HTTP)
 	a.Engine.RegisterSender(Channel, bot.SenderFunc(func(context.Context, bot.Recipient, bot.Reply) (string, error) {

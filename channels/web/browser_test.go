@@ -1,0 +1,170 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tend-health/tend/internal/store/storetest"
+)
+
+// chromium returns the browser binary, failing under CI when it is missing.
+func chromium(t *testing.T) string {
+	for _, p := range []string{os.Getenv("TEND_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	storetest.RequireInCI(t, "Chromium not found (install Debian's chromium, or set TEND_CHROMIUM)")
+	return ""
+}
+
+func browser(t *testing.T) context.Context {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1024, 800),
+	)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel2 := chromedp.NewContext(actx)
+	t.Cleanup(cancel2)
+	ctx, cancel3 := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancel3)
+	return ctx
+}
+
+// waitFor polls a JavaScript condition until it holds.
+func waitFor(t *testing.T, ctx context.Context, expr string) {
+	t.Helper()
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(20*time.Second)))
+	require.NoError(t, err, "waiting for %s", expr)
+}
+
+// waitCount waits until the CSS selector matches at least n elements.
+func waitCount(t *testing.T, ctx context.Context, sel string, n int) {
+	t.Helper()
+	waitFor(t, ctx, fmt.Sprintf(`document.querySelectorAll(%q).length >= %d`, sel, n))
+}
+
+func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	require.NoError(t, err, expr)
+	return v
+}
+
+func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	require.NoError(t, chromedp.Do(ctx, steps...))
+}
+
+const botText = `Array.from(document.querySelectorAll(".msg.bot .text")).map(e => e.textContent)`
+
+func TestWidgetInChromium(t *testing.T) {
+	t.Parallel()
+	db := storetest.OpenSQLite(t)
+	_, srv := server(t, db, nil)
+	ctx := browser(t)
+
+	do(t, ctx, chromedp.Navigate(srv.URL+"/"))
+	waitCount(t, ctx, ".msg.bot", 1)
+	require.Contains(t, eval[[]string](t, ctx, botText)[0], "Maple Grove Family Clinic")
+
+	// Click a button: the reply follows and the group's buttons are disabled.
+	do(t, ctx, chromedp.Click(chromedp.Search(`//button[contains(@class,"choice") and normalize-space()="Insurance"]`)))
+	waitCount(t, ctx, ".msg.bot", 2)
+	require.Contains(t, eval[[]string](t, ctx, botText)[1], "insurance")
+	require.True(t, eval[bool](t, ctx, `document.querySelector(".msg.bot .choice").disabled`))
+
+	// Type a message and press Enter.
+	do(t, ctx, chromedp.SendKeys(chromedp.ID("input"), "hello\n"))
+	waitCount(t, ctx, ".msg.bot", 3)
+	waitCount(t, ctx, ".msg.patient:not(.pending)", 2)
+
+	// Keyboard only: focus a button and press Enter.
+	do(t, ctx,
+		chromedp.Focus(chromedp.CSS("#log > .msg:last-child .choice")),
+		chromedp.KeyEvent("\r"),
+	)
+	waitCount(t, ctx, ".msg.bot", 4)
+
+	// A reload keeps the conversation.
+	before := eval[int](t, ctx, `document.querySelectorAll(".msg").length`)
+	do(t, ctx, chromedp.Reload())
+	waitCount(t, ctx, ".msg.bot", 4)
+	require.Equal(t, before, eval[int](t, ctx, `document.querySelectorAll(".msg").length`))
+
+	// Screen-reader labels and the log's live region; large text and targets.
+	a11y := eval[map[string]any](t, ctx, `({
+		role: document.getElementById("log").getAttribute("role"),
+		live: document.getElementById("log").getAttribute("aria-live"),
+		label: document.querySelector("label[for=input]").textContent,
+		lang: document.documentElement.lang,
+		groups: document.querySelectorAll(".buttons[role=group][aria-label]").length,
+		fontPx: parseFloat(getComputedStyle(document.querySelector(".msg .text")).fontSize),
+		buttonPx: document.querySelector(".choice").getBoundingClientRect().height,
+	})`)
+	require.Equal(t, "log", a11y["role"])
+	require.Equal(t, "polite", a11y["live"])
+	require.Equal(t, "Your message", a11y["label"])
+	require.Equal(t, "en", a11y["lang"])
+	require.GreaterOrEqual(t, a11y["groups"].(float64), 1.0)
+	require.GreaterOrEqual(t, a11y["fontPx"].(float64), 18.0, "large readable text")
+	require.GreaterOrEqual(t, a11y["buttonPx"].(float64), 44.0, "big touch targets")
+
+	// Phone width: nothing wider than the screen.
+	do(t, ctx, chromedp.EmulateViewport(360, 740), chromedp.Reload())
+	waitCount(t, ctx, ".msg.bot", 4)
+	require.False(t, eval[bool](t, ctx, `document.documentElement.scrollWidth > window.innerWidth`), "the chat fits a phone screen")
+
+	// Start over: a fresh conversation with a fresh welcome.
+	do(t, ctx, chromedp.Click(chromedp.ID("restart")))
+	waitFor(t, ctx, `document.querySelectorAll(".msg.bot").length === 1`)
+}
+
+func TestWidgetEmbedsInAClinicSite(t *testing.T) {
+	t.Parallel()
+	db := storetest.OpenSQLite(t)
+	_, srv := server(t, db, nil)
+	clinicSite := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<!doctype html><html><body><h1>Our clinic</h1><script src="%s/widget.js" async></script></body></html>`, srv.URL)
+	}))
+	t.Cleanup(clinicSite.Close)
+	ctx := browser(t)
+	do(t, ctx,
+		chromedp.Navigate(clinicSite.URL),
+		chromedp.WaitVisible(chromedp.Search(`//button[normalize-space()="Chat with us"]`)),
+		chromedp.Click(chromedp.Search(`//button[normalize-space()="Chat with us"]`)),
+	)
+	waitFor(t, ctx, `!!document.querySelector("iframe") && document.querySelector("iframe").style.display === "block"`)
+	require.Equal(t, srv.URL+"/chat?embed=1", eval[string](t, ctx, `document.querySelector("iframe").src`))
+	// The framed chat (another origin) loads and greets the patient.
+	require.Eventually(t, func() bool {
+		var n int
+		_ = db.Q().QueryRow(context.Background(), `SELECT count(*) FROM outbound_messages`).Scan(&n)
+		return n >= 1
+	}, 20*time.Second, 50*time.Millisecond, "the framed chat started a conversation")
+}
