@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/internal/app/apptest"
+	"github.com/tend-health/tend/internal/clock"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 )
@@ -201,5 +203,28 @@ func TestSendQueuesProactiveMessages(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, hist, 1)
 		require.Equal(t, bot.KindReminder, hist[0].Kind)
+	})
+}
+
+func TestStalledDeliveriesGetAnotherJob(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clk := clock.NewFake(apptest.Epoch)
+		e := newEngine(t, db, clk)
+		handleN(t, e, "stall", 2)
+		count := func() int {
+			var n int
+			require.NoError(t, db.Q().QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'deliver'`).Scan(&n))
+			return n
+		}
+		require.Equal(t, 2, count())
+		require.NoError(t, e.RecoverPending(ctx))
+		require.Equal(t, 2, count(), "young messages are left to their own jobs")
+		clk.Advance(3 * time.Minute)
+		require.NoError(t, e.RecoverPending(ctx))
+		require.Equal(t, 3, count(), "one extra job for the conversation's last stalled message")
+		require.NoError(t, e.RecoverPending(ctx))
+		require.Equal(t, 3, count(), "not again within the period")
 	})
 }

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+
+	"github.com/tend-health/tend/internal/store"
 )
 
 // ProcessArgs is the durable job that handles a conversation's accepted messages.
@@ -48,7 +50,8 @@ func (w *RecoverWorker) Work(ctx context.Context, _ *river.Job[RecoverArgs]) err
 	return w.engine.RecoverPending(ctx)
 }
 
-// RecoverPending handles every conversation whose messages have waited too long.
+// RecoverPending handles every conversation whose messages have waited too
+// long, and gives stalled deliveries another job.
 func (e *Engine) RecoverPending(ctx context.Context) error {
 	ids, err := e.db.Q().ConversationsWithPending(ctx, e.clock.Now().Add(-recoverAfter), 500)
 	if err != nil {
@@ -62,7 +65,53 @@ func (e *Engine) RecoverPending(ctx context.Context) error {
 	if len(ids) > 0 {
 		e.log.InfoContext(ctx, "recovered pending messages", "conversations", len(ids))
 	}
-	return nil
+	return e.redeliverStalled(ctx)
+}
+
+// Stalled deliveries: a message still undelivered this long after it was
+// queued has lost its job (a crash mid-send leaves the job "running" until
+// River rescues it) or is waiting out a long retry. One extra single-attempt
+// job per message per period is enough to move it along; the delivery lock
+// and the message status keep it from being sent twice.
+const (
+	redeliverAfter  = 2 * time.Minute
+	redeliverWithin = 24 * time.Hour
+	redeliverPeriod = 10 * time.Minute
+)
+
+func (e *Engine) redeliverStalled(ctx context.Context) error {
+	now := e.clock.Now()
+	rs, err := e.db.Q().Query(ctx, `SELECT o.conversation_id, o.id, o.seq FROM outbound_messages o
+		WHERE o.status IN ('queued', 'sending') AND o.created_at < $1 AND o.created_at > $2
+		AND o.seq = (SELECT max(x.seq) FROM outbound_messages x
+			WHERE x.conversation_id = o.conversation_id AND x.status IN ('queued', 'sending'))
+		LIMIT 500`, now.Add(-redeliverAfter), now.Add(-redeliverWithin))
+	if err != nil {
+		return err
+	}
+	var stalled []DeliverArgs
+	for rs.Next() {
+		var a DeliverArgs
+		if err := rs.Scan(&a.ConversationID, &a.OutboundID, &a.Seq); err != nil {
+			rs.Close()
+			return err
+		}
+		stalled = append(stalled, a)
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil || len(stalled) == 0 {
+		return err
+	}
+	e.log.InfoContext(ctx, "re-enqueuing stalled deliveries", "conversations", len(stalled))
+	return e.db.InTx(ctx, func(tx *store.Tx) error {
+		for _, a := range stalled {
+			if err := tx.Enqueue(ctx, a, &river.InsertOpts{MaxAttempts: 1,
+				UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: redeliverPeriod}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // AddWorkers registers the engine's job workers.
