@@ -134,7 +134,7 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	var out Outcome
 	err := e.db.InTx(ctx, func(tx *store.Tx) error {
 		out = Outcome{}
-		conv, msg, dup, err := e.accept(ctx, tx, in)
+		conv, msg, dup, err := e.accept(ctx, tx, in, true)
 		if err != nil {
 			return err
 		}
@@ -143,6 +143,14 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 			out.Duplicate = true
 			out.Replies, err = sentReplies(ctx, tx.Q, msg.ID)
 			return err
+		}
+		if msg.Status == store.InboundDone {
+			// Nothing older was waiting: handle just this one.
+			out.Replies, err = e.handleOne(ctx, tx, &conv, msg)
+			if err != nil {
+				return err
+			}
+			return tx.SaveConversation(ctx, &conv, e.clock.Now())
 		}
 		byInbound, err := e.drain(ctx, tx, &conv)
 		if err != nil {
@@ -169,7 +177,7 @@ func (e *Engine) Accept(ctx context.Context, in Inbound) (Outcome, error) {
 	in = e.normalize(in)
 	var out Outcome
 	err := e.db.InTx(ctx, func(tx *store.Tx) error {
-		conv, msg, dup, err := e.accept(ctx, tx, in)
+		conv, msg, dup, err := e.accept(ctx, tx, in, false)
 		if err != nil {
 			return err
 		}
@@ -208,8 +216,11 @@ func (e *Engine) ProcessPending(ctx context.Context, conversationID int64) error
 	})
 }
 
-// accept opens (and locks) the conversation and stores the message.
-func (e *Engine) accept(ctx context.Context, tx *store.Tx, in Inbound) (store.Conversation, store.Inbound, bool, error) {
+// accept opens (and locks) the conversation and stores the message. With
+// handleNow, a message with nothing older pending is stored as done: the
+// caller handles it in the same transaction, so it is done exactly when the
+// transaction commits, and marking it later would cost a round trip.
+func (e *Engine) accept(ctx context.Context, tx *store.Tx, in Inbound, handleNow bool) (store.Conversation, store.Inbound, bool, error) {
 	now := e.clock.Now()
 	lang := catalog.DefaultLanguage
 	if e.catalog != nil {
@@ -223,6 +234,9 @@ func (e *Engine) accept(ctx context.Context, tx *store.Tx, in Inbound) (store.Co
 	msg := store.Inbound{
 		ConversationID: conv.ID, Seq: conv.NextInSeq + 1, Channel: in.Channel, ExternalID: in.MessageID,
 		SenderID: in.SenderID, Text: in.Text, Payload: in.Payload, Locale: in.Locale, Meta: meta, ReceivedAt: in.Time,
+	}
+	if handleNow && conv.HandledSeq == conv.NextInSeq {
+		msg.Status, msg.HandledAt = store.InboundDone, &now
 	}
 	inserted, err := tx.InsertInbound(ctx, &msg)
 	if err != nil {
@@ -292,15 +306,17 @@ func (e *Engine) handleOne(ctx context.Context, tx *store.Tx, conv *store.Conver
 			conv.State = raw
 		}
 	}
-	if _, err := tx.Exec(ctx, "RELEASE SAVEPOINT turn"); err != nil {
-		return nil, fmt.Errorf("bot: release savepoint: %w", err)
-	}
+	// The savepoint is not released: commit releases it, and a later turn's
+	// savepoint of the same name shadows it. That saves a round trip.
 	sent, err := e.queue(ctx, tx, conv, &m.ID, replies)
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.FinishInbound(ctx, m.ID, status, errText, e.clock.Now()); err != nil {
-		return nil, err
+	conv.HandledSeq = m.Seq
+	if m.Status != status {
+		if err := tx.FinishInbound(ctx, m.ID, status, errText, e.clock.Now()); err != nil {
+			return nil, err
+		}
 	}
 	return sent, nil
 }

@@ -16,17 +16,19 @@ const (
 
 // Conversation is one patient chat on one channel.
 type Conversation struct {
-	ID            int64
-	Channel       string
-	ChatID        string
-	SenderID      string
-	Lang          string
-	Dialog        string
-	State         []byte
-	Mode          string
-	PatientID     *int64
-	NextInSeq     int64
-	NextOutSeq    int64
+	ID         int64
+	Channel    string
+	ChatID     string
+	SenderID   string
+	Lang       string
+	Dialog     string
+	State      []byte
+	Mode       string
+	PatientID  *int64
+	NextInSeq  int64
+	NextOutSeq int64
+	// HandledSeq is the seq of the last inbound message handled.
+	HandledSeq    int64
 	Unreachable   bool
 	FlaggedAt     *time.Time
 	LastInboundAt *time.Time
@@ -35,13 +37,13 @@ type Conversation struct {
 }
 
 const conversationCols = `id, channel, chat_id, sender_id, lang, dialog, state, mode, patient_id,
-	next_in_seq, next_out_seq, unreachable, flagged_at, last_inbound_at, created_at, updated_at`
+	next_in_seq, next_out_seq, handled_seq, unreachable, flagged_at, last_inbound_at, created_at, updated_at`
 
 func scanConversation(r row) (Conversation, error) {
 	var c Conversation
 	var state string
 	err := r.Scan(&c.ID, &c.Channel, &c.ChatID, &c.SenderID, &c.Lang, &c.Dialog, &state, &c.Mode, &c.PatientID,
-		&c.NextInSeq, &c.NextOutSeq, &c.Unreachable, &c.FlaggedAt, &c.LastInboundAt, &c.CreatedAt, &c.UpdatedAt)
+		&c.NextInSeq, &c.NextOutSeq, &c.HandledSeq, &c.Unreachable, &c.FlaggedAt, &c.LastInboundAt, &c.CreatedAt, &c.UpdatedAt)
 	c.State = []byte(state)
 	return c, err
 }
@@ -122,9 +124,9 @@ func (q Q) SaveConversation(ctx context.Context, c *Conversation, now time.Time)
 	c.UpdatedAt = now
 	n, err := q.q.exec(ctx, `UPDATE conversations SET sender_id = $2, lang = $3, dialog = $4, state = $5, mode = $6,
 		patient_id = $7, next_in_seq = $8, next_out_seq = $9, unreachable = $10, flagged_at = $11,
-		last_inbound_at = $12, updated_at = $13 WHERE id = $1`,
+		last_inbound_at = $12, updated_at = $13, handled_seq = $14 WHERE id = $1`,
 		c.ID, c.SenderID, c.Lang, c.Dialog, state, c.Mode, c.PatientID, c.NextInSeq, c.NextOutSeq,
-		c.Unreachable, c.FlaggedAt, c.LastInboundAt, now)
+		c.Unreachable, c.FlaggedAt, c.LastInboundAt, now, c.HandledSeq)
 	if err != nil {
 		return fmt.Errorf("store: save conversation %d: %w", c.ID, err)
 	}

@@ -62,10 +62,11 @@ func (q Q) InsertInbound(ctx context.Context, m *Inbound) (inserted bool, err er
 		m.Status = InboundPending
 	}
 	err = q.q.queryRow(ctx, `INSERT INTO inbound_messages
-		(conversation_id, seq, channel, external_id, sender_id, text, payload, locale, meta, status, received_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		(conversation_id, seq, channel, external_id, sender_id, text, payload, locale, meta, status, received_at, handled_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (channel, external_id) DO NOTHING RETURNING id`,
 		m.ConversationID, m.Seq, m.Channel, m.ExternalID, m.SenderID, m.Text, m.Payload, m.Locale, meta, m.Status, m.ReceivedAt,
+		m.HandledAt,
 	).Scan(&m.ID)
 	if err == ErrNotFound {
 		return false, nil

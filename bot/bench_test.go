@@ -1,0 +1,61 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tend-health/tend/internal/app/apptest"
+	"github.com/tend-health/tend/internal/store"
+	"github.com/tend-health/tend/internal/store/storetest"
+)
+
+// BenchmarkEngine drives many concurrent conversations through the engine
+// end to end (store the message, run the dialog, save state, store the reply,
+// enqueue its delivery job, commit) and reports messages/s and latency.
+func BenchmarkEngine(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) { benchEngine(b, storetest.OpenSQLite(b)) })
+	b.Run("postgres", func(b *testing.B) { benchEngine(b, storetest.OpenPostgres(b)) })
+}
+
+func benchEngine(b *testing.B, db *store.DB) {
+	a := apptest.New(b, db, apptest.Options{})
+	e := a.Engine
+	ctx := context.Background()
+	const conversations = 200
+	var seq atomic.Int64
+	var mu sync.Mutex
+	var lat []time.Duration
+	b.SetParallelism(8) // 16 concurrent senders on 2 cores: load, not just latency
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		local := make([]time.Duration, 0, 1024)
+		for pb.Next() {
+			n := seq.Add(1)
+			chat := fmt.Sprintf("bench-%d", n%conversations)
+			t0 := time.Now()
+			if _, err := e.Handle(ctx, in(chat, fmt.Sprintf("m%d", n), "hello")); err != nil {
+				b.Error(err)
+				return
+			}
+			local = append(local, time.Since(t0))
+		}
+		mu.Lock()
+		lat = append(lat, local...)
+		mu.Unlock()
+	})
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if len(lat) == 0 {
+		return
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "msgs/s")
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
+}
