@@ -26,7 +26,7 @@ import (
 )
 
 // server runs the real app in serve mode (jobs working) behind httptest.
-func server(t *testing.T, db *store.DB, env map[string]string) (*app.App, *httptest.Server) {
+func server(t testing.TB, db *store.DB, env map[string]string) (*app.App, *httptest.Server) {
 	if env == nil {
 		env = map[string]string{}
 	}

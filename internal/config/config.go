@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"time"
@@ -109,7 +110,7 @@ func LoadFrom(environ map[string]string) (Config, error) {
 		opts.Environment = environ
 	}
 	if err := env.ParseWithOptions(&c, opts); err != nil {
-		return Config{}, fmt.Errorf("config: %w", err)
+		return Config{}, namedParseErrors(err)
 	}
 	if err := c.Validate(); err != nil {
 		return Config{}, err
@@ -244,3 +245,42 @@ func (c Config) WhatsAppEnabled() bool { return c.WhatsApp.PhoneNumberID != "" }
 
 // SlackEnabled reports whether staff handoff goes to Slack.
 func (c Config) SlackEnabled() bool { return c.Slack.BotToken != "" }
+
+// namedParseErrors rewrites the parser's errors to name the environment
+// variable (the parser names the Go field, which means nothing to a user).
+func namedParseErrors(err error) error {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return fmt.Errorf("config: %w", err)
+	}
+	var out []error
+	for _, e := range agg.Errors {
+		var pe env.ParseError
+		if errors.As(e, &pe) {
+			if name := envName(reflect.TypeOf(Config{}), pe.Name); name != "" {
+				out = append(out, fmt.Errorf("%s: %v", name, pe.Err))
+				continue
+			}
+		}
+		out = append(out, e)
+	}
+	return errors.Join(out...)
+}
+
+// envName finds the env tag of the field named field in t or its nested structs.
+func envName(t reflect.Type, field string) string {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Name == field {
+			if tag := f.Tag.Get("env"); tag != "" {
+				return tag
+			}
+		}
+		if f.Type.Kind() == reflect.Struct {
+			if n := envName(f.Type, field); n != "" {
+				return n
+			}
+		}
+	}
+	return ""
+}
