@@ -39,11 +39,11 @@ func TestHours(t *testing.T) {
 func TestInvalidProfiles(t *testing.T) {
 	t.Parallel()
 	for bad, want := range map[string]string{
-		"phone: x":                                         "name is required",
-		"name: X\nphone: y\nhours: {mon: '9-5'}":           "HH:MM-HH:MM",
+		"phone: x":                               "name is required",
+		"name: X\nphone: y\nhours: {mon: '9-5'}": "HH:MM-HH:MM",
 		"name: X\nphone: y\nhours: {funday: '09:00-17:00'}": "unknown day",
-		"name: X\nphone: y\nholidays: ['12/25']":           "YYYY-MM-DD",
-		"name: X\nphone: y\ncolour: blue":                  "colour",
+		"name: X\nphone: y\nholidays: ['12/25']":            "YYYY-MM-DD",
+		"name: X\nphone: y\ncolour: blue":                   "colour",
 	} {
 		_, err := Parse([]byte(bad))
 		require.ErrorContains(t, err, want, bad)
