@@ -17,6 +17,7 @@ import (
 	"github.com/tend-health/tend/internal/catalog"
 	"github.com/tend-health/tend/internal/clinic"
 	"github.com/tend-health/tend/internal/clock"
+	"github.com/tend-health/tend/internal/lang"
 	"github.com/tend-health/tend/internal/metrics"
 	"github.com/tend-health/tend/internal/store"
 )
@@ -350,6 +351,13 @@ func (e *Engine) route(t *Turn) error {
 			t.Say("input.empty")
 		}
 		return nil
+	}
+	// A patient who writes in another supported language is answered in it,
+	// from this message on (safety replies included).
+	if t.In.Payload == "" {
+		if l := lang.Detect(text); l != "" && l != t.Conv.Lang && e.catalog.Supports(l) {
+			t.SetLang(l)
+		}
 	}
 	for _, g := range e.guards {
 		stop, err := g.Check(t)

@@ -30,7 +30,7 @@ func runAsk(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags("ask", env)
 	asJSON := fs.Bool("json", false, "print one JSON object per question")
 	lang := fs.String("lang", "", "the patient's language (en, es)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	a, err := newApp(ctx, env, app.ModeCLI, true)

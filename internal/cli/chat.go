@@ -15,7 +15,7 @@ func init() {
 func runChat(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags("chat", env)
 	lang := fs.String("lang", os.Getenv("LANG"), "your language (en, es)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	a, err := newApp(ctx, env, app.ModeCLI, true)

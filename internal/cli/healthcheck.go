@@ -14,7 +14,7 @@ func init() {
 
 // runHealthcheck lets a distroless container (no curl) check itself.
 func runHealthcheck(ctx context.Context, env *Env, args []string) error {
-	if err := newFlags("healthcheck", env).Parse(args); err != nil {
+	if err := parseFlags(newFlags("healthcheck", env), args); err != nil {
 		return err
 	}
 	addr := env.Config.Addr

@@ -12,7 +12,7 @@ func init() {
 }
 
 func runMigrate(ctx context.Context, env *Env, args []string) error {
-	if err := newFlags("migrate", env).Parse(args); err != nil {
+	if err := parseFlags(newFlags("migrate", env), args); err != nil {
 		return err
 	}
 	db := env.AppOptions.Store

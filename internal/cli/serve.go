@@ -19,7 +19,7 @@ func init() {
 var ServeReady func(addr net.Addr)
 
 func runServe(ctx context.Context, env *Env, args []string) error {
-	if err := newFlags("serve", env).Parse(args); err != nil {
+	if err := parseFlags(newFlags("serve", env), args); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)

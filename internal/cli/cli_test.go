@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tend-health/tend/internal/app"
+	"github.com/tend-health/tend/internal/config"
+	"github.com/tend-health/tend/internal/logging"
+	"github.com/tend-health/tend/internal/store"
+	"github.com/tend-health/tend/internal/store/storetest"
+)
+
+func run(t *testing.T, db *store.DB, stdin string, args ...string) (int, string, string) {
+	cfg, err := config.LoadFrom(map[string]string{"TEND_DATA_DIR": t.TempDir()})
+	require.NoError(t, err)
+	var out, errOut bytes.Buffer
+	env := &Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut, Config: cfg,
+		AppOptions: app.Options{Store: db, SkipMigrate: true, Logger: logging.Discard()}}
+	code := Main(context.Background(), args, env)
+	return code, out.String(), errOut.String()
+}
+
+func TestChatReadsLinesAndPrintsReplies(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		code, out, errOut := run(t, db, "hello\n\n2\n", "chat")
+		require.Equal(t, 0, code, errOut)
+		require.Contains(t, out, "Maple Grove Family Clinic")
+		require.Contains(t, out, "  1) Costs")
+		require.Contains(t, out, "insurance", "typing 2 pressed the second button")
+		require.NotContains(t, out, "you>", "no prompt when the input is not a terminal")
+	})
+}
+
+func TestAskJSON(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		code, out, errOut := run(t, db, "", "ask", "--json", "hello")
+		require.Equal(t, 0, code, errOut)
+		var a Answer
+		require.NoError(t, json.Unmarshal([]byte(out), &a))
+		require.Equal(t, "answer", a.Action)
+		require.Contains(t, a.Answer, "Maple Grove")
+		require.NotNil(t, a.Sources)
+
+		// No text: one question per line, one object per line.
+		code, out, _ = run(t, db, "hello\ntalk to a person\n\n", "ask", "--json")
+		require.Equal(t, 0, code)
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		require.Len(t, lines, 2)
+		require.NoError(t, json.Unmarshal([]byte(lines[1]), &a))
+		require.Equal(t, "handoff", a.Action)
+	})
+}
+
+func TestAskPlain(t *testing.T) {
+	t.Parallel()
+	code, out, _ := run(t, storetest.OpenSQLite(t), "", "ask", "hola")
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "asistente virtual", "Spanish greeting answered in Spanish")
+}
+
+func TestMigrateAndUsage(t *testing.T) {
+	t.Parallel()
+	db := storetest.OpenSQLite(t)
+	code, out, _ := run(t, db, "", "migrate")
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "up to date")
+	code, _, errOut := run(t, db, "", "frobnicate")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "unknown command")
+	code, out, _ = run(t, db, "", "help")
+	require.Equal(t, 0, code)
+	for _, c := range []string{"serve", "chat", "ask", "migrate"} {
+		require.Contains(t, out, c)
+	}
+	code, _, errOut = run(t, db, "", "ask", "--nope")
+	require.Equal(t, 2, code, errOut)
+}
+
+func TestServeStartsAndStopsOnSIGTERM(t *testing.T) {
+	// Not parallel: it sends SIGTERM to this process and sets ServeReady.
+	db := storetest.OpenSQLite(t)
+	cfg, err := config.LoadFrom(map[string]string{"TEND_DATA_DIR": t.TempDir(), "TEND_ADDR": "127.0.0.1:0"})
+	require.NoError(t, err)
+	var out, errOut bytes.Buffer
+	env := &Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut, Config: cfg,
+		AppOptions: app.Options{Store: db, SkipMigrate: true, Logger: logging.Discard()}}
+	addrc := make(chan net.Addr, 1)
+	ServeReady = func(a net.Addr) { addrc <- a }
+	defer func() { ServeReady = nil }()
+	var wg sync.WaitGroup
+	var code int
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		code = Main(context.Background(), []string{"serve"}, env)
+	}()
+	var addr net.Addr
+	select {
+	case addr = <-addrc:
+	case <-time.After(30 * time.Second):
+		t.Fatal("server did not start")
+	}
+	resp, err := http.Get("http://" + addr.String() + "/readyz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.NoError(t, syscall.Kill(syscall.Getpid(), syscall.SIGTERM))
+	wg.Wait()
+	require.Equal(t, 0, code, errOut.String())
+}
