@@ -125,25 +125,35 @@ func (m *Module) relevant(ev messageEvent) bool {
 
 // acceptInteraction reads a block_actions payload and stores the button press.
 func (m *Module) acceptInteraction(ctx context.Context, raw []byte) (stored bool, err error) {
+	it, key, thread, ok, err := parseInteraction(raw)
+	if err != nil || !ok {
+		return false, err
+	}
+	return m.store(ctx, key, thread, it)
+}
+
+// parseInteraction turns a button press into an item, its dedupe key and
+// its thread key; ok is false for interactions Tend does not use.
+func parseInteraction(raw []byte) (it item, key, thread string, ok bool, err error) {
 	var p interactionPayload
 	if err := json.Unmarshal(raw, &p); err != nil {
-		return false, malformed("interaction payload: %v", err)
+		return it, "", "", false, malformed("interaction payload: %v", err)
 	}
 	if p.Type != "block_actions" {
-		return false, nil // shortcuts, modals: not used by Tend
+		return it, "", "", false, nil // shortcuts, modals: not used by Tend
 	}
 	if p.User.ID == "" || len(p.Actions) == 0 {
-		return false, malformed("block_actions without user or actions")
+		return it, "", "", false, malformed("block_actions without user or actions")
 	}
 	a := p.Actions[0]
 	switch a.ActionID {
 	case actionTake, actionReturn, actionResolve, actionContact:
 	default:
-		return false, nil
+		return it, "", "", false, nil
 	}
 	id, err := strconv.ParseInt(a.Value, 10, 64)
 	if err != nil || id <= 0 {
-		return false, malformed("button value %q is not a handoff id", clipRunes(a.Value, 40))
+		return it, "", "", false, malformed("button value %q is not a handoff id", clipRunes(a.Value, 40))
 	}
 	channel := p.Container.ChannelID
 	if channel == "" {
@@ -157,20 +167,20 @@ func (m *Module) acceptInteraction(ctx context.Context, raw []byte) (stored bool
 	if name == "" {
 		name = p.User.Username
 	}
-	it := item{Kind: kindAction, User: p.User.ID, UserName: name, Channel: channel, ThreadTS: ts,
+	it = item{Kind: kindAction, User: p.User.ID, UserName: name, Channel: channel, ThreadTS: ts,
 		Action: a.ActionID, HandoffID: id, ResponseURL: p.ResponseURL}
 	// The thread key orders button presses with the thread's messages: the
 	// press that takes a conversation is handled before the reply typed after it.
-	thread := channel + ":" + ts
+	thread = channel + ":" + ts
 	if ts == "" {
 		thread = "handoff:" + a.Value
 	}
-	key := "ia:" + p.TriggerID + ":" + a.ActionTS
+	key = "ia:" + p.TriggerID + ":" + a.ActionTS
 	if p.TriggerID == "" {
 		sum := sha256.Sum256(raw)
 		key = "ia:" + hex.EncodeToString(sum[:16])
 	}
-	return m.store(ctx, key, thread, it)
+	return it, key, thread, true, nil
 }
 
 // store inserts an item unless its key was seen, with the job that handles
