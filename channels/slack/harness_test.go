@@ -71,7 +71,7 @@ func newHarness(t *testing.T, db *store.DB, fs *fakeSlack, clk *clock.Fake, opts
 		Slack: config.Slack{BotToken: "xoxb-test", SigningSecret: testSecret, HandoffChannel: testChannel, APIURL: fs.GetAPIURL()}}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, cfg, app.Options{Mode: app.ModeServe, Clock: clk, Store: db, Logger: logging.Discard(),
-		Modules: []app.Module{web.Module{}, mod}})
+		Modules: []app.Module{web.Module{}, fakeTriage{}, mod}})
 	require.NoError(t, err)
 	require.NoError(t, a.Start(ctx))
 	h := &harness{t: t, db: db, app: a, mod: mod, slack: fs, clock: clk}
