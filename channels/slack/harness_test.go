@@ -226,11 +226,11 @@ func (h *harness) pressPayload(user, name, action string, handoffID int64, rootT
 	n := h.n.Add(1)
 	b, _ := json.Marshal(map[string]any{
 		"type": "block_actions", "api_app_id": "A1", "token": "legacy",
-		"user":      map[string]any{"id": user, "username": strings.ToLower(name), "name": strings.ToLower(name), "team_id": "T1"},
-		"team":      map[string]any{"id": "T1", "domain": "clinic"},
-		"container": map[string]any{"type": "message", "message_ts": rootTS, "channel_id": testChannel, "is_ephemeral": false},
-		"channel":   map[string]any{"id": testChannel, "name": "handoffs"},
-		"message":   map[string]any{"type": "message", "ts": rootTS, "text": "handoff"},
+		"user":       map[string]any{"id": user, "username": strings.ToLower(name), "name": strings.ToLower(name), "team_id": "T1"},
+		"team":       map[string]any{"id": "T1", "domain": "clinic"},
+		"container":  map[string]any{"type": "message", "message_ts": rootTS, "channel_id": testChannel, "is_ephemeral": false},
+		"channel":    map[string]any{"id": testChannel, "name": "handoffs"},
+		"message":    map[string]any{"type": "message", "ts": rootTS, "text": "handoff"},
 		"trigger_id": fmt.Sprintf("%d.1.%s", n, user), "response_url": h.slack.GetAPIURL() + "response/" + user,
 		"actions": []map[string]any{{"action_id": action, "block_id": "handoff", "value": strconv.FormatInt(handoffID, 10),
 			"type": "button", "action_ts": fmt.Sprintf("%d.%06d", time.Now().Unix(), n)}},

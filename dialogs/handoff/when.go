@@ -19,7 +19,10 @@ func (m *Machine) When(lang string, now, at time.Time) string {
 	}
 	ln, la := now.In(loc), at.In(loc)
 	clock := la.Format(m.text(lang, "handoff.time_layout", nil))
-	dayN := func(t time.Time) int { y, mo, d := t.Date(); return int(time.Date(y, mo, d, 0, 0, 0, 0, time.UTC).Unix() / 86400) }
+	dayN := func(t time.Time) int {
+		y, mo, d := t.Date()
+		return int(time.Date(y, mo, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+	}
 	switch dayN(la) - dayN(ln) {
 	case 0:
 		return m.text(lang, "handoff.when.today", map[string]any{"Time": clock})
