@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -50,6 +51,7 @@ type harness struct {
 	slack *fakeSlack
 	clock *clock.Fake
 	n     atomic.Int64
+	close func()
 }
 
 type harnessOpt func(*Options)
@@ -75,16 +77,16 @@ func newHarness(t *testing.T, db *store.DB, fs *fakeSlack, clk *clock.Fake, opts
 	require.NoError(t, err)
 	require.NoError(t, a.Start(ctx))
 	h := &harness{t: t, db: db, app: a, mod: mod, slack: fs, clock: clk}
-	t.Cleanup(func() { h.stop(cancel) })
+	h.close = sync.OnceFunc(func() {
+		// As on SIGTERM: let running jobs finish, then stop and release.
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer scancel()
+		_ = a.Stop(sctx)
+		cancel()
+		a.Close()
+	})
+	t.Cleanup(h.close)
 	return h
-}
-
-func (h *harness) stop(cancel context.CancelFunc) {
-	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer scancel()
-	_ = h.app.Stop(sctx)
-	cancel()
-	h.app.Close()
 }
 
 // --- the patient side ---
