@@ -34,6 +34,8 @@ type fakeSlack struct {
 	// fail holds canned failures per method, used up in order.
 	fail map[string][]fakeFailure
 	down bool // every chat.* call answers 503
+
+	socket fakeSocket
 }
 
 type fakePost struct {
@@ -64,6 +66,8 @@ func newFakeSlack(t *testing.T) *fakeSlack {
 		c.Handle("/chat.postEphemeral", f.handle("chat.postEphemeral", f.postEphemeral))
 		c.Handle("/users.info", f.handle("users.info", f.usersInfo))
 		c.Handle("/response/", f.handle("response_url", f.responseURL))
+		c.Handle("/apps.connections.open", f.connectionsOpen)
+		c.Handle("/socket", f.socketConn)
 	})
 	f.Start()
 	t.Cleanup(f.Stop)

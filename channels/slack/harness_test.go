@@ -54,7 +54,18 @@ type harness struct {
 	close func()
 }
 
-type harnessOpt func(*Options)
+type harnessOpt func(*Options, *config.Config)
+
+// withOptions edits the module's options.
+func withOptions(fn func(*Options)) harnessOpt {
+	return func(o *Options, _ *config.Config) { fn(o) }
+}
+
+// socketMode configures Socket Mode (an app token) and no webhooks.
+func socketMode(o *Options, c *config.Config) {
+	c.Slack.AppToken = "xapp-1-A1-test"
+	c.Slack.SigningSecret = ""
+}
 
 func newHarness(t *testing.T, db *store.DB, fs *fakeSlack, clk *clock.Fake, opts ...harnessOpt) *harness {
 	t.Helper()
@@ -65,12 +76,14 @@ func newHarness(t *testing.T, db *store.DB, fs *fakeSlack, clk *clock.Fake, opts
 		clk = clock.NewFake(wedMorning)
 	}
 	o := Options{UrgentMention: "S0NURSES", WaitTimeout: 15 * time.Minute, StaffLang: "en", NoticeEvery: 10 * time.Minute}
+	cfg := config.Config{DataDir: t.TempDir(), LogLevel: "info", LogFormat: "text", Addr: ":0", WebRatePerMinute: 600,
+		ShutdownTimeout: 5 * time.Second,
+		Slack:           config.Slack{BotToken: "xoxb-test", SigningSecret: testSecret, HandoffChannel: testChannel, APIURL: fs.GetAPIURL()}}
 	for _, fn := range opts {
-		fn(&o)
+		fn(&o, &cfg)
 	}
+	require.NoError(t, cfg.Validate())
 	mod := NewModuleWith(o)
-	cfg := config.Config{DataDir: t.TempDir(), WebRatePerMinute: 600, ShutdownTimeout: 5 * time.Second,
-		Slack: config.Slack{BotToken: "xoxb-test", SigningSecret: testSecret, HandoffChannel: testChannel, APIURL: fs.GetAPIURL()}}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, cfg, app.Options{Mode: app.ModeServe, Clock: clk, Store: db, Logger: logging.Discard(),
 		Modules: []app.Module{web.Module{}, fakeTriage{}, mod}})

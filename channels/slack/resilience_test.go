@@ -159,13 +159,13 @@ func (f fakeSummarizer) Summarize(_ context.Context, lines []handoff.Line) (stri
 func TestSummary(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		h := newHarness(t, db, nil, nil, func(o *Options) { o.Summarizer = fakeSummarizer{} })
+		h := newHarness(t, db, nil, nil, withOptions(func(o *Options) { o.Summarizer = fakeSummarizer{} }))
 		_, ts := h.requestPerson("p1")
 		r := h.slack.lastRender(ts)
 		require.Contains(t, r, "*Summary*\nPatient wants a person after 1 messages.\nNo answer given yet.")
 		require.Contains(t, r, "Can I talk to a person please?", "the transcript stays")
 
-		broken := newHarness(t, storetest.OpenSQLite(t), nil, nil, func(o *Options) { o.Summarizer = fakeSummarizer{err: errors.New("llm down")} })
+		broken := newHarness(t, storetest.OpenSQLite(t), nil, nil, withOptions(func(o *Options) { o.Summarizer = fakeSummarizer{err: errors.New("llm down")} }))
 		_, ts = broken.requestPerson("p2")
 		r = broken.slack.lastRender(ts)
 		require.NotContains(t, r, "Summary")
