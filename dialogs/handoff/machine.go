@@ -223,11 +223,11 @@ func (m *Machine) Return(ctx context.Context, tx *store.Tx, id int64, a Actor) (
 	if err := setMode(ctx, tx.Q, conv.ID, store.ModeBot, now); err != nil {
 		return Outcome{}, err
 	}
-	name := a.Name
-	if h.OwnerName != "" {
-		name = h.OwnerName
+	msg := "handoff.returned"
+	if h.Status == store.HandoffOpen {
+		msg = "handoff.returned_untaken" // nobody had joined
 	}
-	if err := m.tell(ctx, tx, conv, bot.KindNotice, "handoff.returned", map[string]any{"Name": name}); err != nil {
+	if err := m.tell(ctx, tx, conv, bot.KindNotice, msg, map[string]any{"Name": h.OwnerName}); err != nil {
 		return Outcome{}, err
 	}
 	return m.finish(ctx, tx, h, a, "return", Done, EventReturned, now)
