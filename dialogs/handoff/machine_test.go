@@ -165,15 +165,21 @@ func (e *env) do(id int64, fn action) handoff.Outcome {
 }
 
 func (e *env) take(a handoff.Actor) action {
-	return func(ctx context.Context, tx *store.Tx, id int64) (handoff.Outcome, error) { return e.m.Take(ctx, tx, id, a) }
+	return func(ctx context.Context, tx *store.Tx, id int64) (handoff.Outcome, error) {
+		return e.m.Take(ctx, tx, id, a)
+	}
 }
 
 func (e *env) ret(a handoff.Actor) action {
-	return func(ctx context.Context, tx *store.Tx, id int64) (handoff.Outcome, error) { return e.m.Return(ctx, tx, id, a) }
+	return func(ctx context.Context, tx *store.Tx, id int64) (handoff.Outcome, error) {
+		return e.m.Return(ctx, tx, id, a)
+	}
 }
 
 func (e *env) resolve(a handoff.Actor) action {
-	return func(ctx context.Context, tx *store.Tx, id int64) (handoff.Outcome, error) { return e.m.Resolve(ctx, tx, id, a) }
+	return func(ctx context.Context, tx *store.Tx, id int64) (handoff.Outcome, error) {
+		return e.m.Resolve(ctx, tx, id, a)
+	}
 }
 
 func (e *env) reply(a handoff.Actor, text string) action {

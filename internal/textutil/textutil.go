@@ -12,10 +12,11 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-var foldAccents = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-
 // Fold lower-cases s and removes accents.
 func Fold(s string) string {
+	// A transform.Chain keeps state between calls, so each call builds its
+	// own: concurrent turns (webhooks, several workers) share this function.
+	foldAccents := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
 	out, _, err := transform.String(foldAccents, strings.ToLower(s))
 	if err != nil {
 		return strings.ToLower(s)

@@ -1,6 +1,9 @@
 package textutil
 
-import "testing"
+import (
+	"sync"
+	"testing"
+)
 
 func TestNormalize(t *testing.T) {
 	for in, want := range map[string]string{
@@ -25,4 +28,20 @@ func TestHasAny(t *testing.T) {
 	if HasAny(text, "per") {
 		t.Error("partial word matched")
 	}
+}
+
+func TestFoldConcurrently(t *testing.T) {
+	t.Parallel()
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 200 {
+				if got := Fold("¿Hablar con una PERSONA?"); got != "¿hablar con una persona?" {
+					t.Errorf("Fold = %q", got)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
