@@ -105,7 +105,9 @@ func TestEndToEndWebChatToSlack(t *testing.T) {
 		require.Contains(t, r, "> I'd like to talk to a real person")
 
 		var handoffID int64
-		require.NoError(t, db.Q().QueryRow(t.Context(), `SELECT handoff_id FROM slack_threads WHERE ts = $1`, root.TS).Scan(&handoffID))
+		h.eventually("thread recorded", func() bool {
+			return db.Q().QueryRow(t.Context(), `SELECT handoff_id FROM slack_threads WHERE ts = $1`, root.TS).Scan(&handoffID) == nil
+		})
 		h.press("UANNA", "Anna", actionTake, handoffID, root.TS)
 		p.sees(h, "Anna from "+clinicName+" has joined the conversation.")
 

@@ -19,12 +19,12 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/caarlos0/env/v11"
 	"github.com/riverqueue/river"
 	slackgo "github.com/slack-go/slack"
 
@@ -46,15 +46,16 @@ const DefaultAPIURL = "https://slack.com/api/"
 
 // Options are the Slack settings beyond internal/config's SLACK_* variables.
 type Options struct {
-	// UrgentMention is who is mentioned on emergency handoffs: a user group
-	// id (S0123ABCD), a user id (U0123ABCD), "here" or "channel", or a raw
-	// mention ("<!subteam^S0123ABCD>"). Empty mentions nobody.
-	UrgentMention string `env:"SLACK_URGENT_MENTION"`
+	// UrgentMention is who is mentioned on emergency handoffs
+	// (SLACK_URGENT_MENTION): a user group id (S0123ABCD), a user id
+	// (U0123ABCD), "here" or "channel", or a raw mention
+	// ("<!subteam^S0123ABCD>"). Empty mentions nobody.
+	UrgentMention string
 	// WaitTimeout is how long a handoff may wait before the patient is told
-	// what happens next (and staff are reminded).
-	WaitTimeout time.Duration `env:"SLACK_HANDOFF_TIMEOUT" envDefault:"15m"`
-	// StaffLang is the language of the Slack texts.
-	StaffLang string `env:"SLACK_STAFF_LANG" envDefault:"en"`
+	// what happens next and staff are reminded (SLACK_HANDOFF_TIMEOUT).
+	WaitTimeout time.Duration
+	// StaffLang is the language of the Slack texts (SLACK_STAFF_LANG).
+	StaffLang string
 
 	// NoticeEvery spaces "still waiting" notes to a waiting patient.
 	NoticeEvery time.Duration
@@ -68,13 +69,29 @@ type Options struct {
 	SocketPingInterval time.Duration
 }
 
-// OptionsFromEnv reads Options from the process environment.
-func OptionsFromEnv() (Options, error) {
-	var o Options
-	if err := env.Parse(&o); err != nil {
-		return o, fmt.Errorf("slack: %w", err)
+// OptionsFromEnv reads SLACK_URGENT_MENTION, SLACK_HANDOFF_TIMEOUT and
+// SLACK_STAFF_LANG from the process environment, each error naming its
+// variable.
+func OptionsFromEnv() (Options, error) { return optionsFrom(os.LookupEnv) }
+
+func optionsFrom(lookup func(string) (string, bool)) (Options, error) {
+	o := Options{WaitTimeout: handoff.DefaultWaitTimeout, StaffLang: "en"}
+	var errs []error
+	o.UrgentMention, _ = lookup("SLACK_URGENT_MENTION")
+	if _, err := mention(o.UrgentMention); err != nil {
+		errs = append(errs, err)
 	}
-	return o, nil
+	if v, _ := lookup("SLACK_HANDOFF_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("SLACK_HANDOFF_TIMEOUT must be a positive duration such as 15m, got %q", v))
+		}
+		o.WaitTimeout = d
+	}
+	if v, _ := lookup("SLACK_STAFF_LANG"); v != "" {
+		o.StaffLang = v
+	}
+	return o, errors.Join(errs...)
 }
 
 var mentionIDRe = regexp.MustCompile(`^[SUW][A-Z0-9]{2,}$`)
@@ -101,6 +118,7 @@ func mention(v string) (string, error) {
 type Module struct {
 	opts    Options
 	fromEnv bool
+	edits   []func(*Options)
 
 	a         *app.App
 	api       *slackgo.Client
@@ -115,9 +133,10 @@ type Module struct {
 	done      chan struct{}
 }
 
-// NewModule returns the module configured from the environment (Options
-// read at install).
-func NewModule() *Module { return &Module{fromEnv: true} }
+// NewModule returns the module configured from the environment (read at
+// install); edits then adjust the options, e.g. to add a Summarizer once
+// an LLM client exists: NewModule(func(o *Options) { o.Summarizer = s }).
+func NewModule(edits ...func(*Options)) *Module { return &Module{fromEnv: true, edits: edits} }
 
 // NewModuleWith returns the module with explicit options (tests).
 func NewModuleWith(o Options) *Module { return &Module{opts: o} }
@@ -137,6 +156,9 @@ func (m *Module) Install(_ context.Context, a *app.App) error {
 			return err
 		}
 		m.opts = o
+	}
+	for _, edit := range m.edits {
+		edit(&m.opts)
 	}
 	cfg := a.Config.Slack
 	if cfg.BotToken == "" || cfg.HandoffChannel == "" {

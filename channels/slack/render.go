@@ -171,8 +171,11 @@ func (m *Module) transcript(lines []handoff.Line) []slackgo.Block {
 func (m *Module) status(h handoff.Handoff, r root) string {
 	switch h.Status {
 	case store.HandoffOpen:
-		waited := m.now().Sub(h.CreatedAt)
-		s := m.t("slack.status.open", map[string]any{"Time": m.clock(h.CreatedAt), "Waited": m.wait(waited)})
+		id, waited := "slack.status.open", m.now().Sub(h.CreatedAt)
+		if waited < time.Minute {
+			id = "slack.status.open_new"
+		}
+		s := m.t(id, map[string]any{"Time": m.clock(h.CreatedAt), "Waited": m.wait(waited)})
 		if r.AfterHours {
 			s += " " + m.t("slack.status.after_hours", nil)
 		}

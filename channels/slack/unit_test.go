@@ -4,11 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	slackgo "github.com/slack-go/slack"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/tend-health/tend/dialogs/handoff"
 	"github.com/tend-health/tend/internal/store"
@@ -159,4 +163,55 @@ func FuzzPlainText(f *testing.F) {
 		out := plainText(s)
 		require.LessOrEqual(t, len(out), len(s)+len(s)/2+8)
 	})
+}
+
+func TestOptionsFromEnv(t *testing.T) {
+	t.Setenv("SLACK_URGENT_MENTION", "S0NURSES")
+	t.Setenv("SLACK_HANDOFF_TIMEOUT", "20m")
+	o, err := OptionsFromEnv()
+	require.NoError(t, err)
+	require.Equal(t, "S0NURSES", o.UrgentMention)
+	require.Equal(t, 20*time.Minute, o.WaitTimeout)
+	require.Equal(t, "en", o.StaffLang)
+
+	t.Setenv("SLACK_HANDOFF_TIMEOUT", "soon")
+	t.Setenv("SLACK_URGENT_MENTION", "@nurses")
+	_, err = OptionsFromEnv()
+	require.ErrorContains(t, err, "SLACK_HANDOFF_TIMEOUT must be a positive duration")
+	require.ErrorContains(t, err, "SLACK_URGENT_MENTION must be")
+}
+
+// The manifest in deploy/ asks for what the module needs.
+func TestManifest(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"slack-manifest.yaml", "slack-manifest-http.yaml"} {
+		raw, err := os.ReadFile(filepath.Join("..", "..", "deploy", name))
+		require.NoError(t, err)
+		var m struct {
+			OAuth struct {
+				Scopes struct{ Bot []string } `yaml:"scopes"`
+			} `yaml:"oauth_config"`
+			Settings struct {
+				Events struct {
+					RequestURL string   `yaml:"request_url"`
+					BotEvents  []string `yaml:"bot_events"`
+				} `yaml:"event_subscriptions"`
+				Interactivity struct {
+					Enabled    bool   `yaml:"is_enabled"`
+					RequestURL string `yaml:"request_url"`
+				} `yaml:"interactivity"`
+				Socket bool `yaml:"socket_mode_enabled"`
+			} `yaml:"settings"`
+		}
+		require.NoError(t, yaml.Unmarshal(raw, &m), name)
+		require.Subset(t, m.OAuth.Scopes.Bot, []string{"chat:write", "channels:history", "groups:history", "users:read"}, name)
+		require.ElementsMatch(t, []string{"message.channels", "message.groups"}, m.Settings.Events.BotEvents, name)
+		require.True(t, m.Settings.Interactivity.Enabled, name)
+		if m.Settings.Socket {
+			require.Empty(t, m.Settings.Events.RequestURL, name)
+		} else {
+			require.True(t, strings.HasSuffix(m.Settings.Events.RequestURL, "/webhooks/slack/events"), name)
+			require.True(t, strings.HasSuffix(m.Settings.Interactivity.RequestURL, "/webhooks/slack/interactions"), name)
+		}
+	}
 }
