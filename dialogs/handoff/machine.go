@@ -310,9 +310,14 @@ func (m *Machine) deadline(now time.Time) (time.Time, bool) {
 	return next.Add(m.o.WaitTimeout), true
 }
 
-func (m *Machine) isOpen(now time.Time) bool {
+// nextOpening is when the closed clinic opens next; zero when it is open
+// now or has no hours to promise.
+func (m *Machine) nextOpening(now time.Time) time.Time {
 	c := m.engine.Clinic()
-	return c == nil || c.IsOpen(now)
+	if c == nil || c.IsOpen(now) {
+		return time.Time{}
+	}
+	return c.NextOpening(now)
 }
 
 func (m *Machine) scheduleTimeout(ctx context.Context, tx *store.Tx, id int64, at time.Time) error {

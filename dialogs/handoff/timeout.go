@@ -51,24 +51,22 @@ func (m *Machine) Timeout(ctx context.Context, id int64) error {
 		if h.DeadlineAt == nil || now.Before(*h.DeadlineAt) {
 			return nil
 		}
-		open := m.isOpen(now)
+		opening := m.nextOpening(now)
 		var next *time.Time
-		if open {
+		if opening.IsZero() {
 			if err := m.tell(ctx, tx, conv, bot.KindNotice, "handoff.timeout", nil); err != nil {
 				return err
 			}
 		} else {
-			opening := m.engine.Clinic().NextOpening(now)
 			when := m.When(conv.Lang, now, opening)
 			if err := m.tell(ctx, tx, conv, bot.KindNotice, "handoff.timeout_after_hours", map[string]any{"When": when}); err != nil {
 				return err
 			}
-			if !opening.IsZero() {
-				at := opening.Add(m.o.WaitTimeout)
-				next = &at
-				if err := m.scheduleTimeout(ctx, tx, h.ID, at); err != nil {
-					return err
-				}
+			// Remind everyone again once the clinic has been open a while.
+			at := opening.Add(m.o.WaitTimeout)
+			next = &at
+			if err := m.scheduleTimeout(ctx, tx, h.ID, at); err != nil {
+				return err
 			}
 		}
 		if err := setTimes(ctx, tx.Q, h.ID, &now, next, now); err != nil {
@@ -84,6 +82,6 @@ func (m *Machine) Timeout(ctx context.Context, id int64) error {
 			return err
 		}
 		return m.o.Board.Post(ctx, tx, Event{Kind: EventTimeout, Handoff: h, At: now, Waited: now.Sub(h.CreatedAt),
-			AfterHours: !open})
+			AfterHours: !opening.IsZero()})
 	})
 }

@@ -101,14 +101,12 @@ func (g guard) Check(t *bot.Turn) (bool, error) {
 	if h.NoticeAt != nil && t.Now.Sub(*h.NoticeAt) < g.m.o.NoticeEvery {
 		return true, nil
 	}
-	back := t.Button("handoff.button.back", bot.Payload(Name, "cancel"))
-	if g.m.isOpen(t.Now) {
-		t.Reply(bot.Reply{Text: t.T("handoff.still_waiting"), Buttons: []bot.Button{back}, Action: bot.ActionHandoff})
-	} else {
-		when := g.m.When(t.Lang(), t.Now, t.Clinic.NextOpening(t.Now))
-		t.Reply(bot.Reply{Text: t.T("handoff.still_waiting_after_hours", map[string]any{"When": when}),
-			Buttons: []bot.Button{back}, Action: bot.ActionHandoff})
+	text := t.T("handoff.still_waiting")
+	if opening := g.m.nextOpening(t.Now); !opening.IsZero() {
+		text = t.T("handoff.still_waiting_after_hours", map[string]any{"When": g.m.When(t.Lang(), t.Now, opening)})
 	}
+	back := t.Button("handoff.button.back", bot.Payload(Name, "cancel"))
+	t.Reply(bot.Reply{Text: text, Buttons: []bot.Button{back}, Action: bot.ActionHandoff})
 	return true, setNotice(t.Ctx, t.Tx.Q, h.ID, t.Now)
 }
 
