@@ -69,7 +69,7 @@ func TestNoAnswerTimeout(t *testing.T) {
 		got := h.history("p1")
 		require.Len(t, got, before+1)
 		last := got[len(got)-1]
-		require.Equal(t, "I'm sorry, our team hasn't been able to reply yet. Someone will answer here as soon as they can. If it can't wait, please call "+clinicPhone+".", last.Text)
+		require.Equal(t, "I'm sorry, our team hasn't been able to reply yet. Someone will answer here as soon as they can, before the office closes today at 5:00 PM. If it can't wait, please call "+clinicPhone+".", last.Text)
 		require.Equal(t, bot.KindNotice, last.Kind)
 		h.threadHas(ts, "Nobody has taken this yet: the patient has waited 15 min.")
 		h.outboxSettled()
@@ -111,7 +111,7 @@ func TestAfterHours(t *testing.T) {
 		// Nobody at 08:15 either: the open-hours timeout message.
 		clk.Set(opening.Add(15 * time.Minute))
 		h.fireTimeout(ho.ID)
-		h.patientGot("p1", "our team hasn't been able to reply yet. Someone will answer here as soon as they can")
+		h.patientGot("p1", "our team hasn't been able to reply yet. Someone will answer here as soon as they can, before the office closes today at 7:00 PM.")
 		h.threadHas(ts, "the patient has waited 13 h 45 min")
 	})
 }

@@ -310,6 +310,26 @@ func (m *Machine) deadline(now time.Time) (time.Time, bool) {
 	return next.Add(m.o.WaitTimeout), true
 }
 
+// closing is when the open clinic next closes (to the minute it is seen
+// closed, within a day); zero when unknown.
+func (m *Machine) closing(now time.Time) time.Time {
+	c := m.engine.Clinic()
+	if c == nil || !c.IsOpen(now) {
+		return time.Time{}
+	}
+	start := now.Truncate(time.Minute)
+	for step := 5 * time.Minute; step <= 24*time.Hour; step += 5 * time.Minute {
+		if at := start.Add(step); !c.IsOpen(at) {
+			// Back up to the first closed minute.
+			for at.Add(-time.Minute).After(now) && !c.IsOpen(at.Add(-time.Minute)) {
+				at = at.Add(-time.Minute)
+			}
+			return at
+		}
+	}
+	return time.Time{}
+}
+
 // nextOpening is when the closed clinic opens next; zero when it is open
 // now or has no hours to promise.
 func (m *Machine) nextOpening(now time.Time) time.Time {

@@ -54,7 +54,11 @@ func (m *Machine) Timeout(ctx context.Context, id int64) error {
 		opening := m.nextOpening(now)
 		var next *time.Time
 		if opening.IsZero() {
-			if err := m.tell(ctx, tx, conv, bot.KindNotice, "handoff.timeout", nil); err != nil {
+			msg, data := "handoff.timeout", map[string]any(nil)
+			if closes := m.closing(now); !closes.IsZero() {
+				msg, data = "handoff.timeout_until", map[string]any{"Until": m.When(conv.Lang, now, closes)}
+			}
+			if err := m.tell(ctx, tx, conv, bot.KindNotice, msg, data); err != nil {
 				return err
 			}
 		} else {
