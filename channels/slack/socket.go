@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	slackgo "github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 )
 
@@ -74,7 +75,12 @@ func (m *Module) socketEvent(ctx context.Context, client *socketmode.Client, evt
 	case socketmode.EventTypeInvalidAuth:
 		log.Error("slack socket mode: invalid app token (SLACK_APP_TOKEN)")
 		return
-	case socketmode.EventTypeConnectionError, socketmode.EventTypeIncomingError:
+	case socketmode.EventTypeConnectionError:
+		if ce, ok := evt.Data.(*slackgo.ConnectionErrorEvent); ok {
+			log.Warn("slack socket mode cannot connect; retrying", "attempt", ce.Attempt, "backoff", ce.Backoff.String(), "error", ce.ErrorObj)
+		}
+		return
+	case socketmode.EventTypeIncomingError:
 		log.Warn("slack socket mode error", "type", string(evt.Type))
 		return
 	case socketmode.EventTypeEventsAPI, socketmode.EventTypeInteractive:
