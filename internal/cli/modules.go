@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"github.com/tend-health/tend/channels/slack"
 	"github.com/tend-health/tend/channels/web"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
@@ -11,6 +12,11 @@ func modules(cfg config.Config, mode app.Mode) []app.Module {
 	var m []app.Module
 	if mode == app.ModeServe {
 		m = append(m, web.Module{})
+	}
+	// Slack stays last: its staff-ownership guard must run after triage's,
+	// and it sets a.HandoffNotifier, which other modules read at turn time.
+	if mode == app.ModeServe && cfg.SlackEnabled() {
+		m = append(m, slack.NewModule())
 	}
 	return m
 }

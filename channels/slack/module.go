@@ -1,0 +1,238 @@
+// Package slack is the staff side of handoffs: a Slack app that posts one
+// message per handoff in SLACK_HANDOFF_CHANNEL, mirrors the patient's
+// messages into its thread, relays the owner's thread replies to the patient
+// and offers Take over / Return to bot / Resolve buttons.
+//
+// Slack reaches Tend over Socket Mode when SLACK_APP_TOKEN is set (no public
+// URL needed) and otherwise over the Events API and interactivity webhooks,
+// verified with the signing secret. Either way every event is stored and
+// acknowledged at once, then handled by a durable job in arrival order per
+// thread; every post to Slack is a row in an outbox worked in order per
+// thread, so a Slack outage delays messages without losing or reordering
+// them. The state machine itself lives in dialogs/handoff.
+package slack
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+	slackgo "github.com/slack-go/slack"
+
+	"github.com/tend-health/tend/dialogs/handoff"
+	"github.com/tend-health/tend/internal/app"
+)
+
+//go:embed locales/*.yaml
+var locales embed.FS
+
+// Locales are the staff-facing messages (Slack texts).
+func Locales() fs.FS {
+	sub, _ := fs.Sub(locales, "locales")
+	return sub
+}
+
+// DefaultAPIURL is Slack's Web API.
+const DefaultAPIURL = "https://slack.com/api/"
+
+// Options are the Slack settings beyond internal/config's SLACK_* variables.
+type Options struct {
+	// UrgentMention is who is mentioned on emergency handoffs
+	// (SLACK_URGENT_MENTION): a user group id (S0123ABCD), a user id
+	// (U0123ABCD), "here" or "channel", or a raw mention
+	// ("<!subteam^S0123ABCD>"). Empty mentions nobody.
+	UrgentMention string
+	// WaitTimeout is how long a handoff may wait before the patient is told
+	// what happens next and staff are reminded (SLACK_HANDOFF_TIMEOUT).
+	WaitTimeout time.Duration
+	// StaffLang is the language of the Slack texts (SLACK_STAFF_LANG).
+	StaffLang string
+
+	// NoticeEvery spaces "still waiting" notes to a waiting patient.
+	NoticeEvery time.Duration
+	// Summarizer adds a two-line summary to the handoff message (LLM).
+	Summarizer handoff.Summarizer
+	// Registry gives staff a verified patient's card.
+	Registry handoff.Registry
+	// HTTPClient reaches Slack (tests, proxies); nil means a client with a timeout.
+	HTTPClient *http.Client
+	// SocketPingInterval overrides how long Socket Mode waits for Slack's pings.
+	SocketPingInterval time.Duration
+}
+
+// OptionsFromEnv reads SLACK_URGENT_MENTION, SLACK_HANDOFF_TIMEOUT and
+// SLACK_STAFF_LANG from the process environment, each error naming its
+// variable.
+func OptionsFromEnv() (Options, error) { return optionsFrom(os.LookupEnv) }
+
+func optionsFrom(lookup func(string) (string, bool)) (Options, error) {
+	o := Options{WaitTimeout: handoff.DefaultWaitTimeout, StaffLang: "en"}
+	var errs []error
+	o.UrgentMention, _ = lookup("SLACK_URGENT_MENTION")
+	if _, err := mention(o.UrgentMention); err != nil {
+		errs = append(errs, err)
+	}
+	if v, _ := lookup("SLACK_HANDOFF_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("SLACK_HANDOFF_TIMEOUT must be a positive duration such as 15m, got %q", v))
+		}
+		o.WaitTimeout = d
+	}
+	if v, _ := lookup("SLACK_STAFF_LANG"); v != "" {
+		o.StaffLang = v
+	}
+	return o, errors.Join(errs...)
+}
+
+var mentionIDRe = regexp.MustCompile(`^[SUW][A-Z0-9]{2,}$`)
+
+// mention turns UrgentMention into Slack's mention syntax.
+func mention(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "":
+		return "", nil
+	case strings.HasPrefix(v, "<") && strings.HasSuffix(v, ">"):
+		return v, nil
+	case v == "here" || v == "channel" || v == "everyone":
+		return "<!" + v + ">", nil
+	case mentionIDRe.MatchString(v) && v[0] == 'S':
+		return "<!subteam^" + v + ">", nil
+	case mentionIDRe.MatchString(v):
+		return "<@" + v + ">", nil
+	}
+	return "", fmt.Errorf("SLACK_URGENT_MENTION must be a user group id (S...), a user id (U...), here, channel or a <...> mention, got %q", v)
+}
+
+// Module installs the Slack handoff. Create it with NewModule.
+type Module struct {
+	opts    Options
+	fromEnv bool
+	edits   []func(*Options)
+
+	a         *app.App
+	api       *slackgo.Client
+	apiURL    string
+	channel   string
+	secret    string
+	socket    bool
+	mention   string
+	machine   *handoff.Machine
+	names     nameCache
+	startOnce sync.Once
+	done      chan struct{}
+}
+
+// NewModule returns the module configured from the environment (read at
+// install); edits then adjust the options, e.g. to add a Summarizer once
+// an LLM client exists: NewModule(func(o *Options) { o.Summarizer = s }).
+func NewModule(edits ...func(*Options)) *Module { return &Module{fromEnv: true, edits: edits} }
+
+// NewModuleWith returns the module with explicit options (tests).
+func NewModuleWith(o Options) *Module { return &Module{opts: o} }
+
+// Name implements app.Module.
+func (m *Module) Name() string { return "slack" }
+
+// Machine is the handoff state machine the module drives.
+func (m *Module) Machine() *handoff.Machine { return m.machine }
+
+// Install wires the handoff machine as the app's HandoffNotifier, adds the
+// staff-ownership guard, the job workers and (HTTP mode) the webhook routes.
+func (m *Module) Install(_ context.Context, a *app.App) error {
+	if m.fromEnv {
+		o, err := OptionsFromEnv()
+		if err != nil {
+			return err
+		}
+		m.opts = o
+	}
+	for _, edit := range m.edits {
+		edit(&m.opts)
+	}
+	cfg := a.Config.Slack
+	if cfg.BotToken == "" || cfg.HandoffChannel == "" {
+		return errors.New("SLACK_BOT_TOKEN and SLACK_HANDOFF_CHANNEL are required")
+	}
+	var err error
+	if m.mention, err = mention(m.opts.UrgentMention); err != nil {
+		return err
+	}
+	if m.opts.WaitTimeout <= 0 {
+		m.opts.WaitTimeout = handoff.DefaultWaitTimeout
+	}
+	if m.opts.StaffLang == "" {
+		m.opts.StaffLang = "en"
+	}
+	if err := a.Catalog.AddFS(Locales()); err != nil {
+		return err
+	}
+	m.a, m.channel, m.secret = a, cfg.HandoffChannel, cfg.SigningSecret.Reveal()
+	m.socket = cfg.AppToken != ""
+	m.apiURL = cfg.APIURL
+	if m.apiURL == "" {
+		m.apiURL = DefaultAPIURL
+	}
+	if !strings.HasSuffix(m.apiURL, "/") {
+		m.apiURL += "/" // slack-go appends method names directly
+	}
+	client := m.opts.HTTPClient
+	if client == nil {
+		client = &http.Client{Timeout: 30 * time.Second}
+	}
+	apiOpts := []slackgo.Option{slackgo.OptionAPIURL(m.apiURL), slackgo.OptionHTTPClient(client)}
+	if m.socket {
+		apiOpts = append(apiOpts, slackgo.OptionAppLevelToken(cfg.AppToken.Reveal()))
+	}
+	m.api = slackgo.New(cfg.BotToken.Reveal(), apiOpts...)
+	m.machine = handoff.NewMachine(a.Engine, handoff.Options{Board: &board{m: m}, WaitTimeout: m.opts.WaitTimeout,
+		NoticeEvery: m.opts.NoticeEvery, Registry: m.opts.Registry})
+	a.HandoffNotifier = m.machine
+	// Triage is added before this module and so runs first; this guard then
+	// keeps the bot quiet while staff own (or are about to own) a conversation.
+	a.Engine.AddGuard(m.machine.Guard())
+	m.machine.AddWorkers(a.Workers)
+	river.AddWorker(a.Workers, &postWorker{m: m})
+	river.AddWorker(a.Workers, &inboxWorker{m: m})
+	river.AddWorker(a.Workers, &ephemeralWorker{m: m})
+	river.AddWorker(a.Workers, &cleanupWorker{m: m})
+	a.Periodic = append(a.Periodic, cleanupJob())
+	if a.HTTP != nil && m.secret != "" {
+		a.HTTP.Handle("POST /webhooks/slack/events", http.HandlerFunc(m.events))
+		a.HTTP.Handle("POST /webhooks/slack/interactions", http.HandlerFunc(m.interactions))
+	}
+	return nil
+}
+
+// Start connects Socket Mode when an app token is configured; it reconnects
+// until ctx ends (SIGTERM) and Close waits for it to finish.
+func (m *Module) Start(ctx context.Context) error {
+	if !m.socket || m.a == nil {
+		return nil
+	}
+	m.startOnce.Do(func() {
+		m.done = make(chan struct{})
+		go func() {
+			defer close(m.done)
+			m.runSocket(ctx)
+		}()
+		m.a.OnClose(func() {
+			select {
+			case <-m.done:
+			case <-time.After(10 * time.Second):
+				m.a.Log.Warn("slack socket mode did not stop in time")
+			}
+		})
+	})
+	return nil
+}
