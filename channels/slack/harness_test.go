@@ -155,10 +155,14 @@ func (h *harness) handoff(chat string) handoff.Handoff {
 }
 
 // requestPerson asks for a person and waits for the handoff message in Slack.
-func (h *harness) requestPerson(chat string) (handoff.Handoff, string) {
+func (h *harness) requestPerson(chat string, text ...string) (handoff.Handoff, string) {
 	h.t.Helper()
 	before := len(h.slack.roots())
-	h.patient(chat, "Can I talk to a person please?")
+	ask := "Can I talk to a person please?"
+	if len(text) > 0 {
+		ask = text[0] // the engine answers in the language the patient writes
+	}
+	h.patient(chat, ask)
 	h.eventually("handoff message posted", func() bool { return len(h.slack.roots()) > before })
 	ho := h.handoff(chat)
 	return ho, h.rootTS(ho.ID)

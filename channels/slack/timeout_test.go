@@ -123,7 +123,7 @@ func TestTimeoutAtClosing(t *testing.T) {
 		clk := clock.NewFake(chicago(t, "2030-01-11 15:50"))
 		h := newHarness(t, db, nil, clk)
 		h.send(bot.Inbound{Channel: "web", ChatID: "p1", SenderID: "p1", Text: "hola", Locale: "es-MX"})
-		ho, ts := h.requestPerson("p1")
+		ho, ts := h.requestPerson("p1", "¿Puedo hablar con una persona, por favor?")
 		sent := h.history("p1")
 		require.Contains(t, sent[len(sent)-1].Text, "normalmente en menos de 15 minutos")
 
