@@ -5,22 +5,44 @@ package textutil
 
 import (
 	"strings"
+	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
 )
 
-var foldAccents = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+// foldAccents holds accent-folding transformers. A transform.Chain keeps
+// state while it runs, so one shared by concurrent callers corrupts its
+// output or panics; each call takes its own.
+var foldAccents = sync.Pool{New: func() any {
+	return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+}}
 
-// Fold lower-cases s and removes accents.
+// Fold lower-cases s and removes accents. It is safe for concurrent use.
 func Fold(s string) string {
-	out, _, err := transform.String(foldAccents, strings.ToLower(s))
+	s = strings.ToLower(s)
+	if isASCII(s) {
+		return s // nothing to fold
+	}
+	t := foldAccents.Get().(transform.Transformer)
+	defer foldAccents.Put(t)
+	out, _, err := transform.String(t, s)
 	if err != nil {
-		return strings.ToLower(s)
+		return s
 	}
 	return out
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // Normalize folds s and reduces it to words separated by single spaces;

@@ -1,6 +1,9 @@
 package textutil
 
-import "testing"
+import (
+	"sync"
+	"testing"
+)
 
 func TestNormalize(t *testing.T) {
 	for in, want := range map[string]string{
@@ -25,4 +28,27 @@ func TestHasAny(t *testing.T) {
 	if HasAny(text, "per") {
 		t.Error("partial word matched")
 	}
+}
+
+// TestFoldConcurrent guards against sharing one stateful transformer
+// between goroutines (it panicked or mixed up outputs).
+func TestFoldConcurrent(t *testing.T) {
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in, want := "¿Está bien, Señora?", "¿esta bien, senora?"
+			if i%2 == 1 {
+				in, want = "MAÑANA por la mañana", "manana por la manana"
+			}
+			for range 500 {
+				if got := Fold(in); got != want {
+					t.Errorf("Fold(%q) = %q, want %q", in, got, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
