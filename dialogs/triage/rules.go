@@ -382,4 +382,3 @@ func checkPhrase(ph string) error {
 	}
 	return nil
 }
-
