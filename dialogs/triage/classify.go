@@ -257,7 +257,7 @@ func (a *analysis) sameClause(i, j int) bool { return a.toks[i].clause == a.toks
 // gapOK checks the words between a cue and the match.
 func (a *analysis) gapOK(cu *cue, from, to int, covered func(int) bool) bool {
 	for i := from; i <= to; i++ {
-		if covered(i) {
+		if covered(i) || cu.gap == GapClause {
 			continue
 		}
 		if a.breaks[i] || (cu.gap == GapFiller && !a.filler[i]) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -108,18 +109,11 @@ func (s score) report(t *testing.T, name string) {
 	}
 }
 
-func builtinMatcher(t testing.TB) *Matcher {
-	t.Helper()
-	f, err := Builtin()
-	require.NoError(t, err)
-	return Compile(f)
-}
-
 // TestHeldOut runs the rules over our own labelled messages (written before
 // the rules were tuned on clinic-dev; see testdata/README.md).
 func TestHeldOut(t *testing.T) {
 	t.Parallel()
-	m := builtinMatcher(t)
+	m := matcher(t)
 	for _, name := range []string{"heldout.jsonl", "heldout2.jsonl"} {
 		items := readItems(t, filepath.Join("testdata", name))
 		require.GreaterOrEqual(t, len(items), 60)
@@ -161,10 +155,75 @@ func TestClinicDev(t *testing.T) {
 		}
 		t.Skip("shared/evals/clinic-dev.jsonl not found (set CI=true to make this a failure)")
 	}
-	m := builtinMatcher(t)
+	m := matcher(t)
 	items := readItems(t, path)
 	s := scoreItems(m, items, "emergency", "abstain", "answer")
 	s.report(t, "clinic-dev")
 	require.Equal(t, s.emergencies, s.caught, "every emergency must be caught")
 	require.LessOrEqual(t, float64(s.falseAlarms), 0.02*float64(s.others), "false emergencies above 2%%")
+}
+
+// TestSharedFalseAlarms runs the rules over questions patients ask that are
+// not emergencies, written by others: the clinic fixture's FAQ questions and
+// the COVID FAQ data sets' questions and paraphrases (many name symptoms
+// such as trouble breathing). Almost none may be taken for an emergency.
+func TestSharedFalseAlarms(t *testing.T) {
+	t.Parallel()
+	root := findUp("shared")
+	if root == "" || findUp(filepath.Join("shared", "datasets")) == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("shared/ not found above the working directory")
+		}
+		t.Skip("shared/ not found (set CI=true to make this a failure)")
+	}
+	questions := sharedQuestions(t, root)
+	require.Greater(t, len(questions), 500)
+	m := matcher(t)
+	alarms, advice := 0, 0
+	for _, q := range questions {
+		switch r := m.Classify(q); r.Kind {
+		case KindEmergency:
+			alarms++
+			t.Logf("false emergency (%s rule %d): %q", r.Category, r.Rule, q)
+		case KindAdvice:
+			advice++
+		}
+	}
+	t.Logf("shared questions: %d, false emergencies %d, declined as medical advice %d", len(questions), alarms, advice)
+	require.LessOrEqual(t, float64(alarms), 0.01*float64(len(questions)))
+}
+
+func sharedQuestions(t *testing.T, root string) []string {
+	t.Helper()
+	var out []string
+	kb, err := filepath.Glob(filepath.Join(root, "evals", "clinic-kb", "*"))
+	require.NoError(t, err)
+	heading := regexp.MustCompile(`(?m)^(?:## |Q: )(.+)$|<h2>([^<]+)</h2>`)
+	for _, path := range kb {
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		for _, m := range heading.FindAllStringSubmatch(string(data), -1) {
+			out = append(out, m[1]+m[2])
+		}
+	}
+	files, err := filepath.Glob(filepath.Join(root, "datasets", "*", "*.jsonl"))
+	require.NoError(t, err)
+	for _, path := range files {
+		f, err := os.Open(path)
+		require.NoError(t, err)
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1024*1024), 1024*1024)
+		for sc.Scan() {
+			var row struct {
+				Query    string `json:"query"`
+				Question string `json:"question"`
+			}
+			if json.Unmarshal(sc.Bytes(), &row) == nil && row.Query+row.Question != "" {
+				out = append(out, row.Query+row.Question)
+			}
+		}
+		require.NoError(t, sc.Err())
+		require.NoError(t, f.Close())
+	}
+	return out
 }

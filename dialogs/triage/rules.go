@@ -53,6 +53,7 @@ const (
 const (
 	GapFiller = "filler" // only filler words ("I don't have any chest pain")
 	GapAny    = "any"    // any words except breaks ("and", "but")
+	GapClause = "clause" // any words at all, within the clause
 )
 
 // replyKinds says which replies each kind of category may use.
@@ -90,6 +91,8 @@ type Settings struct {
 
 // Typos say how far a word may be misspelled and still match.
 type Typos struct {
+	// SwapsFrom: words this long match with two neighbouring letters swapped ("pian").
+	SwapsFrom    int `yaml:"swaps_from"`
 	OneEditFrom  int `yaml:"one_edit_from"`
 	TwoEditsFrom int `yaml:"two_edits_from"`
 	// Never lists real words that look like a typo of a rule word
@@ -225,9 +228,9 @@ func (f *File) validate() error {
 	if s.Window < 1 || s.Window > maxWindow {
 		add("settings.window: must be between 1 and %d, got %d", maxWindow, s.Window)
 	}
-	if s.Typos.OneEditFrom < 0 || s.Typos.TwoEditsFrom < 0 ||
+	if s.Typos.SwapsFrom < 0 || s.Typos.OneEditFrom < 0 || s.Typos.TwoEditsFrom < 0 ||
 		(s.Typos.OneEditFrom > 0 && s.Typos.TwoEditsFrom > 0 && s.Typos.TwoEditsFrom < s.Typos.OneEditFrom) {
-		add("settings.typos: one_edit_from and two_edits_from must be positive (0 turns them off) and two_edits_from >= one_edit_from")
+		add("settings.typos: swaps_from, one_edit_from and two_edits_from must be positive (0 turns them off) and two_edits_from >= one_edit_from")
 	}
 	for name, p := range f.Lexicon {
 		if !idPattern.MatchString(name) {
@@ -250,8 +253,8 @@ func (f *File) validate() error {
 		if c.Role != RoleNegates && c.Role != RoleDoubts && c.Role != RoleAffirms {
 			add("%s: role must be %s, %s or %s", where, RoleNegates, RoleDoubts, RoleAffirms)
 		}
-		if c.Gap != GapFiller && c.Gap != GapAny {
-			add("%s: gap must be %s or %s", where, GapFiller, GapAny)
+		if c.Gap != GapFiller && c.Gap != GapAny && c.Gap != GapClause {
+			add("%s: gap must be %s, %s or %s", where, GapFiller, GapAny, GapClause)
 		}
 		if c.Before < 0 || c.After < 0 || c.Before > maxWindow || c.After > maxWindow || c.Before+c.After == 0 {
 			add("%s: before/after must be 0..%d and not both 0", where, maxWindow)

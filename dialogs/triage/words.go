@@ -98,13 +98,15 @@ type vocab struct {
 	prefixes map[string][]int // first minPrefix bytes -> stem word ids
 	deletes  map[string][]int // typo index: words and their deletions
 	never    map[string]bool
+	swaps    int
 	oneEdit  int
 	twoEdits int
 }
 
 func newVocab(t Typos) *vocab {
 	v := &vocab{ids: map[word]int{}, exact: map[string][]int{}, prefixes: map[string][]int{},
-		deletes: map[string][]int{}, never: map[string]bool{}, oneEdit: t.OneEditFrom, twoEdits: t.TwoEditsFrom}
+		deletes: map[string][]int{}, never: map[string]bool{}, swaps: t.SwapsFrom, oneEdit: t.OneEditFrom,
+		twoEdits: t.TwoEditsFrom}
 	for _, w := range t.Never {
 		for _, n := range strings.Fields(textutil.Normalize(w)) {
 			v.never[n] = true
@@ -170,11 +172,16 @@ func (v *vocab) lookup(tok string) []int {
 			}
 		}
 	}
-	if len(v.exact[tok]) > 0 || v.never[tok] || v.oneEdit == 0 {
+	if len(v.exact[tok]) > 0 || v.never[tok] || isNumber(tok) {
 		return ids
 	}
 	n := utf8.RuneCountInString(tok)
-	if n < v.oneEdit-1 || n > maxFuzzyRunes || isNumber(tok) {
+	if v.swaps > 0 && n >= v.swaps && (v.oneEdit == 0 || n < v.oneEdit) {
+		ids = append(ids, v.swapped(tok)...) // too short for edits, but "pian" is "pain"
+	}
+	// A token one letter shorter than one_edit_from may still have lost a
+	// letter of a longer word ("hart").
+	if v.oneEdit == 0 || n < v.oneEdit-1 || n > maxFuzzyRunes {
 		return ids
 	}
 	seen := map[int]bool{}
@@ -189,6 +196,21 @@ func (v *vocab) lookup(tok string) []int {
 				ids = append(ids, id)
 			}
 		}
+	}
+	return ids
+}
+
+// swapped finds the words that tok is with two neighbouring letters swapped.
+func (v *vocab) swapped(tok string) []int {
+	var ids []int
+	r := []rune(tok)
+	for i := 1; i < len(r); i++ {
+		if r[i] == r[i-1] {
+			continue
+		}
+		r[i], r[i-1] = r[i-1], r[i]
+		ids = append(ids, v.exact[string(r)]...)
+		r[i], r[i-1] = r[i-1], r[i]
 	}
 	return ids
 }
