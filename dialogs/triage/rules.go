@@ -238,8 +238,8 @@ func (f *File) validate() error {
 		}
 		errs = append(errs, f.checkPhrases("lexicon."+name, p, true)...)
 	}
-	errs = append(errs, f.checkPhrases("context.filler", f.Context.Filler, true)...)
-	errs = append(errs, f.checkPhrases("context.breaks", f.Context.Breaks, true)...)
+	errs = append(errs, f.checkPhrases("context.filler", f.Context.Filler, false)...)
+	errs = append(errs, f.checkPhrases("context.breaks", f.Context.Breaks, false)...)
 	cues := map[string]bool{}
 	for i, c := range f.Context.Cues {
 		where := fmt.Sprintf("context.cues[%d] (%s)", i, c.Name)
