@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -184,20 +185,54 @@ func (v *vocab) lookup(tok string) []int {
 	if v.oneEdit == 0 || n < v.oneEdit-1 || n > maxFuzzyRunes {
 		return ids
 	}
-	seen := map[int]bool{}
-	for _, del := range deletions(tok, 2) {
-		for _, id := range v.deletes[del] {
-			if seen[id] {
+	// Words taking two typos are long, so only a long token needs the
+	// deletions of two letters to meet them.
+	d := 1
+	if v.twoEdits > 0 && n >= v.twoEdits-2 {
+		d = 2
+	}
+	var seen []int
+	eachDeletion(tok, d, func(del []byte) {
+		for _, id := range v.deletes[string(del)] { // no allocation for a map key
+			if slices.Contains(seen, id) {
 				continue
 			}
-			seen[id] = true
+			seen = append(seen, id)
 			w := v.words[id].text
 			if firstRune(w) == firstRune(tok) && osa(tok, w) <= v.edits(utf8.RuneCountInString(w)) {
 				ids = append(ids, id)
 			}
 		}
-	}
+	})
 	return ids
+}
+
+// eachDeletion calls fn with s and with s minus each choice of up to d
+// (1 or 2) runes, in a reused buffer: the hot path of typo matching.
+func eachDeletion(s string, d int, fn func([]byte)) {
+	r := []rune(s)
+	buf := make([]byte, 0, len(s))
+	emit := func(skipA, skipB int) {
+		buf = buf[:0]
+		for i, c := range r {
+			if i != skipA && i != skipB {
+				buf = utf8.AppendRune(buf, c)
+			}
+		}
+		if len(buf) > 0 {
+			fn(buf)
+		}
+	}
+	emit(-1, -1)
+	for i := range r {
+		emit(i, -1)
+		if d < 2 {
+			continue
+		}
+		for j := i + 1; j < len(r); j++ {
+			emit(i, j)
+		}
+	}
 }
 
 // swapped finds the words that tok is with two neighbouring letters swapped.
@@ -233,18 +268,12 @@ func isNumber(s string) bool {
 func deletions(s string, d int) []string {
 	out := []string{s}
 	level := []string{s}
-	seen := map[string]bool{s: true}
 	for range d {
 		var next []string
 		for _, x := range level {
-			r := []rune(x)
-			if len(r) <= 1 {
-				continue
-			}
-			for i := range r {
-				del := string(r[:i]) + string(r[i+1:])
-				if !seen[del] {
-					seen[del] = true
+			for i, r := range x {
+				del := x[:i] + x[i+utf8.RuneLen(r):]
+				if del != "" && !slices.Contains(next, del) {
 					next = append(next, del)
 				}
 			}
