@@ -144,14 +144,14 @@ func (a *analysis) inContext(c *category, r *rule, parts []span, lo, hi int) boo
 	if len(doubts) == 0 {
 		return true
 	}
-	// An affirming word that is part of a doubting phrase ("now" in "fine
-	// now") does not count.
-	notAffirm := func(i int) bool {
-		if covered(i) {
+	// Where an affirming and a doubting phrase overlap, the longer one is
+	// meant: "fine now" doubts, "has had" affirms.
+	notAffirm := func(o span) bool {
+		if overlaps(o, covered) {
 			return true
 		}
 		for _, d := range doubts {
-			if i >= d.start && i <= d.end {
+			if o.start <= d.end && d.start <= o.end && d.end-d.start >= o.end-o.start {
 				return true
 			}
 		}
@@ -195,32 +195,32 @@ func (a *analysis) excluded(x exclusion, parts []span, lo, hi int) bool {
 // Words that are part of the match itself are never cues ("not" in "not
 // breathing").
 func (a *analysis) cueNear(cu *cue, parts []span, covered func(int) bool) (span, bool) {
-	return a.cueNearSkipping(cu, parts, covered, covered)
+	return a.cueNearSkipping(cu, parts, covered, func(o span) bool { return overlaps(o, covered) })
 }
 
-// cueNearSkipping is cueNear where skip says which words cannot be part of
-// the cue.
-func (a *analysis) cueNearSkipping(cu *cue, parts []span, covered, skip func(int) bool) (span, bool) {
+// cueNearSkipping is cueNear where skip says which cue occurrences do not count.
+func (a *analysis) cueNearSkipping(cu *cue, parts []span, covered func(int) bool, skip func(span) bool) (span, bool) {
 	occ := a.occ[cu.concept]
 	if len(occ) == 0 {
 		return span{}, false
 	}
 	for _, p := range parts {
+		// before/after count words from the match: 1 is right next to it.
 		first := sort.Search(len(occ), func(k int) bool { return occ[k].start >= p.start-cu.before-maxPhraseWords })
 		for k := first; k < len(occ); k++ {
 			o := occ[k]
-			if o.start > p.end+cu.after+1 {
+			if o.start > p.end+cu.after {
 				break
 			}
-			if overlaps(o, skip) {
+			if skip(o) {
 				continue
 			}
 			switch {
-			case o.end < p.start && p.start-o.end-1 <= cu.before:
+			case o.end < p.start && p.start-o.end <= cu.before:
 				if a.sameClause(o.end, p.start) && a.gapOK(cu, o.end+1, p.start-1, covered) {
 					return o, true
 				}
-			case o.start > p.end && o.start-p.end-1 <= cu.after:
+			case o.start > p.end && o.start-p.end <= cu.after:
 				if a.sameClause(p.end, o.start) && a.gapOK(cu, p.end+1, o.start-1, covered) {
 					return o, true
 				}

@@ -108,6 +108,11 @@ func TestEmergenciesEnglish(t *testing.T) {
 		e("i feel like im dying", "other_emergency"),
 		e("should i call 911?", "other_emergency"),
 		e("my 3 week old has a fever", "other_emergency"),
+		e("I took 30 of my sleeping pills", "overdose_poisoning"),
+		e("my baby is limp and wont wake up for feeds", "unconscious_seizure"),
+		e("high fever with a stiff neck and a rash", "other_emergency"),
+		e("my heart is racing and i feel like i will pass out", "chest_pain"),
+		e("the carbon monoxide alarm is going off and we all feel dizzy", "other_emergency"),
 	})
 }
 
@@ -173,6 +178,8 @@ func TestNotEmergencies(t *testing.T) {
 		n("can my kid swallow pills or should I ask for liquid"),
 		n("do you have an overdose prevention program"),
 		n("my son has seizures, can he get the flu vaccine"),
+		n("I took 20 mg of lexapro this morning, can I still get my blood drawn"),
+		n("he has been unconscious since his accident in 2019, can we get his records"),
 		n("I need a copy of my records from when I had a stroke in 2020"),
 		n("do you have epipens in stock"),
 		n("i cant see the map on your website"),

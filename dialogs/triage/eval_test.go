@@ -114,7 +114,7 @@ func (s score) report(t *testing.T, name string) {
 func TestHeldOut(t *testing.T) {
 	t.Parallel()
 	m := matcher(t)
-	for _, name := range []string{"heldout.jsonl", "heldout2.jsonl"} {
+	for _, name := range []string{"heldout.jsonl", "heldout2.jsonl", "heldout3.jsonl"} {
 		items := readItems(t, filepath.Join("testdata", name))
 		require.GreaterOrEqual(t, len(items), 60)
 		s := scoreItems(m, items, "emergency", "advice", "none")
