@@ -60,18 +60,18 @@ func Compile(f *File) *Matcher {
 	m := &Matcher{vocab: newVocab(f.Settings.Typos), starts: map[int][]phrRef{}, window: f.Settings.Window}
 	lex := map[string]int{}
 	for _, name := range slices.Sorted(maps.Keys(f.Lexicon)) {
-		lex[name] = m.concept(f.Lexicon[name])
+		lex[name] = m.concept(f.Lexicon[name], true)
 	}
-	m.filler = m.concept(f.Context.Filler)
-	m.breaks = m.concept(f.Context.Breaks)
+	m.filler = m.concept(f.Context.Filler, false)
+	m.breaks = m.concept(f.Context.Breaks, false)
 	cueIdx := map[string]int{}
 	for _, c := range f.Context.Cues {
 		cueIdx[c.Name] = len(m.cues)
 		m.cues = append(m.cues, cue{name: c.Name, role: c.Role, before: c.Before, after: c.After, gap: c.Gap,
-			concept: m.concept(c.Phrases)})
+			concept: m.concept(c.Phrases, false)})
 	}
 	for _, code := range slices.Sorted(maps.Keys(f.Languages)) {
-		m.langs = append(m.langs, langMarkers{code: code, concept: m.concept(Phrases{code: f.Languages[code].Markers})})
+		m.langs = append(m.langs, langMarkers{code: code, concept: m.concept(Phrases{code: f.Languages[code].Markers}, false)})
 	}
 	// Emergencies are always looked for first, whatever the file's order.
 	for _, kind := range []string{KindEmergency, KindAdvice} {
@@ -99,7 +99,7 @@ func Compile(f *File) *Matcher {
 						}
 					}
 					if len(inline) > 0 {
-						ids = append(ids, m.concept(Phrases{"": inline}))
+						ids = append(ids, m.concept(Phrases{"": inline}, true))
 					}
 					cr.groups = append(cr.groups, ids)
 				}
@@ -115,11 +115,12 @@ func (m *Matcher) exclusion(u *Unless) exclusion {
 	if u == nil {
 		return exclusion{concept: -1}
 	}
-	return exclusion{concept: m.concept(u.Phrases), within: u.Within}
+	return exclusion{concept: m.concept(u.Phrases, false), within: u.Within}
 }
 
-// concept registers a set of phrases (all languages together) and returns its id.
-func (m *Matcher) concept(p Phrases) int {
+// concept registers a set of phrases (all languages together) and returns
+// its id; typos says whether misspellings of its words count.
+func (m *Matcher) concept(p Phrases, typos bool) int {
 	id := len(m.concepts)
 	var phrases [][]int
 	for _, lang := range slices.Sorted(maps.Keys(p)) {
@@ -127,7 +128,7 @@ func (m *Matcher) concept(p Phrases) int {
 			words := phraseWords(ph)
 			ids := make([]int, len(words))
 			for i, w := range words {
-				ids[i] = m.vocab.add(w)
+				ids[i] = m.vocab.add(w, typos)
 			}
 			m.starts[ids[0]] = append(m.starts[ids[0]], phrRef{concept: id, phrase: len(phrases)})
 			phrases = append(phrases, ids)

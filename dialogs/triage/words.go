@@ -95,6 +95,7 @@ func phraseWords(ph string) []word {
 type vocab struct {
 	ids      map[word]int
 	words    []word
+	typoed   []bool           // per word: in the typo index
 	exact    map[string][]int // token text -> exact word ids
 	prefixes map[string][]int // first minPrefix bytes -> stem word ids
 	deletes  map[string][]int // typo index: words and their deletions
@@ -116,23 +117,29 @@ func newVocab(t Typos) *vocab {
 	return v
 }
 
-// add registers a word and returns its id.
-func (v *vocab) add(w word) int {
-	if id, ok := v.ids[w]; ok {
-		return id
+// add registers a word and returns its id. Only words that typos should
+// reach (the red flags themselves, not the context words around them) go
+// into the typo index, which keeps it, and start-up, small.
+func (v *vocab) add(w word, typos bool) int {
+	id, ok := v.ids[w]
+	if !ok {
+		id = len(v.words)
+		v.ids[w] = id
+		v.words = append(v.words, w)
+		v.typoed = append(v.typoed, false)
+		if w.prefix {
+			key := w.text[:minPrefixBytes(w.text)]
+			v.prefixes[key] = append(v.prefixes[key], id)
+		} else {
+			v.exact[w.text] = append(v.exact[w.text], id)
+		}
 	}
-	id := len(v.words)
-	v.ids[w] = id
-	v.words = append(v.words, w)
-	if w.prefix {
-		key := w.text[:minPrefixBytes(w.text)]
-		v.prefixes[key] = append(v.prefixes[key], id)
-		return id
-	}
-	v.exact[w.text] = append(v.exact[w.text], id)
-	if d := v.edits(utf8.RuneCountInString(w.text)); d > 0 {
-		for _, del := range deletions(w.text, d) {
-			v.deletes[del] = append(v.deletes[del], id)
+	if typos && !w.prefix && !v.typoed[id] {
+		v.typoed[id] = true
+		if d := v.edits(utf8.RuneCountInString(w.text)); d > 0 {
+			for _, del := range deletions(w.text, d) {
+				v.deletes[del] = append(v.deletes[del], id)
+			}
 		}
 	}
 	return id

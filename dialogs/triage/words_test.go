@@ -51,11 +51,11 @@ func TestOSA(t *testing.T) {
 func TestVocabLookup(t *testing.T) {
 	t.Parallel()
 	v := newVocab(Typos{SwapsFrom: 4, OneEditFrom: 5, TwoEditsFrom: 9, Never: []string{"cooking"}})
-	chest := v.add(word{text: "chest"})
-	choking := v.add(word{text: "choking"})
-	pain := v.add(word{text: "pain"})
-	unconscious := v.add(word{text: "unconscious"})
-	swell := v.add(word{text: "swell", prefix: true})
+	chest := v.add(word{text: "chest"}, true)
+	choking := v.add(word{text: "choking"}, true)
+	pain := v.add(word{text: "pain"}, true)
+	unconscious := v.add(word{text: "unconscious"}, true)
+	swell := v.add(word{text: "swell", prefix: true}, true)
 	for tok, want := range map[string][]int{
 		"chest":       {chest},
 		"chset":       {chest},       // swapped letters
