@@ -191,6 +191,9 @@ func TestNotEmergencies(t *testing.T) {
 		n("no tengo dolor de pecho, solo tos"),
 		n("mi hijo tiene asma, atienden niños"),
 		n("donde puedo donar sangre"),
+		n("I don't want to wake up early for my appointment, do you have afternoons"),
+		n("no quiero seguir pagando tanto, tienen planes de pago"),
+		n("i dont want to be here all day, how long is the wait"),
 	})
 }
 
