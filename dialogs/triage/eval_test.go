@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -56,6 +57,7 @@ type score struct {
 	advice, adviceCaught            int
 	plain, plainAdvice              int
 	misses                          []string
+	caughtAdvice                    []string
 }
 
 func scoreItems(m *Matcher, items []evalItem, emergency, advice, plain string) score {
@@ -86,8 +88,9 @@ func scoreItems(m *Matcher, items []evalItem, emergency, advice, plain string) s
 			s.advice++
 			if r.Kind == KindAdvice {
 				s.adviceCaught++
+				s.caughtAdvice = append(s.caughtAdvice, it.ID+" ("+r.Category+")")
 			} else if r.Kind == "" {
-				s.misses = append(s.misses, "advice not caught: "+it.ID)
+				s.misses = append(s.misses, "not declined as advice: "+it.ID)
 			}
 		case plain:
 			s.plain++
@@ -104,6 +107,9 @@ func (s score) report(t *testing.T, name string) {
 	t.Logf("%s: emergency recall %d/%d (wrong reply %d); false emergencies %d/%d (%.1f%%); advice caught %d/%d; advice on plain questions %d/%d",
 		name, s.caught, s.emergencies, s.wrongReply, s.falseAlarms, s.others, 100*float64(s.falseAlarms)/float64(max(s.others, 1)),
 		s.adviceCaught, s.advice, s.plainAdvice, s.plain)
+	if len(s.caughtAdvice) > 0 {
+		t.Log("   declined as medical advice:", strings.Join(s.caughtAdvice, ", "))
+	}
 	for _, m := range s.misses {
 		t.Log("  ", m)
 	}
@@ -157,6 +163,9 @@ func TestClinicDev(t *testing.T) {
 	}
 	m := matcher(t)
 	items := readItems(t, path)
+	// abstain items are also prices and services the clinic does not list,
+	// and off-topic requests: only those asking for a diagnosis, a dose or
+	// a treatment are triage's; the log lists which were declined.
 	s := scoreItems(m, items, "emergency", "abstain", "answer")
 	s.report(t, "clinic-dev")
 	require.Equal(t, s.emergencies, s.caught, "every emergency must be caught")
