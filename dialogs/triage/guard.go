@@ -7,6 +7,7 @@
 package triage
 
 import (
+	"embed"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -18,6 +19,9 @@ import (
 
 // Name is the guard's name.
 const Name = "triage"
+
+//go:embed locales/*.yaml
+var localeFiles embed.FS
 
 // Locales are the guard's catalog messages.
 func Locales() fs.FS {

@@ -2,7 +2,7 @@ package triage
 
 import (
 	"bytes"
-	"embed"
+	_ "embed" // rules.yaml
 	"errors"
 	"fmt"
 	"os"
@@ -21,9 +21,6 @@ import (
 
 //go:embed rules.yaml
 var builtinRules []byte
-
-//go:embed locales/*.yaml
-var localeFiles embed.FS
 
 // EnvFile names the environment variable with the path of a clinic's own
 // rules file; it replaces the built-in rules as a whole.

@@ -137,9 +137,13 @@ func (v *vocab) add(w word, typos bool) int {
 	if typos && !w.prefix && !v.typoed[id] {
 		v.typoed[id] = true
 		if d := v.edits(utf8.RuneCountInString(w.text)); d > 0 {
-			for _, del := range deletions(w.text, d) {
-				v.deletes[del] = append(v.deletes[del], id)
-			}
+			eachDeletion(w.text, d, func(del []byte) {
+				// A word's deletions come together, so a repeat ("aab" less
+				// either "a") is always the last id on its key.
+				if l := v.deletes[string(del)]; len(l) == 0 || l[len(l)-1] != id {
+					v.deletes[string(del)] = append(l, id)
+				}
+			})
 		}
 	}
 	return id
@@ -215,7 +219,8 @@ func (v *vocab) lookup(tok string) []int {
 }
 
 // eachDeletion calls fn with s and with s minus each choice of up to d
-// (1 or 2) runes, in a reused buffer: the hot path of typo matching.
+// (1 or 2) runes, in a reused buffer (typo matching's hot path); fn must
+// copy what it keeps.
 func eachDeletion(s string, d int, fn func([]byte)) {
 	r := []rune(s)
 	buf := make([]byte, 0, len(s))
@@ -269,26 +274,6 @@ func isNumber(s string) bool {
 		}
 	}
 	return true
-}
-
-// deletions returns s and every string made by deleting up to d runes.
-func deletions(s string, d int) []string {
-	out := []string{s}
-	level := []string{s}
-	for range d {
-		var next []string
-		for _, x := range level {
-			for i, r := range x {
-				del := x[:i] + x[i+utf8.RuneLen(r):]
-				if del != "" && !slices.Contains(next, del) {
-					next = append(next, del)
-				}
-			}
-		}
-		out = append(out, next...)
-		level = next
-	}
-	return out
 }
 
 // osa is the optimal string alignment distance (Levenshtein plus swaps of
