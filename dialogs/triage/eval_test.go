@@ -128,6 +128,8 @@ func TestHeldOut(t *testing.T) {
 		require.Equal(t, s.emergencies, s.caught, "every emergency must be caught")
 		require.Zero(t, s.wrongReply, "crisis messages get the 988 reply, others the 911 reply")
 		require.LessOrEqual(t, float64(s.falseAlarms), 0.02*float64(s.others), "false emergencies above 2%%")
+		require.GreaterOrEqual(t, float64(s.adviceCaught), 0.8*float64(s.advice), "advice requests declined below 80%%")
+		require.LessOrEqual(t, float64(s.plainAdvice), 0.05*float64(s.plain), "plain questions declined as advice above 5%%")
 	}
 }
 
@@ -170,6 +172,7 @@ func TestClinicDev(t *testing.T) {
 	s.report(t, "clinic-dev")
 	require.Equal(t, s.emergencies, s.caught, "every emergency must be caught")
 	require.LessOrEqual(t, float64(s.falseAlarms), 0.02*float64(s.others), "false emergencies above 2%%")
+	require.LessOrEqual(t, float64(s.plainAdvice), 0.05*float64(s.plain), "answerable questions declined as advice above 5%%")
 }
 
 // TestSharedFalseAlarms runs the rules over questions patients ask that are
