@@ -3,13 +3,15 @@ package cli
 import (
 	"github.com/tend-health/tend/channels/slack"
 	"github.com/tend-health/tend/channels/web"
+	"github.com/tend-health/tend/dialogs/triage"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
 )
 
-// modules lists the capabilities to install for a mode.
+// modules lists the capabilities to install for a mode. Triage comes first
+// in every mode: its guard must see each message before any other.
 func modules(cfg config.Config, mode app.Mode) []app.Module {
-	var m []app.Module
+	m := []app.Module{triage.Module{File: cfg.TriageFile}}
 	if mode == app.ModeServe {
 		m = append(m, web.Module{})
 	}

@@ -1,12 +1,21 @@
 package cli
 
 import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/dialogs/triage"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
+	"github.com/tend-health/tend/internal/store/storetest"
 )
 
 func names(ms []app.Module) []string {
@@ -27,4 +36,92 @@ func TestSlackModuleInServeModeOnly(t *testing.T) {
 
 	require.NotContains(t, names(modules(slack, app.ModeCLI)), "slack")
 	require.NotContains(t, names(modules(config.Config{}, app.ModeServe)), "slack")
+}
+
+// TestTriageFirst: the triage module is installed first in every mode, so
+// its guard runs before any other.
+func TestTriageFirst(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []app.Mode{app.ModeCLI, app.ModeServe} {
+		m := modules(config.Config{}, mode)
+		require.NotEmpty(t, m)
+		require.IsType(t, triage.Module{}, m[0], "mode %d", mode)
+	}
+}
+
+// TestAskTriage drives `tend ask --json` end to end on a fresh store.
+func TestAskTriage(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.LoadFrom(map[string]string{"TEND_DATA_DIR": t.TempDir()})
+	require.NoError(t, err)
+	questions := []string{
+		"I can't breathe and my lips are going blue, also what are your hours",
+		"how much is a chest x-ray?",
+		"can I double my blood pressure pill",
+		"quiero morirme",
+	}
+	var stdout, stderr bytes.Buffer
+	env := &Env{Stdin: strings.NewReader(strings.Join(questions, "\n")), Stdout: &stdout, Stderr: &stderr, Config: cfg,
+		AppOptions: app.Options{Store: storetest.OpenSQLite(t), SkipMigrate: true}}
+	require.Equal(t, 0, Main(context.Background(), []string{"ask", "--json"}, env), stderr.String())
+
+	var answers []Answer
+	sc := bufio.NewScanner(&stdout)
+	for sc.Scan() {
+		var a Answer
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &a))
+		answers = append(answers, a)
+	}
+	require.Len(t, answers, len(questions))
+
+	require.Equal(t, bot.ActionEmergency, answers[0].Action)
+	require.Contains(t, answers[0].Answer, "911")
+	require.NotContains(t, answers[0].Answer, "8:00", "no clinic hours in an emergency reply")
+
+	require.NotEqual(t, bot.ActionEmergency, answers[1].Action)
+	require.NotContains(t, answers[1].Answer, "911")
+
+	require.Equal(t, bot.ActionAbstain, answers[2].Action)
+	require.Equal(t, []string{"Talk to a person"}, answers[2].Buttons)
+
+	require.Equal(t, bot.ActionEmergency, answers[3].Action)
+	require.Contains(t, answers[3].Answer, "988")
+}
+
+func TestTriageCommand(t *testing.T) {
+	t.Parallel()
+	run := func(stdin string, args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := Main(context.Background(), append([]string{"triage"}, args...),
+			&Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut})
+		return code, out.String(), errOut.String()
+	}
+	code, out, _ := run("", "check", "--file", "")
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "built-in rules: valid")
+	require.Contains(t, out, "chest_pain")
+
+	code, out, _ = run("", "test", "--file", "", "my chest hurts")
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "emergency\tchest_pain")
+
+	code, out, _ = run("how much is a chest x-ray\nquiero morirme\n", "test", "--file", "")
+	require.Equal(t, 0, code)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 2)
+	require.True(t, strings.HasPrefix(lines[0], "-"))
+	require.Contains(t, lines[1], "suicide_self_harm")
+
+	code, out, _ = run("", "print")
+	require.Equal(t, 0, code)
+	require.Equal(t, string(triage.BuiltinYAML()), out)
+
+	path := t.TempDir() + "/bad.yaml"
+	require.NoError(t, os.WriteFile(path, []byte("version: 7\n"), 0o600))
+	code, _, errOut := run("", "check", "--file", path)
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "version: must be 1")
+
+	code, _, _ = run("", "nope")
+	require.Equal(t, 2, code)
 }

@@ -43,6 +43,8 @@ type Config struct {
 	KBDir string `env:"TEND_KB_DIR"`
 	// ClinicFile is the clinic profile (name, phone, time zone, hours); empty means the sample clinic.
 	ClinicFile string `env:"TEND_CLINIC_FILE"`
+	// TriageFile replaces the built-in safety rules (see docs/triage.md).
+	TriageFile string `env:"TEND_TRIAGE_FILE"`
 	// MessagesDir holds catalog overrides (active.<lang>.yaml) that reword the bot's own sentences.
 	MessagesDir string `env:"TEND_MESSAGES_DIR"`
 	// PublicURL is where the outside world reaches this server (webhook registration, links).

@@ -1,0 +1,56 @@
+package triage
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/internal/store"
+)
+
+var benchMessages = map[string]string{
+	"ordinary":  "Hi, how much does a new patient visit cost if I don't have insurance?",
+	"lookalike": "I have a pacemaker, can I get an MRI? my cardiologist said chest x-rays are fine",
+	"emergency": "I'm having chest pain right now and it's going down my left arm",
+	"spanish":   "hola, me duele mucho el pecho y no puedo respirar bien",
+	"advice":    "how much tylenol can i give my 4 year old",
+	"long4000":  strings.Repeat("my appointment is next week and I want to know about parking and the copay. ", 52),
+}
+
+// BenchmarkClassify is the rules' work per message.
+func BenchmarkClassify(b *testing.B) {
+	m := matcher(b)
+	for name, text := range benchMessages {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				m.Classify(text)
+			}
+		})
+	}
+}
+
+// BenchmarkGuardCheck is what the guard adds to every ordinary message
+// (one that is neither an emergency nor a request for advice).
+func BenchmarkGuardCheck(b *testing.B) {
+	g := NewGuard(matcher(b), nil, nil)
+	t := &bot.Turn{In: bot.Inbound{Text: benchMessages["ordinary"]}, Conv: &store.Conversation{Lang: "en", Mode: store.ModeBot}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if stop, err := g.Check(t); stop || err != nil {
+			b.Fatal(stop, err)
+		}
+	}
+}
+
+// BenchmarkCompile is the start-up cost of the built-in rules.
+func BenchmarkCompile(b *testing.B) {
+	f, err := Builtin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		Compile(f)
+	}
+}
