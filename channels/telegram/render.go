@@ -152,7 +152,7 @@ func layoutRows(cells []tgbotapi.InlineKeyboardButton) [][]tgbotapi.InlineKeyboa
 		return nil
 	}
 	var rows [][]tgbotapi.InlineKeyboardButton
-	for _, l := range []struct{ perRow, width int }{{2, 30}, {3, 42}, {4, 1 << 30}, {8, 1 << 30}} {
+	for _, l := range []struct{ perRow, width int }{{2, 32}, {3, 42}, {4, 1 << 30}, {8, 1 << 30}} {
 		rows = packRows(cells, l.perRow, l.width)
 		if len(rows) <= maxKeyboardRows {
 			break
