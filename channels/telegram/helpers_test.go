@@ -177,7 +177,10 @@ func (h *harness) deliverJobs(state string) []int64 {
 func (h *harness) retryNow() int {
 	h.t.Helper()
 	r := h.river()
+	// River makes a job due within seconds "available" with a future
+	// scheduled_at; JobRetry brings those forward too and leaves due ones be.
 	ids := append(h.deliverJobs("retryable"), h.deliverJobs("scheduled")...)
+	ids = append(ids, h.deliverJobs("available")...)
 	for _, id := range ids {
 		require.NoError(h.t, r.retry(context.Background(), id))
 	}

@@ -50,10 +50,20 @@ type Server struct {
 	calls     []Call
 	nextMsgID map[int64]int64
 	failures  map[string][]Failure
+	matchers  []matcher
 	down      bool
+	downOnly  map[string]bool
+	history   []pendingUpdate
 	blocked   map[int64]bool
 	gone      map[int64]bool
 	nextCB    int
+}
+
+type matcher struct {
+	method string
+	left   int
+	match  func(url.Values) bool
+	f      Failure
 }
 
 type pendingUpdate struct {
@@ -112,11 +122,40 @@ func (s *Server) FailNext(method string, n int, f Failure) {
 	}
 }
 
-// SetDown makes every call fail with a proxy's 502 page (true) or work again.
-func (s *Server) SetDown(down bool) {
+// FailMatching makes the next n calls of method whose form matches fail with f.
+func (s *Server) FailMatching(method string, n int, match func(url.Values) bool, f Failure) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.down = down
+	s.matchers = append(s.matchers, matcher{method: method, left: n, match: match, f: f})
+}
+
+// SetDown makes calls fail with a proxy's 502 page (true) or work again:
+// all calls, or only those of the methods named.
+func (s *Server) SetDown(down bool, methods ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down, s.downOnly = down, nil
+	if down && len(methods) > 0 {
+		s.downOnly = map[string]bool{}
+		for _, m := range methods {
+			s.downOnly[m] = true
+		}
+	}
+}
+
+// Redeliver queues again every update with an id from fromID on, as
+// Telegram does when their confirmation never happened (the bot crashed
+// before polling with a higher offset).
+func (s *Server) Redeliver(fromID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.updates = nil
+	for _, u := range s.history {
+		if u.id >= fromID {
+			s.updates = append(s.updates, u)
+		}
+	}
+	s.wakeLocked()
 }
 
 // Block makes sendMessage to the chat fail as if the user blocked the bot.
@@ -124,6 +163,13 @@ func (s *Server) Block(chatID int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.blocked[chatID] = true
+}
+
+// Unblock undoes Block: the patient wrote to the bot again.
+func (s *Server) Unblock(chatID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.blocked, chatID)
 }
 
 // Forget makes the chat unknown to Telegram (400 chat not found).
@@ -233,10 +279,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.calls = append(s.calls, Call{Method: method, Form: r.Form, Time: time.Now()})
-	if s.down {
+	if s.down && (s.downOnly == nil || s.downOnly[method]) {
 		s.mu.Unlock()
 		writeErr(w, Failure{Status: 502, HTML: true})
 		return
+	}
+	for i := range s.matchers {
+		m := &s.matchers[i]
+		if m.method == method && m.left > 0 && m.match(r.Form) {
+			m.left--
+			s.mu.Unlock()
+			writeErr(w, m.f)
+			return
+		}
 	}
 	if q := s.failures[method]; len(q) > 0 {
 		f := q[0]

@@ -92,7 +92,9 @@ func (s *Server) CallbackData(u User, m Message, data string) (map[string]any, s
 func (s *Server) Push(kind string, content any) int64 {
 	id := s.NextUpdateID()
 	s.mu.Lock()
-	s.updates = append(s.updates, pendingUpdate{id: id, raw: Update(id, kind, content)})
+	u := pendingUpdate{id: id, raw: Update(id, kind, content)}
+	s.updates = append(s.updates, u)
+	s.history = append(s.history, u)
 	s.wakeLocked()
 	s.mu.Unlock()
 	return id
@@ -104,6 +106,7 @@ func (s *Server) PushRaw(raw []byte) int64 {
 	id := s.NextUpdateID()
 	s.mu.Lock()
 	s.updates = append(s.updates, pendingUpdate{id: id, raw: raw})
+	s.history = append(s.history, pendingUpdate{id: id, raw: raw})
 	s.wakeLocked()
 	s.mu.Unlock()
 	return id
