@@ -12,10 +12,11 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-var foldAccents = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-
-// Fold lower-cases s and removes accents.
+// Fold lower-cases s and removes accents. A transform.Chain keeps state
+// between calls, so each call builds its own (one shared chain is a data
+// race when dialogs run on several job workers at once).
 func Fold(s string) string {
+	foldAccents := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
 	out, _, err := transform.String(foldAccents, strings.ToLower(s))
 	if err != nil {
 		return strings.ToLower(s)

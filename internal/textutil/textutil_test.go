@@ -26,3 +26,18 @@ func TestHasAny(t *testing.T) {
 		t.Error("partial word matched")
 	}
 }
+
+// TestFoldConcurrent guards against sharing a stateful transformer between
+// goroutines (go test -race).
+func TestFoldConcurrent(t *testing.T) {
+	t.Parallel()
+	done := make(chan string)
+	for range 8 {
+		go func() { done <- Fold("¿Hablar con una PERSONA, señor?") }()
+	}
+	for range 8 {
+		if got := <-done; got != "¿hablar con una persona, senor?" {
+			t.Fatalf("Fold = %q", got)
+		}
+	}
+}
