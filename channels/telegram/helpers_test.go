@@ -27,7 +27,7 @@ import (
 
 // waitFor is how long a test waits for asynchronous work (a delivery job, a
 // poll) before failing; polls are every 20 ms, so passing tests are fast.
-const waitFor = 20 * time.Second
+const waitFor = 60 * time.Second
 
 // testOptions make the channel quick to retry and unthrottled.
 func testOptions() telegram.Options {
@@ -126,6 +126,14 @@ func (h *harness) countInbound() int {
 	var n int
 	require.NoError(h.t, h.db.Q().QueryRow(context.Background(),
 		`SELECT count(*) FROM inbound_messages WHERE channel = 'telegram'`).Scan(&n))
+	return n
+}
+
+func (h *harness) countPending() int {
+	h.t.Helper()
+	var n int
+	require.NoError(h.t, h.db.Q().QueryRow(context.Background(),
+		`SELECT count(*) FROM inbound_messages WHERE status = 'pending'`).Scan(&n))
 	return n
 }
 

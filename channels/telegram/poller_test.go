@@ -84,7 +84,9 @@ func (h *harness) requireRepliedOnce(total int, firstChat int64, chats, perChat 
 	require.Eventually(h.t, func() bool {
 		return len(h.fake.Sent()) >= total && len(h.deliverJobs("available")) == 0 &&
 			len(h.deliverJobs("running")) == 0 && len(h.deliverJobs("retryable")) == 0
-	}, waitFor, 20*time.Millisecond)
+	}, waitFor, 20*time.Millisecond, "sent %d of %d; deliveries available %d, running %d, retryable %d, inbound pending %d",
+		len(h.fake.Sent()), total, len(h.deliverJobs("available")), len(h.deliverJobs("running")),
+		len(h.deliverJobs("retryable")), h.countPending())
 	require.Len(h.t, h.fake.Sent(), total)
 	for c := range chats {
 		require.Len(h.t, h.fake.SentTo(firstChat+int64(c)), perChat)

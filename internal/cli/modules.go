@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"github.com/tend-health/tend/channels/telegram"
 	"github.com/tend-health/tend/channels/web"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
@@ -11,6 +12,9 @@ func modules(cfg config.Config, mode app.Mode) []app.Module {
 	var m []app.Module
 	if mode == app.ModeServe {
 		m = append(m, web.Module{})
+		if cfg.TelegramEnabled() {
+			m = append(m, &telegram.Module{})
+		}
 	}
 	return m
 }
