@@ -29,7 +29,7 @@ type Message struct {
 
 // Markup is a reply_markup as sent.
 type Markup struct {
-	InlineKeyboard [][]InlineButton  `json:"inline_keyboard,omitempty"`
+	InlineKeyboard [][]InlineButton   `json:"inline_keyboard,omitempty"`
 	Keyboard       [][]KeyboardButton `json:"keyboard,omitempty"`
 	OneTime        bool               `json:"one_time_keyboard,omitempty"`
 	Resize         bool               `json:"resize_keyboard,omitempty"`
