@@ -66,6 +66,7 @@ func TestEndToEndPolling(t *testing.T) {
 		h.fake.Push("message", h.fake.Message(u, map[string]any{"photo": []map[string]any{{"file_id": "p1", "width": 90, "height": 90}}}))
 		got = h.waitSent(u.ID, 4)
 		require.Equal(t, h.app.Catalog.Text("en", "input.unsupported", nil), got[3].Text)
+		h.requireCleanLogs("hello", "Pat")
 	})
 }
 

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +24,7 @@ import (
 	"github.com/tend-health/tend/channels/web"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
+	"github.com/tend-health/tend/internal/logging"
 	"github.com/tend-health/tend/internal/store"
 )
 
@@ -44,6 +47,37 @@ type harness struct {
 	app  *app.App
 	mod  *telegram.Module
 	http http.Handler
+	logs *syncBuffer
+}
+
+// syncBuffer collects log output from many goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// requireCleanLogs checks that no log line holds the token or what a patient wrote.
+func (h *harness) requireCleanLogs(patientTexts ...string) {
+	h.t.Helper()
+	logs := h.logs.String()
+	require.NotEmpty(h.t, logs)
+	require.NotContains(h.t, logs, telegramtest.Token)
+	require.NotContains(h.t, logs, strings.SplitN(telegramtest.Token, ":", 2)[1])
+	for _, s := range patientTexts {
+		require.NotContains(h.t, logs, s)
+	}
 }
 
 type harnessOpts struct {
@@ -61,11 +95,12 @@ func newHarness(t *testing.T, db *store.DB, o harnessOpts) *harness {
 	cfg, err := config.LoadFrom(env)
 	require.NoError(t, err)
 	mod := &telegram.Module{Options: testOptions()}
+	logs := &syncBuffer{}
 	a, err := app.New(context.Background(), cfg, app.Options{Mode: app.ModeServe, Store: db, SkipMigrate: true,
-		Modules: []app.Module{web.Module{}, mod}})
+		Logger: logging.New(logs, "debug", "text"), Modules: []app.Module{web.Module{}, mod}})
 	require.NoError(t, err)
 	t.Cleanup(a.Close)
-	return &harness{t: t, db: db, fake: fake, app: a, mod: mod, http: a.HTTP.Handler()}
+	return &harness{t: t, db: db, fake: fake, app: a, mod: mod, http: a.HTTP.Handler(), logs: logs}
 }
 
 // start runs job workers and the channel until the test ends.

@@ -94,6 +94,7 @@ func TestWebhook(t *testing.T) {
 		got = h.waitSent(u.ID, 2)
 		require.Equal(t, h.app.Catalog.Text("en", "menu.topic.insurance", nil), got[1].Text)
 		require.Len(t, h.fake.Sent(), 2, "nothing sent twice")
+		h.requireCleanLogs("hello", webhookSecret)
 	})
 }
 
@@ -115,6 +116,7 @@ func TestStartFailuresAreRetried(t *testing.T) {
 		require.Len(t, calls, 3)
 		require.GreaterOrEqual(t, calls[1].Time.Sub(calls[0].Time), time.Second, "waited retry_after")
 		require.Equal(t, 4.0, metricSum(t, h, "tend_telegram_api_errors_total"))
+		h.requireCleanLogs()
 	})
 }
 
