@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -92,10 +93,13 @@ func writeOK(w http.ResponseWriter) {
 // update must come again.
 func (c *Bot) process(ctx context.Context, u update) error {
 	ev := mapUpdate(u, c.botID)
+	// The patient's client shows a spinner until the press is answered, so
+	// it is answered whatever happens next; a press not recorded now comes
+	// again and is recorded then.
+	defer c.answerCallback(ev.CallbackID)
 	if ev.Ignored != "" {
 		c.metrics.UnknownUpdates.WithLabelValues(Channel, ev.Ignored).Inc()
 		c.log.DebugContext(ctx, "telegram update ignored", "update_id", u.ID, "kind", ev.Ignored)
-		c.answerCallback(ev.CallbackID)
 		return nil
 	}
 	in := *ev.Inbound
@@ -113,7 +117,6 @@ func (c *Bot) process(ctx context.Context, u update) error {
 	if _, err := c.engine.Accept(ctx, in); err != nil {
 		return fmt.Errorf("telegram: record update %d: %w", u.ID, err)
 	}
-	c.answerCallback(ev.CallbackID)
 	return nil
 }
 
@@ -131,7 +134,12 @@ func (c *Bot) answerCallback(id string) {
 		defer cancel()
 		if _, err := c.api.call(ctx, "answerCallbackQuery", tgbotapi.Params{"callback_query_id": id}); err != nil {
 			c.own.callbackAnswers.WithLabelValues("failed").Inc()
-			c.log.InfoContext(ctx, "telegram: callback query not answered", "error", err)
+			level := slog.LevelWarn
+			var apiErr *APIError
+			if errors.As(err, &apiErr) && apiErr.Code == 400 {
+				level = slog.LevelDebug // "query is too old": a redelivered press, answered the first time
+			}
+			c.log.Log(ctx, level, "telegram: callback query not answered", "error", err)
 			return
 		}
 		c.own.callbackAnswers.WithLabelValues("ok").Inc()

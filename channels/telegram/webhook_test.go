@@ -135,3 +135,17 @@ func metricSum(t *testing.T, h *harness, name string) float64 {
 	}
 	return sum
 }
+
+// TestWebhookDatabaseDown: when the update cannot be recorded, Telegram is
+// told to try again (503) rather than that all is well.
+func TestWebhookDatabaseDown(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		h := newHarness(t, db, harnessOpts{webhook: true})
+		require.NoError(t, db.Close())
+		body := telegramtest.Update(h.fake.NextUpdateID(), "message", h.fake.Message(patient(2002), map[string]any{"text": "hello"}))
+		rec := h.postWebhook(webhookSecret, body)
+		require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+		require.Equal(t, 1.0, testutil.ToFloat64(h.app.Metrics.Errors.WithLabelValues("telegram_webhook")))
+	})
+}
