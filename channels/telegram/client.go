@@ -50,7 +50,8 @@ func (c *client) call(ctx context.Context, method string, params tgbotapi.Params
 		return resp.Result, nil
 	}
 	err = c.explain(method, d.status, err)
-	if c.onError != nil {
+	if c.onError != nil && ctx.Err() == nil { // a call cut short by shutdown is no failure
+
 		c.onError(method, reason(err))
 	}
 	return nil, err

@@ -77,7 +77,7 @@ func (o Options) withDefaults() Options {
 		o.MinBackoff = time.Second
 	}
 	if o.MaxBackoff < o.MinBackoff {
-		o.MaxBackoff = max(2*time.Minute, o.MinBackoff)
+		o.MaxBackoff = max(30*time.Second, o.MinBackoff)
 	}
 	if o.SendPerSecond <= 0 {
 		o.SendPerSecond = 25
