@@ -11,16 +11,20 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tend-health/tend/channels/telegram"
 	"github.com/tend-health/tend/channels/telegram/telegramtest"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
+	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 )
 
@@ -59,6 +63,10 @@ func benchWebhook(b *testing.B, overHTTP bool) {
 	srv := httptest.NewServer(handler)
 	b.Cleanup(srv.Close)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+
+	pgBefore := backendCPU(b, db)
+	var selfBefore syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &selfBefore)
 
 	var next atomic.Int64
 	var mu sync.Mutex
@@ -107,6 +115,10 @@ func benchWebhook(b *testing.B, overHTTP bool) {
 	})
 	elapsed := time.Since(start)
 	b.StopTimer()
+	var selfAfter syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &selfAfter)
+	goCPU := cpuTime(selfAfter) - cpuTime(selfBefore)
+	pgCPU := backendCPU(b, db) - pgBefore
 	if len(lat) == 0 {
 		return
 	}
@@ -116,6 +128,55 @@ func benchWebhook(b *testing.B, overHTTP bool) {
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
 	b.ReportMetric(pct(1), "max-ms")
+	// CPU spent per request by this process and by its PostgreSQL backends:
+	// what the two cores would allow with nothing else running on them.
+	n := float64(len(lat))
+	b.ReportMetric(goCPU.Seconds()*1000/n, "go-cpu-ms/req")
+	if pgCPU > 0 {
+		b.ReportMetric(pgCPU.Seconds()*1000/n, "pg-cpu-ms/req")
+	}
+}
+
+func cpuTime(r syscall.Rusage) time.Duration {
+	return time.Duration(r.Utime.Nano() + r.Stime.Nano())
+}
+
+// backendCPU is the CPU time used so far by the PostgreSQL backends behind
+// the store's pool (all of its connections are opened first), read from
+// /proc; 0 where that is not possible.
+func backendCPU(b *testing.B, db *store.DB) time.Duration {
+	ctx := context.Background()
+	pool := db.Pool()
+	conns := make([]*pgxpool.Conn, 0, pool.Config().MaxConns)
+	defer func() {
+		for _, c := range conns {
+			c.Release()
+		}
+	}()
+	var total time.Duration
+	for range pool.Config().MaxConns {
+		c, err := pool.Acquire(ctx)
+		if err != nil {
+			b.Logf("backend cpu: %v", err)
+			return 0
+		}
+		conns = append(conns, c)
+		var pid int
+		if err := c.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+			return 0
+		}
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return 0
+		}
+		// Fields after the command name (which may hold spaces): utime and
+		// stime are the 12th and 13th, in clock ticks of 10 ms.
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		ut, _ := strconv.ParseInt(fields[11], 10, 64)
+		st, _ := strconv.ParseInt(fields[12], 10, 64)
+		total += time.Duration(ut+st) * 10 * time.Millisecond
+	}
+	return total
 }
 
 var benchParallelism int
