@@ -2,6 +2,7 @@ package cli
 
 import (
 	"github.com/tend-health/tend/channels/slack"
+	"github.com/tend-health/tend/channels/telegram"
 	"github.com/tend-health/tend/channels/web"
 	"github.com/tend-health/tend/dialogs/triage"
 	"github.com/tend-health/tend/internal/app"
@@ -14,6 +15,9 @@ func modules(cfg config.Config, mode app.Mode) []app.Module {
 	m := []app.Module{triage.Module{File: cfg.TriageFile}}
 	if mode == app.ModeServe {
 		m = append(m, web.Module{})
+		if cfg.TelegramEnabled() {
+			m = append(m, &telegram.Module{})
+		}
 	}
 	// Slack stays last: its staff-ownership guard must run after triage's,
 	// and it sets a.HandoffNotifier, which other modules read at turn time.

@@ -125,3 +125,15 @@ func TestTriageCommand(t *testing.T) {
 	code, _, _ = run("", "nope")
 	require.Equal(t, 2, code)
 }
+
+func TestModulesTelegram(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.LoadFrom(map[string]string{})
+	require.NoError(t, err)
+	require.NotContains(t, names(modules(cfg, app.ModeServe)), "telegram")
+
+	cfg, err = config.LoadFrom(map[string]string{"TELEGRAM_BOT_TOKEN": "1:abc"})
+	require.NoError(t, err)
+	require.Contains(t, names(modules(cfg, app.ModeServe)), "telegram")
+	require.NotContains(t, names(modules(cfg, app.ModeCLI)), "telegram", "chat and ask never poll")
+}

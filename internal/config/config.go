@@ -189,7 +189,8 @@ func (c Config) Validate() error {
 		if u.v == "" {
 			continue
 		}
-		if p, err := url.Parse(u.v); err != nil || p.Scheme == "" || p.Host == "" {
+		// The Telegram endpoint is a format string; its %s verbs are not URL escapes.
+		if p, err := url.Parse(strings.ReplaceAll(u.v, "%s", "x")); err != nil || p.Scheme == "" || p.Host == "" {
 			bad("%s must be an absolute URL", u.name)
 		}
 	}
