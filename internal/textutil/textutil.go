@@ -12,11 +12,15 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-var foldAccents = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+// foldAccents returns a new transformer each time: a transform.Chain keeps
+// state and is not safe for concurrent use.
+func foldAccents() transform.Transformer {
+	return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+}
 
 // Fold lower-cases s and removes accents.
 func Fold(s string) string {
-	out, _, err := transform.String(foldAccents, strings.ToLower(s))
+	out, _, err := transform.String(foldAccents(), strings.ToLower(s))
 	if err != nil {
 		return strings.ToLower(s)
 	}
