@@ -86,14 +86,14 @@ func ParseCSV(r io.Reader, today time.Time) ([]Patient, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
-			errs = append(errs, csvError(err, line))
+			errs = append(errs, csvError(err, 0))
 			if len(errs) >= maxErrors {
 				break
 			}
 			continue
 		}
+		line, _ := cr.FieldPos(0)
 		if blank(rec) {
 			continue
 		}
