@@ -40,7 +40,9 @@ type Appointment struct {
 }
 
 // Upcoming reports whether the appointment is booked and not yet started.
-func (a Appointment) Upcoming(now time.Time) bool { return a.Status == StatusBooked && a.Start.After(now) }
+func (a Appointment) Upcoming(now time.Time) bool {
+	return a.Status == StatusBooked && a.Start.After(now)
+}
 
 const apptCols = `id, patient_id, conversation_id, provider_id, location_id, visit_type, starts_at, ends_at, status,
 	version, backend, external_id, external_slot, late_cancel, confirmed_at, reminded_at, cancelled_at, created_at, updated_at`

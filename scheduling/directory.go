@@ -221,7 +221,9 @@ func (d *Directory) MinNotice() time.Duration {
 }
 
 // Horizon is how far ahead booking is open.
-func (d *Directory) Horizon() time.Duration { return time.Duration(d.Schedule.HorizonDays) * 24 * time.Hour }
+func (d *Directory) Horizon() time.Duration {
+	return time.Duration(d.Schedule.HorizonDays) * 24 * time.Hour
+}
 
 // FindProvider finds the provider a patient named in text ("Dr. Chen",
 // "chen", "doctora Patel"); ok is false when none or several match.
