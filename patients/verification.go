@@ -73,11 +73,10 @@ func (p Policy) WithDefaults() Policy {
 // Fail counts a wrong answer and reports whether it locked verification.
 func (p Policy) Fail(v *Verification, now time.Time) (locked bool) {
 	v.Failures++
-	v.CodeHash, v.CodeExpiresAt = "", nil
 	if v.Failures >= p.MaxFailures {
 		until := now.Add(p.LockFor)
 		v.LockedUntil, v.Failures = &until, 0
-		v.PatientID, v.Phone = nil, ""
+		v.PatientID, v.Phone, v.CodeHash, v.CodeExpiresAt = nil, "", "", nil
 		return true
 	}
 	return false
