@@ -2,6 +2,7 @@ package cli
 
 import (
 	"github.com/tend-health/tend/channels/web"
+	"github.com/tend-health/tend/dialogs/booking"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
 )
@@ -12,5 +13,7 @@ func modules(cfg config.Config, mode app.Mode) []app.Module {
 	if mode == app.ModeServe {
 		m = append(m, web.Module{})
 	}
+	// Booking works in both modes: `tend chat` books too.
+	m = append(m, &booking.Module{})
 	return m
 }
