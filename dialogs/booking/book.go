@@ -6,7 +6,7 @@ import (
 
 	"github.com/tend-health/tend/bot"
 	"github.com/tend-health/tend/internal/textutil"
-		"github.com/tend-health/tend/scheduling"
+	"github.com/tend-health/tend/scheduling"
 )
 
 // offerCount is how many slots are offered at once.
@@ -280,4 +280,3 @@ func (tt *turn) about() error {
 	tt.finish()
 	return nil
 }
-

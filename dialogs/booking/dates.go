@@ -87,7 +87,9 @@ func ParseWhen(text, lang string, now time.Time, loc *time.Location) (w When, fo
 	return w, found, nil
 }
 
-func dayStart(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location()) }
+func dayStart(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location())
+}
 
 // timeOfDay fills the time-of-day window from phrases like "after 3 pm",
 // "in the morning", "por la tarde".

@@ -121,6 +121,9 @@ func (d *Dialog) Handle(t *bot.Turn) (bool, error) {
 		handled, err = tt.text(expired)
 	}
 	if err != nil || !handled {
+		if expired && err == nil {
+			t.Finish(Name) // a stale flow should not keep catching messages
+		}
 		return handled, err
 	}
 	if tt.done || st.Step == "" {
