@@ -56,13 +56,18 @@ func (d *Dialog) scheduleJobs(ctx context.Context, tx *store.Tx, a scheduling.Ap
 		if !at.After(now) {
 			continue // booked too late for this one
 		}
-		err := tx.Enqueue(ctx, ReminderArgs{AppointmentID: a.ID, Version: a.Version, What: j.kind},
-			&river.InsertOpts{ScheduledAt: at, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+		err := tx.Enqueue(ctx, ReminderArgs{AppointmentID: a.ID, Version: a.Version, What: j.kind}, reminderOpts(at))
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// reminderOpts schedules a reminder; unique by its args, so booking twice
+// in a retried transaction never reminds twice.
+func reminderOpts(at time.Time) *river.InsertOpts {
+	return &river.InsertOpts{ScheduledAt: at, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
 // ReminderWorker sends reminders and "what to expect" messages.
