@@ -89,10 +89,12 @@ func (DBBackend) FreeSlots(ctx context.Context, q store.Q, dir *Directory, sq Sl
 		return nil, err
 	}
 	out := cands[:0]
+	unit := int64(dir.Unit() / time.Second)
+	n := int64(len(dir.Units(time.Time{}, sq.Visit.Minutes)))
 	for _, c := range cands {
 		free := true
-		for _, u := range dir.Units(c.Start, sq.Visit.Minutes) {
-			if held[u.Unix()] {
+		for k, s := int64(0), c.Start.Unix(); k < n; k++ {
+			if held[s+k*unit] {
 				free = false
 				break
 			}

@@ -3,6 +3,7 @@ package scheduling
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 )
@@ -42,6 +43,7 @@ func Compile(s Schedule, holidays ...string) (*Directory, error) {
 		c.template(i, t)
 	}
 	c.overlaps()
+	c.index()
 	for i, e := range s.Exceptions {
 		c.exception(fmt.Sprintf("exceptions[%d]", i), e)
 	}
@@ -197,6 +199,21 @@ func (c *compiler) template(i int, t TemplateSpec) {
 			c.d.weekly[t.Provider] = append(c.d.weekly[t.Provider], window{location: t.Location, weekday: wd,
 				start: sp[0], end: sp[1], from: t.From, to: t.Until})
 		}
+	}
+}
+
+// index sorts each provider's windows by weekday and start.
+func (c *compiler) index() {
+	c.d.byDay = map[string][7][]window{}
+	for prov, ws := range c.d.weekly {
+		var days [7][]window
+		for _, w := range ws {
+			days[w.weekday] = append(days[w.weekday], w)
+		}
+		for i := range days {
+			sort.Slice(days[i], func(a, b int) bool { return days[i][a].start < days[i][b].start })
+		}
+		c.d.byDay[prov] = days
 	}
 }
 

@@ -137,7 +137,8 @@ type Directory struct {
 	visits    map[string]*VisitType
 	providers map[string]*Provider
 	tz        map[string]*time.Location
-	weekly    map[string][]window // by provider
+	weekly    map[string][]window    // by provider
+	byDay     map[string][7][]window // by provider, weekday, sorted by start
 	closed    []closure
 }
 
