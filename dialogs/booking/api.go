@@ -69,10 +69,14 @@ func (api *API) ics(w http.ResponseWriter, r *http.Request) {
 		httpserver.WriteError(w, http.StatusInternalServerError, "schedule unavailable")
 		return
 	}
+	lang := "en"
+	if p, err := patients.Get(r.Context(), api.DB.Q(), a.PatientID); err == nil && p.Lang != "" {
+		lang = p.Lang
+	}
 	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="appointment.ics"`)
 	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write(ICS(a, dir, api.Clinic.Name, "en"))
+	_, _ = w.Write(ICS(a, dir, api.Clinic.Name, lang))
 }
 
 // staffAppointment is an appointment with the patient named, for staff.

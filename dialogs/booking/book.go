@@ -124,12 +124,18 @@ func (tt *turn) offer(from time.Time) error {
 
 // findSlots searches forward from a time for slots fitting the wish.
 func (tt *turn) findSlots(from time.Time) ([]scheduling.Slot, error) {
-	to := time.Time{}
+	to, limit := time.Time{}, offerCount
 	w := tt.st.When
-	if w != nil && !w.To.IsZero() {
-		to = w.To
+	if w != nil {
+		// A time-of-day wish filters after the search: search a bounded
+		// span rather than the whole horizon (a FHIR server pages it).
+		limit = 0
+		to = from.AddDate(0, 0, 28)
+		if !w.To.IsZero() {
+			to = w.To
+		}
 	}
-	all, err := tt.d.svc.FreeSlots(tt.Ctx, tt.Tx.Q, tt.st.Provider, tt.st.Visit, from, to, 0)
+	all, err := tt.d.svc.FreeSlots(tt.Ctx, tt.Tx.Q, tt.st.Provider, tt.st.Visit, from, to, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -159,6 +159,9 @@ var (
 	confirmWords = map[string]bool{"c": true, "confirm": true, "confirmed": true, "i confirm": true, "confirmo": true,
 		"confirmar": true, "si confirmo": true, "yes confirm": true, "confirmado": true}
 	aboutWords = []string{"about", "who is", "tell me", "quien es", "sobre", "hablame", "cuentame", "speak", "habla"}
+	// escapeWords leave a booking in progress for the menu and the other dialogs.
+	escapeWords = []string{"menu", "main menu", "help", "never mind", "nevermind", "forget it", "stop booking",
+		"menu principal", "ayuda", "olvidalo", "dejalo", "no importa"}
 )
 
 // intent reads what a message asks of booking ("" for nothing).
@@ -190,11 +193,16 @@ func (tt *turn) intent() string {
 	return ""
 }
 
-// Match implements bot.Matcher.
+// Match implements bot.Matcher. It reads the text first and asks the
+// database only for the intents that need it, since every unclaimed
+// message passes through here.
 func (d *Dialog) Match(t *bot.Turn) int {
 	var st state
 	tt := &turn{Turn: t, d: d, st: &st}
-	tt.dir, _ = d.svc.Directory(t.Ctx, t.Tx.Q)
+	norm := textutil.Normalize(t.Text())
+	if textutil.HasAny(norm, aboutWords...) {
+		tt.dir, _ = d.svc.Directory(t.Ctx, t.Tx.Q)
+	}
 	switch tt.intent() {
 	case intentConfirm:
 		if tt.remindedAppointment() != nil {

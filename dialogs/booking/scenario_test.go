@@ -2,8 +2,8 @@ package booking_test
 
 import (
 	"context"
-	"strconv"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"

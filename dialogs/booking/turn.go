@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/internal/textutil"
 	"github.com/tend-health/tend/patients"
 	"github.com/tend-health/tend/scheduling"
 )
@@ -78,6 +79,10 @@ func (tt *turn) text(expired bool) (bool, error) {
 		return true, tt.about()
 	}
 	if tt.st.Step != "" {
+		if norm := textutil.Normalize(tt.Text()); len(textutil.Words(norm)) <= 3 && textutil.HasAny(norm, escapeWords...) {
+			tt.Finish(Name)
+			return false, nil
+		}
 		return tt.step()
 	}
 	if intent == intentBook {
