@@ -99,6 +99,15 @@ func TestPrepMessageFromDirectoryAndKnowledgeBase(t *testing.T) {
 	c.last = sent
 	require.Contains(t, c.press("Ask a question"), "What would you like to know?")
 
+	// The message's Reschedule button: verify again (it has been days), then move.
+	c.last = sent
+	require.Contains(t, c.press("Reschedule"), "date of birth")
+	out := c.say("03/14/1952")
+	require.Contains(t, out, "Thank you, Rosa")
+	require.Contains(t, out, "next open times with Dr. Emily Chen")
+	c.press("Tue, Dec 8, 2:00 PM")
+	require.Contains(t, c.press("Yes, move it"), "is now on Tue, Dec 8 at 2:00 PM")
+
 	// Re-enqueueing the same reminder is a no-op (unique by appointment, version, kind).
 	n := len(e.reminderJobs())
 	require.NoError(t, e.app.DB.InTx(context.Background(), func(tx *store.Tx) error {
