@@ -43,6 +43,7 @@ func TestSlotChoices(t *testing.T) {
 	require.Contains(t, out, "What kind of visit")
 	c.press("New patient visit")
 	require.Contains(t, joined(c.last), "Who would you like to see?")
+	require.Contains(t, c.say("Dr. Nobody"), "couldn't find that provider")
 	out = c.press("Whoever is free first")
 	require.Contains(t, out, "next open times with")
 }

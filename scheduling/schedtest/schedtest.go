@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 		"CancelFreesSlot":         testCancel,
 		"RescheduleMoves":         testReschedule,
 		"PastSlotRejected":        testPast,
+		"ForgedSlotRejected":      testForged,
 		"ConcurrentBookingOneWins": func(t *testing.T, h Harness) {
 			RaceOneSlot(t, h, 20)
 		},
@@ -220,6 +221,17 @@ func testPast(t *testing.T, h Harness) {
 	s.Start, s.End = Now.Add(-time.Hour), Now.Add(-40*time.Minute)
 	_, err := book(h, h.Patients[0], s)
 	require.ErrorIs(t, err, scheduling.ErrSlotPast)
+}
+
+func testForged(t *testing.T, h Harness) {
+	s := free(t, h)[0]
+	s.Start, s.End, s.Ref = s.Start.Add(7*time.Minute), s.End.Add(7*time.Minute), "Slot/forged"
+	_, err := book(h, h.Patients[0], s)
+	require.ErrorIs(t, err, scheduling.ErrNotInSchedule)
+	s = free(t, h)[0]
+	s.ProviderID = "nobody"
+	_, err = book(h, h.Patients[0], s)
+	require.ErrorIs(t, err, scheduling.ErrUnknown)
 }
 
 // RaceOneSlot books one slot from n goroutines at once: exactly one wins,
