@@ -71,7 +71,7 @@ func TestTelegramSharedContact(t *testing.T) {
 	require.Equal(t, "Dr. Raj Patel (last visit)", c.buttons()[0].Label)
 	c.press("Dr. Raj Patel")
 	c.press("Mon, Nov 30, 10:00 AM")
-	require.Contains(t, c.press("Yes, book it"), "You're booked")
+	require.Contains(t, c.say("yes please"), "You're booked", "a typed yes books too")
 }
 
 // Three wrong birth dates lock verification; the patient is told to call.

@@ -3,6 +3,7 @@ package booking_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -54,4 +55,23 @@ func labels(bs []bot.Button) []string {
 		out = append(out, b.Label)
 	}
 	return out
+}
+
+// The verification runs out while the patient picks a time: they verify
+// again and carry on where they were.
+func TestVerificationExpiresMidBooking(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, storetest.OpenSQLite(t))
+	c := e.chat("whatsapp", "15550142002")
+	c.meta = map[string]string{bot.MetaPhone: "15550142002"}
+	c.say("book a follow-up with Dr. Patel")
+	c.say("11/02/1948")
+	c.press("Mon, Nov 30, 10:00 AM")
+	e.clock.Advance(25 * time.Minute)
+	require.Contains(t, c.say("no, other times"), "next open times", "still verified")
+	e.clock.Advance(25 * time.Minute) // 50 minutes after verifying; the flow was refreshed at 25
+	out := c.say("tomorrow")
+	require.Contains(t, out, "date of birth")
+	out = c.say("11/02/1948")
+	require.Contains(t, out, "next open times with Dr. Raj Patel")
 }

@@ -100,6 +100,22 @@ func (tt *turn) step() (bool, error) {
 	switch tt.st.Step {
 	case stepContact, stepShare, stepDOB, stepCode:
 		return tt.verifyText()
+	}
+	ok, err := tt.checkVerified()
+	if err != nil {
+		return true, err
+	}
+	if !ok {
+		// The verification ran out mid-booking: verify again, then carry on
+		// from the slots (or the move) with what was chosen so far.
+		resume := intentBook
+		if tt.st.ApptID != 0 {
+			resume = pendingFor("mv", tt.st.ApptID, tt.st.ApptVer)
+		}
+		tt.st.Step = ""
+		return true, tt.gate(resume)
+	}
+	switch tt.st.Step {
 	case stepVisit:
 		return tt.visitText()
 	case stepProv:
