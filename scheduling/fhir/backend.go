@@ -52,7 +52,7 @@ func (b *Backend) FreeSlots(ctx context.Context, _ store.Q, dir *scheduling.Dire
 	next := "Slot?" + v.Encode()
 	need := time.Duration(sq.Visit.Minutes) * time.Minute
 	var out []scheduling.Slot
-	for pages := 0; next != "" && pages < 50; pages++ {
+	for pages := 0; next != "" && pages < 50 && (sq.Limit == 0 || len(out) < sq.Limit); pages++ {
 		var bundle Bundle
 		if _, err := b.c.do(ctx, "GET", next, nil, &bundle, nil); err != nil {
 			return nil, err
@@ -178,7 +178,14 @@ func (b *Backend) Move(ctx context.Context, tx *store.Tx, dir *scheduling.Direct
 	if err := b.Reserve(ctx, tx, dir, a, s); err != nil {
 		return err
 	}
-	return b.Release(ctx, tx, old)
+	if err := b.Release(ctx, tx, old); err != nil {
+		// Undo the new booking so the server matches our records (the old one).
+		if uerr := b.Release(ctx, tx, *a); uerr != nil {
+			return errors.Join(err, fmt.Errorf("fhir: undo new booking: %w", uerr))
+		}
+		return err
+	}
+	return nil
 }
 
 type entry struct {
