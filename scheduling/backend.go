@@ -77,7 +77,7 @@ func (DBBackend) FreeSlots(ctx context.Context, q store.Q, dir *Directory, sq Sl
 		return nil, fmt.Errorf("scheduling: held slots: %w", err)
 	}
 	defer rs.Close()
-	held := map[int64]bool{}
+	held := make(map[int64]bool, len(cands)/2)
 	for rs.Next() {
 		var t time.Time
 		if err := rs.Scan(&t); err != nil {

@@ -28,7 +28,7 @@ func (d *Directory) Candidates(provider, location string, minutes int, from, to 
 	if !ok {
 		return nil
 	}
-	var out []Slot
+	out := make([]Slot, 0, d.estimate(provider, from, to))
 	// Days are walked in the first location's zone; a clinic's locations
 	// share one in practice, and each window is placed in its own.
 	tz := d.TimeZone(d.weekly[provider][0].location)
@@ -45,6 +45,17 @@ func (d *Directory) Candidates(provider, location string, minutes int, from, to 
 		}
 	}
 	return out
+}
+
+// estimate sizes the result so that it is allocated once.
+func (d *Directory) estimate(provider string, from, to time.Time) int {
+	perWeek := 0
+	step := int(d.unit / time.Minute)
+	for _, w := range d.weekly[provider] {
+		perWeek += (w.end - w.start) / step
+	}
+	weeks := int(to.Sub(from)/(7*24*time.Hour)) + 1
+	return min(perWeek*weeks, 100000)
 }
 
 // closuresOn are the exceptions that may apply to a provider on a date.
