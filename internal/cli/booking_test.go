@@ -3,12 +3,18 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tend-health/tend/bot"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
 	"github.com/tend-health/tend/internal/store"
@@ -67,4 +73,56 @@ func TestPatientsImport(t *testing.T) {
 
 	require.Equal(t, 0, Main(context.Background(), []string{"patients", "import", "--sample"}, env), errb.String())
 	require.Contains(t, out.String(), "imported 5 patients")
+}
+
+// syncBuffer is a log sink safe to read while the app writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// `tend chat` books too: the module is installed in CLI mode, where codes
+// go to the log for the developer at the terminal.
+func TestChatModeBooks(t *testing.T) {
+	t.Parallel()
+	db := storetest.OpenSQLite(t)
+	env, _, _ := testEnv(t, db)
+	logs := &syncBuffer{}
+	env.AppOptions.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	a, err := newApp(context.Background(), env, app.ModeCLI, true)
+	require.NoError(t, err)
+	defer a.Close()
+	ps, err := patients.ParseCSV(bytes.NewReader(sample.PatientsCSV()), a.Clock.Now())
+	require.NoError(t, err)
+	require.NoError(t, patients.Import(context.Background(), db, ps, a.Clock.Now()))
+	n := 0
+	say := func(text string) string {
+		n++
+		out, err := a.Engine.Handle(context.Background(), bot.Inbound{Channel: "console", ChatID: "dev", SenderID: "dev",
+			MessageID: fmt.Sprint("m", n), Text: text})
+		require.NoError(t, err)
+		var parts []string
+		for _, r := range out.Replies {
+			parts = append(parts, r.Text)
+		}
+		return strings.Join(parts, "\n")
+	}
+	require.Contains(t, say("I need a follow-up"), "phone number or email")
+	say("luis.mendoza@example.com")
+	require.Contains(t, say("01/30/1961"), "6-digit code")
+	m := regexp.MustCompile(`otp=(\d{6})`).FindStringSubmatch(logs.String())
+	require.NotNil(t, m, "the development code sender logged the code")
+	require.Contains(t, say(m[1]), "Thank you, Luis")
 }
