@@ -124,6 +124,15 @@ func SaveVerification(ctx context.Context, q store.Q, v Verification, now time.T
 	return nil
 }
 
+// OutstandingCodes counts the unexpired codes issued for a patient across
+// all conversations, to stop anyone from flooding a patient's phone.
+func OutstandingCodes(ctx context.Context, q store.Q, patientID int64, now time.Time) (int, error) {
+	var n int
+	err := q.QueryRow(ctx, `SELECT count(*) FROM patient_verifications WHERE patient_id = $1 AND code_hash <> ''
+		AND code_expires_at > $2`, patientID, now).Scan(&n)
+	return n, err
+}
+
 // NewCode returns a random six-digit one-time code.
 func NewCode() string {
 	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))

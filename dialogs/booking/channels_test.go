@@ -105,6 +105,27 @@ func TestWebCodeDoesNotRevealRegistration(t *testing.T) {
 	require.Empty(t, e.codes.codes)
 }
 
+// Someone who knows a patient's email and birth date cannot flood their
+// inbox with codes from many chats.
+func TestCodesAreRateLimited(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, storetest.OpenSQLite(t))
+	for i := 0; i < 5; i++ {
+		c := e.chat("web", fmt.Sprint("flood-", i))
+		c.say("my appointments")
+		c.say("grace.okafor@example.com")
+		require.Contains(t, c.say("1985-07-21"), "If those details match our records")
+	}
+	require.Equal(t, 3, e.codes.sent)
+	e.clock.Advance(11 * time.Minute) // the codes expire
+	c := e.chat("web", "later")
+	c.say("my appointments")
+	c.say("grace.okafor@example.com")
+	c.say("1985-07-21")
+	require.Equal(t, 4, e.codes.sent)
+	require.Contains(t, c.say(e.codes.last(3)), "Thank you, Grace")
+}
+
 // A booking left halfway expires; old buttons say so; questions in the
 // middle of a booking go to the other dialogs.
 func TestHalfFinishedBookingExpires(t *testing.T) {

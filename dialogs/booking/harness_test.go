@@ -31,6 +31,7 @@ var start = time.Date(2026, 11, 30, 14, 0, 0, 0, time.UTC)
 type codeBox struct {
 	mu    sync.Mutex
 	codes map[int64]string
+	sent  int
 }
 
 func (c *codeBox) SendCode(_ context.Context, to booking.Destination, code, _ string) error {
@@ -40,6 +41,7 @@ func (c *codeBox) SendCode(_ context.Context, to booking.Destination, code, _ st
 		c.codes = map[int64]string{}
 	}
 	c.codes[to.PatientID] = code
+	c.sent++
 	return nil
 }
 

@@ -183,6 +183,9 @@ func (tt *turn) checkDOB(dob patients.Date) error {
 	return tt.sendCode(v, dob)
 }
 
+// maxOutstandingCodes bounds the live codes one patient can be sent.
+const maxOutstandingCodes = 3
+
 // sendCode issues a one-time code to the contact on file when the claimed
 // contact and birth date match a patient. The patient is told the same
 // thing either way, so the chat does not reveal who is registered.
@@ -202,9 +205,21 @@ func (tt *turn) sendCode(v patients.Verification, dob patients.Date) error {
 	v.CodeHash, v.CodeExpiresAt, v.PatientID = patients.HashCode(tt.Conv.ID, code), &exp, nil
 	if p, ok := patients.MatchDOB(cands, dob); ok {
 		v.PatientID = &p.ID
-		to := Destination{PatientID: p.ID, Phone: p.Phone}
+		n, err := patients.OutstandingCodes(tt.Ctx, tt.Tx.Q, p.ID, tt.Now)
+		if err != nil {
+			return err
+		}
+		if n >= maxOutstandingCodes {
+			// Same answer to the chat; no more messages to the patient's phone.
+			tt.d.log.WarnContext(tt.Ctx, "one-time codes rate-limited", "conversation_id", tt.Conv.ID, "patient_id", p.ID)
+			code = ""
+		}
+	}
+	if code != "" && v.PatientID != nil {
+		p := *v.PatientID
+		to := Destination{PatientID: p, Phone: tt.st.Claim}
 		if strings.Contains(tt.st.Claim, "@") {
-			to = Destination{PatientID: p.ID, Email: p.Email}
+			to = Destination{PatientID: p, Email: tt.st.Claim}
 		}
 		sender, lang, log, convID := tt.d.codes, tt.Lang(), tt.d.log, tt.Conv.ID
 		ctx := context.WithoutCancel(tt.Ctx)
