@@ -2,6 +2,7 @@ package booking
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -24,9 +25,9 @@ type router interface {
 	Handle(pattern string, h http.Handler)
 }
 
-// API is booking's HTTP surface: the signed calendar link, and for staff
+// httpAPI is booking's HTTP surface: the signed calendar link, and for staff
 // (behind the admin token) appointments, the schedule and patients.
-type API struct {
+type httpAPI struct {
 	DB      *store.DB
 	Service *scheduling.Service
 	Links   *linkSigner
@@ -36,7 +37,7 @@ type API struct {
 }
 
 // Routes registers the endpoints; guard wraps the staff ones.
-func (api *API) Routes(r router, guard func(http.Handler) http.Handler) {
+func (api *httpAPI) Routes(r router, guard func(http.Handler) http.Handler) {
 	r.Handle("GET /api/v1/appointments/{id}/ics", http.HandlerFunc(api.ics))
 	r.Handle("GET /api/v1/appointments", guard(http.HandlerFunc(api.appointments)))
 	r.Handle("GET /api/v1/schedule", guard(http.HandlerFunc(api.getSchedule)))
@@ -48,7 +49,7 @@ func (api *API) Routes(r router, guard func(http.Handler) http.Handler) {
 
 const maxImport = 8 << 20
 
-func (api *API) ics(w http.ResponseWriter, r *http.Request) {
+func (api *httpAPI) ics(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	version, ok := api.Links.check(id, r.URL.Query(), api.Clock.Now())
 	if err != nil || !ok {
@@ -86,7 +87,7 @@ type staffAppointment struct {
 	PatientName       string `json:"patient_name"`
 }
 
-func (api *API) appointments(w http.ResponseWriter, r *http.Request) {
+func (api *httpAPI) appointments(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := scheduling.Filter{ProviderID: q.Get("provider"), LocationID: q.Get("location"), Status: q.Get("status")}
 	var bad []string
@@ -162,7 +163,7 @@ func csvSafe(s string) string {
 	return s
 }
 
-func (api *API) getSchedule(w http.ResponseWriter, r *http.Request) {
+func (api *httpAPI) getSchedule(w http.ResponseWriter, r *http.Request) {
 	dir, err := api.Service.Directory(r.Context(), api.DB.Q())
 	if errors.Is(err, scheduling.ErrNoSchedule) {
 		httpserver.WriteError(w, http.StatusNotFound, "no schedule imported")
@@ -175,7 +176,7 @@ func (api *API) getSchedule(w http.ResponseWriter, r *http.Request) {
 	httpserver.WriteJSON(w, http.StatusOK, map[string]any{"version": dir.Version, "schedule": dir.Schedule})
 }
 
-func (api *API) putSchedule(w http.ResponseWriter, r *http.Request) {
+func (api *httpAPI) putSchedule(w http.ResponseWriter, r *http.Request) {
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxImport))
 	if err != nil {
 		httpserver.WriteError(w, http.StatusRequestEntityTooLarge, "schedule too large")
@@ -202,7 +203,7 @@ func (api *API) putSchedule(w http.ResponseWriter, r *http.Request) {
 	httpserver.WriteJSON(w, http.StatusOK, map[string]any{"version": dir.Version})
 }
 
-func (api *API) slots(w http.ResponseWriter, r *http.Request) {
+func (api *httpAPI) slots(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	from, _ := parseAPITime(q.Get("from"))
 	to, _ := parseAPITime(q.Get("to"))
@@ -222,7 +223,7 @@ func (api *API) slots(w http.ResponseWriter, r *http.Request) {
 	httpserver.WriteJSON(w, http.StatusOK, map[string]any{"slots": slots})
 }
 
-func (api *API) listPatients(w http.ResponseWriter, r *http.Request) {
+func (api *httpAPI) listPatients(w http.ResponseWriter, r *http.Request) {
 	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
 	list, err := patients.List(r.Context(), api.DB.Q(), after, 500)
 	if err != nil {
@@ -235,7 +236,7 @@ func (api *API) listPatients(w http.ResponseWriter, r *http.Request) {
 	httpserver.WriteJSON(w, http.StatusOK, map[string]any{"patients": list})
 }
 
-func (api *API) importPatients(w http.ResponseWriter, r *http.Request) {
+func (api *httpAPI) importPatients(w http.ResponseWriter, r *http.Request) {
 	var ps []patients.Patient
 	if err := decodeJSON(r, &ps); err != nil {
 		httpserver.WriteError(w, http.StatusBadRequest, "body must be a JSON array of patients")
@@ -256,12 +257,14 @@ func (api *API) importPatients(w http.ResponseWriter, r *http.Request) {
 	httpserver.WriteJSON(w, http.StatusOK, map[string]any{"imported": len(ps)})
 }
 
-func (api *API) fail(w http.ResponseWriter, err error) {
+func (api *httpAPI) fail(w http.ResponseWriter, err error) {
 	api.Log.Error("booking api failed", "error", err)
 	httpserver.WriteError(w, http.StatusInternalServerError, "internal error")
 }
 
+// decodeJSON reads a bounded JSON body, refusing unknown fields.
 func decodeJSON(r *http.Request, v any) error {
-	dec := jsonDecoder(io.LimitReader(r.Body, maxImport))
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxImport))
+	dec.DisallowUnknownFields()
 	return dec.Decode(v)
 }

@@ -42,9 +42,9 @@ type Dialog struct {
 	log    *slog.Logger
 }
 
-// NewDialog assembles the dialog. info and codes may be nil (no knowledge
+// newDialog assembles the dialog. info and codes may be nil (no knowledge
 // base; no way to send codes, so web chat patients are asked to call).
-func NewDialog(svc *scheduling.Service, cfg Config, info InfoSource, codes CodeSender, links *linkSigner, log *slog.Logger) *Dialog {
+func newDialog(svc *scheduling.Service, cfg Config, info InfoSource, codes CodeSender, links *linkSigner, log *slog.Logger) *Dialog {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

@@ -66,12 +66,12 @@ func (m *Module) Install(ctx context.Context, a *app.App) error {
 		codes = DevCodeSender{Log: a.Log}
 	}
 	links := &linkSigner{secret: []byte(secret), base: cfg.PublicURL, validity: cfg.LinkValidity}
-	d := NewDialog(svc, cfg, m.Info, codes, links, a.Log)
+	d := newDialog(svc, cfg, m.Info, codes, links, a.Log)
 	a.Engine.AddDialog(d)
 	w := &ReminderWorker{DB: a.DB, Engine: a.Engine, Dialog: d, Catalog: a.Catalog, Clinic: a.Clinic, Clock: a.Clock}
 	river.AddWorker(a.Workers, w)
 	if a.HTTP != nil {
-		api := &API{DB: a.DB, Service: svc, Links: links, Clinic: a.Clinic, Clock: a.Clock, Log: a.Log}
+		api := &httpAPI{DB: a.DB, Service: svc, Links: links, Clinic: a.Clinic, Clock: a.Clock, Log: a.Log}
 		api.Routes(a.HTTP, func(h httpHandler) httpHandler { return httpserver.RequireAdmin(cfg.AdminToken, h) })
 	}
 	m.Dialog, m.Service, m.Worker = d, svc, w
