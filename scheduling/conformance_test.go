@@ -10,9 +10,8 @@ import (
 )
 
 func dbHarness(t *testing.T, db *store.DB) schedtest.Harness {
-	d := schedtest.ImportSample(t, db)
-	_ = d
-	// Tuesday 2026-12-01 in Chicago: Dr. Chen works 08:00-12:00, 13:00-17:00.
+	schedtest.ImportSample(t, db)
+	// From Monday 2026-11-30 08:00 in Chicago, three days of Dr. Chen's slots.
 	return schedtest.Harness{DB: db, Service: scheduling.NewService(scheduling.DBBackend{}, schedtest.NewClock(), nil),
 		Provider: "chen", VisitType: "follow-up", From: schedtest.Now, To: schedtest.Now.AddDate(0, 0, 3),
 		Patients: schedtest.SeedPatients(t, db, 50)}
