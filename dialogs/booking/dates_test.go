@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tend-health/tend/bot"
 )
 
 var chicago, _ = time.LoadLocation("America/Chicago")
@@ -94,4 +96,29 @@ func FuzzParseWhen(f *testing.F) {
 			t.Fatalf("%q: odd time window %d..%d", s, w.AfterMin, w.BeforeMin)
 		}
 	})
+}
+
+func TestIntent(t *testing.T) {
+	t.Parallel()
+	for text, want := range map[string]string{
+		"I need a follow-up":                         intentBook,
+		"book with Dr. Chen next week":               intentBook,
+		"quiero una cita":                            intentBook,
+		"Do you have appointments on Saturday?":      intentBook,
+		"what are your hours on saturday for visits": "",
+		"how much does a follow-up visit cost?":      "",
+		"what should I bring to my appointment?":     "",
+		"cancel my appointment":                      intentCancel,
+		"cancelar mi cita":                           intentCancel,
+		"cancel":                                     "",
+		"I need to reschedule":                       intentResched,
+		"when is my appointment?":                    intentList,
+		"mis citas":                                  intentList,
+		"C":                                          intentConfirm,
+		"confirmo":                                   intentConfirm,
+		"hello":                                      "",
+	} {
+		tt := &turn{Turn: &bot.Turn{In: bot.Inbound{Text: text}}}
+		require.Equal(t, want, tt.intent(), text)
+	}
 }

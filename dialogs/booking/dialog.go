@@ -40,6 +40,8 @@ type Dialog struct {
 	codes  CodeSender
 	links  *linkSigner
 	log    *slog.Logger
+	// clinicLoc is the clinic's time zone, for patients without their own.
+	clinicLoc *time.Location
 }
 
 // newDialog assembles the dialog. info and codes may be nil (no knowledge
@@ -48,7 +50,7 @@ func newDialog(svc *scheduling.Service, cfg Config, info InfoSource, codes CodeS
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Dialog{svc: svc, cfg: cfg, info: info, codes: codes, links: links, log: log,
+	return &Dialog{svc: svc, cfg: cfg, info: info, codes: codes, links: links, log: log, clinicLoc: time.UTC,
 		policy: patients.Policy{TTL: cfg.VerifyTTL, LockFor: cfg.LockFor}.WithDefaults()}
 }
 
@@ -146,11 +148,12 @@ const (
 )
 
 var (
-	bookWords = []string{"book", "appointment", "appt", "schedule", "follow up", "followup", "follow-up", "see the doctor",
-		"see dr", "see a doctor", "cita", "agendar", "reservar", "programar", "turno", "seguimiento", "consulta", "ver al doctor",
+	bookWords = []string{"book", "appointment", "appointments", "appt", "schedule", "follow up", "followup", "follow-up", "see the doctor",
+		"see dr", "see a doctor", "cita", "citas", "agendar", "reservar", "programar", "turno", "seguimiento", "consulta", "ver al doctor",
 		"ver a la doctora", "ver al medico", "visit"}
 	bookVerbs   = []string{"book", "schedule", "make", "need", "want", "get", "agendar", "reservar", "sacar", "hacer", "necesito", "quiero", "pedir"}
-	faqWords    = []string{"cost", "price", "how much", "pay", "insurance", "cover", "bring", "prepare", "cuanto", "cuesta", "precio", "seguro", "cubre", "traer", "preparar"}
+	faqWords    = []string{"cost", "price", "how much", "pay", "insurance", "cover", "bring", "prepare", "hours", "open", "parking",
+		"cuanto", "cuesta", "precio", "seguro", "cubre", "traer", "preparar", "horario", "abren", "estacionamiento"}
 	cancelWords = []string{"cancel", "cancelar", "anular"}
 	apptWords   = []string{"appointment", "appt", "visit", "cita", "consulta", "booking", "reserva", "turno"}
 	moveWords   = []string{"reschedule", "move my", "change my", "another time", "different time", "reprogramar", "cambiar mi", "cambiar la",
@@ -176,7 +179,7 @@ func (tt *turn) intent() string {
 		return intentCancel
 	case textutil.HasAny(norm, moveWords...):
 		return intentResched
-	case textutil.HasAny(norm, listWords...) && !textutil.HasAny(norm, bookVerbs...):
+	case textutil.HasAny(norm, listWords...) && !textutil.HasAny(norm, bookVerbs...) && !textutil.HasAny(norm, faqWords...):
 		return intentList
 	}
 	if tt.dir != nil && textutil.HasAny(norm, aboutWords...) {

@@ -67,6 +67,9 @@ func (m *Module) Install(ctx context.Context, a *app.App) error {
 	}
 	links := &linkSigner{secret: []byte(secret), base: cfg.PublicURL, validity: cfg.LinkValidity}
 	d := newDialog(svc, cfg, m.Info, codes, links, a.Log)
+	if loc := a.Clinic.Location(); loc != nil {
+		d.clinicLoc = loc
+	}
 	a.Engine.AddDialog(d)
 	w := &ReminderWorker{DB: a.DB, Engine: a.Engine, Dialog: d, Catalog: a.Catalog, Clinic: a.Clinic, Clock: a.Clock}
 	river.AddWorker(a.Workers, w)

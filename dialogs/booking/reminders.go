@@ -39,7 +39,7 @@ func (d *Dialog) scheduleJobs(ctx context.Context, tx *store.Tx, a scheduling.Ap
 		return nil
 	}
 	now := d.svc.Clock.Now()
-	loc := p.Location(time.UTC)
+	loc := p.Location(d.clinicLoc)
 	type job struct {
 		kind string
 		at   time.Time
