@@ -151,8 +151,8 @@ var (
 	bookWords = []string{"book", "appointment", "appointments", "appt", "schedule", "follow up", "followup", "follow-up", "see the doctor",
 		"see dr", "see a doctor", "cita", "citas", "agendar", "reservar", "programar", "turno", "seguimiento", "consulta", "ver al doctor",
 		"ver a la doctora", "ver al medico", "visit"}
-	bookVerbs   = []string{"book", "schedule", "make", "need", "want", "get", "agendar", "reservar", "sacar", "hacer", "necesito", "quiero", "pedir"}
-	faqWords    = []string{"cost", "price", "how much", "pay", "insurance", "cover", "bring", "prepare", "hours", "open", "parking",
+	bookVerbs = []string{"book", "schedule", "make", "need", "want", "get", "agendar", "reservar", "sacar", "hacer", "necesito", "quiero", "pedir"}
+	faqWords  = []string{"cost", "price", "how much", "pay", "insurance", "cover", "bring", "prepare", "hours", "open", "parking",
 		"cuanto", "cuesta", "precio", "seguro", "cubre", "traer", "preparar", "horario", "abren", "estacionamiento"}
 	cancelWords = []string{"cancel", "cancelar", "anular"}
 	apptWords   = []string{"appointment", "appt", "visit", "cita", "consulta", "booking", "reserva", "turno"}
