@@ -4,6 +4,7 @@ import (
 	"github.com/tend-health/tend/channels/slack"
 	"github.com/tend-health/tend/channels/telegram"
 	"github.com/tend-health/tend/channels/web"
+	"github.com/tend-health/tend/dialogs/booking"
 	"github.com/tend-health/tend/dialogs/triage"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
@@ -19,6 +20,8 @@ func modules(cfg config.Config, mode app.Mode) []app.Module {
 			m = append(m, &telegram.Module{})
 		}
 	}
+	// Booking works in both modes: `tend chat` books too.
+	m = append(m, &booking.Module{})
 	// Slack stays last: its staff-ownership guard must run after triage's,
 	// and it sets a.HandoffNotifier, which other modules read at turn time.
 	if mode == app.ModeServe && cfg.SlackEnabled() {

@@ -1,0 +1,144 @@
+package booking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/tend-health/tend/internal/app"
+	"github.com/tend-health/tend/internal/httpserver"
+	"github.com/tend-health/tend/internal/store"
+	"github.com/tend-health/tend/patients"
+	"github.com/tend-health/tend/sample"
+	"github.com/tend-health/tend/scheduling"
+	"github.com/tend-health/tend/scheduling/fhir"
+)
+
+// Module installs booking: the dialog, its reminder worker, the calendar
+// links and the staff API. A fresh database gets the sample schedule.
+type Module struct {
+	// Config overrides the environment (tests).
+	Config *Config
+	// Info is the knowledge base's visit information (nil: none yet).
+	Info InfoSource
+	// Codes sends one-time codes; nil chooses by configuration.
+	Codes CodeSender
+	// Backend overrides the configured schedule back end.
+	Backend scheduling.Backend
+
+	// Set by Install, for tests and other modules.
+	Dialog  *Dialog
+	Service *scheduling.Service
+	Worker  *ReminderWorker
+}
+
+// Name implements app.Module.
+func (*Module) Name() string { return "booking" }
+
+// Install implements app.Module.
+func (m *Module) Install(ctx context.Context, a *app.App) error {
+	cfg, err := m.config()
+	if err != nil {
+		return err
+	}
+	cfg.PublicURL, cfg.AdminToken = a.Config.PublicURL, a.Config.AdminToken.Reveal()
+	if err := a.Catalog.AddFS(Locales()); err != nil {
+		return err
+	}
+	backend := m.Backend
+	if backend == nil && cfg.Backend == "fhir" {
+		backend = fhir.New(cfg.FHIRBaseURL, fhir.WithToken(cfg.FHIRToken))
+	}
+	svc := scheduling.NewService(backend, a.Clock, a.Clinic.Holidays)
+	if err := loadSamples(ctx, a, cfg); err != nil {
+		return err
+	}
+	secret, err := linkSecret(ctx, a.DB, cfg, a.Clock.Now())
+	if err != nil {
+		return err
+	}
+	codes := m.Codes
+	if codes == nil && (cfg.CodeSender == "log" || cfg.Demo || a.Mode == app.ModeCLI) {
+		codes = DevCodeSender{Log: a.Log}
+	}
+	links := &linkSigner{secret: []byte(secret), base: cfg.PublicURL, validity: cfg.LinkValidity}
+	d := newDialog(svc, cfg, m.Info, codes, links, a.Log)
+	if loc := a.Clinic.Location(); loc != nil {
+		d.clinicLoc = loc
+	}
+	a.Engine.AddDialog(d)
+	w := &ReminderWorker{DB: a.DB, Engine: a.Engine, Dialog: d, Catalog: a.Catalog, Clinic: a.Clinic, Clock: a.Clock}
+	river.AddWorker(a.Workers, w)
+	if a.HTTP != nil {
+		api := &httpAPI{DB: a.DB, Service: svc, Links: links, Clinic: a.Clinic, Clock: a.Clock, Log: a.Log}
+		api.Routes(a.HTTP, func(h httpHandler) httpHandler { return httpserver.RequireAdmin(cfg.AdminToken, h) })
+	}
+	m.Dialog, m.Service, m.Worker = d, svc, w
+	return nil
+}
+
+func (m *Module) config() (Config, error) {
+	if m.Config != nil {
+		c := *m.Config
+		if c.Methods == nil {
+			c.Methods = DefaultConfig().Methods
+		}
+		return c, nil
+	}
+	return ConfigFromEnv(nil)
+}
+
+// loadSamples gives a fresh database the sample schedule, and in demo mode
+// the sample patients.
+func loadSamples(ctx context.Context, a *app.App, cfg Config) error {
+	now := a.Clock.Now()
+	return a.DB.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := scheduling.Load(ctx, tx.Q); errors.Is(err, scheduling.ErrNoSchedule) {
+			s, err := scheduling.ParseYAML(sample.ScheduleYAML())
+			if err != nil {
+				return err
+			}
+			if _, err := scheduling.Save(ctx, tx, s, "sample", now, a.Clinic.Holidays...); err != nil {
+				return fmt.Errorf("sample schedule: %w", err)
+			}
+			a.Log.Info("loaded the sample schedule (replace it with `tend schedule import FILE`)")
+		} else if err != nil {
+			return err
+		}
+		if !cfg.Demo {
+			return nil
+		}
+		if n, err := patients.Count(ctx, tx.Q); err != nil || n > 0 {
+			return err
+		}
+		ps, err := patients.ParseCSV(strings.NewReader(string(sample.PatientsCSV())), now)
+		if err != nil {
+			return err
+		}
+		for i := range ps {
+			if err := patients.Upsert(ctx, tx.Q, &ps[i], now); err != nil {
+				return err
+			}
+		}
+		a.Log.Warn("demo mode: loaded the sample patients", "count", len(ps))
+		return nil
+	})
+}
+
+// linkSecret is the key calendar links are signed with: the configured one,
+// or one made once and kept in the database so every replica shares it.
+func linkSecret(ctx context.Context, db *store.DB, cfg Config, now time.Time) (string, error) {
+	if cfg.LinkSecret != "" {
+		return cfg.LinkSecret, nil
+	}
+	const key = "booking:link_secret"
+	if _, err := db.Q().Exec(ctx, `INSERT INTO kv (key, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`,
+		key, httpserver.RandomToken(32), now); err != nil {
+		return "", fmt.Errorf("booking: link secret: %w", err)
+	}
+	return db.Q().GetKV(ctx, key)
+}
