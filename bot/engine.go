@@ -344,7 +344,8 @@ func (e *Engine) runTurn(ctx context.Context, tx *store.Tx, conv *store.Conversa
 
 func (e *Engine) route(t *Turn) error {
 	text := t.Text()
-	if text == "" && t.In.Payload == "" {
+	// A shared phone number is content even without text (Telegram contacts).
+	if text == "" && t.In.Payload == "" && t.In.Meta[MetaPhone] == "" {
 		if t.In.Meta[MetaUnsupported] != "" {
 			t.Say("input.unsupported")
 		} else {
