@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,6 +21,7 @@ import (
 	"github.com/tend-health/tend/channels/whatsapp/whatsapptest"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
+	"github.com/tend-health/tend/internal/logging"
 	"github.com/tend-health/tend/internal/store"
 )
 
@@ -81,6 +84,9 @@ func (e *env) start(opts ...envOption) {
 	}
 	mod := &whatsapp.Module{}
 	o := app.Options{Mode: app.ModeServe, Store: e.db, SkipMigrate: true, Clock: e.clock}
+	if os.Getenv("TEND_TEST_LOG") != "" {
+		o.Logger = logging.New(os.Stderr, "debug", "text")
+	}
 	for _, opt := range opts {
 		opt(&o, mod)
 	}
@@ -91,18 +97,17 @@ func (e *env) start(opts ...envOption) {
 	require.NoError(t, a.Start(ctx))
 	e.app = a
 	e.srv = httptest.NewServer(a.HTTP.Handler())
-	stopped := false
+	srv := e.srv
+	var once sync.Once
 	e.stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		e.srv.Close() // waits for requests in flight
-		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer scancel()
-		_ = a.Stop(sctx)
-		cancel()
-		a.Close()
+		once.Do(func() {
+			srv.Close() // waits for requests in flight
+			sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer scancel()
+			_ = a.Stop(sctx)
+			cancel()
+			a.Close()
+		})
 	}
 	t.Cleanup(e.stop)
 }

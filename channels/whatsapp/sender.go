@@ -99,14 +99,18 @@ func (s *Sender) sendFree(ctx context.Context, to bot.Recipient, r bot.Reply) (s
 			return "", err
 		}
 		last = id
-		s.afterSend(ctx, to.ConversationID, id)
+		// The part is out: record it even if the job is being cancelled,
+		// or a retry would send it again.
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		s.afterSend(bctx, to.ConversationID, id)
 		if digest != "" {
-			if err := putPart(ctx, q, to.ConversationID, digest, i, id, s.clock.Now()); err != nil {
+			if err := putPart(bctx, q, to.ConversationID, digest, i, id, s.clock.Now()); err != nil {
 				// Sent but not recorded: a retry may repeat this part, which
 				// beats failing the rest of the reply.
 				s.log.WarnContext(ctx, "whatsapp: could not record a sent part", "conversation_id", to.ConversationID, "error", err)
 			}
 		}
+		cancel()
 	}
 	if digest != "" {
 		if err := clearParts(ctx, q, to.ConversationID, digest); err != nil {
