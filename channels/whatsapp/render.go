@@ -80,7 +80,7 @@ func render(r bot.Reply, say func(id string) string) rendered {
 // composeText is the reply's words as the patient reads them: a staff
 // member's name first, links after.
 func composeText(r bot.Reply) string {
-	text := strings.TrimSpace(r.Text)
+	text := strings.TrimSpace(strings.ToValidUTF8(r.Text, "\uFFFD"))
 	if r.From != "" {
 		text = "*" + strings.TrimSpace(r.From) + ":* " + text
 	}
@@ -186,8 +186,7 @@ func splitText(text string, max int) []string {
 	var out []string
 	rest := strings.TrimSpace(text)
 	for utf8.RuneCountInString(rest) > max {
-		r := []rune(rest)
-		window := string(r[:max])
+		window := rest[:runeOffset(rest, max)]
 		cut := -1
 		for _, sep := range []string{"\n\n", "\n", ". ", "? ", "! ", " "} {
 			if i := strings.LastIndex(window, sep); i > len(window)/2 {
@@ -207,6 +206,18 @@ func splitText(text string, max int) []string {
 		out = append(out, rest)
 	}
 	return out
+}
+
+// runeOffset is the byte offset of the n-th rune of s.
+func runeOffset(s string, n int) int {
+	i := 0
+	for off := range s {
+		if i == n {
+			return off
+		}
+		i++
+	}
+	return len(s)
 }
 
 // shorten fits s into max characters, cutting at a word where it can and
