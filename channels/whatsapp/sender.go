@@ -53,7 +53,11 @@ func (s *Sender) Send(ctx context.Context, to bot.Recipient, r bot.Reply) (strin
 	if !InWindow(to.LastInboundAt, s.clock.Now()) {
 		return s.sendTemplate(ctx, to, r, "window closed")
 	}
-	id, err := s.sendFree(ctx, to, r)
+	err := s.sendHeld(ctx, to)
+	id := ""
+	if err == nil {
+		id, err = s.sendFree(ctx, to, r)
+	}
 	if errors.Is(err, errReengage) {
 		return s.sendTemplate(ctx, to, r, "re-engagement required (131047)")
 	}
@@ -61,6 +65,24 @@ func (s *Sender) Send(ctx context.Context, to bot.Recipient, r bot.Reply) (strin
 		return "", s.failed(ctx, to, err)
 	}
 	return id, nil
+}
+
+// sendHeld first delivers what a closed window held back, now that the
+// patient has written again: the template told them a message was waiting.
+func (s *Sender) sendHeld(ctx context.Context, to bot.Recipient) error {
+	held, err := listHeld(ctx, s.db.Q(), to.ConversationID)
+	if err != nil {
+		return err
+	}
+	for _, h := range held {
+		if _, err := s.sendFree(ctx, to, h.reply); err != nil {
+			return err
+		}
+		if err := deleteHeld(context.WithoutCancel(ctx), s.db.Q(), h.id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sendFree sends the rendered reply. A reply of several parts records each

@@ -166,40 +166,36 @@ func hold(ctx context.Context, q store.Q, conversationID int64, r bot.Reply, now
 	return nil
 }
 
-// hasHeld is the cheap check made for every inbound message.
-func hasHeld(ctx context.Context, q store.Q, conversationID int64) (bool, error) {
-	var id int64
-	err := q.QueryRow(ctx, `SELECT id FROM whatsapp_held WHERE conversation_id = $1 LIMIT 1`, conversationID).Scan(&id)
-	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
-	}
-	return err == nil, err
+// heldReply is a reply waiting for the window to open.
+type heldReply struct {
+	id    int64
+	reply bot.Reply
 }
 
-// takeHeld removes and returns a conversation's held replies, oldest first.
-func takeHeld(ctx context.Context, q store.Q, conversationID int64) ([]bot.Reply, error) {
+// listHeld returns a conversation's held replies, oldest first; unreadable
+// ones are dropped rather than block the conversation.
+func listHeld(ctx context.Context, q store.Q, conversationID int64) ([]heldReply, error) {
 	rs, err := q.Query(ctx, `SELECT id, body FROM whatsapp_held WHERE conversation_id = $1 ORDER BY id`, conversationID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("whatsapp: held replies: %w", err)
 	}
-	var out []bot.Reply
-	var last int64
+	defer rs.Close()
+	var out []heldReply
 	for rs.Next() {
+		var h heldReply
 		var body string
-		if err := rs.Scan(&last, &body); err != nil {
-			rs.Close()
+		if err := rs.Scan(&h.id, &body); err != nil {
 			return nil, err
 		}
-		r, err := bot.DecodeReply([]byte(body))
-		if err != nil {
-			continue // unreadable: dropping it beats blocking the conversation
+		if h.reply, err = bot.DecodeReply([]byte(body)); err != nil {
+			continue
 		}
-		out = append(out, r)
+		out = append(out, h)
 	}
-	rs.Close()
-	if err := rs.Err(); err != nil {
-		return nil, err
-	}
-	_, err = q.Exec(ctx, `DELETE FROM whatsapp_held WHERE conversation_id = $1 AND id <= $2`, conversationID, last)
-	return out, err
+	return out, rs.Err()
+}
+
+func deleteHeld(ctx context.Context, q store.Q, id int64) error {
+	_, err := q.Exec(ctx, `DELETE FROM whatsapp_held WHERE id = $1`, id)
+	return err
 }

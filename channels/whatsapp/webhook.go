@@ -200,27 +200,7 @@ func (h *webhook) message(ctx context.Context, m message, names map[string]strin
 		return nil
 	}
 	h.reads.enqueue(m.ID)
-	return h.releaseHeld(ctx, out.ConversationID)
-}
-
-// releaseHeld queues the replies a closed window kept back: the patient has
-// just written, so the window is open again.
-func (h *webhook) releaseHeld(ctx context.Context, conversationID int64) error {
-	held, err := hasHeld(ctx, h.db.Q(), conversationID)
-	if err != nil || !held {
-		return err
-	}
-	return h.db.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.LockConversation(ctx, conversationID); err != nil {
-			return err
-		}
-		replies, err := takeHeld(ctx, tx.Q, conversationID)
-		if err != nil || len(replies) == 0 {
-			return err
-		}
-		_, err = h.engine.Send(ctx, tx, conversationID, replies...)
-		return err
-	})
+	return nil
 }
 
 func (h *webhook) status(ctx context.Context, s status) error {
