@@ -128,7 +128,8 @@ func TestInvalidRecipientIsUnreachable(t *testing.T) {
 		out := e.waitOutbound(conv.ID, 1)
 		require.Equal(t, store.OutboundFailed, out[0].Status)
 		require.Contains(t, out[0].Error, "131026")
-		require.True(t, e.conversation(wa).Unreachable)
+		// The engine marks the conversation just after the message.
+		require.Eventually(t, func() bool { return e.conversation(wa).Unreachable }, 10*time.Second, 10*time.Millisecond)
 		require.Equal(t, 1, out[0].Attempts)
 	})
 }

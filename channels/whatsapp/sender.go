@@ -99,6 +99,13 @@ func (s *Sender) sendFree(ctx context.Context, to bot.Recipient, r bot.Reply) (s
 		sum := sha256.Sum256(raw)
 		digest = hex.EncodeToString(sum[:16])
 	}
+	if len(r.Buttons) > 0 {
+		// Remember numbered options before the patient can see them, so a
+		// typed "2" means the second; any other buttons replace them.
+		if err := saveOptions(ctx, q, to.ConversationID, out.numbered, s.clock.Now()); err != nil {
+			return "", err
+		}
+	}
 	var last string
 	for i, p := range out.parts {
 		if digest != "" {
@@ -137,13 +144,6 @@ func (s *Sender) sendFree(ctx context.Context, to bot.Recipient, r bot.Reply) (s
 	if digest != "" {
 		if err := clearParts(ctx, q, to.ConversationID, digest); err != nil {
 			s.log.WarnContext(ctx, "whatsapp: could not clear sent parts", "conversation_id", to.ConversationID, "error", err)
-		}
-	}
-	if len(r.Buttons) > 0 {
-		// Remember numbered options so a typed "2" means the second; any
-		// other buttons replace them.
-		if err := saveOptions(ctx, q, to.ConversationID, out.numbered, s.clock.Now()); err != nil {
-			s.log.WarnContext(ctx, "whatsapp: could not save numbered options", "conversation_id", to.ConversationID, "error", err)
 		}
 	}
 	return last, nil

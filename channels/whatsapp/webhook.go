@@ -28,7 +28,8 @@ const optionsTTL = 24 * time.Hour
 
 // webhook receives the Cloud API's verification requests and notifications.
 type webhook struct {
-	engine      *bot.Engine
+	// accept records a message with its handling job (engine.Accept, batched).
+	accept      func(context.Context, bot.Inbound) (bot.Outcome, error)
 	db          *store.DB
 	clock       clock.Clock
 	log         *slog.Logger
@@ -191,7 +192,7 @@ func (h *webhook) message(ctx context.Context, m message, names map[string]strin
 			}
 		}
 	}
-	out, err := h.engine.Accept(ctx, in)
+	out, err := h.accept(ctx, in)
 	if err != nil {
 		return err
 	}

@@ -12,10 +12,10 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-var foldAccents = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-
-// Fold lower-cases s and removes accents.
+// Fold lower-cases s and removes accents. A transform.Chain keeps state
+// between calls, so each call makes its own: Fold runs on many goroutines.
 func Fold(s string) string {
+	foldAccents := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
 	out, _, err := transform.String(foldAccents, strings.ToLower(s))
 	if err != nil {
 		return strings.ToLower(s)
