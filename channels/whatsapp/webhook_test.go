@@ -205,3 +205,37 @@ func TestStatuses(t *testing.T) {
 		require.Equal(t, "delivered", s.Status)
 	})
 }
+
+// Many webhooks at once, each delivered twice, for a few patients: every
+// message is recorded once, in its conversation's order of acceptance, and
+// answered once.
+func TestConcurrentWebhooks(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		const perPatient = 6
+		patients := []string{newPatient(), newPatient(), newPatient(), newPatient()}
+		var bodies [][]byte
+		for _, wa := range patients {
+			for range perPatient {
+				bodies = append(bodies, e.api.Notification(whatsapptest.Inbound(wa, "P", whatsapptest.Text(wa, wamid(), "help"))))
+			}
+		}
+		var wg sync.WaitGroup
+		for w := range 8 {
+			wg.Go(func() {
+				for i := w; i < 2*len(bodies); i += 8 {
+					require.Equal(t, 200, e.post(bodies[i%len(bodies)]))
+				}
+			})
+		}
+		wg.Wait()
+		require.Equal(t, len(bodies), e.countInbound())
+		for _, wa := range patients {
+			conv := e.conversation(wa)
+			require.EqualValues(t, perPatient, conv.NextInSeq)
+			e.waitOutbound(conv.ID, perPatient)
+			require.Len(t, e.api.SentTo(wa), perPatient)
+		}
+	})
+}
