@@ -3,6 +3,7 @@ package whatsapp_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -221,4 +222,47 @@ func TestRestartDuringBurst(t *testing.T) {
 		}
 		t.Logf("%d of %d webhooks were refused during the restart and delivered again", len(again), n)
 	})
+}
+
+// A rejected token keeps messages queued (retried, not failed) and is
+// logged loudly; neither the token, the app secret nor the patient's number
+// reaches the log or the stored error.
+func TestRejectedTokenKeepsMessagesAndSecrets(t *testing.T) {
+	t.Parallel()
+	var logs syncBuffer
+	const badToken = "EAAwrong-token-value-123"
+	e := newEnv(t, storetest.OpenSQLite(t), withLog(&logs), withToken(badToken))
+	wa := newPatient()
+	e.say(wa, wamid(), "hi")
+	conv := e.conversation(wa)
+	require.Eventually(t, func() bool {
+		out := e.outbound(conv.ID)
+		return len(out) == 1 && out[0].Attempts >= 1 && out[0].Status == store.OutboundQueued && out[0].Error != ""
+	}, 20*time.Second, 20*time.Millisecond)
+	out := e.outbound(conv.ID)
+	require.Contains(t, out[0].Error, "code 190")
+	require.NotContains(t, out[0].Error, badToken)
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "refused our credentials") }, 10*time.Second, 10*time.Millisecond)
+	e.stop()
+	for _, secret := range []string{badToken, e.api.Token, appSecret, verifyToken, wa, wa[1:]} {
+		require.NotContains(t, logs.String(), secret)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the app's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

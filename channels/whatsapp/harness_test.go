@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -53,6 +54,22 @@ func withTemplates(t *whatsapp.Templates) envOption {
 	return func(_ *app.Options, m *whatsapp.Module) { m.Templates = t }
 }
 
+// withLog sends the app's log (text, debug level, redacting as in
+// production) to w.
+func withLog(w io.Writer) envOption {
+	return func(o *app.Options, _ *whatsapp.Module) { o.Logger = logging.New(w, "debug", "text") }
+}
+
+// withToken makes the app use another access token than the fake expects.
+func withToken(token string) envOption {
+	return func(o *app.Options, _ *whatsapp.Module) { o.Modules = append(o.Modules, tokenOverride(token)) }
+}
+
+type tokenOverride string
+
+func (tokenOverride) Name() string                            { return "token-override" }
+func (tokenOverride) Install(context.Context, *app.App) error { return nil }
+
 func withDialog(d bot.Dialog) envOption {
 	return func(o *app.Options, _ *whatsapp.Module) { o.Modules = append(o.Modules, dialogModule{d}) }
 }
@@ -89,6 +106,11 @@ func (e *env) start(opts ...envOption) {
 	}
 	for _, opt := range opts {
 		opt(&o, mod)
+	}
+	for _, m := range o.Modules {
+		if tok, ok := m.(tokenOverride); ok {
+			cfg.WhatsApp.AccessToken = config.Secret(tok)
+		}
 	}
 	o.Modules = append([]app.Module{web.Module{}, mod}, o.Modules...)
 	ctx, cancel := context.WithCancel(context.Background())
