@@ -47,12 +47,12 @@ func classify(e *APIError) error {
 		// 131030: not in a test number's allowed list; 131021: the
 		// recipient is our own number. None gets better by retrying.
 		return fmt.Errorf("%w: %w", bot.ErrUnreachable, e)
-	case c == 100 && invalidRecipient(e):
-		return fmt.Errorf("%w: %w", bot.ErrUnreachable, e)
 	case c == 100 && e.Subcode == 33:
 		// The phone number id does not exist or the token cannot see it:
 		// configuration, not this message; keep it queued.
 		return fmt.Errorf("%w (check WHATSAPP_PHONE_NUMBER_ID): %w", errAuth, e)
+	case c == 100 && invalidRecipient(e):
+		return fmt.Errorf("%w: %w", bot.ErrUnreachable, e)
 	case c == 190 || c == 0 && e.HTTPStatus == http.StatusUnauthorized || c == 3 || c == 10 || c >= 200 && c <= 299:
 		return fmt.Errorf("%w: %w", errAuth, e)
 	case c == 368 || c == 131031 || c == 131042:
