@@ -266,3 +266,34 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// A held message that waited more than a week is dropped, not sent late;
+// DiscardHeld (opt-out) drops them at once.
+func TestHeldRepliesExpire(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, storetest.OpenSQLite(t))
+	wa := newPatient()
+	e.say(wa, wamid(), "hi")
+	e.waitSent(wa, 1)
+	conv := e.conversation(wa)
+	e.clock.Advance(25 * time.Hour)
+	e.sendProactive(conv.ID, bot.Reply{Text: "Old news", Kind: bot.KindNotice})
+	require.Equal(t, "template", e.waitSent(wa, 2)[1].Type)
+	e.waitOutbound(conv.ID, 2)
+	e.clock.Advance(8 * 24 * time.Hour)
+	e.say(wa, wamid(), "hi")
+	sent := e.waitSent(wa, 3)
+	e.waitOutbound(conv.ID, 3)
+	require.Len(t, e.api.SentTo(wa), 3)
+	require.NotEqual(t, "Old news", sent[2].Text)
+
+	e.clock.Advance(25 * time.Hour)
+	e.sendProactive(conv.ID, bot.Reply{Text: "Campaign text", Kind: bot.KindCampaign})
+	e.waitOutbound(conv.ID, 4)
+	require.NoError(t, whatsapp.DiscardHeld(context.Background(), e.db.Q(), conv.ID))
+	e.say(wa, wamid(), "hi")
+	e.waitOutbound(conv.ID, 5)
+	for _, m := range e.api.SentTo(wa) {
+		require.NotEqual(t, "Campaign text", m.Text)
+	}
+}

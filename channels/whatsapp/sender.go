@@ -30,6 +30,9 @@ func InWindow(lastInbound *time.Time, now time.Time) bool {
 	return lastInbound != nil && now.Sub(*lastInbound) < Window-windowMargin
 }
 
+// heldTTL is how long a reply held by a closed window stays worth sending.
+const heldTTL = 7 * 24 * time.Hour
+
 // Sender delivers replies through the Cloud API (bot.Sender).
 type Sender struct {
 	api       *client
@@ -75,7 +78,11 @@ func (s *Sender) sendHeld(ctx context.Context, to bot.Recipient) error {
 		return err
 	}
 	for _, h := range held {
-		if _, err := s.sendFree(ctx, to, h.reply); err != nil {
+		if s.clock.Now().Sub(h.created) > heldTTL {
+			// A week-old reminder or staff note is more confusing than
+			// useful; the patient has been told to get in touch.
+			s.log.InfoContext(ctx, "whatsapp: dropping a held reply that waited too long", "conversation_id", to.ConversationID)
+		} else if _, err := s.sendFree(ctx, to, h.reply); err != nil {
 			return err
 		}
 		if err := deleteHeld(context.WithoutCancel(ctx), s.db.Q(), h.id); err != nil {

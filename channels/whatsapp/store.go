@@ -168,14 +168,15 @@ func hold(ctx context.Context, q store.Q, conversationID int64, r bot.Reply, now
 
 // heldReply is a reply waiting for the window to open.
 type heldReply struct {
-	id    int64
-	reply bot.Reply
+	id      int64
+	reply   bot.Reply
+	created time.Time
 }
 
 // listHeld returns a conversation's held replies, oldest first; unreadable
 // ones are dropped rather than block the conversation.
 func listHeld(ctx context.Context, q store.Q, conversationID int64) ([]heldReply, error) {
-	rs, err := q.Query(ctx, `SELECT id, body FROM whatsapp_held WHERE conversation_id = $1 ORDER BY id`, conversationID)
+	rs, err := q.Query(ctx, `SELECT id, body, created_at FROM whatsapp_held WHERE conversation_id = $1 ORDER BY id`, conversationID)
 	if err != nil {
 		return nil, fmt.Errorf("whatsapp: held replies: %w", err)
 	}
@@ -184,7 +185,7 @@ func listHeld(ctx context.Context, q store.Q, conversationID int64) ([]heldReply
 	for rs.Next() {
 		var h heldReply
 		var body string
-		if err := rs.Scan(&h.id, &body); err != nil {
+		if err := rs.Scan(&h.id, &body, &h.created); err != nil {
 			return nil, err
 		}
 		if h.reply, err = bot.DecodeReply([]byte(body)); err != nil {
@@ -193,6 +194,14 @@ func listHeld(ctx context.Context, q store.Q, conversationID int64) ([]heldReply
 		out = append(out, h)
 	}
 	return out, rs.Err()
+}
+
+// DiscardHeld drops the replies held for a conversation (the patient opted
+// out: nothing held may follow). Consent handling calls it in its
+// transaction.
+func DiscardHeld(ctx context.Context, q store.Q, conversationID int64) error {
+	_, err := q.Exec(ctx, `DELETE FROM whatsapp_held WHERE conversation_id = $1`, conversationID)
+	return err
 }
 
 func deleteHeld(ctx context.Context, q store.Q, id int64) error {
