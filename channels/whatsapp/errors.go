@@ -18,6 +18,10 @@ var errReengage = errors.New("whatsapp: re-engagement required (24-hour window c
 // rotated token may be deployed meanwhile) and logged loudly.
 var errAuth = errors.New("whatsapp: access token rejected or lacking permission")
 
+// codeUndeliverable (131026): not a WhatsApp user, an app too old, or the
+// terms not accepted.
+const codeUndeliverable = 131026
+
 // Default waits when a rate-limit answer carries no Retry-After.
 const (
 	waitThroughput = 5 * time.Second  // 130429: the number's messages per second

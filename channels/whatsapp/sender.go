@@ -209,10 +209,18 @@ func (s *Sender) sendTemplate(ctx context.Context, to bot.Recipient, r bot.Reply
 	return id, nil
 }
 
-// afterSend links the wamid to the conversation for status webhooks.
+// afterSend links the wamid to the conversation for status webhooks, and
+// acts on a failure status that arrived before this link.
 func (s *Sender) afterSend(ctx context.Context, conversationID int64, wamid string) {
-	if err := recordSend(ctx, s.db.Q(), wamid, conversationID, s.clock.Now()); err != nil {
+	status, code, err := recordSend(ctx, s.db.Q(), wamid, conversationID, s.clock.Now())
+	if err != nil {
 		s.log.WarnContext(ctx, "whatsapp: could not record a send", "conversation_id", conversationID, "error", err)
+		return
+	}
+	if status == "failed" && code == codeUndeliverable {
+		if err := s.db.Q().SetUnreachable(ctx, conversationID, true, s.clock.Now()); err != nil {
+			s.log.WarnContext(ctx, "whatsapp: could not mark unreachable", "conversation_id", conversationID, "error", err)
+		}
 	}
 }
 

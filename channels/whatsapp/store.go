@@ -28,15 +28,17 @@ type Status struct {
 	FailedAt    *time.Time
 }
 
-// recordSend links a wamid to its conversation when the send succeeds; a
-// status may already be there.
-func recordSend(ctx context.Context, q store.Q, wamid string, conversationID int64, now time.Time) error {
-	_, err := q.Exec(ctx, `INSERT INTO whatsapp_statuses (wamid, conversation_id, updated_at) VALUES ($1, $2, $3)
-		ON CONFLICT (wamid) DO UPDATE SET conversation_id = excluded.conversation_id`, wamid, conversationID, now)
+// recordSend links a wamid to its conversation when the send succeeds. A
+// status may already be there (webhooks can overtake the send's answer);
+// it is returned so that a failure seen first is not lost.
+func recordSend(ctx context.Context, q store.Q, wamid string, conversationID int64, now time.Time) (status string, code int, err error) {
+	err = q.QueryRow(ctx, `INSERT INTO whatsapp_statuses (wamid, conversation_id, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (wamid) DO UPDATE SET conversation_id = excluded.conversation_id
+		RETURNING status, error_code`, wamid, conversationID, now).Scan(&status, &code)
 	if err != nil {
-		return fmt.Errorf("whatsapp: record send: %w", err)
+		return "", 0, fmt.Errorf("whatsapp: record send: %w", err)
 	}
-	return nil
+	return status, code, nil
 }
 
 // recordStatus merges one status webhook into the message's row, never

@@ -222,7 +222,7 @@ func (h *webhook) status(ctx context.Context, s status) error {
 		code = s.Errors[0].Code
 	}
 	h.log.WarnContext(ctx, "whatsapp: a sent message was not delivered", "conversation_id", *conv, "code", code)
-	if code == 131026 {
+	if code == codeUndeliverable {
 		// Not a WhatsApp user any more, or an app too old: later messages
 		// fail fast until the patient writes again.
 		return h.db.Q().SetUnreachable(ctx, *conv, true, h.clock.Now())

@@ -195,7 +195,8 @@ func TestStatuses(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "failed", s.Status)
 		require.Equal(t, 131026, s.ErrorCode)
-		require.True(t, e.conversation(wa).Unreachable)
+		// Whether the status or the send's record came first.
+		require.Eventually(t, func() bool { return e.conversation(wa).Unreachable }, 10*time.Second, 10*time.Millisecond)
 
 		// A status for a message not (yet) recorded as sent is kept.
 		require.Equal(t, 200, e.post(e.api.Notification(whatsapptest.Statuses(
