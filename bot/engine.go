@@ -166,40 +166,29 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 // transaction, without handling it now. Webhooks use it to answer fast; the
 // message is handled in order with the conversation's others by the job.
 func (e *Engine) Accept(ctx context.Context, in Inbound) (Outcome, error) {
+	in = e.normalize(in)
 	var out Outcome
 	err := e.db.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		out, err = e.AcceptTx(ctx, tx, in)
-		return err
+		conv, msg, dup, err := e.accept(ctx, tx, in)
+		if err != nil {
+			return err
+		}
+		out = Outcome{ConversationID: conv.ID, InboundID: msg.ID, Duplicate: dup}
+		if dup {
+			return nil
+		}
+		if err := tx.SaveConversation(ctx, &conv, e.clock.Now()); err != nil {
+			return err
+		}
+		return tx.Enqueue(ctx, ProcessArgs{ConversationID: conv.ID}, nil)
 	})
 	if err != nil {
 		e.metrics.Errors.WithLabelValues("accept").Inc()
 		return Outcome{}, err
 	}
-	return out, nil
-}
-
-// AcceptTx is Accept inside the caller's transaction, so that a webhook can
-// record several messages with one commit. Nothing is accepted unless the
-// caller commits.
-func (e *Engine) AcceptTx(ctx context.Context, tx *store.Tx, in Inbound) (Outcome, error) {
-	in = e.normalize(in)
-	conv, msg, dup, err := e.accept(ctx, tx, in)
-	if err != nil {
-		return Outcome{}, err
+	if !out.Duplicate {
+		e.metrics.MessagesIn.WithLabelValues(in.Channel).Inc()
 	}
-	out := Outcome{ConversationID: conv.ID, InboundID: msg.ID, Duplicate: dup}
-	if dup {
-		return out, nil
-	}
-	if err := tx.SaveConversation(ctx, &conv, e.clock.Now()); err != nil {
-		return Outcome{}, err
-	}
-	if err := tx.Enqueue(ctx, ProcessArgs{ConversationID: conv.ID}, nil); err != nil {
-		return Outcome{}, err
-	}
-	channel := in.Channel
-	tx.AfterCommit(func() { e.metrics.MessagesIn.WithLabelValues(channel).Inc() })
 	return out, nil
 }
 

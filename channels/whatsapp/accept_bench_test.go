@@ -15,8 +15,8 @@ import (
 )
 
 // BenchmarkEngineAccept is the store's share of webhook handling:
-// engine.Accept alone, one transaction per message, no HTTP. It is the
-// ceiling the webhook's batching works around.
+// engine.Accept alone, one transaction per message, no HTTP: the ceiling
+// of BenchmarkWebhook.
 func BenchmarkEngineAccept(b *testing.B) {
 	schema := storetest.NewSchemaName()
 	ctx := context.Background()

@@ -127,19 +127,11 @@ func BenchmarkWebhook(b *testing.B) {
 	b.ReportMetric(p(0.50), "p50-ms")
 	b.ReportMetric(p(0.99), "p99-ms")
 	b.ReportMetric(0, "ns/op")
-	if h, err := a.Metrics.Registry.Gather(); err == nil {
-		for _, mf := range h {
-			if mf.GetName() == "tend_whatsapp_accept_batch_size" {
-				hs := mf.GetMetric()[0].GetHistogram()
-				b.ReportMetric(hs.GetSampleSum()/float64(hs.GetSampleCount()), "msgs/batch")
-			}
-		}
-	}
 }
 
 // benchParallelism × GOMAXPROCS clients post at once, like Meta's
 // concurrent deliveries to one endpoint.
-var benchParallelism = envInt("TEND_BENCH_PARALLELISM", 4)
+var benchParallelism = envInt("TEND_BENCH_PARALLELISM", 8)
 
 func envInt(name string, def int) int {
 	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {

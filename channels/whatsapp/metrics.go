@@ -11,7 +11,6 @@ type channelMetrics struct {
 	statuses   *prometheus.CounterVec // status (sent, delivered, read, failed)
 	reads      *prometheus.CounterVec // outcome (sent, failed, dropped)
 	duplicates prometheus.Counter
-	batchSize  prometheus.Histogram
 }
 
 func newChannelMetrics(reg prometheus.Registerer) *channelMetrics {
@@ -27,9 +26,7 @@ func newChannelMetrics(reg prometheus.Registerer) *channelMetrics {
 			Help: "Patient messages marked as read, by outcome."}, []string{"outcome"}),
 		duplicates: prometheus.NewCounter(prometheus.CounterOpts{Name: "tend_whatsapp_duplicate_messages_total",
 			Help: "Inbound messages delivered again by Meta and recognised as repeats."}),
-		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tend_whatsapp_accept_batch_size",
-			Help: "Messages recorded per transaction by the webhook.", Buckets: []float64{1, 2, 4, 8, 16, 32}}),
 	}
-	reg.MustRegister(m.templates, m.sendErrors, m.statuses, m.reads, m.duplicates, m.batchSize)
+	reg.MustRegister(m.templates, m.sendErrors, m.statuses, m.reads, m.duplicates)
 	return m
 }

@@ -28,7 +28,8 @@ const optionsTTL = 24 * time.Hour
 
 // webhook receives the Cloud API's verification requests and notifications.
 type webhook struct {
-	// accept records a message with its handling job (engine.Accept, batched).
+	// accept records a message with its handling job in one transaction
+	// (engine.Accept).
 	accept      func(context.Context, bot.Inbound) (bot.Outcome, error)
 	db          *store.DB
 	clock       clock.Clock

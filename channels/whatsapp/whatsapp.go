@@ -67,11 +67,7 @@ func (m *Module) Install(_ context.Context, a *app.App) error {
 		templates: tpl, catalog: a.Catalog, clinic: a.Clinic})
 	m.reads = newReader(api, a.Log, cm)
 	if a.HTTP != nil {
-		batches := newBatcher(a.Engine, a.DB, a.Metrics, cm)
-		bctx, stop := context.WithCancel(context.Background())
-		a.OnClose(stop)
-		batches.run(bctx)
-		h := &webhook{accept: batches.accept, db: a.DB, clock: a.Clock, log: a.Log, metrics: a.Metrics, cm: cm,
+		h := &webhook{accept: a.Engine.Accept, db: a.DB, clock: a.Clock, log: a.Log, metrics: a.Metrics, cm: cm,
 			appSecret: []byte(cfg.AppSecret.Reveal()), verifyToken: []byte(cfg.VerifyToken.Reveal()),
 			phoneID: cfg.PhoneNumberID, reads: m.reads}
 		a.HTTP.HandleFunc("GET /webhooks/whatsapp", h.verify)
