@@ -27,8 +27,6 @@ const (
 type rendered struct {
 	parts    []outMessage
 	numbered []bot.Button
-	// interactive is true when the last part carries the reply's buttons.
-	interactive bool
 }
 
 // render turns a reply into WhatsApp messages: text split under the limit,
@@ -62,7 +60,6 @@ func render(r bot.Reply, say func(id string) string) rendered {
 		}
 		out.parts = append(out.parts, outMessage{Type: "interactive", Interactive: &outInteractive{
 			Type: "button", Body: outBody{Text: body}, Action: outAction{Buttons: buttons}}})
-		out.interactive = true
 	case "list":
 		body := interactiveBody(text, say, &out)
 		rows := make([]outRow, len(r.Buttons))
@@ -72,7 +69,6 @@ func render(r bot.Reply, say func(id string) string) rendered {
 		out.parts = append(out.parts, outMessage{Type: "interactive", Interactive: &outInteractive{
 			Type: "list", Body: outBody{Text: body},
 			Action: outAction{Button: shorten(say("whatsapp.list_button"), maxListButton), Sections: []outSection{{Rows: rows}}}}})
-		out.interactive = true
 	}
 	return out
 }
