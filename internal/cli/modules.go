@@ -4,6 +4,7 @@ import (
 	"github.com/tend-health/tend/channels/slack"
 	"github.com/tend-health/tend/channels/telegram"
 	"github.com/tend-health/tend/channels/web"
+	"github.com/tend-health/tend/channels/whatsapp"
 	"github.com/tend-health/tend/dialogs/booking"
 	"github.com/tend-health/tend/dialogs/triage"
 	"github.com/tend-health/tend/internal/app"
@@ -18,6 +19,9 @@ func modules(cfg config.Config, mode app.Mode) []app.Module {
 		m = append(m, web.Module{})
 		if cfg.TelegramEnabled() {
 			m = append(m, &telegram.Module{})
+		}
+		if cfg.WhatsAppEnabled() {
+			m = append(m, &whatsapp.Module{})
 		}
 	}
 	// Booking works in both modes: `tend chat` books too.

@@ -137,3 +137,11 @@ func TestModulesTelegram(t *testing.T) {
 	require.Contains(t, names(modules(cfg, app.ModeServe)), "telegram")
 	require.NotContains(t, names(modules(cfg, app.ModeCLI)), "telegram", "chat and ask never poll")
 }
+
+func TestModulesWhatsApp(t *testing.T) {
+	t.Parallel()
+	wa := config.Config{WhatsApp: config.WhatsApp{PhoneNumberID: "1", AccessToken: "t", AppSecret: "s", VerifyToken: "v"}}
+	require.Contains(t, names(modules(wa, app.ModeServe)), "whatsapp")
+	require.NotContains(t, names(modules(config.Config{}, app.ModeServe)), "whatsapp", "not configured, not installed")
+	require.NotContains(t, names(modules(wa, app.ModeCLI)), "whatsapp", "chat and ask do not start channels")
+}

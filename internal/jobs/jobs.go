@@ -68,6 +68,15 @@ func New(db *store.DB, o Options) (*Client, error) {
 				n = 4
 			}
 		}
+		if pool := db.Pool(); pool != nil {
+			// A delivery holds one pooled connection for its conversation's
+			// lock (store.LockKey) and needs another for its queries, and
+			// River needs a few of its own: more workers than that starve
+			// the pool and every delivery waits until it times out.
+			if limit := max(1, (int(pool.Config().MaxConns)-4)/2); n > limit {
+				n = limit
+			}
+		}
 		cfg.Workers = o.Workers
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: n}}
 		cfg.PeriodicJobs = o.Periodic
