@@ -344,14 +344,16 @@ func (e *Engine) runTurn(ctx context.Context, tx *store.Tx, conv *store.Conversa
 
 func (e *Engine) route(t *Turn) error {
 	text := t.Text()
-	// A shared phone number is content even without text (Telegram contacts).
-	if text == "" && t.In.Payload == "" && t.In.Meta[MetaPhone] == "" {
-		if t.In.Meta[MetaUnsupported] != "" {
+	if text == "" && t.In.Payload == "" {
+		switch {
+		case t.In.Meta[MetaUnsupported] != "":
 			t.Say("input.unsupported")
-		} else {
+			return nil
+		case t.In.Meta[MetaPhone] == "":
 			t.Say("input.empty")
+			return nil
 		}
-		return nil
+		// A shared phone number with no text (a Telegram contact) goes on to the dialogs.
 	}
 	// A patient who writes in another supported language is answered in it,
 	// from this message on (safety replies included).

@@ -69,11 +69,9 @@ func New(db *store.DB, o Options) (*Client, error) {
 			}
 		}
 		if pool := db.Pool(); pool != nil {
-			// A delivery holds one pooled connection for its conversation's
-			// lock (store.LockKey) and needs another for its queries, and
-			// River needs a few of its own: more workers than that starve
-			// the pool and every delivery waits until it times out.
-			if limit := max(1, (int(pool.Config().MaxConns)-4)/2); n > limit {
+			// Each running job may hold a query connection, and River needs
+			// a few of its own; locks have their own pool (store.LockKey).
+			if limit := max(1, int(pool.Config().MaxConns)-4); n > limit {
 				n = limit
 			}
 		}

@@ -63,9 +63,16 @@ type DB struct {
 	dialect Dialect
 	q       querier
 	pool    *pgxpool.Pool // postgres only
-	sqldb   *sql.DB       // sqlite only: the single writer connection
-	schema  string        // postgres schema in use (search_path), "" for default
-	log     *slog.Logger
+	// lockPool holds the connections that keep session advisory locks
+	// (LockKey), apart from the query pool: a lock holder also needs query
+	// connections, and sharing one pool lets lock holders starve it.
+	lockPool     *pgxpool.Pool
+	lockPoolOnce sync.Once
+	lockPoolErr  error
+	pgConfig     *pgxpool.Config
+	sqldb        *sql.DB // sqlite only: the single writer connection
+	schema       string  // postgres schema in use (search_path), "" for default
+	log          *slog.Logger
 
 	enqMu sync.RWMutex
 	enq   Enqueuer
@@ -103,6 +110,9 @@ func (db *DB) Ping(ctx context.Context) error {
 // Close releases the database.
 func (db *DB) Close() error {
 	if db.pool != nil {
+		if db.lockPool != nil {
+			db.lockPool.Close()
+		}
 		db.pool.Close()
 		return nil
 	}
@@ -234,7 +244,12 @@ func (db *DB) LockKey(ctx context.Context, key string) (unlock func(), err error
 	if db.pool == nil {
 		return release, nil
 	}
-	conn, err := db.pool.Acquire(ctx)
+	lp, err := db.lockConnPool()
+	if err != nil {
+		release()
+		return nil, fmt.Errorf("store: lock %s: %w", key, err)
+	}
+	conn, err := lp.Acquire(ctx)
 	if err != nil {
 		release()
 		return nil, fmt.Errorf("store: lock %s: %w", key, err)
@@ -254,6 +269,23 @@ func (db *DB) LockKey(ctx context.Context, key string) (unlock func(), err error
 		conn.Release()
 		release()
 	}, nil
+}
+
+// lockConns bounds the connections that may hold advisory locks at once;
+// more lockers wait for one (never for a query connection).
+const lockConns = 32
+
+func (db *DB) lockConnPool() (*pgxpool.Pool, error) {
+	db.lockPoolOnce.Do(func() {
+		cfg := db.pgConfig.Copy()
+		cfg.MaxConns = lockConns
+		cfg.MinConns = 0
+		cfg.MaxConnIdleTime = time.Minute
+		// Advisory locks need no types; skip the vector registration.
+		cfg.AfterConnect = nil
+		db.lockPool, db.lockPoolErr = pgxpool.NewWithConfig(context.Background(), cfg)
+	})
+	return db.lockPool, db.lockPoolErr
 }
 
 func lockID(key string) int64 {

@@ -127,7 +127,7 @@ func openPostgres(ctx context.Context, o Options, log *slog.Logger) (*DB, error)
 		pool.Close()
 		return nil, fmt.Errorf("store: connect postgres: %w", redactURL(err, o.PostgresURL))
 	}
-	return &DB{dialect: Postgres, q: pgxQuerier{pool}, pool: pool, schema: o.Schema, log: log}, nil
+	return &DB{dialect: Postgres, q: pgxQuerier{pool}, pool: pool, pgConfig: cfg, schema: o.Schema, log: log}, nil
 }
 
 func ensureSchema(ctx context.Context, dsn, schema string) error {
