@@ -145,3 +145,12 @@ func Count(ctx context.Context, q store.Q) (int, error) {
 	err := q.QueryRow(ctx, `SELECT count(*) FROM patients`).Scan(&n)
 	return n, err
 }
+
+// GetByExternalID loads a patient by the clinic's record number.
+func GetByExternalID(ctx context.Context, q store.Q, externalID string) (Patient, error) {
+	p, err := scan(q.QueryRow(ctx, `SELECT `+cols+` FROM patients WHERE external_id = $1`, externalID))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		err = fmt.Errorf("patients: get by record number: %w", err)
+	}
+	return p, err
+}
