@@ -22,40 +22,47 @@ var adminPage = template.Must(template.New("admin.html").Funcs(template.FuncMap{
 	},
 }).ParseFS(adminFiles, "admin.html"))
 
-// bar is one bar of an inline SVG chart.
+// bar is one group's row of an inline SVG chart: detractors, passives
+// and promoters as shares of one 100% bar, and the NPS beside it.
 type bar struct {
 	Label  string
-	Value  float64
-	X, W   float64 // from the zero line, in px
+	NPS    float64
 	Y      int
-	Class  string
+	Segs   []seg
 	Detail string
 }
 
-// chart is a horizontal bar chart of NPS (-100 to 100) per group.
+type seg struct {
+	X, W  float64
+	Class string
+}
+
+// chart is a stacked bar chart, one row per group.
 type chart struct {
 	Title  string
 	Bars   []bar
 	Height int
-	Zero   float64
 }
 
-// bars lays out NPS per group as SVG rectangles around a zero line; the
-// page needs no script and no outside resources.
+// bars lays groups out as SVG rectangles; the page needs no script and no
+// outside resources.
 func bars(title string, groups []Group) chart {
-	const half, top, row = 200.0, 10, 28
-	c := chart{Title: title, Zero: 160 + half, Height: top + row*len(groups) + 10}
+	const left, width, top, row = 160.0, 300.0, 10, 28
+	c := chart{Title: title, Height: top + row*len(groups) + 10}
 	for i, g := range groups {
-		w := g.NPS / 100 * half
-		b := bar{Label: g.Key, Value: g.NPS, Y: top + row*i, Class: "pos",
+		b := bar{Label: g.Key, NPS: g.NPS, Y: top + row*i,
 			Detail: fmt.Sprintf("%d answers: %d promoters, %d passives, %d detractors", g.Responses, g.Promoters, g.Passives, g.Detractors)}
-		if w < 0 {
-			b.X, b.W, b.Class = c.Zero+w, -w, "neg"
-		} else {
-			b.X, b.W = c.Zero, w
-		}
-		if g.Responses == 0 {
-			b.Class = "none"
+		x := left
+		for _, part := range []struct {
+			n     int
+			class string
+		}{{g.Detractors, "neg"}, {g.Passives, "mid"}, {g.Promoters, "pos"}} {
+			if g.Responses == 0 || part.n == 0 {
+				continue
+			}
+			w := width * float64(part.n) / float64(g.Responses)
+			b.Segs = append(b.Segs, seg{X: x, W: w, Class: part.class})
+			x += w
 		}
 		c.Bars = append(c.Bars, b)
 	}

@@ -43,6 +43,9 @@ func ParseAnswer(it Item, text, lang string) (Answer, bool) {
 	norm := textutil.Normalize(text)
 	switch it.Type {
 	case TypeInteger:
+		if strings.HasPrefix(text, "-") || strings.HasPrefix(text, "−") {
+			return Answer{}, false // a negative number is out of every scale
+		}
 		n, ok := parseScale(norm)
 		if !ok || it.MinValue == nil || it.MaxValue == nil || n < *it.MinValue || n > *it.MaxValue {
 			return Answer{}, false
