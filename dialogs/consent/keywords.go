@@ -32,8 +32,29 @@ var (
 	helpWords = []string{"help", "info", "information", "ayuda", "informacion"}
 	// fillers may surround a keyword; allWords make a STOP cover reminders.
 	fillers = []string{"please", "pls", "now", "me", "my", "messages", "message", "texts", "texting", "sending",
-		"messaging", "contacting", "to", "us", "por", "favor", "mensajes", "ya", "de", "los", "a"}
+		"messaging", "contacting", "to", "us", "from", "por", "favor", "mensajes", "ya", "de", "los", "a"}
 	allWords = []string{"all", "everything", "reminders", "todo", "todos", "recordatorios"}
+)
+
+// strip drops filler words from keyword phrases, so that "darme de baja"
+// matches however the filler words around it fall.
+func strip(phrases []string) []string {
+	out := make([]string, 0, len(phrases))
+	for _, p := range phrases {
+		var kept []string
+		for _, w := range strings.Fields(p) {
+			if !slices.Contains(fillers, w) {
+				kept = append(kept, w)
+			}
+		}
+		out = append(out, strings.Join(kept, " "))
+	}
+	return out
+}
+
+var (
+	stopPhrases  = strip(stopWords)
+	startPhrases = strip(startWords)
 )
 
 // Classify reads a typed message.
@@ -57,14 +78,14 @@ func Classify(text string) Keyword {
 	switch {
 	case phrase == "":
 		return None
-	case slices.Contains(stopWords, phrase):
+	case slices.Contains(stopPhrases, phrase):
 		if all {
 			return StopAll
 		}
 		return Stop
 	case all:
 		return None // "start all", "help all": not a command
-	case slices.Contains(startWords, phrase):
+	case slices.Contains(startPhrases, phrase):
 		return Start
 	case slices.Contains(helpWords, phrase) && len(words) <= 3:
 		return Help
