@@ -45,7 +45,9 @@ func (s *Service) fill(text string) string {
 	return b.String()
 }
 
-func (s *Service) t(lang, id string, data map[string]any) string { return s.Catalog.Text(lang, id, data) }
+func (s *Service) t(lang, id string, data map[string]any) string {
+	return s.Catalog.Text(lang, id, data)
+}
 
 // question is the reply that asks item idx: the question, then buttons
 // for a scale, the options, yes/no, and Skip where skipping is allowed.

@@ -5,6 +5,7 @@ import (
 	"github.com/tend-health/tend/channels/telegram"
 	"github.com/tend-health/tend/channels/web"
 	"github.com/tend-health/tend/dialogs/booking"
+	"github.com/tend-health/tend/dialogs/campaign"
 	"github.com/tend-health/tend/dialogs/consent"
 	"github.com/tend-health/tend/dialogs/survey"
 	"github.com/tend-health/tend/dialogs/triage"
@@ -26,7 +27,7 @@ func modules(cfg config.Config, mode app.Mode) []app.Module {
 	}
 	// Booking, surveys and campaigns work in both modes: `tend chat` books
 	// and answers surveys, and the CLI schedules visits and campaigns.
-	m = append(m, &booking.Module{}, &survey.Module{})
+	m = append(m, &booking.Module{}, &survey.Module{}, &campaign.Module{})
 	// Slack stays last: its staff-ownership guard must run after triage's,
 	// and it sets a.HandoffNotifier, which other modules read at turn time.
 	if mode == app.ModeServe && cfg.SlackEnabled() {

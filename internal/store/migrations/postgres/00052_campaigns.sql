@@ -11,6 +11,15 @@ CREATE TABLE patient_due_items (
     PRIMARY KEY (patient_id, item)
 );
 
+-- Campaign definitions as last run (the file or API object, as JSON):
+-- the send jobs read them, so a run from the CLI is sent by the server.
+CREATE TABLE campaigns (
+    id         text PRIMARY KEY,
+    definition jsonb NOT NULL,
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL
+);
+
 -- One row per campaign and patient: running a campaign twice finds the row
 -- and sends nothing again. status: queued, sent, excluded (reason), skipped
 -- (reason found at send time), cancelled; response: the patient's button.
@@ -49,3 +58,4 @@ CREATE TABLE campaign_requests (
 DROP TABLE campaign_requests;
 DROP TABLE campaign_deliveries;
 DROP TABLE patient_due_items;
+DROP TABLE campaigns;

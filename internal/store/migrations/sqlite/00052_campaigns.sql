@@ -9,6 +9,13 @@ CREATE TABLE patient_due_items (
     PRIMARY KEY (patient_id, item)
 );
 
+CREATE TABLE campaigns (
+    id         TEXT PRIMARY KEY,
+    definition TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+
 CREATE TABLE campaign_deliveries (
     id              INTEGER PRIMARY KEY,
     campaign_id     TEXT NOT NULL,
@@ -43,3 +50,4 @@ CREATE TABLE campaign_requests (
 DROP TABLE campaign_requests;
 DROP TABLE campaign_deliveries;
 DROP TABLE patient_due_items;
+DROP TABLE campaigns;
