@@ -2,9 +2,12 @@ package survey
 
 import (
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tend-health/tend/internal/store"
@@ -102,4 +105,76 @@ func (s *Service) responseFor(ctx context.Context, q store.Q, v Visit) (Response
 	r = Response{VisitKey: "visit:" + v.VisitID, PatientID: p.ID, ProviderID: v.ProviderID, LocationID: v.LocationID,
 		VisitType: v.VisitType, VisitAt: v.EndedAt}
 	return r, p, nil
+}
+
+// ParseVisitsCSV reads a visits file: a header row, then one visit per row,
+// with appointment_id, or visit_id + patient (record number) + ended_at
+// (RFC 3339, or "2006-01-02 15:04" in loc), and optional provider,
+// location and visit_type. Every problem is reported by line.
+func ParseVisitsCSV(r io.Reader, loc *time.Location) ([]Visit, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	header, err := cr.Read()
+	if err != nil {
+		return nil, errors.New("visits: line 1: a header row is required")
+	}
+	idx := map[string]int{}
+	for i, h := range header {
+		idx[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
+	}
+	var out []Visit
+	var errs []string
+	for line := 2; ; line++ {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			errs = append(errs, err.Error())
+			break
+		}
+		get := func(col string) string {
+			if i, ok := idx[col]; ok && i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		v, msg := visitRow(get, loc)
+		if msg != "" {
+			errs = append(errs, fmt.Sprintf("line %d: %s", line, msg))
+			continue
+		}
+		out = append(out, v)
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("visits: %d problem(s), nothing recorded:\n  %s", len(errs), strings.Join(errs, "\n  "))
+	}
+	return out, nil
+}
+
+func visitRow(get func(string) string, loc *time.Location) (Visit, string) {
+	v := Visit{VisitID: get("visit_id"), Patient: get("patient"), ProviderID: get("provider"), LocationID: get("location"),
+		VisitType: get("visit_type")}
+	if s := get("appointment_id"); s != "" {
+		id, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || id <= 0 {
+			return v, fmt.Sprintf("appointment_id %q is not a number", s)
+		}
+		v.AppointmentID = &id
+	}
+	if s := get("ended_at"); s != "" {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t, err = time.ParseInLocation("2006-01-02 15:04", s, loc)
+		}
+		if err != nil {
+			return v, fmt.Sprintf("ended_at %q must be like 2026-03-10 14:30 or RFC 3339", s)
+		}
+		v.EndedAt = t
+	}
+	if v.AppointmentID == nil && (v.VisitID == "" || v.Patient == "" || v.EndedAt.IsZero()) {
+		return v, "give appointment_id, or visit_id, patient and ended_at"
+	}
+	return v, ""
 }

@@ -137,3 +137,16 @@ func TestModulesTelegram(t *testing.T) {
 	require.Contains(t, names(modules(cfg, app.ModeServe)), "telegram")
 	require.NotContains(t, names(modules(cfg, app.ModeCLI)), "telegram", "chat and ask never poll")
 }
+
+// TestConsentRightAfterTriage: STOP / START / HELP are checked after
+// emergencies and before every dialog, in every mode; surveys and
+// campaigns are installed in both modes.
+func TestConsentRightAfterTriage(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []app.Mode{app.ModeCLI, app.ModeServe} {
+		got := names(modules(config.Config{}, mode))
+		require.Equal(t, "consent", got[1], "mode %d", mode)
+		require.Contains(t, got, "survey")
+		require.Contains(t, got, "campaign")
+	}
+}
