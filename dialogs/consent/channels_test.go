@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -169,4 +171,37 @@ func TestTelegramStopStartHelp(t *testing.T) {
 		require.NoError(t, err)
 		require.Empty(t, level)
 	})
+}
+
+// TestConsentAPI: staff read a patient's consent and its audit trail, and
+// record a change the patient asked for by phone.
+func TestConsentAPI(t *testing.T) {
+	t.Parallel()
+	db := storetest.OpenSQLite(t)
+	cfg, err := config.LoadFrom(map[string]string{"TEND_DATA_DIR": t.TempDir(), "TEND_ADMIN_TOKEN": "consent-admin-token-1"})
+	require.NoError(t, err)
+	a := apptest.New(t, db, apptest.Options{Mode: app.ModeServe, Config: &cfg, Modules: []app.Module{&consent.Module{}}})
+	p := patients.Patient{ExternalID: "MG-7", FirstName: "A", LastName: "B", BirthDate: "1950-01-01", Phone: "15550000007", ConsentReminders: true}
+	require.NoError(t, patients.Upsert(context.Background(), db.Q(), &p, time.Now()))
+	call := func(method, body, token string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, "/api/v1/patients/"+strconv.FormatInt(p.ID, 10)+"/consent", strings.NewReader(body))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		rec := httptest.NewRecorder()
+		a.HTTP.Handler().ServeHTTP(rec, req)
+		return rec
+	}
+	require.Equal(t, http.StatusUnauthorized, call("GET", "", "").Code)
+	rec := call("PUT", `{"purpose": "campaigns", "granted": true}`, "consent-admin-token-1")
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	var got struct {
+		Effective map[string]bool
+		Events    []consentpkg.Event
+	}
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &got))
+	require.Equal(t, map[string]bool{"reminders": true, "surveys": true, "campaigns": true}, got.Effective)
+	require.Len(t, got.Events, 1)
+	require.Equal(t, "api", got.Events[0].Source)
+	require.Equal(t, http.StatusUnprocessableEntity, call("PUT", `{"purpose": "ads", "granted": true}`, "consent-admin-token-1").Code)
 }

@@ -26,5 +26,8 @@ func (m *Module) Install(_ context.Context, a *app.App) error {
 	m.Guard = &Guard{Listeners: []string{"survey", "campaign"}, Hooks: m.Hooks, Log: a.Log}
 	a.Engine.AddGuard(m.Guard)
 	a.Engine.AddDialog(m.Guard)
+	if a.HTTP != nil {
+		api{a: a}.routes(a.Config.AdminToken.Reveal())
+	}
 	return nil
 }

@@ -1,6 +1,9 @@
 package survey_test
 
 import (
+	"context"
+	"encoding/json"
+	"net/http"
 	"testing"
 	"time"
 
@@ -200,4 +203,41 @@ func TestNoSurveyWithoutConsentOrTwice(t *testing.T) {
 	require.Zero(t, e.run(second.ResponseID, "invite"))
 	require.Equal(t, survey.ReasonAnotherSurvey, e.response(second.ResponseID).Reason)
 	require.Equal(t, survey.StatusInvited, e.response(first).Status)
+}
+
+// TestBookedAppointment: a visit booked in the chat is reported fulfilled
+// by its appointment id; the invitation goes to the conversation it was
+// booked in, at the visit's end plus the delay.
+func TestBookedAppointment(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		c := e.chat("web", "grace-web")
+		c.say("hello")
+		conv, err := db.Q().FindConversation(ctx, "web", "grace-web")
+		require.NoError(t, err)
+		var apptID int64
+		require.NoError(t, db.Q().QueryRow(ctx, `INSERT INTO appointments (patient_id, conversation_id, provider_id, location_id,
+			visit_type, starts_at, ends_at, status, created_at, updated_at)
+			SELECT id, $1, 'garcia', 'main', 'follow-up', $2, $3, 'booked', $2, $2 FROM patients WHERE external_id = 'MG-1003'
+			RETURNING id`, conv.ID, visitEnd.Add(-5*time.Hour), visitEnd.Add(-4*time.Hour)).Scan(&apptID))
+		e.clock.Set(visitEnd.Add(-4 * time.Hour)) // the visit just ended
+		rec := e.do("POST", "/api/v1/visits", adminToken, map[string]any{"appointment_id": apptID})
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+		require.Contains(t, rec.Body.String(), `"status":"scheduled"`)
+		var out struct{ Visits []survey.Scheduled }
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &out))
+		require.True(t, out.Visits[0].InviteAt.Equal(visitEnd.Add(-2*time.Hour)), "two hours after the 14:30 end")
+		e.clock.Set(out.Visits[0].InviteAt)
+		require.Zero(t, e.run(out.Visits[0].ResponseID, "invite"))
+		require.Contains(t, c.say("9"), "explain things", "typed in the booking conversation")
+		r := e.response(out.Visits[0].ResponseID)
+		require.Equal(t, "garcia", r.ProviderID)
+		require.Equal(t, conv.ID, *r.ConversationID)
+
+		bad := e.do("POST", "/api/v1/visits", adminToken, map[string]any{"appointment_id": 999999})
+		require.Equal(t, http.StatusUnprocessableEntity, bad.Code)
+		require.Equal(t, http.StatusUnauthorized, e.do("POST", "/api/v1/visits", "", map[string]any{"appointment_id": apptID}).Code)
+	})
 }
