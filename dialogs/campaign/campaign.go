@@ -2,7 +2,6 @@ package campaign
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,9 +11,8 @@ import (
 	"text/template"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/tend-health/tend/internal/quiet"
+	"github.com/tend-health/tend/internal/strictyaml"
 )
 
 // Campaign is an outreach campaign: who (an audience over the patient
@@ -100,16 +98,8 @@ func LoadFile(path string) (*Campaign, error) {
 
 // Parse reads and validates a campaign; the error lists every problem.
 func Parse(data []byte, source string) (*Campaign, error) {
-	if len(data) > 1<<20 {
-		return nil, fmt.Errorf("campaign %s: the file is over 1 MB", source)
-	}
 	var c Campaign
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("campaign %s: the file is empty", source)
-		}
+	if err := strictyaml.Decode(data, &c); err != nil {
 		return nil, fmt.Errorf("campaign %s: %w", source, err)
 	}
 	if errs := c.validate(); len(errs) > 0 {

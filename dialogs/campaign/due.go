@@ -2,13 +2,13 @@ package campaign
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
+	"github.com/tend-health/tend/internal/csvfile"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/patients"
 )
@@ -26,48 +26,20 @@ type DueRow struct {
 // ParseDueCSV reads "patient,item,last_done,due" (header required; dates
 // YYYY-MM-DD); every problem is reported by line and nothing is returned.
 func ParseDueCSV(r io.Reader) ([]DueRow, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
-	header, err := cr.Read()
-	if err != nil {
-		return nil, errors.New("due items: line 1: a header row patient,item,last_done,due is required")
-	}
-	idx := map[string]int{}
-	for i, h := range header {
-		idx[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
-	}
-	for _, col := range []string{"patient", "item"} {
-		if _, ok := idx[col]; !ok {
-			return nil, fmt.Errorf("due items: line 1: column %q is missing", col)
-		}
-	}
 	var out []DueRow
-	var errs []string
-	for line := 2; ; line++ {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			errs = append(errs, err.Error())
-			break
-		}
-		get := func(col string) string {
-			if i, ok := idx[col]; ok && i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
+	problems, err := csvfile.Read(r, []string{"patient", "item"}, func(get csvfile.Get) string {
 		row := DueRow{Patient: get("patient"), Item: strings.ToLower(get("item")), LastDone: get("last_done"), Due: get("due")}
 		if msg := row.check(); msg != "" {
-			errs = append(errs, fmt.Sprintf("line %d: %s", line, msg))
-			continue
+			return msg
 		}
 		out = append(out, row)
+		return ""
+	})
+	if err != nil {
+		return nil, fmt.Errorf("due items: %w", err)
 	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("due items: %d problem(s), nothing imported:\n  %s", len(errs), strings.Join(errs, "\n  "))
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("due items: %d problem(s), nothing imported:\n  %s", len(problems), strings.Join(problems, "\n  "))
 	}
 	return out, nil
 }

@@ -90,14 +90,8 @@ type pageData struct {
 type itemLabel struct{ LinkID, Text string }
 
 func (a *api) page(w http.ResponseWriter, r *http.Request) {
-	f, err := a.filter(r)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	list, err := List(r.Context(), a.S.DB.Q(), f)
-	if err != nil {
-		http.Error(w, "could not read the responses", http.StatusInternalServerError)
+	list, ok := a.list(w, r)
+	if !ok {
 		return
 	}
 	s := a.S

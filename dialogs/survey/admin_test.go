@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tend-health/tend/internal/browsertest"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 )
@@ -103,42 +102,6 @@ func TestExportAndSummary(t *testing.T) {
 	})
 }
 
-func chromium(t *testing.T) string {
-	for _, p := range []string{os.Getenv("TEND_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if p == "" {
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("chromium"); err == nil {
-		return p
-	}
-	storetest.RequireInCI(t, "Chromium not found (install Debian's chromium, or set TEND_CHROMIUM)")
-	return ""
-}
-
-func browser(t *testing.T) context.Context {
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium(t)),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1024, 800),
-	)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
-	ctx, cancel2 := chromedp.NewContext(actx)
-	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(cancel3)
-	return ctx
-}
-
 func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 	t.Helper()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
@@ -157,7 +120,7 @@ func TestAdminPageInChromium(t *testing.T) {
 		e.http.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	ctx := browser(t)
+	ctx := browsertest.New(t)
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/admin/surveys")))
 	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll("svg.chart rect").length >= 3`,
 		chromedp.WithPollingTimeout(20*time.Second)))

@@ -110,6 +110,22 @@ func (a *api) filter(r *http.Request) (Filter, error) {
 	return f, nil
 }
 
+// list reads the responses the query selects; on a bad query or a
+// database error it has answered already.
+func (a *api) list(w http.ResponseWriter, r *http.Request) ([]Response, bool) {
+	f, err := a.filter(r)
+	if err != nil {
+		httpserver.WriteError(w, http.StatusBadRequest, err.Error())
+		return nil, false
+	}
+	list, err := List(r.Context(), a.S.DB.Q(), f)
+	if err != nil {
+		httpserver.WriteError(w, http.StatusInternalServerError, "could not read the responses")
+		return nil, false
+	}
+	return list, true
+}
+
 func parseTime(v string, loc *time.Location) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, v); err == nil {
 		return t, nil
@@ -120,14 +136,8 @@ func parseTime(v string, loc *time.Location) (time.Time, error) {
 // responses exports answers as QuestionnaireResponse JSON, or CSV with
 // format=csv (or Accept: text/csv).
 func (a *api) responses(w http.ResponseWriter, r *http.Request) {
-	f, err := a.filter(r)
-	if err != nil {
-		httpserver.WriteError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	list, err := List(r.Context(), a.S.DB.Q(), f)
-	if err != nil {
-		httpserver.WriteError(w, http.StatusInternalServerError, "could not read the responses")
+	list, ok := a.list(w, r)
+	if !ok {
 		return
 	}
 	records := a.recordNumbers(r, list)
@@ -235,14 +245,8 @@ func csvSafe(s string) string {
 }
 
 func (a *api) summary(w http.ResponseWriter, r *http.Request) {
-	f, err := a.filter(r)
-	if err != nil {
-		httpserver.WriteError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	list, err := List(r.Context(), a.S.DB.Q(), f)
-	if err != nil {
-		httpserver.WriteError(w, http.StatusInternalServerError, "could not read the responses")
+	list, ok := a.list(w, r)
+	if !ok {
 		return
 	}
 	httpserver.WriteJSON(w, http.StatusOK, a.S.Q.Summarize(list, a.S.monthOf))

@@ -1,16 +1,15 @@
 package survey
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"regexp"
 	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/tend-health/tend/internal/strictyaml"
 )
 
 // Text is a sentence per language. A file may give a plain string (English)
@@ -130,22 +129,11 @@ func LoadFile(path string) (*Questionnaire, error) {
 	return Parse(data, path)
 }
 
-// maxFile bounds a definition; a survey is a handful of questions.
-const maxFile = 1 << 20
-
 // Parse reads and validates a definition; the error lists every problem,
 // each naming the item. JSON is accepted too.
 func Parse(data []byte, source string) (*Questionnaire, error) {
-	if len(data) > maxFile {
-		return nil, fmt.Errorf("survey %s: the file is over 1 MB", source)
-	}
 	var q Questionnaire
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&q); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("survey %s: the file is empty", source)
-		}
+	if err := strictyaml.Decode(data, &q); err != nil {
 		return nil, fmt.Errorf("survey %s: %w", source, err)
 	}
 	if errs := q.validate(); len(errs) > 0 {

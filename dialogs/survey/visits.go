@@ -2,7 +2,6 @@ package survey
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tend-health/tend/internal/csvfile"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/patients"
 	"github.com/tend-health/tend/scheduling"
@@ -112,48 +112,24 @@ func (s *Service) responseFor(ctx context.Context, q store.Q, v Visit) (Response
 // (RFC 3339, or "2006-01-02 15:04" in loc), and optional provider,
 // location and visit_type. Every problem is reported by line.
 func ParseVisitsCSV(r io.Reader, loc *time.Location) ([]Visit, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
-	header, err := cr.Read()
-	if err != nil {
-		return nil, errors.New("visits: line 1: a header row is required")
-	}
-	idx := map[string]int{}
-	for i, h := range header {
-		idx[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
-	}
 	var out []Visit
-	var errs []string
-	for line := 2; ; line++ {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			errs = append(errs, err.Error())
-			break
-		}
-		get := func(col string) string {
-			if i, ok := idx[col]; ok && i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
+	problems, err := csvfile.Read(r, nil, func(get csvfile.Get) string {
 		v, msg := visitRow(get, loc)
-		if msg != "" {
-			errs = append(errs, fmt.Sprintf("line %d: %s", line, msg))
-			continue
+		if msg == "" {
+			out = append(out, v)
 		}
-		out = append(out, v)
+		return msg
+	})
+	if err != nil {
+		return nil, fmt.Errorf("visits: %w", err)
 	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("visits: %d problem(s), nothing recorded:\n  %s", len(errs), strings.Join(errs, "\n  "))
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("visits: %d problem(s), nothing recorded:\n  %s", len(problems), strings.Join(problems, "\n  "))
 	}
 	return out, nil
 }
 
-func visitRow(get func(string) string, loc *time.Location) (Visit, string) {
+func visitRow(get csvfile.Get, loc *time.Location) (Visit, string) {
 	v := Visit{VisitID: get("visit_id"), Patient: get("patient"), ProviderID: get("provider"), LocationID: get("location"),
 		VisitType: get("visit_type")}
 	if s := get("appointment_id"); s != "" {
