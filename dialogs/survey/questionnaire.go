@@ -7,43 +7,14 @@ import (
 	"slices"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/tend-health/tend/internal/strictyaml"
+	"github.com/tend-health/tend/scheduling"
 )
 
-// Text is a sentence per language. A file may give a plain string (English)
-// or a map of languages: `text: {en: "...", es: "..."}`.
-type Text map[string]string
-
-// UnmarshalYAML accepts a string or a language map (JSON files too: JSON
-// is read as YAML).
-func (t *Text) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind == yaml.ScalarNode {
-		*t = Text{"en": n.Value}
-		return nil
-	}
-	m := map[string]string{}
-	if err := n.Decode(&m); err != nil {
-		return err
-	}
-	*t = m
-	return nil
-}
-
-// In is the text in lang, else English, else any.
-func (t Text) In(lang string) string {
-	if s := t[lang]; s != "" {
-		return s
-	}
-	if s := t["en"]; s != "" {
-		return s
-	}
-	for _, s := range t {
-		return s
-	}
-	return ""
-}
+// Text is a sentence per language; a file may give a plain string
+// (English) or a map of languages: `text: {en: "...", es: "..."}`. It is
+// the schedule file's type, so both files read alike.
+type Text = scheduling.Text
 
 // Item types, as FHIR Questionnaire names them.
 const (
