@@ -56,9 +56,10 @@ func (t Target) Subject(p patients.Patient) consent.Subject {
 }
 
 // Find picks the conversation to reach p on: first (the visit's own
-// conversation) when usable, else the patient's linked conversations and
-// WhatsApp number, ordered by prefer (else the patient's preferred channel,
-// then the most recent). With a prefer list, other channels are not used.
+// conversation, where the patient talked about it) when usable, else the
+// patient's linked conversations and WhatsApp number, ordered by prefer
+// (else the patient's preferred channel, then the most recent). With a
+// prefer list, other channels are not used.
 func Find(ctx context.Context, q store.Q, p patients.Patient, prefer []string, first *int64, can Channels) (Target, bool, error) {
 	var cands []Target
 	add := func(c store.Conversation) {
@@ -103,14 +104,19 @@ func Find(ctx context.Context, q store.Q, p patients.Patient, prefer []string, f
 	if len(order) == 0 && p.Channel != "" {
 		order = []string{p.Channel}
 	}
+	// Rank: the visit's own conversation, then the preferred channels in
+	// order, then the rest (most recent first); -1 is a channel not accepted.
 	rank := func(t Target) int {
-		if i := slices.Index(order, t.Channel); i >= 0 {
-			return i
+		i := slices.Index(order, t.Channel)
+		switch {
+		case len(prefer) > 0 && i < 0:
+			return -1
+		case first != nil && t.ConversationID == *first:
+			return 0
+		case i >= 0:
+			return 1 + i
 		}
-		if len(prefer) > 0 {
-			return -1 // not a channel the sender accepts
-		}
-		return len(order)
+		return 1 + len(order)
 	}
 	best, bestRank := Target{}, -1
 	for _, c := range cands {
