@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"log/slog"
 	"strconv"
+	"strings"
 	"text/template"
 
 	"github.com/tend-health/tend/bot"
@@ -55,7 +56,7 @@ func (s *Service) question(lang string, r Response, idx int) bot.Reply {
 	it := s.Q.Item[idx]
 	rid := strconv.FormatInt(r.ID, 10)
 	pi := strconv.Itoa(idx)
-	text := s.fill(it.Text.In(lang))
+	text := s.displayBefore(lang, r, idx) + s.fill(it.Text.In(lang))
 	var buttons []bot.Button
 	answer := func(label, value string) {
 		buttons = append(buttons, bot.Button{Label: label, Payload: bot.Payload(Name, "a", rid, pi, value)})
@@ -79,6 +80,22 @@ func (s *Service) question(lang string, r Response, idx int) bot.Reply {
 		buttons = append(buttons, bot.Button{Label: s.t(lang, "survey.button.skip", nil), Payload: bot.Payload(Name, "skip", rid, pi)})
 	}
 	return bot.Reply{Text: text, Buttons: buttons}
+}
+
+// displayBefore is the text of the enabled display items just before
+// item idx, shown with the question they introduce.
+func (s *Service) displayBefore(lang string, r Response, idx int) string {
+	answers := r.Answers()
+	var parts []string
+	for i := idx - 1; i >= 0 && s.Q.Item[i].Type == TypeDisplay; i-- {
+		if enabled(s.Q.Item[i], answers) {
+			parts = append([]string{s.fill(s.Q.Item[i].Text.In(lang))}, parts...)
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return strings.Join(parts, "\n") + "\n\n"
 }
 
 // buttonAnswer decodes a button's value for item idx.
