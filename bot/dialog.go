@@ -51,7 +51,13 @@ type Turn struct {
 	replies []Reply
 	state   map[string]json.RawMessage
 	dirty   bool
+	after   []func() error
 }
+
+// AfterRouting registers fn to run once routing has finished, so that a
+// dialog which let another answer a message (a FAQ question in the middle of
+// a survey) can follow the answer with its own words ("back to the survey").
+func (t *Turn) AfterRouting(fn func() error) { t.after = append(t.after, fn) }
 
 // Lang is the conversation's language.
 func (t *Turn) Lang() string { return t.Conv.Lang }

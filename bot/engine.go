@@ -339,7 +339,15 @@ func (e *Engine) runTurn(ctx context.Context, tx *store.Tx, conv *store.Conversa
 			err = fmt.Errorf("bot: panic: %v", p)
 		}
 	}()
-	return t, e.route(t)
+	if err := e.route(t); err != nil {
+		return t, err
+	}
+	for _, fn := range t.after {
+		if err := fn(); err != nil {
+			return t, err
+		}
+	}
+	return t, nil
 }
 
 func (e *Engine) route(t *Turn) error {

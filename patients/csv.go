@@ -53,10 +53,13 @@ var columns = map[string]string{
 	"phone": "phone", "email": "email", "language": "lang", "lang": "lang", "channel": "channel",
 	"time_zone": "time_zone", "timezone": "time_zone",
 	"consent_reminders": "consent_reminders", "consent_messages": "consent_messages",
-	"last_provider": "last_provider", "last_provider_id": "last_provider",
+	"last_provider": "last_provider", "last_provider_id": "last_provider", "sex": "sex",
 }
 
 var required = []string{"external_id", "first_name", "last_name", "birth_date"}
+
+// sexes are the values of the optional sex column.
+var sexes = map[string]bool{"": true, "F": true, "M": true, "X": true}
 
 // Channels a patient may prefer.
 var Channels = map[string]bool{"": true, "web": true, "telegram": true, "whatsapp": true, "sms": true, "email": true, "phone": true}
@@ -172,7 +175,10 @@ func rowPatient(rec []string, idx map[string]int, line int, today time.Time) (Pa
 	}
 	p := Patient{ExternalID: get("external_id"), FirstName: get("first_name"), LastName: get("last_name"),
 		Lang: strings.ToLower(get("lang")), Channel: strings.ToLower(get("channel")), TimeZone: get("time_zone"),
-		LastProviderID: get("last_provider"), ConsentReminders: true}
+		LastProviderID: get("last_provider"), ConsentReminders: true, Sex: strings.ToUpper(get("sex"))}
+	if !sexes[p.Sex] {
+		bad("sex", "%q is not F, M or X", get("sex"))
+	}
 	for _, f := range []struct{ name, v string }{{"external_id", p.ExternalID}, {"first_name", p.FirstName}, {"last_name", p.LastName}} {
 		if f.v == "" {
 			bad(f.name, "is required")
@@ -247,9 +253,10 @@ func Validate(ps []Patient, today time.Time) error {
 	seen := map[string]bool{}
 	for i, p := range ps {
 		rec := []string{p.ExternalID, p.FirstName, p.LastName, p.BirthDate, p.Phone, p.Email, p.Lang, p.Channel,
-			p.TimeZone, yesNo(p.ConsentReminders), yesNo(p.ConsentMessages), p.LastProviderID}
+			p.TimeZone, yesNo(p.ConsentReminders), yesNo(p.ConsentMessages), p.LastProviderID, p.Sex}
 		idx := map[string]int{"external_id": 0, "first_name": 1, "last_name": 2, "birth_date": 3, "phone": 4,
-			"email": 5, "lang": 6, "channel": 7, "time_zone": 8, "consent_reminders": 9, "consent_messages": 10, "last_provider": 11}
+			"email": 5, "lang": 6, "channel": 7, "time_zone": 8, "consent_reminders": 9, "consent_messages": 10,
+			"last_provider": 11, "sex": 12}
 		np, perrs := rowPatient(rec, idx, i+1, today)
 		if seen[np.ExternalID] {
 			perrs = append(perrs, LineError{i + 1, "external_id", "appears twice"})

@@ -18,21 +18,23 @@ import (
 
 // Patient is one registered patient.
 type Patient struct {
-	ID               int64     `json:"id"`
-	ExternalID       string    `json:"external_id"` // the clinic's record number
-	FirstName        string    `json:"first_name"`
-	LastName         string    `json:"last_name"`
-	BirthDate        string    `json:"birth_date"` // YYYY-MM-DD
-	Phone            string    `json:"phone,omitempty"`
-	Email            string    `json:"email,omitempty"`
-	Lang             string    `json:"language,omitempty"`
-	Channel          string    `json:"channel,omitempty"`
-	TimeZone         string    `json:"time_zone,omitempty"`
-	ConsentReminders bool      `json:"consent_reminders"`
-	ConsentMessages  bool      `json:"consent_messages"`
-	LastProviderID   string    `json:"last_provider,omitempty"`
-	CreatedAt        time.Time `json:"created_at"`
-	UpdatedAt        time.Time `json:"updated_at"`
+	ID               int64  `json:"id"`
+	ExternalID       string `json:"external_id"` // the clinic's record number
+	FirstName        string `json:"first_name"`
+	LastName         string `json:"last_name"`
+	BirthDate        string `json:"birth_date"` // YYYY-MM-DD
+	Phone            string `json:"phone,omitempty"`
+	Email            string `json:"email,omitempty"`
+	Lang             string `json:"language,omitempty"`
+	Channel          string `json:"channel,omitempty"`
+	TimeZone         string `json:"time_zone,omitempty"`
+	ConsentReminders bool   `json:"consent_reminders"`
+	ConsentMessages  bool   `json:"consent_messages"`
+	LastProviderID   string `json:"last_provider,omitempty"`
+	// Sex is F, M, X or empty, as the clinic records it (campaign audiences).
+	Sex       string    `json:"sex,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Location is the patient's time zone, or fallback when unset or unknown.
@@ -46,12 +48,12 @@ func (p Patient) Location(fallback *time.Location) *time.Location {
 }
 
 const cols = `id, external_id, first_name, last_name, birth_date, phone, email, lang, channel, time_zone,
-	consent_reminders, consent_messages, last_provider_id, created_at, updated_at`
+	consent_reminders, consent_messages, last_provider_id, created_at, updated_at, sex`
 
 func scan(r store.Row) (Patient, error) {
 	var p Patient
 	err := r.Scan(&p.ID, &p.ExternalID, &p.FirstName, &p.LastName, &p.BirthDate, &p.Phone, &p.Email, &p.Lang,
-		&p.Channel, &p.TimeZone, &p.ConsentReminders, &p.ConsentMessages, &p.LastProviderID, &p.CreatedAt, &p.UpdatedAt)
+		&p.Channel, &p.TimeZone, &p.ConsentReminders, &p.ConsentMessages, &p.LastProviderID, &p.CreatedAt, &p.UpdatedAt, &p.Sex)
 	return p, err
 }
 
@@ -110,16 +112,16 @@ func Upsert(ctx context.Context, q store.Q, p *Patient, now time.Time) error {
 	p.Phone, p.Email = NormalizePhone(p.Phone), NormalizeEmail(p.Email)
 	p.Lang = strings.ToLower(p.Lang)
 	err := q.QueryRow(ctx, `INSERT INTO patients (external_id, first_name, last_name, birth_date, phone, email, lang,
-		channel, time_zone, consent_reminders, consent_messages, last_provider_id, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+		channel, time_zone, consent_reminders, consent_messages, last_provider_id, created_at, updated_at, sex)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)
 		ON CONFLICT (external_id) DO UPDATE SET first_name = excluded.first_name, last_name = excluded.last_name,
 		birth_date = excluded.birth_date, phone = excluded.phone, email = excluded.email, lang = excluded.lang,
 		channel = excluded.channel, time_zone = excluded.time_zone, consent_reminders = excluded.consent_reminders,
 		consent_messages = excluded.consent_messages, last_provider_id = excluded.last_provider_id,
-		updated_at = excluded.updated_at
+		updated_at = excluded.updated_at, sex = excluded.sex
 		RETURNING id, created_at`,
 		p.ExternalID, p.FirstName, p.LastName, p.BirthDate, p.Phone, p.Email, p.Lang, p.Channel, p.TimeZone,
-		p.ConsentReminders, p.ConsentMessages, p.LastProviderID, now).Scan(&p.ID, &p.CreatedAt)
+		p.ConsentReminders, p.ConsentMessages, p.LastProviderID, now, p.Sex).Scan(&p.ID, &p.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("patients: upsert: %w", err)
 	}
@@ -142,4 +144,13 @@ func Count(ctx context.Context, q store.Q) (int, error) {
 	var n int
 	err := q.QueryRow(ctx, `SELECT count(*) FROM patients`).Scan(&n)
 	return n, err
+}
+
+// GetByExternalID loads a patient by the clinic's record number.
+func GetByExternalID(ctx context.Context, q store.Q, externalID string) (Patient, error) {
+	p, err := scan(q.QueryRow(ctx, `SELECT `+cols+` FROM patients WHERE external_id = $1`, externalID))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		err = fmt.Errorf("patients: get by record number: %w", err)
+	}
+	return p, err
 }

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tend-health/tend/internal/quiet"
 )
 
 // Config tunes booking. It is read from TEND_BOOKING_* variables (see
@@ -96,13 +98,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		c.PrepDays = n
 	}
 	if v := getenv("TEND_BOOKING_QUIET_HOURS"); v != "" {
-		a, b, ok := strings.Cut(v, "-")
-		s, err1 := clockOf(a)
-		e, err2 := clockOf(b)
-		if !ok || err1 != nil || err2 != nil {
+		h, err := quiet.Parse(v)
+		if err != nil {
 			errs = append(errs, errors.New("TEND_BOOKING_QUIET_HOURS must be HH:MM-HH:MM, like 21:00-08:00"))
 		}
-		c.QuietStart, c.QuietEnd = s, e
+		c.QuietStart, c.QuietEnd = h.Start, h.End
 	}
 	c.Demo = getenv("TEND_BOOKING_DEMO") == "1" || getenv("TEND_BOOKING_DEMO") == "true"
 	c.CodeSender = getenv("TEND_BOOKING_CODE_SENDER")
@@ -123,14 +123,6 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	return c, errors.Join(errs...)
 }
 
-func clockOf(s string) (int, error) {
-	t, err := time.Parse("15:04", strings.TrimSpace(s))
-	if err != nil {
-		return 0, err
-	}
-	return t.Hour()*60 + t.Minute(), nil
-}
-
 // method is the verification method for a channel.
 func (c Config) method(channel string) string {
 	if m := c.Methods[channel]; m != "" {
@@ -141,25 +133,12 @@ func (c Config) method(channel string) string {
 
 // quiet reports whether t falls in quiet hours in loc.
 func (c Config) quiet(t time.Time, loc *time.Location) bool {
-	if c.QuietStart == c.QuietEnd {
-		return false
-	}
-	lt := t.In(loc)
-	m := lt.Hour()*60 + lt.Minute()
-	if c.QuietStart > c.QuietEnd {
-		return m >= c.QuietStart || m < c.QuietEnd
-	}
-	return m >= c.QuietStart && m < c.QuietEnd
+	return quiet.Hours{Start: c.QuietStart, End: c.QuietEnd}.Contains(t, loc)
 }
 
 // quietEnd is when the quiet hours containing t end.
 func (c Config) quietEnd(t time.Time, loc *time.Location) time.Time {
-	lt := t.In(loc)
-	end := time.Date(lt.Year(), lt.Month(), lt.Day(), c.QuietEnd/60, c.QuietEnd%60, 0, 0, loc)
-	if !end.After(lt) {
-		end = end.AddDate(0, 0, 1)
-	}
-	return end
+	return quiet.Hours{Start: c.QuietStart, End: c.QuietEnd}.EndAfter(t, loc)
 }
 
 // sendTime moves a reminder out of quiet hours: to the morning after, or,
@@ -171,10 +150,6 @@ func (c Config) sendTime(at, visit time.Time, loc *time.Location) time.Time {
 	if end := c.quietEnd(at, loc); end.Before(visit.Add(-2 * time.Hour)) {
 		return end
 	}
-	lt := at.In(loc)
-	start := time.Date(lt.Year(), lt.Month(), lt.Day(), c.QuietStart/60, c.QuietStart%60, 0, 0, loc)
-	if start.After(lt) {
-		start = start.AddDate(0, 0, -1)
-	}
+	start := quiet.Hours{Start: c.QuietStart, End: c.QuietEnd}.StartBefore(at, loc)
 	return start.Add(-30 * time.Minute)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/consent"
 	"github.com/tend-health/tend/internal/catalog"
 	"github.com/tend-health/tend/internal/clinic"
 	"github.com/tend-health/tend/internal/clock"
@@ -116,16 +117,19 @@ func (w *ReminderWorker) send(ctx context.Context, tx *store.Tx, args ReminderAr
 	if err != nil {
 		return 0, err
 	}
-	if !p.ConsentReminders {
-		return 0, nil
+	conv, err := tx.GetConversation(ctx, *a.ConversationID)
+	if err != nil {
+		return 0, err
+	}
+	// The registry's flag, unless the patient said otherwise (STOP ALL).
+	subject := consent.ConversationSubject(conv)
+	subject.PatientID = &p.ID
+	if d, err := consent.Check(ctx, tx.Q, subject, &p, consent.Reminders); err != nil || !d.Allowed {
+		return 0, err
 	}
 	loc := p.Location(w.Clinic.Location())
 	if w.Dialog.cfg.quiet(now, loc) && w.Dialog.cfg.quietEnd(now, loc).Before(a.Start) {
 		return w.Dialog.cfg.quietEnd(now, loc).Sub(now), nil
-	}
-	conv, err := tx.GetConversation(ctx, *a.ConversationID)
-	if err != nil {
-		return 0, err
 	}
 	dir, err := w.Dialog.svc.Directory(ctx, tx.Q)
 	if err != nil {

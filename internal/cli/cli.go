@@ -121,6 +121,12 @@ func isTerminal(f *os.File) bool {
 
 // newApp assembles Tend for a command; logs go to stderr.
 func newApp(ctx context.Context, env *Env, mode app.Mode, quiet bool) (*app.App, error) {
+	return assemble(ctx, env, mode, quiet, modules(env.Config, mode))
+}
+
+// assemble is newApp with the module list given, so that a command can
+// keep a module it needs to call (surveys for `tend visits`).
+func assemble(ctx context.Context, env *Env, mode app.Mode, quiet bool, ms []app.Module) (*app.App, error) {
 	o := env.AppOptions
 	o.Mode = mode
 	if o.Logger == nil {
@@ -130,7 +136,7 @@ func newApp(ctx context.Context, env *Env, mode app.Mode, quiet bool) (*app.App,
 		}
 		o.Logger = logging.New(env.Stderr, level, env.Config.LogFormat)
 	}
-	o.Modules = append(modules(env.Config, mode), o.Modules...)
+	o.Modules = append(ms, o.Modules...)
 	return app.New(ctx, env.Config, o)
 }
 

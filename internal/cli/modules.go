@@ -6,15 +6,20 @@ import (
 	"github.com/tend-health/tend/channels/web"
 	"github.com/tend-health/tend/channels/whatsapp"
 	"github.com/tend-health/tend/dialogs/booking"
+	"github.com/tend-health/tend/dialogs/campaign"
+	"github.com/tend-health/tend/dialogs/consent"
+	"github.com/tend-health/tend/dialogs/survey"
 	"github.com/tend-health/tend/dialogs/triage"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
 )
 
 // modules lists the capabilities to install for a mode. Triage comes first
-// in every mode: its guard must see each message before any other.
+// in every mode: its guard must see each message before any other. Consent
+// comes right after it: emergencies first, then STOP / START / HELP before
+// every dialog.
 func modules(cfg config.Config, mode app.Mode) []app.Module {
-	m := []app.Module{triage.Module{File: cfg.TriageFile}}
+	m := []app.Module{triage.Module{File: cfg.TriageFile}, &consent.Module{}}
 	if mode == app.ModeServe {
 		m = append(m, web.Module{})
 		if cfg.TelegramEnabled() {
@@ -24,8 +29,9 @@ func modules(cfg config.Config, mode app.Mode) []app.Module {
 			m = append(m, &whatsapp.Module{})
 		}
 	}
-	// Booking works in both modes: `tend chat` books too.
-	m = append(m, &booking.Module{})
+	// Booking, surveys and campaigns work in both modes: `tend chat` books
+	// and answers surveys, and the CLI schedules visits and campaigns.
+	m = append(m, &booking.Module{}, &survey.Module{}, &campaign.Module{})
 	// Slack stays last: its staff-ownership guard must run after triage's,
 	// and it sets a.HandoffNotifier, which other modules read at turn time.
 	if mode == app.ModeServe && cfg.SlackEnabled() {

@@ -145,3 +145,16 @@ func TestModulesWhatsApp(t *testing.T) {
 	require.NotContains(t, names(modules(config.Config{}, app.ModeServe)), "whatsapp", "not configured, not installed")
 	require.NotContains(t, names(modules(wa, app.ModeCLI)), "whatsapp", "chat and ask do not start channels")
 }
+
+// TestConsentRightAfterTriage: STOP / START / HELP are checked after
+// emergencies and before every dialog, in every mode; surveys and
+// campaigns are installed in both modes.
+func TestConsentRightAfterTriage(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []app.Mode{app.ModeCLI, app.ModeServe} {
+		got := names(modules(config.Config{}, mode))
+		require.Equal(t, "consent", got[1], "mode %d", mode)
+		require.Contains(t, got, "survey")
+		require.Contains(t, got, "campaign")
+	}
+}

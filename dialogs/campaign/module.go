@@ -1,0 +1,135 @@
+package campaign
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+
+	"github.com/riverqueue/river"
+
+	"github.com/tend-health/tend/internal/app"
+	"github.com/tend-health/tend/internal/httpserver"
+	"github.com/tend-health/tend/internal/quiet"
+	"github.com/tend-health/tend/outreach"
+)
+
+//go:embed examples/*.yaml
+var examples embed.FS
+
+// Examples are the bundled campaign files (flu shots, screening
+// mammograms, refills), by file name.
+func Examples() map[string][]byte {
+	out := map[string][]byte{}
+	entries, _ := examples.ReadDir("examples")
+	for _, e := range entries {
+		b, _ := examples.ReadFile("examples/" + e.Name())
+		out[e.Name()] = b
+	}
+	return out
+}
+
+// Module installs campaigns: the reply dialog, the send worker and the
+// staff API.
+type Module struct {
+	// Channels overrides which channels can be reached first (tests).
+	Channels outreach.Channels
+	// Quiet overrides TEND_QUIET_HOURS (tests).
+	Quiet *quiet.Hours
+
+	// Service is set by Install, for the CLI and tests.
+	Service *Service
+	Worker  *Worker
+}
+
+// Name implements app.Module.
+func (*Module) Name() string { return Name }
+
+// Install implements app.Module.
+func (m *Module) Install(_ context.Context, a *app.App) error {
+	if err := a.Catalog.AddFS(Locales()); err != nil {
+		return err
+	}
+	q := quiet.Default
+	if m.Quiet != nil {
+		q = *m.Quiet
+	} else if v := os.Getenv("TEND_QUIET_HOURS"); v != "" {
+		h, err := quiet.Parse(v)
+		if err != nil {
+			return errors.New("TEND_QUIET_HOURS must be HH:MM-HH:MM, like 20:00-08:00")
+		}
+		q = h
+	}
+	ch := m.Channels
+	if ch == nil {
+		ch = outreach.ChannelsFromConfig(a.Config)
+	}
+	s := &Service{DB: a.DB, Engine: a.Engine, Catalog: a.Catalog, Clinic: a.Clinic, Clock: a.Clock, Log: a.Log,
+		Channels: ch, Quiet: q}
+	a.Engine.AddDialog(&Dialog{S: s})
+	m.Worker = &Worker{S: s}
+	river.AddWorker(a.Workers, m.Worker)
+	if a.HTTP != nil {
+		token := a.Config.AdminToken.Reveal()
+		guard := func(h http.HandlerFunc) http.Handler { return httpserver.RequireAdmin(token, h) }
+		a.HTTP.Handle("POST /api/v1/campaigns/preview", guard(s.httpPlan(false)))
+		a.HTTP.Handle("POST /api/v1/campaigns/run", guard(s.httpPlan(true)))
+		a.HTTP.Handle("GET /api/v1/campaigns/{id}/deliveries", guard(s.httpDeliveries))
+		a.HTTP.Handle("GET /api/v1/campaigns/requests", guard(s.httpRequests))
+	}
+	m.Service, m.Worker.S = s, s
+	return nil
+}
+
+// httpPlan previews or runs a campaign given as JSON (the file's fields).
+func (s *Service) httpPlan(run bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+		if err != nil {
+			httpserver.WriteError(w, http.StatusRequestEntityTooLarge, "the campaign is over 1 MB")
+			return
+		}
+		c, err := Parse(body, "request")
+		if err != nil {
+			httpserver.WriteError(w, http.StatusUnprocessableEntity, err.Error())
+			return
+		}
+		var plan Plan
+		if run {
+			plan, err = s.Run(r.Context(), c)
+		} else {
+			plan, err = s.Preview(r.Context(), c)
+		}
+		switch {
+		case errors.Is(err, ErrEnded):
+			httpserver.WriteError(w, http.StatusConflict, err.Error())
+		case err != nil:
+			s.Log.ErrorContext(r.Context(), "campaign", "campaign", c.ID, "error", err)
+			httpserver.WriteError(w, http.StatusInternalServerError, "the campaign could not be evaluated")
+		default:
+			httpserver.WriteJSON(w, http.StatusOK, plan)
+		}
+	}
+}
+
+func (s *Service) httpDeliveries(w http.ResponseWriter, r *http.Request) {
+	list, err := Deliveries(r.Context(), s.DB.Q(), r.PathValue("id"))
+	if err != nil {
+		httpserver.WriteError(w, http.StatusInternalServerError, "could not read the deliveries")
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	httpserver.WriteJSON(w, http.StatusOK, map[string]any{"deliveries": list})
+}
+
+func (s *Service) httpRequests(w http.ResponseWriter, r *http.Request) {
+	list, err := Requests(r.Context(), s.DB.Q())
+	if err != nil {
+		httpserver.WriteError(w, http.StatusInternalServerError, "could not read the requests")
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	httpserver.WriteJSON(w, http.StatusOK, map[string]any{"requests": list})
+}

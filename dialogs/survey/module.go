@@ -1,0 +1,84 @@
+package survey
+
+import (
+	"context"
+	_ "embed"
+	"net/http"
+
+	"github.com/riverqueue/river"
+
+	"github.com/tend-health/tend/dialogs/handoff"
+	"github.com/tend-health/tend/internal/app"
+	"github.com/tend-health/tend/internal/httpserver"
+	"github.com/tend-health/tend/outreach"
+)
+
+//go:embed post-visit.yaml
+var defaultYAML []byte
+
+// Default is the bundled post-visit survey.
+func Default() *Questionnaire {
+	q, err := Parse(defaultYAML, "post-visit.yaml")
+	if err != nil {
+		panic(err) // the bundled file is tested
+	}
+	return q
+}
+
+// DefaultYAML is the bundled survey file (for `tend` to print and docs).
+func DefaultYAML() []byte { return defaultYAML }
+
+// Module installs surveys: the dialog, the invitation jobs, the staff API
+// and the admin page.
+type Module struct {
+	// Config overrides the environment (tests).
+	Config *Config
+	// Channels overrides which channels can be reached first (tests).
+	Channels outreach.Channels
+
+	// Service is set by Install, for the CLI and tests.
+	Service *Service
+	Worker  *Worker
+}
+
+// Name implements app.Module.
+func (*Module) Name() string { return Name }
+
+// Install implements app.Module. A survey file that does not validate
+// stops the start, with every problem named.
+func (m *Module) Install(_ context.Context, a *app.App) error {
+	cfg := DefaultConfig()
+	if m.Config != nil {
+		cfg = *m.Config
+	} else {
+		var err error
+		if cfg, err = ConfigFromEnv(nil); err != nil {
+			return err
+		}
+	}
+	q := Default()
+	if cfg.File != "" {
+		var err error
+		if q, err = LoadFile(cfg.File); err != nil {
+			return err
+		}
+	}
+	if err := a.Catalog.AddFS(Locales()); err != nil {
+		return err
+	}
+	ch := m.Channels
+	if ch == nil {
+		ch = outreach.ChannelsFromConfig(a.Config)
+	}
+	s := &Service{DB: a.DB, Engine: a.Engine, Catalog: a.Catalog, Clinic: a.Clinic, Clock: a.Clock, Log: a.Log, Q: q,
+		Cfg: cfg, Channels: ch, Notifier: func() handoff.Notifier { return a.HandoffNotifier }}
+	a.Engine.AddDialog(&Dialog{S: s})
+	m.Worker = &Worker{S: s}
+	river.AddWorker(a.Workers, m.Worker)
+	if a.HTTP != nil {
+		token := a.Config.AdminToken.Reveal()
+		(&api{S: s}).routes(a.HTTP, func(h http.Handler) http.Handler { return httpserver.RequireAdmin(token, h) })
+	}
+	m.Service = s
+	return nil
+}
