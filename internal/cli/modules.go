@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+
 	"github.com/tend-health/tend/channels/slack"
 	"github.com/tend-health/tend/channels/telegram"
 	"github.com/tend-health/tend/channels/web"
@@ -12,6 +14,7 @@ import (
 	"github.com/tend-health/tend/dialogs/triage"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
+	"github.com/tend-health/tend/internal/store"
 )
 
 // modules lists the capabilities to install for a mode. Triage comes first
@@ -19,7 +22,11 @@ import (
 // comes right after it: emergencies first, then STOP / START / HELP before
 // every dialog.
 func modules(cfg config.Config, mode app.Mode) []app.Module {
-	m := []app.Module{triage.Module{File: cfg.TriageFile}, &consent.Module{}}
+	// On STOP, WhatsApp drops what it holds for the patient's next message.
+	optOut := consent.Hook(func(ctx context.Context, tx *store.Tx, conversationID int64) error {
+		return whatsapp.DiscardHeld(ctx, tx.Q, conversationID)
+	})
+	m := []app.Module{triage.Module{File: cfg.TriageFile}, &consent.Module{Hooks: []consent.Hook{optOut}}}
 	if mode == app.ModeServe {
 		m = append(m, web.Module{})
 		if cfg.TelegramEnabled() {
