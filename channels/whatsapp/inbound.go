@@ -135,3 +135,41 @@ func optionNumber(text string) int {
 	}
 	return n
 }
+
+// pickOption maps a typed number to one of the numbered options shown. When
+// the options are numbers themselves (a 0-10 scale), the number means the
+// option with that label, not the one in that position.
+func pickOption(opts []bot.Button, text string, n int) (bot.Button, bool) {
+	typed := strings.TrimRight(strings.TrimSpace(text), ".) ")
+	if numericLabels(opts) {
+		for _, b := range opts {
+			if strings.TrimSpace(b.Label) == typed {
+				return b, true
+			}
+		}
+		return bot.Button{}, false
+	}
+	if n >= 1 && n <= len(opts) {
+		return opts[n-1], true
+	}
+	return bot.Button{}, false
+}
+
+// numericLabels reports whether every option's label is a whole number.
+func numericLabels(opts []bot.Button) bool {
+	if len(opts) == 0 {
+		return false
+	}
+	for _, b := range opts {
+		l := strings.TrimSpace(b.Label)
+		if l == "" || len(l) > 3 {
+			return false
+		}
+		for _, r := range l {
+			if r < '0' || r > '9' {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -45,8 +45,18 @@ func render(r bot.Reply, say func(id string) string) rendered {
 		if text != "" {
 			b.WriteString("\n\n")
 		}
-		for i, btn := range r.Buttons {
-			fmt.Fprintf(&b, "%d. %s\n", i+1, strings.TrimSpace(btn.Label))
+		if numericLabels(r.Buttons) {
+			// A scale: the numbers are the answers, listed as they are.
+			labels := make([]string, len(r.Buttons))
+			for i, btn := range r.Buttons {
+				labels[i] = strings.TrimSpace(btn.Label)
+			}
+			b.WriteString(strings.Join(labels, " · "))
+			b.WriteString("\n")
+		} else {
+			for i, btn := range r.Buttons {
+				fmt.Fprintf(&b, "%d. %s\n", i+1, strings.TrimSpace(btn.Label))
+			}
 		}
 		b.WriteString("\n")
 		b.WriteString(say("whatsapp.reply_with_number"))

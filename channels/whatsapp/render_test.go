@@ -129,3 +129,29 @@ func TestOptionNumber(t *testing.T) {
 		require.Equal(t, want, optionNumber(in), in)
 	}
 }
+
+// A 0-10 scale has 11 options, one more than a list holds: it is shown as
+// the numbers themselves, and a typed number means that score, not a position.
+func TestScaleBeyondAListMapsTypedNumbersToScores(t *testing.T) {
+	t.Parallel()
+	var scale []bot.Button
+	for i := 0; i <= 10; i++ {
+		scale = append(scale, bot.Button{Label: strconv.Itoa(i), Payload: "survey:answer:" + strconv.Itoa(i)})
+	}
+	out := render(bot.Reply{Text: "How likely are you to recommend us?", Buttons: scale}, func(id string) string { return id })
+	require.Len(t, out.parts, 1)
+	require.Contains(t, out.parts[0].Text.Body, "0 · 1 · 2 · 3 · 4 · 5 · 6 · 7 · 8 · 9 · 10")
+	for typed, want := range map[string]string{"8": "survey:answer:8", "0": "survey:answer:0", "10.": "survey:answer:10"} {
+		b, ok := pickOption(out.numbered, typed, optionNumber(typed))
+		require.True(t, ok, typed)
+		require.Equal(t, want, b.Payload, typed)
+	}
+	_, ok := pickOption(out.numbered, "11", 11)
+	require.False(t, ok)
+
+	// Ordinary options keep their positions.
+	words := []bot.Button{{Label: "Morning", Payload: "a"}, {Label: "Afternoon", Payload: "b"}}
+	b, ok := pickOption(words, "2", 2)
+	require.True(t, ok)
+	require.Equal(t, "b", b.Payload)
+}

@@ -183,13 +183,13 @@ func (h *webhook) message(ctx context.Context, m message, names map[string]strin
 		return nil
 	}
 	if in.Payload == "" {
-		if n := optionNumber(in.Text); n > 0 {
+		if n := optionNumber(in.Text); n > 0 || strings.TrimSpace(in.Text) == "0" {
 			opts, err := loadOptions(ctx, h.db.Q(), in.ChatID, h.clock.Now().Add(-optionsTTL))
 			if err != nil {
 				return err
 			}
-			if n <= len(opts) {
-				in.Payload, in.Text = opts[n-1].Payload, opts[n-1].Label
+			if b, ok := pickOption(opts, in.Text, n); ok {
+				in.Payload, in.Text = b.Payload, b.Label
 			}
 		}
 	}
