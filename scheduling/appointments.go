@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/tend-health/tend/internal/store"
@@ -115,40 +114,31 @@ type Filter struct {
 
 // ListAppointments returns appointments by start time.
 func ListAppointments(ctx context.Context, q store.Q, f Filter) ([]Appointment, error) {
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, fmt.Sprintf(cond, len(args)))
-	}
+	var w store.Where
 	if !f.From.IsZero() {
-		add("starts_at >= $%d", f.From)
+		w.Add("starts_at >= %s", f.From)
 	}
 	if !f.To.IsZero() {
-		add("starts_at < $%d", f.To)
+		w.Add("starts_at < %s", f.To)
 	}
 	if f.ProviderID != "" {
-		add("provider_id = $%d", f.ProviderID)
+		w.Add("provider_id = %s", f.ProviderID)
 	}
 	if f.LocationID != "" {
-		add("location_id = $%d", f.LocationID)
+		w.Add("location_id = %s", f.LocationID)
 	}
 	if f.Status != "" {
-		add("status = $%d", f.Status)
+		w.Add("status = %s", f.Status)
 	}
 	if f.PatientID != 0 {
-		add("patient_id = $%d", f.PatientID)
+		w.Add("patient_id = %s", f.PatientID)
 	}
 	if f.Limit <= 0 || f.Limit > 5000 {
 		f.Limit = 5000
 	}
 	sql := `SELECT ` + apptCols + ` FROM appointments`
-	if len(where) > 0 {
-		sql += " WHERE " + strings.Join(where, " AND ")
-	}
-	args = append(args, f.Limit)
-	sql += fmt.Sprintf(" ORDER BY starts_at, id LIMIT $%d", len(args))
-	rs, err := q.Query(ctx, sql, args...)
+	sql += w.SQL() + " ORDER BY starts_at, id LIMIT " + w.Arg(f.Limit)
+	rs, err := q.Query(ctx, sql, w.Args()...)
 	if err != nil {
 		return nil, fmt.Errorf("scheduling: list appointments: %w", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/tend-health/tend/internal/store"
@@ -182,37 +181,28 @@ type Filter struct {
 
 // List returns responses by visit time.
 func List(ctx context.Context, q store.Q, f Filter) ([]Response, error) {
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, fmt.Sprintf(cond, len(args)))
-	}
+	var w store.Where
 	if !f.From.IsZero() {
-		add("visit_at >= $%d", f.From)
+		w.Add("visit_at >= %s", f.From)
 	}
 	if !f.To.IsZero() {
-		add("visit_at < $%d", f.To)
+		w.Add("visit_at < %s", f.To)
 	}
 	if f.Status != "" {
-		add("status = $%d", f.Status)
+		w.Add("status = %s", f.Status)
 	}
 	if f.ProviderID != "" {
-		add("provider_id = $%d", f.ProviderID)
+		w.Add("provider_id = %s", f.ProviderID)
 	}
 	if f.LocationID != "" {
-		add("location_id = $%d", f.LocationID)
+		w.Add("location_id = %s", f.LocationID)
 	}
 	if f.Limit <= 0 || f.Limit > 50000 {
 		f.Limit = 50000
 	}
 	sql := `SELECT ` + responseCols + ` FROM survey_responses`
-	if len(where) > 0 {
-		sql += " WHERE " + strings.Join(where, " AND ")
-	}
-	args = append(args, f.Limit)
-	sql += fmt.Sprintf(" ORDER BY visit_at, id LIMIT $%d", len(args))
-	rs, err := q.Query(ctx, sql, args...)
+	sql += w.SQL() + " ORDER BY visit_at, id LIMIT " + w.Arg(f.Limit)
+	rs, err := q.Query(ctx, sql, w.Args()...)
 	if err != nil {
 		return nil, fmt.Errorf("survey: list: %w", err)
 	}
