@@ -133,36 +133,45 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	start := time.Now()
 	in = e.normalize(in)
 	var out Outcome
-	err := e.db.InTx(ctx, func(tx *store.Tx) error {
-		out = Outcome{}
-		conv, msg, dup, err := e.accept(ctx, tx, in, true)
-		if err != nil {
-			return err
-		}
-		out.ConversationID, out.InboundID = conv.ID, msg.ID
-		if dup {
-			out.Duplicate = true
-			out.Replies, err = sentReplies(ctx, tx.Q, msg.ID)
-			return err
-		}
-		if msg.Status == store.InboundDone {
-			// Nothing older was waiting: handle just this one.
-			out.Replies, err = e.handleOne(ctx, tx, &conv, msg)
+	var failed error // the dialog's error from a first attempt
+	for {
+		err := e.db.InTx(ctx, func(tx *store.Tx) error {
+			out = Outcome{}
+			conv, msg, dup, err := e.accept(ctx, tx, in, true)
 			if err != nil {
 				return err
 			}
-			return tx.SaveConversation(ctx, &conv, e.clock.Now())
+			out.ConversationID, out.InboundID = conv.ID, msg.ID
+			if dup {
+				out.Duplicate = true
+				out.Replies, err = sentReplies(ctx, tx.Q, msg.ID)
+				return err
+			}
+			if msg.Status == store.InboundDone {
+				// Nothing older was waiting: handle just this one.
+				out.Replies, err = e.handleOne(ctx, tx, &conv, msg, turnMode{failed: failed})
+				if err != nil {
+					return err
+				}
+				return tx.SaveConversation(ctx, &conv, e.clock.Now())
+			}
+			byInbound, err := e.drain(ctx, tx, &conv)
+			if err != nil {
+				return err
+			}
+			out.Replies = byInbound[msg.ID]
+			return nil
+		})
+		var te *errTurn
+		if errors.As(err, &te) && failed == nil {
+			failed = te.err // rolled back; store the message as failed, with an apology
+			continue
 		}
-		byInbound, err := e.drain(ctx, tx, &conv)
 		if err != nil {
-			return err
+			e.metrics.Errors.WithLabelValues("handle").Inc()
+			return Outcome{}, err
 		}
-		out.Replies = byInbound[msg.ID]
-		return nil
-	})
-	if err != nil {
-		e.metrics.Errors.WithLabelValues("handle").Inc()
-		return Outcome{}, err
+		break
 	}
 	if !out.Duplicate {
 		e.metrics.MessagesIn.WithLabelValues(in.Channel).Inc()
@@ -263,7 +272,7 @@ func (e *Engine) drain(ctx context.Context, tx *store.Tx, conv *store.Conversati
 	}
 	out := make(map[int64][]Sent, len(pending))
 	for _, m := range pending {
-		sent, err := e.handleOne(ctx, tx, conv, m)
+		sent, err := e.handleOne(ctx, tx, conv, m, turnMode{savepoint: true})
 		if err != nil {
 			return nil, err
 		}
@@ -275,22 +284,51 @@ func (e *Engine) drain(ctx context.Context, tx *store.Tx, conv *store.Conversati
 	return out, nil
 }
 
-// handleOne runs the turn for one message inside a savepoint, so that a
-// failing dialog rolls back only its own writes and the patient still gets
-// an apology; the message is kept, marked failed, never lost.
-func (e *Engine) handleOne(ctx context.Context, tx *store.Tx, conv *store.Conversation, m store.Inbound) ([]Sent, error) {
+// turnMode says how a failing dialog is contained. A failing or panicking
+// dialog must roll back only its own writes; the message is kept, marked
+// failed, and the patient gets an apology, never nothing.
+type turnMode struct {
+	// savepoint contains a failure inside this transaction (draining several
+	// messages at once, where the others' work must survive).
+	savepoint bool
+	// failed is set when the dialog already failed on an earlier attempt of
+	// the whole transaction: apologise without running it again.
+	failed error
+}
+
+// errTurn carries a dialog's failure out of a transaction that ran without
+// a savepoint (the common single-message path, where a savepoint would cost
+// a round trip per message): the caller rolls back and retries with the
+// failure recorded in turnMode.failed.
+type errTurn struct{ err error }
+
+func (e *errTurn) Error() string { return "bot: turn failed: " + e.err.Error() }
+
+// handleOne runs the turn for one message and queues its replies.
+func (e *Engine) handleOne(ctx context.Context, tx *store.Tx, conv *store.Conversation, m store.Inbound, mode turnMode) ([]Sent, error) {
 	in := inboundFromStore(m)
 	in.ChatID = conv.ChatID
 	saved := *conv
-	if _, err := tx.Exec(ctx, "SAVEPOINT turn"); err != nil {
-		return nil, fmt.Errorf("bot: savepoint: %w", err)
+	if mode.savepoint {
+		if _, err := tx.Exec(ctx, "SAVEPOINT turn"); err != nil {
+			return nil, fmt.Errorf("bot: savepoint: %w", err)
+		}
 	}
-	t, turnErr := e.runTurn(ctx, tx, conv, m.ID, in)
+	turnErr := mode.failed
+	var t *Turn
+	if turnErr == nil {
+		t, turnErr = e.runTurn(ctx, tx, conv, m.ID, in)
+		if turnErr != nil && !mode.savepoint {
+			return nil, &errTurn{err: turnErr}
+		}
+	}
 	status, errText := store.InboundDone, ""
 	var replies []Reply
 	if turnErr != nil {
-		if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT turn"); err != nil {
-			return nil, fmt.Errorf("bot: rollback to savepoint: %w (turn: %v)", err, turnErr)
+		if mode.savepoint {
+			if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT turn"); err != nil {
+				return nil, fmt.Errorf("bot: rollback to savepoint: %w (turn: %v)", err, turnErr)
+			}
 		}
 		*conv = saved
 		e.metrics.Errors.WithLabelValues("dialog").Inc()
@@ -307,7 +345,7 @@ func (e *Engine) handleOne(ctx context.Context, tx *store.Tx, conv *store.Conver
 			conv.State = raw
 		}
 	}
-	// The savepoint is not released: commit releases it, and a later turn's
+	// A savepoint is not released: commit releases it, and a later turn's
 	// savepoint of the same name shadows it. That saves a round trip.
 	sent, err := e.queue(ctx, tx, conv, &m.ID, replies)
 	if err != nil {
