@@ -39,9 +39,41 @@ func parsePDF(data []byte) ([]block, frontMatter, error) {
 		if p.V.IsNull() {
 			break
 		}
-		lines = append(lines, pageLines(p.Content().Text)...)
+		lines = append(lines, pageLines(dropTJMarkers(p, p.Content().Text))...)
 	}
 	return pdfBlocks(lines), fm, nil
+}
+
+// dropTJMarkers removes the pseudo-glyph the PDF library appends after
+// every TJ operator: it "shows" a newline byte through the font's encoding,
+// which for subset fonts decodes to an arbitrary letter. The marker is the
+// last glyph of its run: the next glyph is on another line, or starts
+// before it ends.
+func dropTJMarkers(p pdf.Page, glyphs []pdf.Text) []pdf.Text {
+	markers := map[string]string{}
+	for _, name := range p.Fonts() {
+		f := p.Font(name)
+		base := f.BaseFont()
+		if i := strings.Index(base, "+"); i >= 0 {
+			base = base[i+1:]
+		}
+		if nl := f.Encoder().Decode("\n"); strings.TrimSpace(nl) != "" {
+			markers[base] = nl
+		}
+	}
+	if len(markers) == 0 {
+		return glyphs
+	}
+	out := glyphs[:0:0]
+	for i, g := range glyphs {
+		if m, ok := markers[g.Font]; ok && g.S == m {
+			if i+1 == len(glyphs) || math.Abs(glyphs[i+1].Y-g.Y) > 0.5 || glyphs[i+1].X < g.X+g.W*0.5 {
+				continue
+			}
+		}
+		out = append(out, g)
+	}
+	return out
 }
 
 type pdfLine struct {
@@ -90,7 +122,7 @@ func pageLines(glyphs []pdf.Text) []pdfLine {
 			b.WriteString(g.S)
 			end = g.X + g.W
 		}
-		l := pdfLine{text: clean(b.String()), size: size, y: r.y}
+		l := pdfLine{text: pdfBullet(clean(b.String())), size: size, y: r.y}
 		if i > 0 {
 			l.gap = rows[i-1].y - r.y
 		}
@@ -189,4 +221,14 @@ func startsLabel(s string) bool {
 	_, q := cutLabel(s, "q")
 	_, a := cutLabel(s, "a")
 	return q || a
+}
+
+// pdfBullet turns a leading bullet glyph (often from a symbol font's
+// private-use area) into the "- " list marker.
+func pdfBullet(s string) string {
+	rs := []rune(s)
+	if len(rs) > 1 && (rs[0] == '•' || rs[0] == '▪' || rs[0] == '◦' || (rs[0] >= 0xF000 && rs[0] <= 0xF0FF)) {
+		return "- " + strings.TrimSpace(string(rs[1:]))
+	}
+	return s
 }
