@@ -5,6 +5,7 @@ package textutil
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 
 	"golang.org/x/text/runes"
@@ -12,11 +13,18 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-var foldAccents = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+// foldAccents holds accent-folding transformers. A transform.Chain keeps
+// state between calls, so one shared chain breaks (and panics) when two
+// goroutines fold at once; each call takes its own from the pool.
+var foldAccents = sync.Pool{New: func() any {
+	return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+}}
 
-// Fold lower-cases s and removes accents.
+// Fold lower-cases s and removes accents. It is safe for concurrent use.
 func Fold(s string) string {
-	out, _, err := transform.String(foldAccents, strings.ToLower(s))
+	t := foldAccents.Get().(transform.Transformer)
+	defer foldAccents.Put(t)
+	out, _, err := transform.String(t, strings.ToLower(s))
 	if err != nil {
 		return strings.ToLower(s)
 	}

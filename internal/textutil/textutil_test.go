@@ -1,6 +1,9 @@
 package textutil
 
-import "testing"
+import (
+	"sync"
+	"testing"
+)
 
 func TestNormalize(t *testing.T) {
 	for in, want := range map[string]string{
@@ -25,4 +28,22 @@ func TestHasAny(t *testing.T) {
 	if HasAny(text, "per") {
 		t.Error("partial word matched")
 	}
+}
+
+func TestFoldIsSafeForConcurrentUse(t *testing.T) {
+	t.Parallel()
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				if got := Fold("¿Cuánto CUESTA la vacunación?"); got != "¿cuanto cuesta la vacunacion?" {
+					t.Errorf("Fold = %q", got)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
