@@ -5,6 +5,8 @@ import (
 	"embed"
 	"encoding/hex"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -16,7 +18,7 @@ import (
 	"github.com/tend-health/tend/internal/textutil"
 )
 
-//go:embed lexicon/health_admin.yaml
+//go:embed lexicon/health_admin.yaml lexicon/wordfreq_en.txt
 var lexiconFS embed.FS
 
 // Token is one analyzed term of a text.
@@ -37,10 +39,13 @@ type Token struct {
 type Analyzer struct {
 	phrases   map[string]string   // "how much" -> "cost"
 	maxPhrase int                 // longest phrase in words
-	words     map[string]string   // stem -> canonical term
+	words     map[string]string   // word or English stem -> canonical term
+	wordsES   map[string]string   // Spanish stem -> canonical term
 	broader   map[string][]string // stem -> broader canonical terms
 	stop      map[string]bool
-	version   string // hash of the lexicon, part of the offline model name
+	freq      map[string]int  // English stem -> WordNet SemCor tag count
+	concepts  map[string]bool // canonical terms of the synonym groups
+	version   string          // hash of the lexicon, part of the offline model name
 }
 
 type lexiconFile struct {
@@ -65,6 +70,11 @@ func DefaultAnalyzer() *Analyzer {
 		if err != nil {
 			panic(err) // the bundled lexicon is tested
 		}
+		freq, err := lexiconFS.ReadFile("lexicon/wordfreq_en.txt")
+		if err != nil {
+			panic(err)
+		}
+		a.SetWordFrequencies(freq)
 		defaultAnalyzer = a
 	})
 	return defaultAnalyzer
@@ -78,8 +88,8 @@ func NewAnalyzer(lexicon []byte) (*Analyzer, error) {
 		return nil, fmt.Errorf("knowledge: lexicon: %w", err)
 	}
 	sum := sha256.Sum256(lexicon)
-	a := &Analyzer{phrases: map[string]string{}, words: map[string]string{}, broader: map[string][]string{},
-		stop: map[string]bool{}, version: hex.EncodeToString(sum[:4])}
+	a := &Analyzer{phrases: map[string]string{}, words: map[string]string{}, wordsES: map[string]string{}, broader: map[string][]string{},
+		stop: map[string]bool{}, concepts: map[string]bool{}, version: hex.EncodeToString(sum[:4])}
 	for _, list := range lf.Stopwords {
 		for _, w := range list {
 			a.stop[textutil.Normalize(w)] = true
@@ -90,6 +100,7 @@ func NewAnalyzer(lexicon []byte) (*Analyzer, error) {
 			return nil, fmt.Errorf("knowledge: lexicon: synonym group %d is empty", i+1)
 		}
 		canon := a.canonical(group[0])
+		a.concepts[canon] = true
 		for _, w := range group {
 			a.register(w, canon)
 		}
@@ -103,6 +114,44 @@ func NewAnalyzer(lexicon []byte) (*Analyzer, error) {
 		}
 	}
 	return a, nil
+}
+
+// SetWordFrequencies loads a "stem count" table (lexicon/wordfreq_en.txt)
+// that tells generic English words from specific ones.
+func (a *Analyzer) SetWordFrequencies(table []byte) {
+	a.freq = map[string]int{}
+	for _, line := range strings.Split(string(table), "\n") {
+		stem, n, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if !ok || strings.HasPrefix(stem, "#") {
+			continue
+		}
+		if c, err := strconv.Atoi(n); err == nil {
+			a.freq[stem] = c
+		}
+	}
+	sum := sha256.Sum256(append([]byte(a.version), table...))
+	a.version = hex.EncodeToString(sum[:4])
+}
+
+// Specificity is how much a term says about a question's topic, from 0.25
+// (a generic English word: "see", "take", "old") to 1 (a word general
+// English rarely uses: "vasectomy", or a lexicon concept like "priorauth").
+// Numbers count little: they are usually ages, dates or amounts. The
+// lexicon's concepts ("cost", "referral") are this domain's topics and
+// count fully, however common the English word.
+func (a *Analyzer) Specificity(term string) float64 {
+	if isNumber(term) {
+		return 0.25
+	}
+	if a.concepts[term] {
+		return 1
+	}
+	n := a.freq[term]
+	if n == 0 {
+		return 1
+	}
+	generic := math.Min(1, math.Log1p(float64(n))/math.Log1p(1000))
+	return 1 - 0.75*generic
 }
 
 // Version identifies the lexicon; embedders include it in their model name.
@@ -126,13 +175,15 @@ func (a *Analyzer) register(w, canon string) {
 		a.maxPhrase = max(a.maxPhrase, len(parts))
 		return
 	}
-	// Register the word's stem in both languages: a Spanish question is
-	// stemmed with the Spanish stemmer.
-	for _, lang := range []string{"en", "es"} {
-		if s := stem(n, lang); s != "" {
-			if _, taken := a.words[s]; !taken || lang == "en" {
-				a.words[s] = canon
-			}
+	// A Spanish question is stemmed with the Spanish stemmer, so words
+	// are registered under both stems; the Spanish ones in a map of their
+	// own, lest a Spanish stem capture an English word ("medic").
+	if s := stem(n, "en"); s != "" {
+		a.words[s] = canon
+	}
+	if s := stem(n, "es"); s != "" {
+		if _, taken := a.wordsES[s]; !taken {
+			a.wordsES[s] = canon
 		}
 	}
 	a.words[n] = canon
@@ -219,6 +270,11 @@ func (a *Analyzer) term(w, lang string) string {
 		return c
 	}
 	s := stem(w, lang)
+	if lang == "es" {
+		if c, ok := a.wordsES[s]; ok {
+			return c
+		}
+	}
 	if c, ok := a.words[s]; ok {
 		return c
 	}

@@ -115,7 +115,9 @@ func (o *Offline) embed(text, lang string, p Purpose) []float32 {
 		if w >= 1 {
 			w = 1 + math.Log(w)
 		}
-		addFeature(terms, "t:"+term, w)
+		// Specific words weigh more than generic ones, as IDF would in a
+		// corpus: the embedder has no corpus, so it uses general English.
+		addFeature(terms, "t:"+term, w*o.analyzer.Specificity(term))
 	}
 	v := make([]float64, OfflineDims)
 	for _, g := range []struct {

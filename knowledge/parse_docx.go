@@ -13,7 +13,7 @@ import (
 
 // maxDOCXPart bounds the uncompressed size of one part of a DOCX file, so a
 // zip bomb is refused instead of filling memory.
-const maxDOCXPart = 64 << 20
+const maxDOCXPart = 16 << 20
 
 // parseDOCX reads word/document.xml: paragraphs styled as Title or Heading N
 // become headings, list paragraphs get a "- " marker, table rows become
