@@ -2,6 +2,7 @@ package cli
 
 import (
 	"github.com/tend-health/tend/channels/web"
+	"github.com/tend-health/tend/dialogs/faq"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
 )
@@ -12,5 +13,9 @@ func modules(cfg config.Config, mode app.Mode) []app.Module {
 	if mode == app.ModeServe {
 		m = append(m, web.Module{})
 	}
+	// The knowledge base and FAQ answers, in every mode: serve syncs
+	// TEND_KB_DIR (or the sample clinic) in the background, ask and chat
+	// before the first question.
+	m = append(m, &faq.Module{})
 	return m
 }
