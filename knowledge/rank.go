@@ -120,8 +120,12 @@ func scoreResult(r *Result, qt queryTerms, st State, mode Mode) {
 			if tf[f] == 0 && t.df == 0 {
 				tf[f] = fuzzyCount(t.term, fields[f])
 			}
-			for _, a := range t.alts {
-				tf[f] += altTermWeight * float64(fields[f][a])
+			if t.df == 0 {
+				// Broader terms stand in only for a word the documents never
+				// use ("adderall": "stimulant"); a word they do use must match.
+				for _, a := range t.alts {
+					tf[f] += altTermWeight * float64(fields[f][a])
+				}
 			}
 		}
 		tfw := 0.0

@@ -103,7 +103,7 @@ func (d Dialog) Handle(t *bot.Turn) (bool, error) {
 		return true, err
 	}
 	if len(resp.Results) == 0 || resp.Confidence < d.minConfidence() {
-		return true, d.abstain(t, question, resp.Confidence)
+		return true, d.abstain(t, question, resp)
 	}
 	d.answer(t, asked, resp)
 	return true, nil
@@ -160,14 +160,20 @@ func isFollowUp(text string) bool {
 	return len(words) <= 3
 }
 
-func (d Dialog) abstain(t *bot.Turn, question string, conf float64) error {
-	if err := d.KB.RecordUnanswered(t.Ctx, t.Tx.Q, question, t.Lang(), t.Conv.ID, conf, t.Now); err != nil {
+// abstain says the bot is not sure, offers a person and records the
+// question. The passages it considered are still listed as the reply's
+// sources (with their low scores) for staff and the evals; the patient's
+// text names none of them.
+func (d Dialog) abstain(t *bot.Turn, question string, resp knowledge.Response) error {
+	if err := d.KB.RecordUnanswered(t.Ctx, t.Tx.Q, question, t.Lang(), t.Conv.ID, resp.Confidence, t.Now); err != nil {
 		return err
 	}
+	d.logger().InfoContext(t.Ctx, "faq abstained", "conversation_id", t.Conv.ID, "confidence", resp.Confidence)
 	t.Reply(bot.Reply{
 		Text:       t.T("faq.not_sure"),
 		Action:     bot.ActionAbstain,
-		Confidence: conf,
+		Confidence: resp.Confidence,
+		Sources:    sources(resp.Results, nil),
 		Buttons: []bot.Button{
 			t.Button("faq.button.person", bot.Payload(handoff.Name, "request", handoff.ReasonUnanswered)),
 			t.Button("faq.button.menu", bot.Payload("menu", "main")),

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 
 	"github.com/tend-health/tend/dialogs/faq"
 	"github.com/tend-health/tend/internal/logging"
@@ -123,19 +124,27 @@ func runKBSync(ctx context.Context, env *Env, args []string) error {
 // otherwise (logs, CI).
 type syncProgress struct {
 	env   *Env
+	bars  bool
 	bar   *progressbar.ProgressBar
 	stage string
 	step  int
 }
 
-func newSyncProgress(env *Env) *syncProgress { return &syncProgress{env: env} }
+func newSyncProgress(env *Env) *syncProgress { return &syncProgress{env: env, bars: stderrIsTerminal(env)} }
+
+// stderrIsTerminal reports whether progress bars can be drawn: the bar goes
+// to stderr, so that is the stream that must be a terminal.
+func stderrIsTerminal(env *Env) bool {
+	f, ok := env.Stderr.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
 
 func (s *syncProgress) update(p knowledge.Progress) {
 	if p.Stage == knowledge.StageRead && p.Status == knowledge.StatusFailed {
 		s.clear()
 		fmt.Fprintf(s.env.Stderr, "FAILED %v\n", p.Err)
 	}
-	if !s.env.IsTerminal {
+	if !s.bars {
 		s.plain(p)
 		return
 	}
