@@ -171,6 +171,13 @@ func confidence(results []Result, qt queryTerms, mode Mode) float64 {
 		return 0
 	}
 	s := results[0].Signals
+	// A question that says little ("how much is it?") matches many
+	// passages fully; what it says must add up to at least one rare term.
+	info := 0.0
+	for _, t := range qt {
+		info += t.idf * t.spec
+	}
+	scale := math.Min(1, info/minInformation)
 	var c float64
 	switch mode {
 	case ModeFullText:
@@ -180,8 +187,12 @@ func confidence(results []Result, qt queryTerms, mode Mode) float64 {
 	default:
 		c = 0.55*s.Coverage + 0.25*math.Min(1, s.Cosine/0.6) + 0.20*s.BM25 - 0.3*s.MissingTop
 	}
-	return math.Round(math.Max(0, math.Min(1, c))*1000) / 1000
+	return math.Round(math.Max(0, math.Min(1, c*scale))*1000) / 1000
 }
+
+// minInformation is the weighted rarity (IDF × specificity) a question
+// needs for full confidence: about one term found in a few passages.
+const minInformation = 3.0
 
 func termCounts(terms string) map[string]int {
 	m := map[string]int{}

@@ -19,13 +19,17 @@ const sourcesShown = 3
 
 // answer replies with the best passage, or a generated answer when a chat
 // model is configured and its answer checks out.
-func (d Dialog) answer(t *bot.Turn, question string, resp knowledge.Response) {
+func (d Dialog) answer(t *bot.Turn, question string, resp knowledge.Response) error {
 	results := resp.Results
 	if d.Generator != nil {
-		if text, order, ok := d.generate(t, question, results); ok {
+		text, order, outcome := d.generate(t, question, results)
+		switch outcome {
+		case generated:
 			t.Reply(bot.Reply{Text: text + "\n\n" + sourceLine(t, results[order[0]]), Action: bot.ActionAnswer,
 				Sources: sources(results, order), Confidence: resp.Confidence})
-			return
+			return nil
+		case unsupported:
+			return d.abstain(t, question, resp)
 		}
 	}
 	top := results[0]
@@ -35,24 +39,28 @@ func (d Dialog) answer(t *bot.Turn, question string, resp knowledge.Response) {
 		Sources:    sources(results, nil),
 		Confidence: resp.Confidence,
 	})
+	return nil
 }
 
-// generate asks the chat model; false means answer extractively instead
-// (error, timeout, refusal of a confident retrieval, failed verification).
-func (d Dialog) generate(t *bot.Turn, question string, results []knowledge.Result) (string, []int, bool) {
+// Outcomes of asking the chat model.
+const (
+	generated   = iota // a verified answer
+	unsupported        // the model says the passages do not answer: abstain
+	fallback           // error, timeout or failed verification: answer extractively
+)
+
+// generate asks the chat model for an answer from the top passages.
+func (d Dialog) generate(t *bot.Turn, question string, results []knowledge.Result) (string, []int, int) {
 	passages := results[:min(len(results), 3)]
 	g, err := d.Generator.Answer(t.Ctx, question, t.Lang(), passages)
 	log := d.logger()
 	if err != nil {
 		log.WarnContext(t.Ctx, "generated answer not used; answering from the passage", "conversation_id", t.Conv.ID, "error", err)
-		return "", nil, false
+		return "", nil, fallback
 	}
 	if !g.Supported {
-		// Retrieval was confident but the model found no answer in the
-		// passages: the extractive answer still names its source, and the
-		// patient can judge it.
 		log.InfoContext(t.Ctx, "chat model found no answer in the passages", "conversation_id", t.Conv.ID)
-		return "", nil, false
+		return "", nil, unsupported
 	}
 	order := append([]int(nil), g.Citations...)
 	for i := range results {
@@ -60,7 +68,7 @@ func (d Dialog) generate(t *bot.Turn, question string, results []knowledge.Resul
 			order = append(order, i)
 		}
 	}
-	return TrimForChat(g.Text, maxAnswerRunes), order, true
+	return TrimForChat(g.Text, maxAnswerRunes), order, generated
 }
 
 func containsInt(xs []int, x int) bool {

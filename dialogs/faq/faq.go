@@ -105,8 +105,7 @@ func (d Dialog) Handle(t *bot.Turn) (bool, error) {
 	if len(resp.Results) == 0 || resp.Confidence < d.minConfidence() {
 		return true, d.abstain(t, question, resp)
 	}
-	d.answer(t, asked, resp)
-	return true, nil
+	return true, d.answer(t, asked, resp)
 }
 
 func (d Dialog) minConfidence() float64 {

@@ -130,7 +130,9 @@ type syncProgress struct {
 	step  int
 }
 
-func newSyncProgress(env *Env) *syncProgress { return &syncProgress{env: env, bars: stderrIsTerminal(env)} }
+func newSyncProgress(env *Env) *syncProgress {
+	return &syncProgress{env: env, bars: stderrIsTerminal(env)}
+}
 
 // stderrIsTerminal reports whether progress bars can be drawn: the bar goes
 // to stderr, so that is the stream that must be a terminal.
