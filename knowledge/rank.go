@@ -44,6 +44,20 @@ type queryTerm struct {
 	df   int
 	idf  float64
 	spec float64 // Analyzer.Specificity
+	// context: the term comes only from the conversation's context, not
+	// the question itself, and counts at half weight.
+	context bool
+}
+
+// contextWeight is the weight of terms from the conversation's context.
+const contextWeight = 0.5
+
+func (t queryTerm) weight() float64 {
+	w := t.idf * t.spec
+	if t.context {
+		w *= contextWeight
+	}
+	return w
 }
 
 type queryTerms []queryTerm
@@ -57,20 +71,24 @@ func (qt queryTerms) names() []string {
 }
 
 // queryTerms analyzes the question and looks up each term's rarity.
-func (b *Base) queryTerms(ctx context.Context, q store.Q, query, lang string, st State) (queryTerms, error) {
-	toks := b.analyzer.Analyze(query, lang)
+func (b *Base) queryTerms(ctx context.Context, q store.Q, query, context, lang string, st State) (queryTerms, error) {
 	var qt queryTerms
 	seen := map[string]bool{}
 	var lookup []string
-	for _, t := range toks {
-		if seen[t.Term] {
-			continue
+	add := func(text string, fromContext bool) {
+		for _, t := range b.analyzer.Analyze(text, lang) {
+			if seen[t.Term] {
+				continue
+			}
+			seen[t.Term] = true
+			qt = append(qt, queryTerm{term: t.Term, alts: b.analyzer.broader[t.Term], spec: b.analyzer.Specificity(t.Term),
+				context: fromContext})
+			lookup = append(lookup, t.Term)
+			lookup = append(lookup, b.analyzer.broader[t.Term]...)
 		}
-		seen[t.Term] = true
-		qt = append(qt, queryTerm{term: t.Term, alts: b.analyzer.broader[t.Term], spec: b.analyzer.Specificity(t.Term)})
-		lookup = append(lookup, t.Term)
-		lookup = append(lookup, b.analyzer.broader[t.Term]...)
 	}
+	add(query, false)
+	add(context, true)
 	df, err := termDF(ctx, q, lookup)
 	if err != nil {
 		return nil, err
@@ -111,7 +129,7 @@ func scoreResult(r *Result, qt queryTerms, st State, mode Mode) {
 	var bm, bmMax, cov, head, total, missTop float64
 	var missing []string
 	for _, t := range qt {
-		w := t.idf * t.spec
+		w := t.weight()
 		total += w
 		bmMax += w * (bm25K1 + 1)
 		var tf [3]float64
@@ -175,7 +193,7 @@ func confidence(results []Result, qt queryTerms, mode Mode) float64 {
 	// passages fully; what it says must add up to at least one rare term.
 	info := 0.0
 	for _, t := range qt {
-		info += t.idf * t.spec
+		info += t.weight()
 	}
 	scale := math.Min(1, info/minInformation)
 	var c float64

@@ -45,6 +45,9 @@ type SearchOptions struct {
 	Limit int    // results to return (default 5)
 	Lang  string // the question's language (default "en")
 	Mode  Mode
+	// Context is earlier conversation (the previous question) that a
+	// follow-up leans on; its terms count at half weight.
+	Context string
 }
 
 // Signals are the evidence behind a result's score (`tend kb search`).
@@ -105,7 +108,7 @@ func (b *Base) Search(ctx context.Context, q store.Q, query string, o SearchOpti
 	if err != nil {
 		return Response{}, err
 	}
-	qt, err := b.queryTerms(ctx, q, query, o.Lang, state)
+	qt, err := b.queryTerms(ctx, q, query, o.Context, o.Lang, state)
 	if err != nil {
 		return Response{}, err
 	}
@@ -125,7 +128,11 @@ func (b *Base) Search(ctx context.Context, q store.Q, query string, o SearchOpti
 	}
 	var qvec []float32
 	if o.Mode != ModeFullText {
-		vecs, err := b.embedder.Embed(ctx, EmbedRequest{Texts: []string{query}, Lang: o.Lang, Purpose: ForQuery})
+		text := query
+		if o.Context != "" {
+			text = o.Context + "\n" + query
+		}
+		vecs, err := b.embedder.Embed(ctx, EmbedRequest{Texts: []string{text}, Lang: o.Lang, Purpose: ForQuery})
 		if err != nil {
 			return resp, fmt.Errorf("knowledge: embed question: %w", err)
 		}

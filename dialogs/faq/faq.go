@@ -115,9 +115,10 @@ func (d Dialog) minConfidence() float64 {
 	return DefaultMinConfidence
 }
 
-// retrieve searches for the question, and for a short follow-up also for
-// the previous question with it; it returns the better-supported reading
-// and the question it answers.
+// retrieve searches for the question and, for a short message soon after
+// another question, also for it in the light of that question (whose terms
+// count at half weight); the better-supported reading wins. It returns the
+// question to remember for the next turn.
 func (d Dialog) retrieve(t *bot.Turn, question string, prev state) (knowledge.Response, string, error) {
 	o := knowledge.SearchOptions{Lang: t.Lang(), Mode: d.Mode, Limit: 5}
 	alone, err := d.KB.Search(t.Ctx, t.Tx.Q, question, o)
@@ -127,24 +128,27 @@ func (d Dialog) retrieve(t *bot.Turn, question string, prev state) (knowledge.Re
 	if prev.Question == "" || t.Now.Sub(prev.At) > followUpWindow || !isFollowUp(question) {
 		return alone, question, nil
 	}
-	combined := prev.Question + " " + question
-	with, err := d.KB.Search(t.Ctx, t.Tx.Q, combined, o)
+	o.Context = prev.Question
+	with, err := d.KB.Search(t.Ctx, t.Tx.Q, question, o)
 	if err != nil {
 		return alone, question, err
 	}
-	// A follow-up that stands on its own ("and how much is a flu shot?")
-	// keeps its own reading when that is at least as confident.
-	if with.Confidence > alone.Confidence || alone.Confidence < d.minConfidence() {
-		return with, combined, nil
+	// A follow-up that stands on its own ("and where do I park?") keeps
+	// its own reading unless the context makes the match clearly better.
+	if alone.Confidence < d.minConfidence() || with.Confidence > alone.Confidence+0.1 {
+		return with, prev.Question + " " + question, nil
 	}
 	return alone, question, nil
 }
 
-var followUpStarts = []string{"and", "what about", "how about", "also", "same for", "and for", "and if", "what if",
-	"y", "y para", "y si", "y con", "que tal", "tambien"}
+var followUpStarts = []string{"and", "what about", "how about", "also", "same for", "what if",
+	"y", "que tal", "tambien"}
 
-// isFollowUp reports whether a message reads as continuing the previous
-// question: short, or opening with "and ...", "what about ...".
+// maxFollowUpWords: longer messages are questions of their own.
+const maxFollowUpWords = 8
+
+// isFollowUp reports whether a message may continue the previous question:
+// short, or opening with "and ...", "what about ...".
 func isFollowUp(text string) bool {
 	n := textutil.Normalize(text)
 	words := strings.Fields(n)
@@ -156,13 +160,9 @@ func isFollowUp(text string) bool {
 			return true
 		}
 	}
-	return len(words) <= 3
+	return len(words) <= maxFollowUpWords
 }
 
-// abstain says the bot is not sure, offers a person and records the
-// question. The passages it considered are still listed as the reply's
-// sources (with their low scores) for staff and the evals; the patient's
-// text names none of them.
 func (d Dialog) abstain(t *bot.Turn, question string, resp knowledge.Response) error {
 	if err := d.KB.RecordUnanswered(t.Ctx, t.Tx.Q, question, t.Lang(), t.Conv.ID, resp.Confidence, t.Now); err != nil {
 		return err
