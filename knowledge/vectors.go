@@ -163,3 +163,7 @@ func (c *vectorCache) get(id int64) []float32 {
 	}
 	return nil
 }
+
+// VectorArg is a vector as the store's driver takes it (benchmarks and
+// tools that query kb_chunks directly).
+func VectorArg(d store.Dialect, v []float32) any { return vectorArg(d, v) }
