@@ -27,11 +27,22 @@ xray ultrasound mri scan contrast fasting blood pressure cholesterol diabetes th
 weekend holiday cancel reschedule estimate payment plan assistance discount records form note school work
 medicare medicaid coverage network specialist physical checkup clinic office hours morning evening phone`)
 
-// writeCorpus writes n Markdown FAQ documents of about 8 entries each.
+// syllables make a vocabulary of made-up words (stable under stemming).
+var syllables = strings.Fields("ba ko mi tu ne sa lo ri da ve po ga zu fe hi")
+
+// writeCorpus writes n Markdown FAQ documents of about 8 entries each. The
+// words follow a Zipf distribution over the clinic words and about 3,000
+// made-up ones, as text does: a few words are everywhere, most are rare.
 func writeCorpus(tb testing.TB, dir string, n int, seed int64) {
 	tb.Helper()
 	r := rand.New(rand.NewSource(seed))
-	word := func() string { return benchWords[r.Intn(len(benchWords))] }
+	vocab := append([]string(nil), benchWords...)
+	for i := 0; len(vocab) < 3000; i++ {
+		w := syllables[i%15] + syllables[(i/15)%15] + syllables[(i/225)%15] + "n"
+		vocab = append(vocab, w)
+	}
+	zipf := rand.NewZipf(r, 1.1, 2, uint64(len(vocab)-1))
+	word := func() string { return vocab[zipf.Uint64()] }
 	for d := 0; d < n; d++ {
 		var b strings.Builder
 		fmt.Fprintf(&b, "---\ntitle: Topic %d %s\nupdated: 2026-01-%02d\n---\n# Topic %d\n\n", d, word(), 1+d%28, d)

@@ -118,7 +118,9 @@ func (b *Base) Sync(ctx context.Context, src Source, o SyncOptions) (SyncReport,
 		progress = func(Progress) {}
 	}
 	rep := SyncReport{Source: src.Name, Model: b.embedder.Model()}
-	unlock, err := b.db.LockKey(ctx, "knowledge:sync")
+	// The lock is per schema: tests (and tenants) in one database must
+	// not wait for each other.
+	unlock, err := b.db.LockKey(ctx, "knowledge:sync:"+b.db.Schema())
 	if err != nil {
 		return rep, err
 	}
