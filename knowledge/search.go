@@ -180,12 +180,7 @@ func (b *Base) Search(ctx context.Context, q store.Q, query string, o SearchOpti
 // textCandidates asks the database's full-text index for passages holding
 // any of the question's known terms.
 func (b *Base) textCandidates(ctx context.Context, q store.Q, qt queryTerms) ([]int64, error) {
-	var terms []string
-	for _, t := range qt {
-		if t.df > 0 {
-			terms = append(terms, t.term)
-		}
-	}
+	terms := selectiveTerms(qt)
 	if len(terms) == 0 {
 		return nil, nil
 	}
@@ -219,6 +214,34 @@ func (b *Base) textCandidates(ctx context.Context, q store.Q, qt queryTerms) ([]
 		ids = append(ids, id)
 	}
 	return ids, rows.Err()
+}
+
+// maxTextMatches bounds how many passages the full-text query may match:
+// both databases rank every match before the limit, so a question made of
+// words found everywhere would read the whole index. The rarest terms are
+// kept (at least one); the Go ranking still scores every question term.
+const maxTextMatches = 5000
+
+// selectiveTerms are the question's known terms, rarest first, up to
+// maxTextMatches matching passages between them.
+func selectiveTerms(qt queryTerms) []string {
+	known := make([]queryTerm, 0, len(qt))
+	for _, t := range qt {
+		if t.df > 0 {
+			known = append(known, t)
+		}
+	}
+	sort.Slice(known, func(i, j int) bool { return known[i].df < known[j].df })
+	var out []string
+	sum := 0
+	for _, t := range known {
+		if len(out) > 0 && sum+t.df > maxTextMatches {
+			break
+		}
+		out = append(out, t.term)
+		sum += t.df
+	}
+	return out
 }
 
 // vectorCandidates are the nearest passages by cosine: HNSW on PostgreSQL,
