@@ -26,13 +26,13 @@ import (
 var chatSeq atomic.Int64
 
 type harness struct {
-	t   *testing.T
+	t   testing.TB
 	a   *app.App
 	mod *faq.Module
 }
 
 // assemble builds the app with the knowledge module as `tend ask` does.
-func assemble(t *testing.T, db *store.DB, env map[string]string, mode app.Mode) *harness {
+func assemble(t testing.TB, db *store.DB, env map[string]string, mode app.Mode) *harness {
 	t.Helper()
 	if env == nil {
 		env = map[string]string{}

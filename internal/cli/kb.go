@@ -303,6 +303,10 @@ func runKBSearch(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if st, err := kb.State(ctx, kb.DB().Q()); err == nil && st.Model != "" && st.Model != kb.Embedder().Model() {
+		fmt.Fprintf(env.Stderr, "note: the index was embedded with %s but the configured model is %s; vector search finds nothing until `tend kb sync` runs again\n",
+			st.Model, kb.Embedder().Model())
+	}
 	if *asJSON {
 		if resp.Results == nil {
 			resp.Results = []knowledge.Result{}
