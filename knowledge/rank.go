@@ -178,7 +178,7 @@ func scoreResult(r *Result, qt queryTerms, st State, mode Mode) {
 	case ModeVector:
 		r.Score = s.Cosine
 	default:
-		r.Score = 0.40*s.Cosine + 0.30*s.BM25 + 0.20*s.HeadCoverage + 0.10*s.Coverage
+		r.Score = 0.36*s.Cosine + 0.28*s.BM25 + 0.28*s.HeadCoverage + 0.08*s.Coverage
 	}
 }
 
