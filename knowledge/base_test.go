@@ -228,7 +228,7 @@ func testModelSwitch(t *testing.T, db *store.DB) {
 		var n int
 		require.NoError(t, db.Q().QueryRow(context.Background(),
 			`SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'kb_chunks' AND indexname LIKE 'kb_chunks_hnsw_%'`).Scan(&n))
-		require.Equal(t, 2, n, "one HNSW index per model")
+		require.Equal(t, 1, n, "the new model's index replaces the old one")
 	}
 }
 

@@ -182,7 +182,7 @@ func (b *Base) Search(ctx context.Context, q store.Q, query string, o SearchOpti
 func (b *Base) textCandidates(ctx context.Context, q store.Q, qt queryTerms) ([]int64, error) {
 	terms := selectiveTerms(qt)
 	if len(terms) == 0 {
-		return nil, nil
+		return nil, nil // no term is selective: the vector candidates stand alone
 	}
 	var sql string
 	var arg string
@@ -220,14 +220,16 @@ func (b *Base) textCandidates(ctx context.Context, q store.Q, qt queryTerms) ([]
 // both databases rank every match before the limit, so a question made of
 // words found everywhere would read the whole index. The rarest terms are
 // kept (at least one); the Go ranking still scores every question term.
-const maxTextMatches = 5000
+const maxTextMatches = 2000
 
 // selectiveTerms are the question's known terms, rarest first, up to
-// maxTextMatches matching passages between them.
+// maxTextMatches matching passages between them. A term in more passages
+// than that selects nothing worth ranking; the vectors propose candidates
+// and the Go ranking still weighs every term.
 func selectiveTerms(qt queryTerms) []string {
 	known := make([]queryTerm, 0, len(qt))
 	for _, t := range qt {
-		if t.df > 0 {
+		if t.df > 0 && t.df <= maxTextMatches {
 			known = append(known, t)
 		}
 	}
@@ -235,7 +237,7 @@ func selectiveTerms(qt queryTerms) []string {
 	var out []string
 	sum := 0
 	for _, t := range known {
-		if len(out) > 0 && sum+t.df > maxTextMatches {
+		if sum+t.df > maxTextMatches {
 			break
 		}
 		out = append(out, t.term)
@@ -261,9 +263,10 @@ func (b *Base) vectorCandidates(ctx context.Context, q store.Q, vec []float32, s
 	if _, err := q.Exec(ctx, `SELECT set_config('hnsw.ef_search', $1, true)`, fmt.Sprint(b.efSearch)); err != nil {
 		return nil, fmt.Errorf("knowledge: vector search: %w", err)
 	}
-	expr := fmt.Sprintf("embedding::vector(%d)", len(vec))
-	sql := fmt.Sprintf(`SELECT id, 1 - (%[1]s <=> $1) FROM kb_chunks WHERE model = %[2]s
-		ORDER BY %[1]s <=> $1 LIMIT %[3]d`, expr, modelLiteral(model), candidatesPerSignal)
+	expr := vectorExpr("embedding", len(vec))
+	param := vectorExpr(fmt.Sprintf("$1::vector(%d)", len(vec)), len(vec))
+	sql := fmt.Sprintf(`SELECT id, 1 - (%[1]s <=> %[2]s) FROM kb_chunks WHERE model = %[3]s
+		ORDER BY %[1]s <=> %[2]s LIMIT %[4]d`, expr, param, modelLiteral(model), candidatesPerSignal)
 	rows, err := q.Query(ctx, sql, pgvector.NewVector(vec))
 	if err != nil {
 		return nil, fmt.Errorf("knowledge: vector search: %w", err)

@@ -62,22 +62,54 @@ func modelLiteral(model string) string {
 // hnswIndexName is the per-model index name (a hash: model names may hold
 // any character).
 func hnswIndexName(model string, dims int) string {
-	sum := sha256.Sum256([]byte(fmt.Sprintf("%s/%d", model, dims)))
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s/%d/halfvec", model, dims)))
 	return "kb_chunks_hnsw_" + hex.EncodeToString(sum[:6])
 }
 
-// ensureHNSW creates the model's HNSW index if it is missing.
+// maxHNSWDims is the largest dimension pgvector's HNSW indexes for halfvec.
+const maxHNSWDims = 4000
+
+// vectorExpr is the indexed expression for a model's vectors: half
+// precision halves the index (a 100,000-passage index stays in memory) and
+// allows up to 4,000 dimensions; cosine ranking barely changes.
+func vectorExpr(column string, dims int) string {
+	return fmt.Sprintf("(%s::halfvec(%d))", column, dims)
+}
+
+// ensureHNSW creates the model's HNSW index if it is missing and drops the
+// indexes of models no longer in use (a sync re-embeds every passage when
+// the model changes, in the same transaction).
 func ensureHNSW(ctx context.Context, q store.Q, model string, dims int) error {
 	if q.Dialect() != store.Postgres || dims <= 0 {
 		return nil
 	}
-	if dims > 2000 {
-		// pgvector's HNSW indexes vectors up to 2,000 dimensions; larger
-		// models are searched exactly (still correct, slower at scale).
+	name := hnswIndexName(model, dims)
+	rows, err := q.Query(ctx, `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()
+		AND tablename = 'kb_chunks' AND indexname LIKE 'kb_chunks_hnsw_%' AND indexname <> $1`, name)
+	if err != nil {
+		return fmt.Errorf("knowledge: list vector indexes: %w", err)
+	}
+	var stale []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		stale = append(stale, n)
+	}
+	rows.Close()
+	for _, n := range stale {
+		if _, err := q.Exec(ctx, "DROP INDEX IF EXISTS "+n); err != nil {
+			return fmt.Errorf("knowledge: drop old vector index: %w", err)
+		}
+	}
+	if dims > maxHNSWDims {
+		// Larger models are searched exactly: still correct, slower at scale.
 		return nil
 	}
-	sql := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON kb_chunks USING hnsw ((embedding::vector(%d)) vector_cosine_ops)
-		WITH (m = 16, ef_construction = 64) WHERE model = %s`, hnswIndexName(model, dims), dims, modelLiteral(model))
+	sql := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON kb_chunks USING hnsw (%s halfvec_cosine_ops)
+		WITH (m = 16, ef_construction = 64) WHERE model = %s`, name, vectorExpr("embedding", dims), modelLiteral(model))
 	if _, err := q.Exec(ctx, sql); err != nil {
 		return fmt.Errorf("knowledge: create vector index: %w", err)
 	}
