@@ -320,10 +320,10 @@ func (b *Base) apply(ctx context.Context, q store.Q, pending []*pendingDoc, remo
 		if err != nil {
 			return err
 		}
-		for i, c := range p.chunks {
-			if err := insertChunk(ctx, q, id, c, p.terms[i], model, p.vectors[i]); err != nil {
-				return fmt.Errorf("knowledge: save %s: %w", p.doc.Path, err)
-			}
+		if err := insertChunks(ctx, q, id, p, model); err != nil {
+			return fmt.Errorf("knowledge: save %s: %w", p.doc.Path, err)
+		}
+		for i := range p.chunks {
 			delta.add(p.terms[i], 1)
 			dims = len(p.vectors[i])
 		}
@@ -377,19 +377,52 @@ func (b *Base) writeDocument(ctx context.Context, q store.Q, p *pendingDoc, now 
 	return id, nil
 }
 
-func insertChunk(ctx context.Context, q store.Q, docID int64, c Chunk, t chunkTerms, model string, vec []float32) error {
-	var id int64
-	err := q.QueryRow(ctx, `INSERT INTO kb_chunks (document_id, ord, kind, section, heading, body, head_terms, ctx_terms,
-		body_terms, n_terms, model, embedding) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
-		docID, c.Ord, c.Kind, c.SectionLabel(), c.Heading, c.Text, t.head, t.ctx, t.body, t.n, model,
-		vectorArg(q.Dialect(), vec)).Scan(&id)
-	if err != nil {
-		return err
+// insertChunks writes a document's passages, many per statement (one
+// round trip per document, not per passage).
+func insertChunks(ctx context.Context, q store.Q, docID int64, p *pendingDoc, model string) error {
+	const cols = 12
+	const per = 64
+	for start := 0; start < len(p.chunks); start += per {
+		end := min(start+per, len(p.chunks))
+		vals := make([]string, 0, end-start)
+		args := make([]any, 0, cols*(end-start))
+		for i := start; i < end; i++ {
+			c, t := p.chunks[i], p.terms[i]
+			vals = append(vals, "("+placeholders(len(args)+1, cols)+")")
+			args = append(args, docID, c.Ord, c.Kind, c.SectionLabel(), c.Heading, c.Text, t.head, t.ctx, t.body, t.n, model,
+				vectorArg(q.Dialect(), p.vectors[i]))
+		}
+		rows, err := q.Query(ctx, `INSERT INTO kb_chunks (document_id, ord, kind, section, heading, body, head_terms, ctx_terms,
+			body_terms, n_terms, model, embedding) VALUES `+strings.Join(vals, ", ")+` RETURNING id, ord`, args...)
+		if err != nil {
+			return err
+		}
+		ids := map[int]int64{} // by ord: RETURNING does not promise the VALUES order
+		for rows.Next() {
+			var id int64
+			var ord int
+			if err := rows.Scan(&id, &ord); err != nil {
+				rows.Close()
+				return err
+			}
+			ids[ord] = id
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if q.Dialect() != store.SQLite {
+			continue
+		}
+		for i := start; i < end; i++ {
+			t := p.terms[i]
+			if _, err := q.Exec(ctx, `INSERT INTO kb_fts (rowid, head, body, ctx) VALUES ($1, $2, $3, $4)`,
+				ids[p.chunks[i].Ord], t.head, t.body, t.ctx); err != nil {
+				return err
+			}
+		}
 	}
-	if q.Dialect() == store.SQLite {
-		_, err = q.Exec(ctx, `INSERT INTO kb_fts (rowid, head, body, ctx) VALUES ($1, $2, $3, $4)`, id, t.head, t.body, t.ctx)
-	}
-	return err
+	return nil
 }
 
 // statsDelta accumulates changes to the term statistics.
