@@ -108,6 +108,11 @@ func ensureHNSW(ctx context.Context, q store.Q, model string, dims int) error {
 		// Larger models are searched exactly: still correct, slower at scale.
 		return nil
 	}
+	// An HNSW build is much slower than it needs to be once the graph outgrows
+	// maintenance_work_mem (64 MB by default); this transaction may use more.
+	if _, err := q.Exec(ctx, `SELECT set_config('maintenance_work_mem', '512MB', true)`); err != nil {
+		return fmt.Errorf("knowledge: create vector index: %w", err)
+	}
 	sql := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON kb_chunks USING hnsw (%s halfvec_cosine_ops)
 		WITH (m = 16, ef_construction = 64) WHERE model = %s`, name, vectorExpr("embedding", dims), modelLiteral(model))
 	if _, err := q.Exec(ctx, sql); err != nil {
