@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -220,10 +221,28 @@ func isNumber(w string) bool {
 	return w != ""
 }
 
+// Figures stand for what they are about: a passage that states a price
+// answers "how much", one with clock times answers "what time" or "hours",
+// one with a phone number answers "what number do I call". Each kind adds
+// its concept once, to documents and questions alike.
+var entityPatterns = []struct {
+	re   *regexp.Regexp
+	term string
+}{
+	{regexp.MustCompile(`\$\s?\d`), "cost"},
+	{regexp.MustCompile(`(?i)\b\d{1,2}(:\d{2})?\s?(a\.?m\.?|p\.?m\.?)(\W|$)|\b\d{1,2}:\d{2}\b`), "hour"},
+	{regexp.MustCompile(`\(?\b\d{3}\)?[\s.-]?\d{3}-\d{4}\b`), "phone"},
+}
+
 // Analyze returns the index terms of text written in lang ("en", "es").
 func (a *Analyzer) Analyze(text, lang string) []Token {
 	words, compounds := splitWords(text)
-	out := make([]Token, 0, len(words)+len(compounds))
+	out := make([]Token, 0, len(words)+len(compounds)+len(entityPatterns))
+	for _, e := range entityPatterns {
+		if e.re.MatchString(text) {
+			out = append(out, Token{Term: e.term, Raw: e.term, Weight: 1})
+		}
+	}
 	for i := 0; i < len(words); {
 		if n, canon := a.matchPhrase(words, i); n > 0 {
 			out = append(out, Token{Term: canon, Raw: strings.Join(words[i:i+n], ""), Weight: 1})

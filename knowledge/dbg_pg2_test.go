@@ -22,7 +22,7 @@ func TestDbgRecall(t *testing.T) {
 	model := kb.Embedder().Model()
 	qs := append([]string{}, benchQueries...)
 	qs = append(qs, "when is the lab open", "parking garage", "interpreter spanish", "copay for specialist", "bakoman tusan rilon")
-	for _, ef := range []int{40, 100, 200, 400, 800} {
+	for _, ef := range []int{100, 200, 300, 400, 600} {
 		found, total := 0, 0
 		var worst time.Duration
 		for _, q := range qs {
@@ -36,7 +36,7 @@ func TestDbgRecall(t *testing.T) {
 					}
 					tx.Exec(ctx, fmt.Sprintf("SET LOCAL hnsw.ef_search = %d", ef))
 					st := time.Now()
-					rows, err := tx.Query(ctx, fmt.Sprintf(`SELECT id FROM kb_chunks WHERE model = '%s' ORDER BY embedding::vector(512) <=> $1 LIMIT 10`, model), knowledge.VectorArg(db.Dialect(), v[0]))
+					rows, err := tx.Query(ctx, fmt.Sprintf(`SELECT id FROM kb_chunks WHERE model = '%s' ORDER BY %s LIMIT 10`, model, map[bool]string{false: "embedding::halfvec(512) <=> ($1::vector(512))::halfvec(512)", true: "embedding::vector(512) <=> $1"}[exact]), knowledge.VectorArg(db.Dialect(), v[0]))
 					if err != nil {
 						t.Fatal(err)
 					}

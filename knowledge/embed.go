@@ -65,7 +65,7 @@ func NewOffline(a *Analyzer) *Offline {
 	if a == nil {
 		a = DefaultAnalyzer()
 	}
-	return &Offline{analyzer: a, model: "tend-offline-v1-" + a.Version() + "-" + strconv.Itoa(OfflineDims)}
+	return &Offline{analyzer: a, model: "tend-offline-v2-" + a.Version() + "-" + strconv.Itoa(OfflineDims)}
 }
 
 // Model implements Embedder.

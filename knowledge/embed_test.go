@@ -37,7 +37,7 @@ func TestOfflineModelNameTracksLexicon(t *testing.T) {
 	b, err := knowledge.NewAnalyzer([]byte("synonyms:\n  - [cost, price, fee]\n"))
 	require.NoError(t, err)
 	require.NotEqual(t, knowledge.NewOffline(a).Model(), knowledge.NewOffline(b).Model(), "a lexicon change re-embeds")
-	require.Contains(t, knowledge.NewOffline(nil).Model(), "tend-offline-v1-")
+	require.Contains(t, knowledge.NewOffline(nil).Model(), "tend-offline-v2-")
 }
 
 func TestOfflineEmbedderToleratesMisspellings(t *testing.T) {
