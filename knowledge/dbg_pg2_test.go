@@ -19,7 +19,8 @@ func TestDbgRecall(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.OpenPostgresSchema(t, "kbbench100k")
 	kb := knowledge.New(db, knowledge.Options{})
-	model := kb.Embedder().Model()
+	st, _ := kb.State(ctx, db.Q())
+	model := st.Model
 	qs := append([]string{}, benchQueries...)
 	qs = append(qs, "when is the lab open", "parking garage", "interpreter spanish", "copay for specialist", "bakoman tusan rilon")
 	for _, ef := range []int{100, 200, 300, 400, 600} {
