@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -130,7 +131,10 @@ func BenchmarkSearchSQLite(b *testing.B) {
 
 var benchQueries = []string{"how much is a flu shot", "do you take medicare", "where do i park", "fasting before blood test",
 	"refill my blood pressure prescription", "cost of an xray without insurance", "cancel my appointment fee",
-	"interpreter for my visit", "payment plan for my bill", "ultrasound preparation"}
+	"interpreter for my visit", "payment plan for my bill", "ultrasound preparation", "when is the lab open",
+	"copay for a specialist referral", "can i get a note for school", "shingles vaccine price", "portal password reset",
+	"weekend pharmacy hours", "records transfer form", "telehealth video visit", "colonoscopy sedation ride home",
+	"mammogram results"}
 
 func benchSearch(b *testing.B, kb *knowledge.Base) {
 	var lat []time.Duration
@@ -161,7 +165,11 @@ func BenchmarkHybridSearchPostgres100k(b *testing.B) {
 	} else {
 		db = storetest.OpenPostgres(b)
 	}
-	kb := knowledge.New(db, knowledge.Options{})
+	ef := 100
+	if v, err := strconv.Atoi(os.Getenv("TEND_BENCH_EF")); err == nil {
+		ef = v
+	}
+	kb := knowledge.New(db, knowledge.Options{EfSearch: ef})
 	dir := b.TempDir()
 	writeCorpus(b, dir, 12500, 4) // 8 passages each
 	{                             // unchanged when the schema was kept from an earlier run: quick
@@ -173,14 +181,14 @@ func BenchmarkHybridSearchPostgres100k(b *testing.B) {
 		b.Logf("synced %d passages in %s (%.0f documents/s)", rep.Chunks, time.Since(start).Round(time.Second),
 			12500/time.Since(start).Seconds())
 	}
-	recall := hnswRecall(b, db, kb)
+	recall := hnswRecall(b, db, kb, ef)
 	b.ResetTimer()
 	benchSearch(b, kb)
 	b.ReportMetric(recall, "recall@10")
 }
 
 // hnswRecall compares the HNSW index's top 10 with an exact scan.
-func hnswRecall(b *testing.B, db *store.DB, kb *knowledge.Base) float64 {
+func hnswRecall(b *testing.B, db *store.DB, kb *knowledge.Base, ef int) float64 {
 	ctx := context.Background()
 	found, total := 0, 0
 	model := kb.Embedder().Model()
@@ -197,7 +205,7 @@ func hnswRecall(b *testing.B, db *store.DB, kb *knowledge.Base) float64 {
 						return err
 					}
 				}
-				if _, err := tx.Exec(ctx, "SET LOCAL hnsw.ef_search = 100"); err != nil {
+				if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL hnsw.ef_search = %d", ef)); err != nil {
 					return err
 				}
 				// The index orders by the half-precision expression; the exact
