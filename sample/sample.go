@@ -9,7 +9,7 @@ import (
 	"io/fs"
 )
 
-//go:embed clinic.yaml
+//go:embed clinic.yaml kb
 var files embed.FS
 
 // ClinicYAML is the sample clinic's profile.
@@ -23,3 +23,13 @@ func ClinicYAML() []byte {
 
 // Files is the whole sample tree.
 func Files() fs.FS { return files }
+
+// KB is the sample clinic's knowledge base: Markdown with front matter, an
+// HTML page and a Q:/A: text file, in the formats a clinic would use.
+func KB() fs.FS {
+	sub, err := fs.Sub(files, "kb")
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	return sub
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/tend-health/tend/dialogs/booking"
 	"github.com/tend-health/tend/dialogs/campaign"
 	"github.com/tend-health/tend/dialogs/consent"
+	"github.com/tend-health/tend/dialogs/faq"
 	"github.com/tend-health/tend/dialogs/survey"
 	"github.com/tend-health/tend/dialogs/triage"
 	"github.com/tend-health/tend/internal/app"
@@ -39,6 +40,8 @@ func modules(cfg config.Config, mode app.Mode) []app.Module {
 	// Booking, surveys and campaigns work in both modes: `tend chat` books
 	// and answers surveys, and the CLI schedules visits and campaigns.
 	m = append(m, &booking.Module{}, &survey.Module{}, &campaign.Module{})
+	// The knowledge base answers ordinary questions (and syncs the documents).
+	m = append(m, &faq.Module{})
 	// Slack stays last: its staff-ownership guard must run after triage's,
 	// and it sets a.HandoffNotifier, which other modules read at turn time.
 	if mode == app.ModeServe && cfg.SlackEnabled() {

@@ -1,0 +1,371 @@
+package knowledge
+
+import (
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode"
+
+	"github.com/kljensen/snowball/english"
+	"github.com/kljensen/snowball/spanish"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/tend-health/tend/internal/textutil"
+)
+
+//go:embed lexicon/health_admin.yaml lexicon/wordfreq_en.txt
+var lexiconFS embed.FS
+
+// Token is one analyzed term of a text.
+type Token struct {
+	// Term is the stemmed, synonym-folded form that the index and the
+	// embedder see ("cost" for "price", "fees" and "how much").
+	Term string
+	// Raw is the folded word as written, for character n-grams (misspellings).
+	Raw string
+	// Weight is 1 for words of the text and less for terms a lexicon added.
+	Weight float64
+}
+
+// Analyzer turns text into index terms: accents folded, lower case, phrase and
+// word synonyms folded to one term, stop words dropped, words stemmed
+// (Snowball, English or Spanish). Documents and questions go through the
+// same analyzer, so both sides of a match agree on every term.
+type Analyzer struct {
+	phrases   map[string]string   // "how much" -> "cost"
+	maxPhrase int                 // longest phrase in words
+	words     map[string]string   // word or English stem -> canonical term
+	wordsES   map[string]string   // Spanish stem -> canonical term
+	broader   map[string][]string // stem -> broader canonical terms
+	stop      map[string]bool
+	freq      map[string]int  // English stem -> WordNet SemCor tag count
+	concepts  map[string]bool // canonical terms of the synonym groups
+	version   string          // hash of the lexicon, part of the offline model name
+}
+
+type lexiconFile struct {
+	Synonyms  [][]string          `yaml:"synonyms"`
+	Broader   map[string][]string `yaml:"broader"`
+	Stopwords map[string][]string `yaml:"stopwords"`
+}
+
+var (
+	defaultAnalyzer     *Analyzer
+	defaultAnalyzerOnce sync.Once
+)
+
+// DefaultAnalyzer is the analyzer built from the bundled health-admin lexicon.
+func DefaultAnalyzer() *Analyzer {
+	defaultAnalyzerOnce.Do(func() {
+		data, err := lexiconFS.ReadFile("lexicon/health_admin.yaml")
+		if err != nil {
+			panic(err) // embedded at build time
+		}
+		a, err := NewAnalyzer(data)
+		if err != nil {
+			panic(err) // the bundled lexicon is tested
+		}
+		freq, err := lexiconFS.ReadFile("lexicon/wordfreq_en.txt")
+		if err != nil {
+			panic(err)
+		}
+		a.SetWordFrequencies(freq)
+		defaultAnalyzer = a
+	})
+	return defaultAnalyzer
+}
+
+// NewAnalyzer builds an analyzer from a lexicon in the YAML format of
+// lexicon/health_admin.yaml.
+func NewAnalyzer(lexicon []byte) (*Analyzer, error) {
+	var lf lexiconFile
+	if err := yaml.Unmarshal(lexicon, &lf); err != nil {
+		return nil, fmt.Errorf("knowledge: lexicon: %w", err)
+	}
+	sum := sha256.Sum256(lexicon)
+	a := &Analyzer{phrases: map[string]string{}, words: map[string]string{}, wordsES: map[string]string{}, broader: map[string][]string{},
+		stop: map[string]bool{}, concepts: map[string]bool{}, version: hex.EncodeToString(sum[:4])}
+	for _, list := range lf.Stopwords {
+		for _, w := range list {
+			a.stop[textutil.Normalize(w)] = true
+		}
+	}
+	for i, group := range lf.Synonyms {
+		if len(group) == 0 {
+			return nil, fmt.Errorf("knowledge: lexicon: synonym group %d is empty", i+1)
+		}
+		canon := a.canonical(group[0])
+		a.concepts[canon] = true
+		for _, w := range group {
+			a.register(w, canon)
+		}
+	}
+	for w, terms := range lf.Broader {
+		key := a.wordKey(textutil.Normalize(w))
+		for _, t := range terms {
+			for _, tok := range a.Analyze(t, "en") {
+				a.broader[key] = append(a.broader[key], tok.Term)
+			}
+		}
+	}
+	return a, nil
+}
+
+// SetWordFrequencies loads a "stem count" table (lexicon/wordfreq_en.txt)
+// that tells generic English words from specific ones.
+func (a *Analyzer) SetWordFrequencies(table []byte) {
+	a.freq = map[string]int{}
+	for _, line := range strings.Split(string(table), "\n") {
+		stem, n, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if !ok || strings.HasPrefix(stem, "#") {
+			continue
+		}
+		if c, err := strconv.Atoi(n); err == nil {
+			a.freq[stem] = c
+		}
+	}
+	sum := sha256.Sum256(append([]byte(a.version), table...))
+	a.version = hex.EncodeToString(sum[:4])
+}
+
+// Specificity is how much a term says about a question's topic, from 0.25
+// (a generic English word: "see", "take", "old") to 1 (a word general
+// English rarely uses: "vasectomy", or a lexicon concept like "priorauth").
+// Numbers count little: they are usually ages, dates or amounts. The
+// lexicon's concepts ("cost", "referral") are this domain's topics and
+// count fully, however common the English word.
+func (a *Analyzer) Specificity(term string) float64 {
+	if isNumber(term) {
+		return 0.25
+	}
+	if a.concepts[term] {
+		return 1
+	}
+	n := a.freq[term]
+	if n == 0 {
+		return 1
+	}
+	generic := math.Min(1, math.Log1p(float64(n))/math.Log1p(1000))
+	return 1 - 0.75*generic
+}
+
+// Version identifies the lexicon; embedders include it in their model name.
+func (a *Analyzer) Version() string { return a.version }
+
+func (a *Analyzer) canonical(w string) string {
+	n := textutil.Normalize(w)
+	if strings.Contains(n, " ") {
+		return strings.ReplaceAll(n, " ", "")
+	}
+	return stem(n, "en")
+}
+
+func (a *Analyzer) register(w, canon string) {
+	n := textutil.Normalize(w)
+	if n == "" {
+		return
+	}
+	if parts := strings.Fields(n); len(parts) > 1 {
+		a.phrases[n] = canon
+		a.maxPhrase = max(a.maxPhrase, len(parts))
+		return
+	}
+	// A Spanish question is stemmed with the Spanish stemmer, so words
+	// are registered under both stems; the Spanish ones in a map of their
+	// own, lest a Spanish stem capture an English word ("medic").
+	if s := stem(n, "en"); s != "" {
+		a.words[s] = canon
+	}
+	if s := stem(n, "es"); s != "" {
+		if _, taken := a.wordsES[s]; !taken {
+			a.wordsES[s] = canon
+		}
+	}
+	a.words[n] = canon
+}
+
+// wordKey is the canonical term of one normalized word.
+func (a *Analyzer) wordKey(w string) string {
+	if c, ok := a.words[w]; ok {
+		return c
+	}
+	s := stem(w, "en")
+	if c, ok := a.words[s]; ok {
+		return c
+	}
+	return s
+}
+
+func stem(w, lang string) string {
+	if isNumber(w) {
+		return w
+	}
+	if lang == "es" {
+		return spanish.Stem(w, true)
+	}
+	return english.Stem(w, true)
+}
+
+func isNumber(w string) bool {
+	for _, r := range w {
+		if !unicode.IsDigit(r) {
+			return false
+		}
+	}
+	return w != ""
+}
+
+// Figures stand for what they are about: a passage that states a price
+// answers "how much", one with clock times answers "what time" or "hours",
+// one with a phone number answers "what number do I call". Each kind adds
+// its concept once, to documents and questions alike.
+var entityPatterns = []struct {
+	re   *regexp.Regexp
+	term string
+}{
+	{regexp.MustCompile(`\$\s?\d`), "cost"},
+	{regexp.MustCompile(`(?i)\b\d{1,2}(:\d{2})?\s?(a\.?m\.?|p\.?m\.?)(\W|$)|\b\d{1,2}:\d{2}\b`), "hour"},
+	{regexp.MustCompile(`\(?\b\d{3}\)?[\s.-]?\d{3}-\d{4}\b`), "phone"},
+}
+
+// Analyze returns the index terms of text written in lang ("en", "es").
+func (a *Analyzer) Analyze(text, lang string) []Token {
+	words, compounds := splitWords(text)
+	out := make([]Token, 0, len(words)+len(compounds)+len(entityPatterns))
+	for _, e := range entityPatterns {
+		if e.re.MatchString(text) {
+			out = append(out, Token{Term: e.term, Raw: e.term, Weight: 1})
+		}
+	}
+	for i := 0; i < len(words); {
+		if n, canon := a.matchPhrase(words, i); n > 0 {
+			out = append(out, Token{Term: canon, Raw: strings.Join(words[i:i+n], ""), Weight: 1})
+			i += n
+			continue
+		}
+		w := words[i]
+		i++
+		if a.stop[w] || (len([]rune(w)) < 2 && !isNumber(w)) {
+			continue
+		}
+		out = append(out, Token{Term: a.term(w, lang), Raw: w, Weight: 1})
+	}
+	for _, c := range compounds {
+		if _, ok := a.phrases[c.spaced]; ok {
+			continue // the phrase pass already produced it
+		}
+		out = append(out, Token{Term: a.term(c.joined, lang), Raw: c.joined, Weight: 1})
+	}
+	return out
+}
+
+// Expand adds the broader terms of a question's words at half weight
+// ("adderall" also means "stimulant" and "controlled substance").
+func (a *Analyzer) Expand(tokens []Token) []Token {
+	out := tokens
+	seen := map[string]bool{}
+	for _, t := range tokens {
+		seen[t.Term] = true
+	}
+	for _, t := range tokens {
+		for _, b := range a.broader[t.Term] {
+			if !seen[b] {
+				seen[b] = true
+				out = append(out, Token{Term: b, Raw: b, Weight: 0.5})
+			}
+		}
+	}
+	return out
+}
+
+func (a *Analyzer) term(w, lang string) string {
+	if c, ok := a.words[w]; ok {
+		return c
+	}
+	s := stem(w, lang)
+	if lang == "es" {
+		if c, ok := a.wordsES[s]; ok {
+			return c
+		}
+	}
+	if c, ok := a.words[s]; ok {
+		return c
+	}
+	return s
+}
+
+func (a *Analyzer) matchPhrase(words []string, i int) (int, string) {
+	for n := min(a.maxPhrase, len(words)-i); n >= 2; n-- {
+		if canon, ok := a.phrases[strings.Join(words[i:i+n], " ")]; ok {
+			return n, canon
+		}
+	}
+	return 0, ""
+}
+
+// IsStopword reports whether a normalized word carries no topic.
+func (a *Analyzer) IsStopword(w string) bool { return a.stop[w] }
+
+// Terms is the analyzed text as a space-separated list, as stored for full-text search.
+func (a *Analyzer) Terms(text, lang string) string {
+	toks := a.Analyze(text, lang)
+	parts := make([]string, len(toks))
+	for i, t := range toks {
+		parts[i] = t.Term
+	}
+	return strings.Join(parts, " ")
+}
+
+type compound struct{ joined, spaced string }
+
+// splitWords folds text and splits it into words. Apostrophes inside words
+// are dropped ("don't" is "dont"), digit groups join ("1,650" is "1650"),
+// and hyphenated words are also returned joined ("x-ray" gives "x", "ray"
+// and the compound "xray").
+func splitWords(text string) ([]string, []compound) {
+	rs := []rune(textutil.Fold(text))
+	var words []string
+	var compounds []compound
+	var group []string // words joined by hyphens
+	var cur []rune
+	alnum := func(i int) bool {
+		return i >= 0 && i < len(rs) && (unicode.IsLetter(rs[i]) || unicode.IsDigit(rs[i]))
+	}
+	endWord := func() {
+		if len(cur) > 0 {
+			w := string(cur)
+			words = append(words, w)
+			group = append(group, w)
+			cur = cur[:0]
+		}
+	}
+	endGroup := func() {
+		endWord()
+		if len(group) > 1 {
+			compounds = append(compounds, compound{joined: strings.Join(group, ""), spaced: strings.Join(group, " ")})
+		}
+		group = group[:0]
+	}
+	for i, r := range rs {
+		switch {
+		case alnum(i):
+			cur = append(cur, r)
+		case (r == '\'' || r == '’') && alnum(i-1) && alnum(i+1):
+			// inside a word
+		case (r == ',' || r == '.') && i > 0 && unicode.IsDigit(rs[i-1]) && i+1 < len(rs) && unicode.IsDigit(rs[i+1]):
+			// inside a number
+		case r == '-' && alnum(i-1) && alnum(i+1):
+			endWord()
+		default:
+			endGroup()
+		}
+	}
+	endGroup()
+	return words, compounds
+}

@@ -1,0 +1,355 @@
+package knowledge
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/pgvector/pgvector-go"
+
+	"github.com/tend-health/tend/internal/store"
+)
+
+// Mode chooses the retrieval signals.
+type Mode string
+
+const (
+	// ModeHybrid fuses full-text and vector candidates (the default).
+	ModeHybrid Mode = "hybrid"
+	// ModeFullText uses full-text search alone (the evals' baseline).
+	ModeFullText Mode = "fulltext"
+	// ModeVector uses vector similarity alone.
+	ModeVector Mode = "vector"
+)
+
+// ParseMode reads a mode name ("" is hybrid).
+func ParseMode(s string) (Mode, error) {
+	switch Mode(strings.ToLower(s)) {
+	case "", ModeHybrid:
+		return ModeHybrid, nil
+	case ModeFullText, "bm25", "fts":
+		return ModeFullText, nil
+	case ModeVector:
+		return ModeVector, nil
+	}
+	return "", fmt.Errorf("knowledge: unknown search mode %q (hybrid, fulltext or vector)", s)
+}
+
+// candidatesPerSignal is how many passages each signal proposes before
+// the fused ranking; the union is scored in Go.
+const candidatesPerSignal = 40
+
+// SearchOptions adjust a search.
+type SearchOptions struct {
+	Limit int    // results to return (default 5)
+	Lang  string // the question's language (default "en")
+	Mode  Mode
+	// Context is earlier conversation (the previous question) that a
+	// follow-up leans on; its terms count at half weight.
+	Context string
+}
+
+// Signals are the evidence behind a result's score (`tend kb search`).
+type Signals struct {
+	TextRank     int      `json:"text_rank"`   // 1-based rank among full-text candidates, 0 if absent
+	VectorRank   int      `json:"vector_rank"` // 1-based rank among vector candidates, 0 if absent
+	BM25         float64  `json:"bm25"`        // BM25 over heading, body and context, scaled to 0..1
+	Cosine       float64  `json:"cosine"`      // vector similarity
+	Coverage     float64  `json:"coverage"`    // share of the question's weighted terms found in the passage
+	HeadCoverage float64  `json:"head_coverage"`
+	Missing      []string `json:"missing,omitempty"` // question terms the passage lacks
+	// MissingTop is the weight share of the most important term the
+	// passage lacks: a passage that misses the question's main word
+	// ("allergy" in "how much is allergy testing") does not answer it.
+	MissingTop float64 `json:"missing_top"`
+}
+
+// Result is one retrieved passage.
+type Result struct {
+	ChunkID  int64   `json:"chunk_id"`
+	Document string  `json:"document"`
+	Title    string  `json:"title"`
+	Updated  string  `json:"updated,omitempty"`
+	Language string  `json:"language"`
+	Kind     string  `json:"kind"`
+	Section  string  `json:"section"`
+	Heading  string  `json:"heading"`
+	Text     string  `json:"text"`
+	Score    float64 `json:"score"`
+	Signals  Signals `json:"signals"`
+
+	terms    [3]string // head, body, ctx terms
+	nTerms   int
+	vecFound bool
+}
+
+// Response is a search's ranked results and the confidence that the first
+// one answers the question.
+type Response struct {
+	Terms      []string `json:"terms"`
+	Results    []Result `json:"results"`
+	Confidence float64  `json:"confidence"`
+}
+
+// Search finds the passages that best answer query. q is the store or the
+// caller's transaction (a dialog passes its turn's).
+func (b *Base) Search(ctx context.Context, q store.Q, query string, o SearchOptions) (Response, error) {
+	if o.Limit <= 0 {
+		o.Limit = 5
+	}
+	if o.Lang == "" {
+		o.Lang = "en"
+	}
+	if o.Mode == "" {
+		o.Mode = ModeHybrid
+	}
+	state, err := b.State(ctx, q)
+	if err != nil {
+		return Response{}, err
+	}
+	qt, err := b.queryTerms(ctx, q, query, o.Context, o.Lang, state)
+	if err != nil {
+		return Response{}, err
+	}
+	resp := Response{Terms: qt.names()}
+	if state.Chunks == 0 {
+		return resp, nil
+	}
+	cands := map[int64]*Result{}
+	if o.Mode != ModeVector {
+		ids, err := b.textCandidates(ctx, q, qt)
+		if err != nil {
+			return resp, err
+		}
+		for i, id := range ids {
+			cands[id] = &Result{ChunkID: id, Signals: Signals{TextRank: i + 1}}
+		}
+	}
+	var qvec []float32
+	if o.Mode != ModeFullText {
+		text := query
+		if o.Context != "" {
+			text = o.Context + "\n" + query
+		}
+		vecs, err := b.embedder.Embed(ctx, EmbedRequest{Texts: []string{text}, Lang: o.Lang, Purpose: ForQuery})
+		if err != nil {
+			return resp, fmt.Errorf("knowledge: embed question: %w", err)
+		}
+		qvec = vecs[0]
+		near, err := b.vectorCandidates(ctx, q, qvec, state)
+		if err != nil {
+			return resp, err
+		}
+		for i, s := range near {
+			r := cands[s.id]
+			if r == nil {
+				r = &Result{ChunkID: s.id}
+				cands[s.id] = r
+			}
+			r.Signals.VectorRank = i + 1
+			r.Signals.Cosine = s.sim
+			r.vecFound = true
+		}
+	}
+	if len(cands) == 0 {
+		return resp, nil
+	}
+	if err := b.loadCandidates(ctx, q, cands, qvec, state); err != nil {
+		return resp, err
+	}
+	results := make([]Result, 0, len(cands))
+	for _, r := range cands {
+		scoreResult(r, qt, state, o.Mode)
+		results = append(results, *r)
+	}
+	sort.Slice(results, func(i, j int) bool {
+		if results[i].Score != results[j].Score {
+			return results[i].Score > results[j].Score
+		}
+		return results[i].ChunkID < results[j].ChunkID
+	})
+	if len(results) > o.Limit {
+		results = results[:o.Limit]
+	}
+	resp.Results = results
+	resp.Confidence = confidence(results, qt, o.Mode)
+	return resp, nil
+}
+
+// textCandidates asks the database's full-text index for passages holding
+// any of the question's known terms.
+func (b *Base) textCandidates(ctx context.Context, q store.Q, qt queryTerms) ([]int64, error) {
+	terms := selectiveTerms(qt)
+	if len(terms) == 0 {
+		return nil, nil // no term is selective: the vector candidates stand alone
+	}
+	var sql string
+	var arg string
+	if q.Dialect() == store.Postgres {
+		// ts_rank has no notion of rare terms; the Go ranking adds it. The
+		// weights favour the heading (A) over the body (B) and context (C).
+		arg = strings.Join(terms, " | ")
+		sql = `SELECT id FROM kb_chunks WHERE tsv @@ to_tsquery('simple', $1)
+			ORDER BY ts_rank('{0.05, 0.2, 0.5, 1.0}', tsv, to_tsquery('simple', $1), 1) DESC, id LIMIT $2`
+	} else {
+		quoted := make([]string, len(terms))
+		for i, t := range terms {
+			quoted[i] = `"` + t + `"`
+		}
+		arg = strings.Join(quoted, " OR ")
+		sql = `SELECT rowid FROM kb_fts WHERE kb_fts MATCH $1 ORDER BY bm25(kb_fts, 2.5, 1.0, 0.5), rowid LIMIT $2`
+	}
+	rows, err := q.Query(ctx, sql, arg, candidatesPerSignal)
+	if err != nil {
+		return nil, fmt.Errorf("knowledge: full-text search: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// maxTextMatches bounds how many passages the full-text query may match:
+// both databases rank every match before the limit, so a question made of
+// words found everywhere would read the whole index. The rarest terms are
+// kept (at least one); the Go ranking still scores every question term.
+const maxTextMatches = 2000
+
+// selectiveTerms are the question's known terms, rarest first, up to
+// maxTextMatches matching passages between them. A term in more passages
+// than that selects nothing worth ranking; the vectors propose candidates
+// and the Go ranking still weighs every term.
+func selectiveTerms(qt queryTerms) []string {
+	known := make([]queryTerm, 0, len(qt))
+	for _, t := range qt {
+		if t.df > 0 && t.df <= maxTextMatches {
+			known = append(known, t)
+		}
+	}
+	sort.Slice(known, func(i, j int) bool { return known[i].df < known[j].df })
+	var out []string
+	sum := 0
+	for _, t := range known {
+		if sum+t.df > maxTextMatches {
+			break
+		}
+		out = append(out, t.term)
+		sum += t.df
+	}
+	return out
+}
+
+// vectorCandidates are the nearest passages by cosine: HNSW on PostgreSQL,
+// an exact scan of the cached vectors on SQLite.
+func (b *Base) vectorCandidates(ctx context.Context, q store.Q, vec []float32, state State) ([]scored, error) {
+	model := b.embedder.Model()
+	if q.Dialect() != store.Postgres {
+		c, err := b.sqliteVectors(ctx, q, state.Generation)
+		if err != nil {
+			return nil, err
+		}
+		return c.nearest(vec, candidatesPerSignal), nil
+	}
+	// Transaction-local: inside a turn's transaction it lasts for the
+	// turn; on an autocommit connection it lasts for this statement only,
+	// so SearchDB wraps searches in a transaction.
+	if _, err := q.Exec(ctx, `SELECT set_config('hnsw.ef_search', $1, true)`, fmt.Sprint(b.efSearch)); err != nil {
+		return nil, fmt.Errorf("knowledge: vector search: %w", err)
+	}
+	expr := vectorExpr("embedding", len(vec))
+	param := vectorExpr(fmt.Sprintf("$1::vector(%d)", len(vec)), len(vec))
+	sql := fmt.Sprintf(`SELECT id, 1 - (%[1]s <=> %[2]s) FROM kb_chunks WHERE model = %[3]s
+		ORDER BY %[1]s <=> %[2]s LIMIT %[4]d`, expr, param, modelLiteral(model), candidatesPerSignal)
+	rows, err := q.Query(ctx, sql, pgvector.NewVector(vec))
+	if err != nil {
+		return nil, fmt.Errorf("knowledge: vector search: %w", err)
+	}
+	defer rows.Close()
+	var out []scored
+	for rows.Next() {
+		var s scored
+		if err := rows.Scan(&s.id, &s.sim); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// loadCandidates fills in the passages' text, terms and (for full-text
+// candidates) their cosine to the question.
+func (b *Base) loadCandidates(ctx context.Context, q store.Q, cands map[int64]*Result, qvec []float32, state State) error {
+	ids := make([]any, 0, len(cands))
+	for id := range cands {
+		ids = append(ids, id)
+	}
+	args := append([]any{}, ids...)
+	cosExpr := "0"
+	if qvec != nil && q.Dialect() == store.Postgres {
+		n := len(ids)
+		cosExpr = fmt.Sprintf(`CASE WHEN c.model = $%d AND vector_dims(c.embedding) = %d THEN 1 - (c.embedding <=> $%d) ELSE 0 END`,
+			n+1, len(qvec), n+2)
+		args = append(args, b.embedder.Model(), pgvector.NewVector(qvec))
+	}
+	rows, err := q.Query(ctx, `SELECT c.id, c.kind, c.section, c.heading, c.body, c.head_terms, c.body_terms, c.ctx_terms,
+		c.n_terms, d.path, d.title, d.updated, d.language, `+cosExpr+`
+		FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id WHERE c.id IN (`+placeholders(1, len(ids))+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("knowledge: load passages: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var cos float64
+		var r Result
+		if err := rows.Scan(&id, &r.Kind, &r.Section, &r.Heading, &r.Text, &r.terms[0], &r.terms[1], &r.terms[2],
+			&r.nTerms, &r.Document, &r.Title, &r.Updated, &r.Language, &cos); err != nil {
+			return err
+		}
+		c := cands[id]
+		r.ChunkID, r.Signals, r.vecFound = id, c.Signals, c.vecFound
+		if qvec != nil && !c.vecFound {
+			r.Signals.Cosine = cos
+		}
+		*c = r
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if qvec != nil && q.Dialect() == store.SQLite {
+		vc, err := b.sqliteVectors(ctx, q, state.Generation)
+		if err != nil {
+			return err
+		}
+		for _, r := range cands {
+			if !r.vecFound {
+				if v := vc.get(r.ChunkID); v != nil {
+					r.Signals.Cosine = float64(dot(qvec, v))
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// SearchDB searches outside any transaction (CLI, benchmarks). On
+// PostgreSQL it opens a read transaction so the HNSW setting applies.
+func (b *Base) SearchDB(ctx context.Context, query string, o SearchOptions) (Response, error) {
+	if b.db.Dialect() != store.Postgres {
+		return b.Search(ctx, b.db.Q(), query, o)
+	}
+	var resp Response
+	err := b.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		resp, err = b.Search(ctx, tx.Q, query, o)
+		return err
+	})
+	return resp, err
+}
