@@ -117,6 +117,16 @@ func TestIntent(t *testing.T) {
 		"C":                                          intentConfirm,
 		"confirmo":                                   intentConfirm,
 		"hello":                                      "",
+		// Information questions that name an appointment are the FAQ's.
+		"what number do i call to schedule my mri":                         "",
+		"how early should i get there for a new patient appointment":       "",
+		"I'm 52. How do I book a screening mammogram, do I need an order?": "",
+		"can i do my follow up by video? how does that work":               "",
+		"I want to switch pharmacies. How do I move my prescriptions?":     "",
+		"¿Cómo cambio mi cita?":                                            "",
+		"When can I see Dr. Chen?":                                         intentBook,
+		"can I reschedule my appointment":                                  intentResched,
+		"move my appointment to friday":                                    intentResched,
 	} {
 		tt := &turn{Turn: &bot.Turn{In: bot.Inbound{Text: text}}}
 		require.Equal(t, want, tt.intent(), text)

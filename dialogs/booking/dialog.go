@@ -156,7 +156,10 @@ var (
 		"cuanto", "cuesta", "precio", "seguro", "cubre", "traer", "preparar", "horario", "abren", "estacionamiento"}
 	cancelWords = []string{"cancel", "cancelar", "anular"}
 	apptWords   = []string{"appointment", "appt", "visit", "cita", "consulta", "booking", "reserva", "turno"}
-	moveWords   = []string{"reschedule", "move my", "change my", "another time", "different time", "reprogramar", "cambiar mi", "cambiar la",
+	// rescheduleWords say it on their own; moveWords only next to an appointment
+	// word ("move my prescriptions" is not a reschedule).
+	rescheduleWords = []string{"reschedule", "re schedule", "reprogramar"}
+	moveWords       = []string{"move my", "change my", "another time", "different time", "cambiar mi", "cambiar la",
 		"mover mi", "otra hora", "otro dia"}
 	listWords    = []string{"my appointments", "my appointment", "when is my", "mis citas", "mi cita", "cuando es mi", "upcoming"}
 	confirmWords = map[string]bool{"c": true, "confirm": true, "confirmed": true, "i confirm": true, "confirmo": true,
@@ -167,6 +170,36 @@ var (
 		"menu principal", "ayuda", "olvidalo", "dejalo", "no importa"}
 )
 
+// infoStarts open a sentence that asks for information ("how do I book a
+// mammogram?", "what do I bring to my appointment?", "¿cómo cambio mi
+// cita?"): those are the knowledge base's to answer even when they name an
+// appointment. availability phrases are the exception: "when can I see Dr.
+// Chen?" asks for a booking.
+var (
+	infoStarts = []string{"what", "whats", "how", "where", "which", "who", "why", "is", "are", "does", "do i", "do you",
+		"should", "would it", "que", "como", "donde", "cual", "cuanto", "cuanta", "quien", "por que", "hay", "es", "se puede"}
+	availabilityWords = []string{"when can i", "when could i", "do you have", "tienen", "opening", "openings", "availability", "available",
+		"next available", "earliest", "soonest", "cuando puedo", "hay citas", "disponibilidad", "disponible", "lo antes posible"}
+)
+
+// asksForInformation reports whether any sentence of the message is an
+// information question and none asks about availability.
+func asksForInformation(text string) bool {
+	norm := textutil.Normalize(text)
+	if textutil.HasAny(norm, availabilityWords...) {
+		return false
+	}
+	for _, sentence := range strings.FieldsFunc(text, func(r rune) bool { return r == '?' || r == '.' || r == '!' || r == '¿' || r == ';' }) {
+		words := textutil.Normalize(sentence)
+		for _, w := range infoStarts {
+			if words == w || strings.HasPrefix(words, w+" ") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // intent reads what a message asks of booking ("" for nothing).
 func (tt *turn) intent() string {
 	norm := textutil.Normalize(tt.Text())
@@ -175,9 +208,12 @@ func (tt *turn) intent() string {
 		return ""
 	case confirmWords[norm]:
 		return intentConfirm
+	case asksForInformation(tt.Text()):
+		return ""
 	case textutil.HasAny(norm, cancelWords...) && textutil.HasAny(norm, apptWords...):
 		return intentCancel
-	case textutil.HasAny(norm, moveWords...):
+	case textutil.HasAny(norm, rescheduleWords...),
+		textutil.HasAny(norm, moveWords...) && textutil.HasAny(norm, apptWords...):
 		return intentResched
 	case textutil.HasAny(norm, listWords...) && !textutil.HasAny(norm, bookVerbs...) && !textutil.HasAny(norm, faqWords...):
 		return intentList

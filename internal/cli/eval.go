@@ -22,7 +22,8 @@ func init() {
 // EvalAssembler builds Tend for the evals exactly as `tend ask` does: the
 // same module list for the CLI mode (so guards such as triage are included
 // as soon as they are installed there), with the knowledge module's options
-// set by the configuration being measured. Logs at warn level go to logw.
+// set by the configuration being measured. Errors are logged to logw; the
+// triage guard's warnings are expected here (the evals send emergencies).
 func EvalAssembler(logw io.Writer, extra ...app.Module) evals.Assembler {
 	return func(ctx context.Context, cfg config.Config, kb faq.Options) (*app.App, error) {
 		mods := modules(cfg, app.ModeCLI)
@@ -31,7 +32,7 @@ func EvalAssembler(logw io.Writer, extra ...app.Module) evals.Assembler {
 				mods[i] = &faq.Module{Options: kb}
 			}
 		}
-		return app.New(ctx, cfg, app.Options{Mode: app.ModeCLI, Logger: logging.New(logw, "warn", cfg.LogFormat),
+		return app.New(ctx, cfg, app.Options{Mode: app.ModeCLI, Logger: logging.New(logw, "error", cfg.LogFormat),
 			Modules: append(mods, extra...)})
 	}
 }
