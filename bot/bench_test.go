@@ -59,3 +59,45 @@ func benchEngine(b *testing.B, db *store.DB) {
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
 }
+
+// BenchmarkAccept measures what a webhook does before answering 200: store
+// the message and enqueue its handling job, in one transaction.
+func BenchmarkAccept(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) { benchAccept(b, storetest.OpenSQLite(b)) })
+	b.Run("postgres", func(b *testing.B) { benchAccept(b, storetest.OpenPostgres(b)) })
+}
+
+func benchAccept(b *testing.B, db *store.DB) {
+	e := apptest.New(b, db, apptest.Options{}).Engine
+	ctx := context.Background()
+	var seq atomic.Int64
+	var mu sync.Mutex
+	var lat []time.Duration
+	b.SetParallelism(8)
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		local := make([]time.Duration, 0, 1024)
+		for pb.Next() {
+			n := seq.Add(1)
+			t0 := time.Now()
+			if _, err := e.Accept(ctx, in(fmt.Sprintf("wa-%d", n%200), fmt.Sprintf("wamid.%d", n), "hello")); err != nil {
+				b.Error(err)
+				return
+			}
+			local = append(local, time.Since(t0))
+		}
+		mu.Lock()
+		lat = append(lat, local...)
+		mu.Unlock()
+	})
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if len(lat) == 0 {
+		return
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "msgs/s")
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
+}

@@ -187,27 +187,58 @@ func (e *Engine) Accept(ctx context.Context, in Inbound) (Outcome, error) {
 	in = e.normalize(in)
 	var out Outcome
 	err := e.db.InTx(ctx, func(tx *store.Tx) error {
-		conv, msg, dup, err := e.accept(ctx, tx, in, false)
+		now := e.clock.Now()
+		conv, err := tx.AdvanceConversation(ctx, in.Channel, in.ChatID, in.SenderID, e.langFor(in), wroteAt(in, now), now)
 		if err != nil {
 			return err
 		}
-		out = Outcome{ConversationID: conv.ID, InboundID: msg.ID, Duplicate: dup}
-		if dup {
-			return nil
-		}
-		if err := tx.SaveConversation(ctx, &conv, e.clock.Now()); err != nil {
+		meta, _ := json.Marshal(in.Meta)
+		msg := store.Inbound{ConversationID: conv.ID, Seq: conv.NextInSeq, Channel: in.Channel, ExternalID: in.MessageID,
+			SenderID: in.SenderID, Text: in.Text, Payload: in.Payload, Locale: in.Locale, Meta: meta, ReceivedAt: in.Time}
+		inserted, err := tx.InsertInbound(ctx, &msg)
+		if err != nil {
 			return err
 		}
+		if !inserted {
+			return errDuplicate // undo the seq taken above
+		}
+		out = Outcome{ConversationID: conv.ID, InboundID: msg.ID}
 		return tx.Enqueue(ctx, ProcessArgs{ConversationID: conv.ID}, nil)
 	})
+	if errors.Is(err, errDuplicate) {
+		m, ferr := e.db.Q().FindInbound(ctx, in.Channel, in.MessageID)
+		if ferr != nil {
+			return Outcome{}, ferr
+		}
+		return Outcome{ConversationID: m.ConversationID, InboundID: m.ID, Duplicate: true}, nil
+	}
 	if err != nil {
 		e.metrics.Errors.WithLabelValues("accept").Inc()
 		return Outcome{}, err
 	}
-	if !out.Duplicate {
-		e.metrics.MessagesIn.WithLabelValues(in.Channel).Inc()
-	}
+	e.metrics.MessagesIn.WithLabelValues(in.Channel).Inc()
 	return out, nil
+}
+
+// errDuplicate rolls back an Accept whose message was seen before.
+var errDuplicate = errors.New("bot: duplicate message")
+
+// wroteAt is when the patient wrote, for windows such as WhatsApp's 24
+// hours: the channel's time when it gives one (a redelivered webhook may be
+// hours late), never later than now.
+func wroteAt(in Inbound, now time.Time) time.Time {
+	if !in.Time.IsZero() && in.Time.Before(now) {
+		return in.Time
+	}
+	return now
+}
+
+// langFor is the language a new conversation starts in.
+func (e *Engine) langFor(in Inbound) string {
+	if e.catalog == nil {
+		return catalog.DefaultLanguage
+	}
+	return e.catalog.Match(in.Locale)
 }
 
 // ProcessPending handles a conversation's accepted but unhandled messages,
@@ -226,17 +257,14 @@ func (e *Engine) ProcessPending(ctx context.Context, conversationID int64) error
 	})
 }
 
-// accept opens (and locks) the conversation and stores the message. With
+// accept opens (and locks) the conversation and stores the message, for
+// Handle, which saves the conversation at the end anyway. With
 // handleNow, a message with nothing older pending is stored as done: the
 // caller handles it in the same transaction, so it is done exactly when the
 // transaction commits, and marking it later would cost a round trip.
 func (e *Engine) accept(ctx context.Context, tx *store.Tx, in Inbound, handleNow bool) (store.Conversation, store.Inbound, bool, error) {
 	now := e.clock.Now()
-	lang := catalog.DefaultLanguage
-	if e.catalog != nil {
-		lang = e.catalog.Match(in.Locale)
-	}
-	conv, _, err := tx.OpenConversation(ctx, in.Channel, in.ChatID, lang, now)
+	conv, _, err := tx.OpenConversation(ctx, in.Channel, in.ChatID, e.langFor(in), now)
 	if err != nil {
 		return conv, store.Inbound{}, false, err
 	}
@@ -258,7 +286,8 @@ func (e *Engine) accept(ctx context.Context, tx *store.Tx, in Inbound, handleNow
 	}
 	conv.NextInSeq++
 	conv.SenderID = in.SenderID
-	conv.LastInboundAt = &now
+	wrote := wroteAt(in, now)
+	conv.LastInboundAt = &wrote
 	conv.Unreachable = false // the patient wrote, so the channel reaches them again
 	return conv, msg, false, nil
 }

@@ -86,6 +86,7 @@ func (m dialogModule) Install(_ context.Context, a *app.App) error {
 func newEnv(t *testing.T, db *store.DB, opts ...envOption) *env {
 	t.Helper()
 	e := &env{t: t, db: db, api: whatsapptest.New(t), clock: &shiftClock{}}
+	e.api.Clock = e.clock.Now
 	e.start(opts...)
 	return e
 }

@@ -166,3 +166,40 @@ func (q Q) ConversationsWithPending(ctx context.Context, before time.Time, limit
 	}
 	return ids, rs.Err()
 }
+
+// AdvanceConversation records a new inbound message's arrival on the
+// conversation for (channel, chatID), creating it when new, in one statement
+// that also locks the row until the transaction ends: it takes the next
+// inbound seq (returned as NextInSeq), the sender, the patient's last-write
+// time, and makes the conversation reachable again. Accepting a webhook
+// message costs one round trip here instead of a read and a write.
+func (q Q) AdvanceConversation(ctx context.Context, channel, chatID, senderID, lang string, wroteAt, now time.Time) (Conversation, error) {
+	for attempt := 0; attempt < 2; attempt++ {
+		c, err := scanConversation(q.q.queryRow(ctx, `UPDATE conversations SET next_in_seq = next_in_seq + 1,
+			sender_id = $3, last_inbound_at = $4, unreachable = $5, updated_at = $6
+			WHERE channel = $1 AND chat_id = $2 RETURNING `+conversationCols,
+			channel, chatID, senderID, wroteAt, false, now))
+		if err == nil {
+			return c, nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return c, fmt.Errorf("store: advance conversation: %w", err)
+		}
+		if lang == "" {
+			lang = "en"
+		}
+		c, err = scanConversation(q.q.queryRow(ctx, `INSERT INTO conversations
+			(channel, chat_id, sender_id, lang, next_in_seq, last_inbound_at, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, 1, $5, $6, $6)
+			ON CONFLICT (channel, chat_id) DO NOTHING RETURNING `+conversationCols,
+			channel, chatID, senderID, lang, wroteAt, now))
+		if err == nil {
+			return c, nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return c, fmt.Errorf("store: create conversation: %w", err)
+		}
+		// Created by a concurrent transaction since the UPDATE: update it.
+	}
+	return Conversation{}, fmt.Errorf("store: advance conversation %s/%s: lost a race twice", channel, chatID)
+}

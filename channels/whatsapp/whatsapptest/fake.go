@@ -30,6 +30,9 @@ type Server struct {
 	*httptest.Server
 	PhoneNumberID string
 	Token         string
+	// Clock, when set, stamps the messages of Notification (tests that move
+	// a fake clock); otherwise they carry the real time.
+	Clock func() time.Time
 
 	mu        sync.Mutex
 	seq       int

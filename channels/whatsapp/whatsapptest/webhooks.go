@@ -26,6 +26,14 @@ type Value map[string]any
 func (s *Server) Notification(values ...Value) []byte {
 	changes := make([]map[string]any, len(values))
 	for i, v := range values {
+		if s.Clock != nil {
+			// Meta stamps each message with when the patient wrote it.
+			if msgs, ok := v["messages"].([]map[string]any); ok {
+				for _, m := range msgs {
+					m["timestamp"] = strconv.FormatInt(s.Clock().Unix(), 10)
+				}
+			}
+		}
 		v["messaging_product"] = "whatsapp"
 		v["metadata"] = map[string]string{"display_phone_number": "15550783881", "phone_number_id": s.PhoneNumberID}
 		changes[i] = map[string]any{"field": "messages", "value": v}

@@ -29,6 +29,7 @@ func RunConformance(t *testing.T, open func(t *testing.T) *store.DB) {
 		"KV":                           testKV,
 		"LockKeyExcludes":              testLockKey,
 		"TimesKeepMicroseconds":        testTimes,
+		"AdvanceConversation":          testAdvanceConversation,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -312,4 +313,37 @@ func testTimes(t *testing.T, db *store.DB) {
 	require.NoError(t, err)
 	require.Equal(t, t0.Truncate(time.Microsecond), got.CreatedAt)
 	require.Equal(t, time.UTC, got.CreatedAt.Location())
+}
+
+func testAdvanceConversation(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	const n = 12
+	seqs := make(chan int64, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			require.NoError(t, db.InTx(ctx, func(tx *store.Tx) error {
+				c, err := tx.AdvanceConversation(ctx, "whatsapp", "15550100", "15550100", "es", t0.Add(-time.Minute), t0)
+				seqs <- c.NextInSeq
+				return err
+			}))
+		}()
+	}
+	wg.Wait()
+	close(seqs)
+	seen := map[int64]bool{}
+	for s := range seqs {
+		require.False(t, seen[s], "seq %d taken twice", s)
+		seen[s] = true
+	}
+	for i := int64(1); i <= n; i++ {
+		require.True(t, seen[i], "seq %d missing", i)
+	}
+	c, err := db.Q().FindConversation(ctx, "whatsapp", "15550100")
+	require.NoError(t, err)
+	require.Equal(t, "es", c.Lang)
+	require.True(t, c.LastInboundAt.Equal(t0.Add(-time.Minute)), "the patient's write time, not the arrival time")
+	require.Equal(t, int64(n), c.NextInSeq)
 }
