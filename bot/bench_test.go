@@ -23,41 +23,13 @@ func BenchmarkEngine(b *testing.B) {
 }
 
 func benchEngine(b *testing.B, db *store.DB) {
-	a := apptest.New(b, db, apptest.Options{})
-	e := a.Engine
+	e := apptest.New(b, db, apptest.Options{}).Engine
 	ctx := context.Background()
 	const conversations = 200
-	var seq atomic.Int64
-	var mu sync.Mutex
-	var lat []time.Duration
-	b.SetParallelism(8) // 16 concurrent senders on 2 cores: load, not just latency
-	b.ResetTimer()
-	start := time.Now()
-	b.RunParallel(func(pb *testing.PB) {
-		local := make([]time.Duration, 0, 1024)
-		for pb.Next() {
-			n := seq.Add(1)
-			chat := fmt.Sprintf("bench-%d", n%conversations)
-			t0 := time.Now()
-			if _, err := e.Handle(ctx, in(chat, fmt.Sprintf("m%d", n), "hello")); err != nil {
-				b.Error(err)
-				return
-			}
-			local = append(local, time.Since(t0))
-		}
-		mu.Lock()
-		lat = append(lat, local...)
-		mu.Unlock()
+	measure(b, func(n int64) error {
+		_, err := e.Handle(ctx, in(fmt.Sprintf("bench-%d", n%conversations), fmt.Sprintf("m%d", n), "hello"))
+		return err
 	})
-	elapsed := time.Since(start)
-	b.StopTimer()
-	if len(lat) == 0 {
-		return
-	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "msgs/s")
-	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
-	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
 }
 
 // BenchmarkAccept measures what a webhook does before answering 200: store
@@ -70,6 +42,15 @@ func BenchmarkAccept(b *testing.B) {
 func benchAccept(b *testing.B, db *store.DB) {
 	e := apptest.New(b, db, apptest.Options{}).Engine
 	ctx := context.Background()
+	measure(b, func(n int64) error {
+		_, err := e.Accept(ctx, in(fmt.Sprintf("wa-%d", n%200), fmt.Sprintf("wamid.%d", n), "hello"))
+		return err
+	})
+}
+
+// measure runs op from 16 concurrent senders (load, not just latency, on
+// two cores) and reports messages/s with the p50 and p99 latency.
+func measure(b *testing.B, op func(n int64) error) {
 	var seq atomic.Int64
 	var mu sync.Mutex
 	var lat []time.Duration
@@ -79,9 +60,8 @@ func benchAccept(b *testing.B, db *store.DB) {
 	b.RunParallel(func(pb *testing.PB) {
 		local := make([]time.Duration, 0, 1024)
 		for pb.Next() {
-			n := seq.Add(1)
 			t0 := time.Now()
-			if _, err := e.Accept(ctx, in(fmt.Sprintf("wa-%d", n%200), fmt.Sprintf("wamid.%d", n), "hello")); err != nil {
+			if err := op(seq.Add(1)); err != nil {
 				b.Error(err)
 				return
 			}

@@ -151,21 +151,7 @@ func (c *Client) Depth(ctx context.Context) (int64, error) {
 
 // JobsByKind lists job states by kind, for tests and the admin page.
 func (c *Client) JobsByKind(ctx context.Context, kind string) (map[string]int, error) {
-	rs, err := c.db.Q().Query(ctx, `SELECT state, count(*) FROM river_job WHERE kind = $1 GROUP BY state`, kind)
-	if err != nil {
-		return nil, err
-	}
-	defer rs.Close()
-	out := map[string]int{}
-	for rs.Next() {
-		var s string
-		var n int
-		if err := rs.Scan(&s, &n); err != nil {
-			return nil, err
-		}
-		out[s] = n
-	}
-	return out, rs.Err()
+	return store.CountBy(c.db.Q().Query(ctx, `SELECT state, count(*) FROM river_job WHERE kind = $1 GROUP BY state`, kind))
 }
 
 type errorHandler struct {

@@ -68,18 +68,5 @@ func (q Q) ActiveHandoff(ctx context.Context, conversationID int64) (Handoff, er
 
 // ListHandoffs lists handoffs with the given status, oldest first.
 func (q Q) ListHandoffs(ctx context.Context, status string, limit int) ([]Handoff, error) {
-	rs, err := q.q.query(ctx, `SELECT `+handoffCols+` FROM handoffs WHERE status = $1 ORDER BY id LIMIT $2`, status, limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: list handoffs: %w", err)
-	}
-	defer rs.Close()
-	var out []Handoff
-	for rs.Next() {
-		h, err := scanHandoff(rs)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, rs.Err()
+	return Collect[Handoff](q.q.query(ctx, `SELECT `+handoffCols+` FROM handoffs WHERE status = $1 ORDER BY id LIMIT $2`, status, limit))(scanHandoff)
 }

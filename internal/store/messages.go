@@ -85,40 +85,14 @@ func (q Q) FindInbound(ctx context.Context, channel, externalID string) (Inbound
 
 // PendingInbound lists a conversation's unhandled messages in order.
 func (q Q) PendingInbound(ctx context.Context, conversationID int64) ([]Inbound, error) {
-	rs, err := q.q.query(ctx, `SELECT `+inboundCols+` FROM inbound_messages
-		WHERE conversation_id = $1 AND status = 'pending' ORDER BY seq`, conversationID)
-	if err != nil {
-		return nil, fmt.Errorf("store: pending inbound: %w", err)
-	}
-	defer rs.Close()
-	var out []Inbound
-	for rs.Next() {
-		m, err := scanInbound(rs)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rs.Err()
+	return Collect[Inbound](q.q.query(ctx, `SELECT `+inboundCols+` FROM inbound_messages
+		WHERE conversation_id = $1 AND status = 'pending' ORDER BY seq`, conversationID))(scanInbound)
 }
 
 // RecentInbound lists a conversation's last n messages, oldest first.
 func (q Q) RecentInbound(ctx context.Context, conversationID int64, n int) ([]Inbound, error) {
-	rs, err := q.q.query(ctx, `SELECT `+inboundCols+` FROM (SELECT * FROM inbound_messages
-		WHERE conversation_id = $1 ORDER BY seq DESC LIMIT $2) AS recent ORDER BY seq`, conversationID, n)
-	if err != nil {
-		return nil, fmt.Errorf("store: recent inbound: %w", err)
-	}
-	defer rs.Close()
-	var out []Inbound
-	for rs.Next() {
-		m, err := scanInbound(rs)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rs.Err()
+	return Collect[Inbound](q.q.query(ctx, `SELECT `+inboundCols+` FROM (SELECT * FROM inbound_messages
+		WHERE conversation_id = $1 ORDER BY seq DESC LIMIT $2) AS recent ORDER BY seq`, conversationID, n))(scanInbound)
 }
 
 // FinishInbound records the outcome of handling a message.
@@ -159,20 +133,7 @@ func scanOutbound(r row) (Outbound, error) {
 }
 
 func (q Q) listOutbound(ctx context.Context, query string, args ...any) ([]Outbound, error) {
-	rs, err := q.q.query(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: list outbound: %w", err)
-	}
-	defer rs.Close()
-	var out []Outbound
-	for rs.Next() {
-		m, err := scanOutbound(rs)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rs.Err()
+	return Collect[Outbound](q.q.query(ctx, query, args...))(scanOutbound)
 }
 
 // InsertOutbound stores a message to send; the caller assigns Seq.
@@ -240,19 +201,5 @@ func (q Q) MarkOutboundFailed(ctx context.Context, id int64, errText string) err
 
 // CountOutboundByStatus counts a conversation's outgoing messages per status.
 func (q Q) CountOutboundByStatus(ctx context.Context, conversationID int64) (map[string]int, error) {
-	rs, err := q.q.query(ctx, `SELECT status, count(*) FROM outbound_messages WHERE conversation_id = $1 GROUP BY status`, conversationID)
-	if err != nil {
-		return nil, err
-	}
-	defer rs.Close()
-	out := map[string]int{}
-	for rs.Next() {
-		var s string
-		var n int
-		if err := rs.Scan(&s, &n); err != nil {
-			return nil, err
-		}
-		out[s] = n
-	}
-	return out, rs.Err()
+	return CountBy(q.q.query(ctx, `SELECT status, count(*) FROM outbound_messages WHERE conversation_id = $1 GROUP BY status`, conversationID))
 }

@@ -32,3 +32,41 @@ func (q Q) QueryRow(ctx context.Context, sql string, args ...any) Row {
 // ForUpdate is " FOR UPDATE" on PostgreSQL and "" on SQLite, whose immediate
 // transactions already hold the write lock.
 func (q Q) ForUpdate() string { return q.forUpdate() }
+
+// Collect reads every row of a query with scan, closing the rows; pass the
+// query's results straight in: store.Collect(q.Query(ctx, sql, args...))(scanX).
+func Collect[T any](rs Rows, err error) func(scan func(Row) (T, error)) ([]T, error) {
+	return func(scan func(Row) (T, error)) ([]T, error) {
+		if err != nil {
+			return nil, err
+		}
+		defer rs.Close()
+		var out []T
+		for rs.Next() {
+			v, err := scan(rs)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+		return out, rs.Err()
+	}
+}
+
+// CountBy reads (key, count) rows into a map, closing the rows.
+func CountBy(rs Rows, err error) (map[string]int, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	out := map[string]int{}
+	for rs.Next() {
+		var k string
+		var n int
+		if err := rs.Scan(&k, &n); err != nil {
+			return nil, err
+		}
+		out[k] = n
+	}
+	return out, rs.Err()
+}
