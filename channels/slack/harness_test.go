@@ -76,9 +76,10 @@ func newHarness(t *testing.T, db *store.DB, fs *fakeSlack, clk *clock.Fake, opts
 		clk = clock.NewFake(wedMorning)
 	}
 	o := Options{UrgentMention: "S0NURSES", WaitTimeout: 15 * time.Minute, StaffLang: "en", NoticeEvery: 10 * time.Minute}
-	cfg := config.Config{DataDir: t.TempDir(), LogLevel: "info", LogFormat: "text", Addr: ":0", WebRatePerMinute: 600,
-		ShutdownTimeout: 5 * time.Second,
-		Slack:           config.Slack{BotToken: "xoxb-test", SigningSecret: testSecret, HandoffChannel: testChannel, APIURL: fs.GetAPIURL()}}
+	cfg := config.Defaults()
+	cfg.DataDir, cfg.Addr, cfg.WebRatePerMinute, cfg.ShutdownTimeout = t.TempDir(), ":0", 600, 5*time.Second
+	cfg.Slack.BotToken, cfg.Slack.SigningSecret, cfg.Slack.HandoffChannel = "xoxb-test", testSecret, testChannel
+	cfg.Slack.APIURL = fs.GetAPIURL()
 	for _, fn := range opts {
 		fn(&o, &cfg)
 	}

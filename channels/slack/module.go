@@ -19,8 +19,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
-	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -28,8 +26,10 @@ import (
 	"github.com/riverqueue/river"
 	slackgo "github.com/slack-go/slack"
 
+	"github.com/tend-health/tend/channels/slack/mention"
 	"github.com/tend-health/tend/dialogs/handoff"
 	"github.com/tend-health/tend/internal/app"
+	"github.com/tend-health/tend/internal/config"
 )
 
 //go:embed locales/*.yaml
@@ -44,17 +44,18 @@ func Locales() fs.FS {
 // DefaultAPIURL is Slack's Web API.
 const DefaultAPIURL = "https://slack.com/api/"
 
-// Options are the Slack settings beyond internal/config's SLACK_* variables.
+// Options are the Slack settings the handoff needs beyond credentials.
+// NewModule fills the first three from the App's Config (SLACK_URGENT_MENTION,
+// SLACK_HANDOFF_TIMEOUT, SLACK_STAFF_LANG); tests set them directly.
 type Options struct {
-	// UrgentMention is who is mentioned on emergency handoffs
-	// (SLACK_URGENT_MENTION): a user group id (S0123ABCD), a user id
-	// (U0123ABCD), "here" or "channel", or a raw mention
-	// ("<!subteam^S0123ABCD>"). Empty mentions nobody.
+	// UrgentMention is who is mentioned on emergency handoffs: a user group
+	// id (S0123ABCD), a user id (U0123ABCD), "here" or "channel", or a raw
+	// mention ("<!subteam^S0123ABCD>"). Empty mentions nobody.
 	UrgentMention string
 	// WaitTimeout is how long a handoff may wait before the patient is told
-	// what happens next and staff are reminded (SLACK_HANDOFF_TIMEOUT).
+	// what happens next and staff are reminded.
 	WaitTimeout time.Duration
-	// StaffLang is the language of the Slack texts (SLACK_STAFF_LANG).
+	// StaffLang is the language of the Slack texts.
 	StaffLang string
 
 	// NoticeEvery spaces "still waiting" notes to a waiting patient.
@@ -69,56 +70,17 @@ type Options struct {
 	SocketPingInterval time.Duration
 }
 
-// OptionsFromEnv reads SLACK_URGENT_MENTION, SLACK_HANDOFF_TIMEOUT and
-// SLACK_STAFF_LANG from the process environment, each error naming its
-// variable.
-func OptionsFromEnv() (Options, error) { return optionsFrom(os.LookupEnv) }
-
-func optionsFrom(lookup func(string) (string, bool)) (Options, error) {
-	o := Options{WaitTimeout: handoff.DefaultWaitTimeout, StaffLang: "en"}
-	var errs []error
-	o.UrgentMention, _ = lookup("SLACK_URGENT_MENTION")
-	if _, err := mention(o.UrgentMention); err != nil {
-		errs = append(errs, err)
-	}
-	if v, _ := lookup("SLACK_HANDOFF_TIMEOUT"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("SLACK_HANDOFF_TIMEOUT must be a positive duration such as 15m, got %q", v))
-		}
-		o.WaitTimeout = d
-	}
-	if v, _ := lookup("SLACK_STAFF_LANG"); v != "" {
-		o.StaffLang = v
-	}
-	return o, errors.Join(errs...)
-}
-
-var mentionIDRe = regexp.MustCompile(`^[SUW][A-Z0-9]{2,}$`)
-
-// mention turns UrgentMention into Slack's mention syntax.
-func mention(v string) (string, error) {
-	v = strings.TrimSpace(v)
-	switch {
-	case v == "":
-		return "", nil
-	case strings.HasPrefix(v, "<") && strings.HasSuffix(v, ">"):
-		return v, nil
-	case v == "here" || v == "channel" || v == "everyone":
-		return "<!" + v + ">", nil
-	case mentionIDRe.MatchString(v) && v[0] == 'S':
-		return "<!subteam^" + v + ">", nil
-	case mentionIDRe.MatchString(v):
-		return "<@" + v + ">", nil
-	}
-	return "", fmt.Errorf("SLACK_URGENT_MENTION must be a user group id (S...), a user id (U...), here, channel or a <...> mention, got %q", v)
+// optionsFrom takes the handoff settings from Tend's configuration, which
+// validated them at start.
+func optionsFrom(c config.Slack) Options {
+	return Options{UrgentMention: c.UrgentMention, WaitTimeout: c.HandoffTimeout, StaffLang: c.StaffLang}
 }
 
 // Module installs the Slack handoff. Create it with NewModule.
 type Module struct {
-	opts    Options
-	fromEnv bool
-	edits   []func(*Options)
+	opts       Options
+	fromConfig bool
+	edits      []func(*Options)
 
 	a         *app.App
 	api       *slackgo.Client
@@ -133,10 +95,10 @@ type Module struct {
 	done      chan struct{}
 }
 
-// NewModule returns the module configured from the environment (read at
+// NewModule returns the module configured from the App's Config (read at
 // install); edits then adjust the options, e.g. to add a Summarizer once
 // an LLM client exists: NewModule(func(o *Options) { o.Summarizer = s }).
-func NewModule(edits ...func(*Options)) *Module { return &Module{fromEnv: true, edits: edits} }
+func NewModule(edits ...func(*Options)) *Module { return &Module{fromConfig: true, edits: edits} }
 
 // NewModuleWith returns the module with explicit options (tests).
 func NewModuleWith(o Options) *Module { return &Module{opts: o} }
@@ -150,12 +112,8 @@ func (m *Module) Machine() *handoff.Machine { return m.machine }
 // Install wires the handoff machine as the app's HandoffNotifier, adds the
 // staff-ownership guard, the job workers and (HTTP mode) the webhook routes.
 func (m *Module) Install(_ context.Context, a *app.App) error {
-	if m.fromEnv {
-		o, err := OptionsFromEnv()
-		if err != nil {
-			return err
-		}
-		m.opts = o
+	if m.fromConfig {
+		m.opts = optionsFrom(a.Config.Slack)
 	}
 	for _, edit := range m.edits {
 		edit(&m.opts)
@@ -165,8 +123,8 @@ func (m *Module) Install(_ context.Context, a *app.App) error {
 		return errors.New("SLACK_BOT_TOKEN and SLACK_HANDOFF_CHANNEL are required")
 	}
 	var err error
-	if m.mention, err = mention(m.opts.UrgentMention); err != nil {
-		return err
+	if m.mention, err = mention.Parse(m.opts.UrgentMention); err != nil {
+		return fmt.Errorf("SLACK_URGENT_MENTION %w, got %q", err, m.opts.UrgentMention)
 	}
 	if m.opts.WaitTimeout <= 0 {
 		m.opts.WaitTimeout = handoff.DefaultWaitTimeout

@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tend-health/tend/dialogs/handoff"
+	"github.com/tend-health/tend/internal/config"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 )
@@ -45,22 +46,6 @@ func TestEscapeAndQuote(t *testing.T) {
 	require.Equal(t, "> a\n> &lt;b&gt;", quote("a\n<b>"))
 	require.Equal(t, "abc…", clipRunes("abcdef", 4))
 	require.Equal(t, "ñandú", clipRunes("ñandú", 5))
-}
-
-func TestMention(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{
-		"": "", "S0NURSES": "<!subteam^S0NURSES>", "U012AB": "<@U012AB>", "W012AB": "<@W012AB>",
-		"here": "<!here>", "channel": "<!channel>", "<!subteam^S1|@nurses>": "<!subteam^S1|@nurses>",
-	} {
-		got, err := mention(in)
-		require.NoError(t, err, in)
-		require.Equal(t, want, got, in)
-	}
-	for _, bad := range []string{"@nurses", "nurses", "s0lower", "<unclosed"} {
-		_, err := mention(bad)
-		require.Error(t, err, bad)
-	}
 }
 
 func TestPostBackoffAndClassify(t *testing.T) {
@@ -165,20 +150,18 @@ func FuzzPlainText(f *testing.F) {
 	})
 }
 
-func TestOptionsFromEnv(t *testing.T) {
-	t.Setenv("SLACK_URGENT_MENTION", "S0NURSES")
-	t.Setenv("SLACK_HANDOFF_TIMEOUT", "20m")
-	o, err := OptionsFromEnv()
-	require.NoError(t, err)
-	require.Equal(t, "S0NURSES", o.UrgentMention)
-	require.Equal(t, 20*time.Minute, o.WaitTimeout)
-	require.Equal(t, "en", o.StaffLang)
+// The handoff settings come from Tend's config, whose defaults are the
+// handoff machine's.
+func TestOptionsFromConfig(t *testing.T) {
+	t.Parallel()
+	o := optionsFrom(config.Defaults().Slack)
+	require.Equal(t, Options{WaitTimeout: handoff.DefaultWaitTimeout, StaffLang: "en"}, o)
 
-	t.Setenv("SLACK_HANDOFF_TIMEOUT", "soon")
-	t.Setenv("SLACK_URGENT_MENTION", "@nurses")
-	_, err = OptionsFromEnv()
-	require.ErrorContains(t, err, "SLACK_HANDOFF_TIMEOUT must be a positive duration")
-	require.ErrorContains(t, err, "SLACK_URGENT_MENTION must be")
+	c, err := config.LoadFrom(map[string]string{"SLACK_URGENT_MENTION": "S0NURSES", "SLACK_HANDOFF_TIMEOUT": "20m",
+		"SLACK_STAFF_LANG": "es"})
+	require.NoError(t, err)
+	o = optionsFrom(c.Slack)
+	require.Equal(t, Options{UrgentMention: "S0NURSES", WaitTimeout: 20 * time.Minute, StaffLang: "es"}, o)
 }
 
 // The manifest in deploy/ asks for what the module needs.

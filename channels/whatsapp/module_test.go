@@ -30,6 +30,14 @@ func TestInstallRejectsBadTemplates(t *testing.T) {
 		Modules: []app.Module{&whatsapp.Module{TemplatesFile: filepath.Join(t.TempDir(), "missing.yaml")}}})
 	require.ErrorContains(t, err, whatsapp.TemplatesEnv)
 
+	// Without the module's own field, the file comes from the config
+	// (TEND_WHATSAPP_TEMPLATES), never from the process environment.
+	withFile := cfg
+	withFile.WhatsApp.TemplatesFile = path
+	_, err = app.New(context.Background(), withFile, app.Options{Mode: app.ModeServe, Store: db, SkipMigrate: true,
+		Modules: []app.Module{&whatsapp.Module{}}})
+	require.ErrorContains(t, err, `reminder: name "Reminder!"`)
+
 	cfg.WhatsApp.AppSecret = ""
 	_, err = app.New(context.Background(), cfg, app.Options{Mode: app.ModeServe, Store: db, SkipMigrate: true,
 		Modules: []app.Module{&whatsapp.Module{}}})

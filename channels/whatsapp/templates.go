@@ -17,7 +17,9 @@ import (
 	"github.com/tend-health/tend/bot"
 )
 
-// TemplatesEnv names the file that maps purposes to approved templates.
+// TemplatesEnv is the variable (read by internal/config) that names the file
+// mapping purposes to approved templates; errors name it so that the
+// operator knows what to fix.
 const TemplatesEnv = "TEND_WHATSAPP_TEMPLATES"
 
 //go:embed templates.default.yaml

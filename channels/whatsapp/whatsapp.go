@@ -14,7 +14,6 @@ import (
 	"errors"
 	"io/fs"
 	"net/http"
-	"os"
 
 	"github.com/tend-health/tend/internal/app"
 )
@@ -38,8 +37,8 @@ type Module struct {
 	HTTPClient *http.Client
 	// Templates overrides the templates file (tests).
 	Templates *Templates
-	// TemplatesFile is read when Templates is nil; empty means
-	// $TEND_WHATSAPP_TEMPLATES, and without it the bundled default.
+	// TemplatesFile is read when Templates is nil; empty means the App's
+	// Config.WhatsApp.TemplatesFile, and without it the bundled default.
 	TemplatesFile string
 
 	reads *reader
@@ -54,7 +53,7 @@ func (m *Module) Install(_ context.Context, a *app.App) error {
 	if cfg.PhoneNumberID == "" || cfg.AccessToken == "" || cfg.AppSecret == "" || cfg.VerifyToken == "" {
 		return errors.New("WhatsApp needs WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_ACCESS_TOKEN, WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN")
 	}
-	tpl, err := m.loadTemplates()
+	tpl, err := m.loadTemplates(cfg.TemplatesFile)
 	if err != nil {
 		return err
 	}
@@ -88,13 +87,13 @@ func (m *Module) Start(ctx context.Context) error {
 	return nil
 }
 
-func (m *Module) loadTemplates() (*Templates, error) {
+func (m *Module) loadTemplates(configured string) (*Templates, error) {
 	if m.Templates != nil {
 		return m.Templates, nil
 	}
 	path := m.TemplatesFile
 	if path == "" {
-		path = os.Getenv(TemplatesEnv)
+		path = configured
 	}
 	if path == "" {
 		return DefaultTemplates(), nil

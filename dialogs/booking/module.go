@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/tend-health/tend/internal/app"
+	"github.com/tend-health/tend/internal/config"
 	"github.com/tend-health/tend/internal/httpserver"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/patients"
@@ -21,7 +22,7 @@ import (
 // Module installs booking: the dialog, its reminder worker, the calendar
 // links and the staff API. A fresh database gets the sample schedule.
 type Module struct {
-	// Config overrides the environment (tests).
+	// Config overrides the settings taken from the App's Config (tests).
 	Config *Config
 	// Info is the knowledge base's visit information (nil: none yet).
 	Info InfoSource
@@ -41,17 +42,14 @@ func (*Module) Name() string { return "booking" }
 
 // Install implements app.Module.
 func (m *Module) Install(ctx context.Context, a *app.App) error {
-	cfg, err := m.config()
-	if err != nil {
-		return err
-	}
-	cfg.PublicURL, cfg.AdminToken = a.Config.PublicURL, a.Config.AdminToken.Reveal()
+	cfg := m.config(a.Config)
+	cfg.PublicURL, cfg.AdminToken = a.Config.PublicURL, a.Config.AdminToken
 	if err := a.Catalog.AddFS(Locales()); err != nil {
 		return err
 	}
 	backend := m.Backend
 	if backend == nil && cfg.Backend == "fhir" {
-		backend = fhir.New(cfg.FHIRBaseURL, fhir.WithToken(cfg.FHIRToken))
+		backend = fhir.New(cfg.FHIRBaseURL, fhir.WithToken(cfg.FHIRToken.Reveal()))
 	}
 	svc := scheduling.NewService(backend, a.Clock, a.Clinic.Holidays)
 	if err := loadSamples(ctx, a, cfg); err != nil {
@@ -75,21 +73,21 @@ func (m *Module) Install(ctx context.Context, a *app.App) error {
 	river.AddWorker(a.Workers, w)
 	if a.HTTP != nil {
 		api := &httpAPI{DB: a.DB, Service: svc, Links: links, Clinic: a.Clinic, Clock: a.Clock, Log: a.Log}
-		api.Routes(a.HTTP, func(h httpHandler) httpHandler { return httpserver.RequireAdmin(cfg.AdminToken, h) })
+		api.Routes(a.HTTP, func(h httpHandler) httpHandler { return httpserver.RequireAdmin(cfg.AdminToken.Reveal(), h) })
 	}
 	m.Dialog, m.Service, m.Worker = d, svc, w
 	return nil
 }
 
-func (m *Module) config() (Config, error) {
-	if m.Config != nil {
-		c := *m.Config
-		if c.Methods == nil {
-			c.Methods = DefaultConfig().Methods
-		}
-		return c, nil
+func (m *Module) config(c config.Config) Config {
+	if m.Config == nil {
+		return ConfigFrom(c)
 	}
-	return ConfigFromEnv(nil)
+	bc := *m.Config
+	if bc.Methods == nil {
+		bc.Methods = ConfigFrom(c).Methods
+	}
+	return bc
 }
 
 // loadSamples gives a fresh database the sample schedule, and in demo mode
@@ -133,7 +131,7 @@ func loadSamples(ctx context.Context, a *app.App, cfg Config) error {
 // or one made once and kept in the database so every replica shares it.
 func linkSecret(ctx context.Context, db *store.DB, cfg Config, now time.Time) (string, error) {
 	if cfg.LinkSecret != "" {
-		return cfg.LinkSecret, nil
+		return cfg.LinkSecret.Reveal(), nil
 	}
 	const key = "booking:link_secret"
 	if _, err := db.Q().Exec(ctx, `INSERT INTO kv (key, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`,

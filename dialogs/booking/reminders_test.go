@@ -9,6 +9,7 @@ import (
 
 	"github.com/tend-health/tend/bot"
 	"github.com/tend-health/tend/dialogs/booking"
+	"github.com/tend-health/tend/internal/quiet"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 	"github.com/tend-health/tend/scheduling"
@@ -65,9 +66,14 @@ func TestQuietHoursMoveAndSnooze(t *testing.T) {
 	early := time.Date(2026, 12, 10, 7, 0, 0, 0, chi)
 	require.Equal(t, time.Date(2026, 12, 7, 8, 0, 0, 0, chi), booking.SendTime(cfg, early.Add(-72*time.Hour), early, chi).In(chi))
 	// 23:00 the evening before a 9:00 visit would wake people; the morning
-	// after is too close to the visit, so the evening before, 20:30.
+	// after is too close to the visit, so the evening before, half an hour
+	// before quiet hours begin: 19:30 by default (TEND_QUIET_HOURS), 20:30
+	// when TEND_BOOKING_QUIET_HOURS lets reminders start their night at 21:00.
 	late := time.Date(2026, 12, 10, 23, 0, 0, 0, chi)
-	require.Equal(t, time.Date(2026, 12, 10, 20, 30, 0, 0, chi), booking.SendTime(cfg, late, time.Date(2026, 12, 11, 9, 0, 0, 0, chi), chi).In(chi))
+	require.Equal(t, time.Date(2026, 12, 10, 19, 30, 0, 0, chi), booking.SendTime(cfg, late, time.Date(2026, 12, 11, 9, 0, 0, 0, chi), chi).In(chi))
+	later := cfg
+	later.Quiet = quiet.Hours{Start: 21 * 60, End: 8 * 60}
+	require.Equal(t, time.Date(2026, 12, 10, 20, 30, 0, 0, chi), booking.SendTime(later, late, time.Date(2026, 12, 11, 9, 0, 0, 0, chi), chi).In(chi))
 	require.Equal(t, visit.Add(-24*time.Hour), booking.SendTime(cfg, visit.Add(-24*time.Hour), visit, chi))
 
 	e := newEnv(t, storetest.OpenSQLite(t))

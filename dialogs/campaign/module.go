@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"os"
 
 	"github.com/riverqueue/river"
 
@@ -36,7 +35,7 @@ func Examples() map[string][]byte {
 type Module struct {
 	// Channels overrides which channels can be reached first (tests).
 	Channels outreach.Channels
-	// Quiet overrides TEND_QUIET_HOURS (tests).
+	// Quiet overrides the App's Config.QuietHours (tests).
 	Quiet *quiet.Hours
 
 	// Service is set by Install, for the CLI and tests.
@@ -52,15 +51,9 @@ func (m *Module) Install(_ context.Context, a *app.App) error {
 	if err := a.Catalog.AddFS(Locales()); err != nil {
 		return err
 	}
-	q := quiet.Default
+	q := a.Config.QuietHours
 	if m.Quiet != nil {
 		q = *m.Quiet
-	} else if v := os.Getenv("TEND_QUIET_HOURS"); v != "" {
-		h, err := quiet.Parse(v)
-		if err != nil {
-			return errors.New("TEND_QUIET_HOURS must be HH:MM-HH:MM, like 20:00-08:00")
-		}
-		q = h
 	}
 	ch := m.Channels
 	if ch == nil {

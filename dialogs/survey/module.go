@@ -31,7 +31,7 @@ func DefaultYAML() []byte { return defaultYAML }
 // Module installs surveys: the dialog, the invitation jobs, the staff API
 // and the admin page.
 type Module struct {
-	// Config overrides the environment (tests).
+	// Config overrides the settings taken from the App's Config (tests).
 	Config *Config
 	// Channels overrides which channels can be reached first (tests).
 	Channels outreach.Channels
@@ -47,14 +47,9 @@ func (*Module) Name() string { return Name }
 // Install implements app.Module. A survey file that does not validate
 // stops the start, with every problem named.
 func (m *Module) Install(_ context.Context, a *app.App) error {
-	cfg := DefaultConfig()
+	cfg := ConfigFrom(a.Config)
 	if m.Config != nil {
 		cfg = *m.Config
-	} else {
-		var err error
-		if cfg, err = ConfigFromEnv(nil); err != nil {
-			return err
-		}
 	}
 	q := Default()
 	if cfg.File != "" {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/tend-health/tend/dialogs/triage"
@@ -23,7 +22,7 @@ func runTriage(_ context.Context, env *Env, args []string) error {
 	}
 	sub, args := args[0], args[1:]
 	fs := newFlags("triage "+sub, env)
-	file := fs.String("file", os.Getenv(triage.EnvFile), "rules file (default: $"+triage.EnvFile+", else the built-in rules)")
+	file := fs.String("file", env.Config.TriageFile, "rules file (default: $"+triage.EnvFile+", else the built-in rules)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/tend-health/tend/channels/slack/mention"
+	"github.com/tend-health/tend/internal/quiet"
 )
 
 // Secret is a string that never prints itself: logs, errors and %v show a
@@ -35,6 +38,17 @@ func (s Secret) Reveal() string { return string(s) }
 
 // Config is every setting Tend reads. All are optional; the zero environment
 // runs the bundled sample clinic on embedded SQLite with the web chat on :8080.
+// Nothing else in Tend reads the environment: modules take their settings
+// from the App's Config, so a bad value stops the start with every problem
+// named, before any module runs.
+//
+// Quiet hours: TEND_QUIET_HOURS (default 20:00-08:00, the patient's time zone)
+// is the clinic's night for every proactive message: survey invitations and
+// reminders, campaigns and appointment reminders. TEND_BOOKING_QUIET_HOURS
+// used to give reminders their own 21:00-08:00 default; it is now an optional
+// override for appointment reminders only (they concern the patient's own
+// visit, so a clinic may let them go out later in the evening), and unset it
+// follows TEND_QUIET_HOURS. See ReminderQuietHours.
 type Config struct {
 	DataDir     string `env:"TEND_DATA_DIR" envDefault:"./data"`
 	DatabaseURL Secret `env:"DATABASE_URL"`
@@ -60,11 +74,17 @@ type Config struct {
 	AdminToken Secret `env:"TEND_ADMIN_TOKEN"`
 	// WebAllowedOrigins lists sites that may embed the widget ("*" for any).
 	WebAllowedOrigins []string `env:"TEND_WEB_ALLOWED_ORIGINS" envSeparator:"," envDefault:"*"`
+	// QuietHours keeps every proactive message out of the patient's night
+	// (see the quiet-hours note above).
+	QuietHours quiet.Hours `env:"TEND_QUIET_HOURS" envDefault:"20:00-08:00"`
 
 	OpenAI   OpenAI
 	Telegram Telegram
 	WhatsApp WhatsApp
 	Slack    Slack
+	Booking  Booking
+	Schedule Schedule
+	Survey   Survey
 }
 
 // OpenAI configures an OpenAI-compatible LLM and embedding model.
@@ -90,6 +110,9 @@ type WhatsApp struct {
 	AppSecret     Secret `env:"WHATSAPP_APP_SECRET"`
 	VerifyToken   Secret `env:"WHATSAPP_VERIFY_TOKEN"`
 	APIBase       string `env:"WHATSAPP_API_BASE"`
+	// TemplatesFile maps each kind of proactive message to an approved
+	// template (docs/whatsapp.md); empty means the bundled file.
+	TemplatesFile string `env:"TEND_WHATSAPP_TEMPLATES"`
 }
 
 // Slack configures staff handoff in Slack.
@@ -99,15 +122,83 @@ type Slack struct {
 	SigningSecret  Secret `env:"SLACK_SIGNING_SECRET"`
 	HandoffChannel string `env:"SLACK_HANDOFF_CHANNEL"`
 	APIURL         string `env:"SLACK_API_URL"`
+	// UrgentMention is who is mentioned on emergency handoffs: a user group
+	// id (S...), a user id (U...), here, channel or a raw <...> mention.
+	UrgentMention string `env:"SLACK_URGENT_MENTION"`
+	// HandoffTimeout is how long a handoff may wait (in opening hours)
+	// before the patient is told what happens next and staff are reminded.
+	HandoffTimeout time.Duration `env:"SLACK_HANDOFF_TIMEOUT" envDefault:"15m"`
+	// StaffLang is the language of the Slack texts.
+	StaffLang string `env:"SLACK_STAFF_LANG" envDefault:"en"`
+}
+
+// Booking configures follow-up booking: identity checks, reminders and
+// calendar links (docs/booking.md).
+type Booking struct {
+	// VerifyTTL is how long an identity verification holds.
+	VerifyTTL time.Duration `env:"TEND_BOOKING_VERIFY_TTL" envDefault:"30m"`
+	// LockFor is how long three failed verifications lock the conversation.
+	LockFor time.Duration `env:"TEND_BOOKING_LOCK_FOR" envDefault:"30m"`
+	// FlowTTL is how long a half-finished booking waits for the patient.
+	FlowTTL time.Duration `env:"TEND_BOOKING_FLOW_TTL" envDefault:"30m"`
+	// Reminders are the times before a visit that reminders go out.
+	Reminders []time.Duration `env:"TEND_BOOKING_REMINDERS" envSeparator:"," envDefault:"72h,24h"`
+	// PrepDays is how many days before a visit "what to expect" goes out (0: never).
+	PrepDays int `env:"TEND_BOOKING_PREP_DAYS" envDefault:"2"`
+	// ReminderQuietHours overrides QuietHours for appointment reminders
+	// only; nil follows QuietHours. Read it through Config.ReminderQuietHours.
+	ReminderQuietHours *quiet.Hours `env:"TEND_BOOKING_QUIET_HOURS"`
+	// Demo loads the sample patients and sends web-chat codes to the log.
+	Demo bool `env:"TEND_BOOKING_DEMO"`
+	// CodeSender "log" writes one-time codes to the log (development only).
+	CodeSender string `env:"TEND_BOOKING_CODE_SENDER"`
+	// LinkSecret signs calendar links; empty means one made once and kept
+	// in the database, so that every replica shares it.
+	LinkSecret Secret `env:"TEND_BOOKING_LINK_SECRET"`
+}
+
+// Schedule chooses where open slots come from and appointments are booked.
+type Schedule struct {
+	// Backend is "db" (Tend's own schedule) or "fhir" (a FHIR R4 server).
+	Backend     string `env:"TEND_SCHEDULE_BACKEND" envDefault:"db"`
+	FHIRBaseURL string `env:"TEND_FHIR_BASE_URL"`
+	FHIRToken   Secret `env:"TEND_FHIR_TOKEN"`
+}
+
+// Survey configures post-visit surveys (docs/surveys.md).
+type Survey struct {
+	// File replaces the bundled post-visit survey.
+	File string `env:"TEND_SURVEY_FILE"`
+	// Delay is how long after a visit the invitation goes out (0: at once).
+	Delay time.Duration `env:"TEND_SURVEY_DELAY" envDefault:"2h"`
+	// ExpireAfter is how long an invitation can be answered.
+	ExpireAfter time.Duration `env:"TEND_SURVEY_EXPIRE" envDefault:"168h"`
+	// RemindAfter sends the one reminder this long after the invitation
+	// to a patient who has not finished (0: no reminder).
+	RemindAfter time.Duration `env:"TEND_SURVEY_REMINDER" envDefault:"48h"`
 }
 
 // Load parses the process environment and validates the result.
 func Load() (Config, error) { return LoadFrom(nil) }
 
+// Defaults is the configuration of the empty environment, for tests that
+// build a Config by hand and then change what they need.
+func Defaults() Config {
+	c, err := LoadFrom(map[string]string{})
+	if err != nil {
+		panic(err) // the defaults are tested to validate
+	}
+	return c
+}
+
 // LoadFrom parses the given environment (nil means the process environment).
 func LoadFrom(environ map[string]string) (Config, error) {
 	var c Config
-	opts := env.Options{}
+	// Durations are read with surrounding spaces trimmed, so that a list
+	// such as "72h, 24h" reads as it always has.
+	opts := env.Options{FuncMap: map[reflect.Type]env.ParserFunc{
+		reflect.TypeOf(time.Duration(0)): func(v string) (any, error) { return time.ParseDuration(strings.TrimSpace(v)) },
+	}}
 	if environ != nil {
 		opts.Environment = environ
 	}
@@ -135,6 +226,15 @@ func (c Config) RemoteEmbeddings() bool {
 }
 
 func (o OpenAI) hasEndpoint() bool { return o.APIKey != "" || o.BaseURL != "" }
+
+// ReminderQuietHours are the hours no appointment reminder goes out:
+// TEND_BOOKING_QUIET_HOURS when set, else TEND_QUIET_HOURS.
+func (c Config) ReminderQuietHours() quiet.Hours {
+	if c.Booking.ReminderQuietHours != nil {
+		return *c.Booking.ReminderQuietHours
+	}
+	return c.QuietHours
+}
 
 var telegramSecretRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
 
@@ -185,6 +285,7 @@ func (c Config) Validate() error {
 		{"TELEGRAM_API_ENDPOINT", c.Telegram.APIEndpoint},
 		{"WHATSAPP_API_BASE", c.WhatsApp.APIBase},
 		{"SLACK_API_URL", c.Slack.APIURL},
+		{"TEND_FHIR_BASE_URL", c.Schedule.FHIRBaseURL},
 	} {
 		if u.v == "" {
 			continue
@@ -237,7 +338,75 @@ func (c Config) Validate() error {
 	if sl.BotToken == "" && (sl.HandoffChannel != "" || sl.SigningSecret != "") {
 		bad("SLACK_HANDOFF_CHANNEL and SLACK_SIGNING_SECRET need SLACK_BOT_TOKEN")
 	}
+	if _, err := mention.Parse(sl.UrgentMention); err != nil {
+		bad("SLACK_URGENT_MENTION %v, got %q", err, sl.UrgentMention)
+	}
+	if sl.HandoffTimeout <= 0 {
+		bad("SLACK_HANDOFF_TIMEOUT must be a positive duration such as 15m")
+	}
+	errs = append(errs, c.validateOutreach()...)
 	return errors.Join(errs...)
+}
+
+// validateOutreach checks booking, the schedule back end, surveys and quiet
+// hours: the settings of the messages Tend sends on its own.
+func (c Config) validateOutreach() []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if !c.QuietHours.Valid() {
+		bad("TEND_QUIET_HOURS must be HH:MM-HH:MM, like 20:00-08:00")
+	}
+	if h := c.Booking.ReminderQuietHours; h != nil && !h.Valid() {
+		bad("TEND_BOOKING_QUIET_HOURS must be HH:MM-HH:MM, like 21:00-08:00")
+	}
+	b := c.Booking
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"TEND_BOOKING_VERIFY_TTL", b.VerifyTTL},
+		{"TEND_BOOKING_LOCK_FOR", b.LockFor},
+		{"TEND_BOOKING_FLOW_TTL", b.FlowTTL},
+	} {
+		if d.v <= 0 {
+			bad("%s must be a positive duration like 30m", d.name)
+		}
+	}
+	for _, d := range b.Reminders {
+		if d <= 0 {
+			bad("TEND_BOOKING_REMINDERS must list positive durations like 72h,24h")
+			break
+		}
+	}
+	if b.PrepDays < 0 || b.PrepDays > 30 {
+		bad("TEND_BOOKING_PREP_DAYS must be 0 to 30")
+	}
+	if b.CodeSender != "" && b.CodeSender != "log" {
+		bad(`TEND_BOOKING_CODE_SENDER must be "log" (development) or empty`)
+	}
+	sc := c.Schedule
+	switch {
+	case sc.Backend != "db" && sc.Backend != "fhir":
+		bad("TEND_SCHEDULE_BACKEND must be db or fhir, got %q", sc.Backend)
+	case sc.Backend == "fhir" && sc.FHIRBaseURL == "":
+		bad("TEND_SCHEDULE_BACKEND=fhir needs TEND_FHIR_BASE_URL")
+	case sc.Backend == "db" && (sc.FHIRBaseURL != "" || sc.FHIRToken != ""):
+		// Otherwise a clinic that forgot the switch books into Tend's own
+		// schedule while it believes its EHR holds the appointments.
+		bad("TEND_FHIR_BASE_URL and TEND_FHIR_TOKEN need TEND_SCHEDULE_BACKEND=fhir")
+	}
+	sv := c.Survey
+	if sv.Delay < 0 {
+		bad("TEND_SURVEY_DELAY must be a duration like 2h (0: at once)")
+	}
+	if sv.ExpireAfter <= 0 {
+		bad("TEND_SURVEY_EXPIRE must be a positive duration like 168h")
+	}
+	if sv.RemindAfter < 0 {
+		bad("TEND_SURVEY_REMINDER must be a duration like 48h (0: no reminder)")
+	}
+	return errs
 }
 
 // TelegramEnabled reports whether the Telegram channel runs.

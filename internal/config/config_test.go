@@ -2,10 +2,14 @@ package config
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tend-health/tend/internal/quiet"
 )
 
 func TestDefaults(t *testing.T) {
@@ -18,6 +22,45 @@ func TestDefaults(t *testing.T) {
 	require.Equal(t, "data/tend.db", c.SQLitePath())
 	require.False(t, c.LLMEnabled())
 	require.False(t, c.TelegramEnabled() || c.WhatsAppEnabled() || c.SlackEnabled())
+
+	require.Equal(t, quiet.Default, c.QuietHours)
+	require.Equal(t, quiet.Default, c.ReminderQuietHours(), "reminders follow TEND_QUIET_HOURS")
+	require.Equal(t, Booking{VerifyTTL: 30 * time.Minute, LockFor: 30 * time.Minute, FlowTTL: 30 * time.Minute,
+		Reminders: []time.Duration{72 * time.Hour, 24 * time.Hour}, PrepDays: 2}, c.Booking)
+	require.Equal(t, Schedule{Backend: "db"}, c.Schedule)
+	require.Equal(t, Survey{Delay: 2 * time.Hour, ExpireAfter: 7 * 24 * time.Hour, RemindAfter: 48 * time.Hour}, c.Survey)
+	require.Empty(t, c.WhatsApp.TemplatesFile)
+	require.Empty(t, c.Slack.UrgentMention)
+	require.Equal(t, 15*time.Minute, c.Slack.HandoffTimeout)
+	require.Equal(t, "en", c.Slack.StaffLang)
+	require.Equal(t, c, Defaults())
+	require.NoError(t, Defaults().Validate())
+}
+
+func TestModuleSettings(t *testing.T) {
+	t.Parallel()
+	c, err := LoadFrom(map[string]string{
+		"TEND_QUIET_HOURS": "21:30-07:15", "TEND_BOOKING_QUIET_HOURS": "22:00-08:00",
+		"TEND_BOOKING_VERIFY_TTL": "10m", "TEND_BOOKING_LOCK_FOR": "1h", "TEND_BOOKING_FLOW_TTL": "45m",
+		"TEND_BOOKING_REMINDERS": "48h, 2h", "TEND_BOOKING_PREP_DAYS": "0", "TEND_BOOKING_DEMO": "true",
+		"TEND_BOOKING_CODE_SENDER": "log", "TEND_BOOKING_LINK_SECRET": "k",
+		"TEND_SCHEDULE_BACKEND": "fhir", "TEND_FHIR_BASE_URL": "https://ehr.example/fhir/R4", "TEND_FHIR_TOKEN": "t",
+		"TEND_SURVEY_FILE": "/etc/tend/survey.yaml", "TEND_SURVEY_DELAY": "0", "TEND_SURVEY_EXPIRE": "72h", "TEND_SURVEY_REMINDER": "0",
+		"TEND_WHATSAPP_TEMPLATES": "/etc/tend/templates.yaml", "SLACK_URGENT_MENTION": "S0NURSES",
+		"SLACK_HANDOFF_TIMEOUT": "20m", "SLACK_STAFF_LANG": "es",
+	})
+	require.NoError(t, err)
+	require.Equal(t, quiet.Hours{Start: 21*60 + 30, End: 7*60 + 15}, c.QuietHours)
+	require.Equal(t, quiet.Hours{Start: 22 * 60, End: 8 * 60}, c.ReminderQuietHours())
+	require.Equal(t, Booking{VerifyTTL: 10 * time.Minute, LockFor: time.Hour, FlowTTL: 45 * time.Minute,
+		Reminders: []time.Duration{48 * time.Hour, 2 * time.Hour}, PrepDays: 0, ReminderQuietHours: c.Booking.ReminderQuietHours,
+		Demo: true, CodeSender: "log", LinkSecret: "k"}, c.Booking)
+	require.Equal(t, Schedule{Backend: "fhir", FHIRBaseURL: "https://ehr.example/fhir/R4", FHIRToken: "t"}, c.Schedule)
+	require.Equal(t, Survey{File: "/etc/tend/survey.yaml", ExpireAfter: 72 * time.Hour}, c.Survey)
+	require.Equal(t, "/etc/tend/templates.yaml", c.WhatsApp.TemplatesFile)
+	require.Equal(t, "S0NURSES", c.Slack.UrgentMention)
+	require.Equal(t, 20*time.Minute, c.Slack.HandoffTimeout)
+	require.Equal(t, "es", c.Slack.StaffLang)
 }
 
 func TestInvalidCombinationsNameTheVariable(t *testing.T) {
@@ -42,6 +85,29 @@ func TestInvalidCombinationsNameTheVariable(t *testing.T) {
 		{map[string]string{"TEND_ADMIN_TOKEN": "short"}, "TEND_ADMIN_TOKEN"},
 		{map[string]string{"TEND_WEB_RATE_PER_MINUTE": "0"}, "TEND_WEB_RATE_PER_MINUTE"},
 		{map[string]string{"TEND_SHUTDOWN_TIMEOUT": "soon"}, "TEND_SHUTDOWN_TIMEOUT"},
+		{map[string]string{"TEND_QUIET_HOURS": "9pm-7am"}, "TEND_QUIET_HOURS"},
+		{map[string]string{"TEND_BOOKING_QUIET_HOURS": "21:00"}, "TEND_BOOKING_QUIET_HOURS"},
+		{map[string]string{"TEND_BOOKING_VERIFY_TTL": "0s"}, "TEND_BOOKING_VERIFY_TTL"},
+		{map[string]string{"TEND_BOOKING_LOCK_FOR": "-5m"}, "TEND_BOOKING_LOCK_FOR"},
+		{map[string]string{"TEND_BOOKING_FLOW_TTL": "half an hour"}, "TEND_BOOKING_FLOW_TTL"},
+		{map[string]string{"TEND_BOOKING_REMINDERS": "72h,soon"}, "TEND_BOOKING_REMINDERS"},
+		{map[string]string{"TEND_BOOKING_REMINDERS": "72h,-1h"}, "TEND_BOOKING_REMINDERS"},
+		{map[string]string{"TEND_BOOKING_PREP_DAYS": "31"}, "TEND_BOOKING_PREP_DAYS"},
+		{map[string]string{"TEND_BOOKING_PREP_DAYS": "two"}, "TEND_BOOKING_PREP_DAYS"},
+		{map[string]string{"TEND_BOOKING_DEMO": "yes please"}, "TEND_BOOKING_DEMO"},
+		{map[string]string{"TEND_BOOKING_CODE_SENDER": "sms"}, "TEND_BOOKING_CODE_SENDER"},
+		{map[string]string{"TEND_SCHEDULE_BACKEND": "epic"}, "TEND_SCHEDULE_BACKEND"},
+		{map[string]string{"TEND_SCHEDULE_BACKEND": "fhir"}, "TEND_SCHEDULE_BACKEND=fhir needs TEND_FHIR_BASE_URL"},
+		{map[string]string{"TEND_SCHEDULE_BACKEND": "fhir", "TEND_FHIR_BASE_URL": "ehr.local/fhir"}, "TEND_FHIR_BASE_URL must be an absolute URL"},
+		{map[string]string{"TEND_FHIR_BASE_URL": "https://ehr.example/fhir"}, "TEND_SCHEDULE_BACKEND=fhir"},
+		{map[string]string{"TEND_FHIR_TOKEN": "t"}, "TEND_SCHEDULE_BACKEND=fhir"},
+		{map[string]string{"TEND_SURVEY_DELAY": "-1h"}, "TEND_SURVEY_DELAY"},
+		{map[string]string{"TEND_SURVEY_EXPIRE": "0"}, "TEND_SURVEY_EXPIRE"},
+		{map[string]string{"TEND_SURVEY_REMINDER": "-48h"}, "TEND_SURVEY_REMINDER"},
+		{map[string]string{"TEND_SURVEY_REMINDER": "2 days"}, "TEND_SURVEY_REMINDER"},
+		{map[string]string{"SLACK_URGENT_MENTION": "@nurses"}, "SLACK_URGENT_MENTION must be"},
+		{map[string]string{"SLACK_HANDOFF_TIMEOUT": "0s"}, "SLACK_HANDOFF_TIMEOUT must be a positive duration"},
+		{map[string]string{"SLACK_HANDOFF_TIMEOUT": "soon"}, "SLACK_HANDOFF_TIMEOUT"},
 	} {
 		_, err := LoadFrom(tc.env)
 		require.Error(t, err, "%v", tc.env)
@@ -72,14 +138,64 @@ func TestValidChannelSetups(t *testing.T) {
 
 func TestSecretsNeverPrint(t *testing.T) {
 	t.Parallel()
-	c, err := LoadFrom(map[string]string{"DATABASE_URL": "postgres://u:hunter2@db/tend", "OPENAI_API_KEY": "sk-live-123"})
+	c, err := LoadFrom(map[string]string{"DATABASE_URL": "postgres://u:hunter2@db/tend", "OPENAI_API_KEY": "sk-live-123",
+		"TEND_SCHEDULE_BACKEND": "fhir", "TEND_FHIR_BASE_URL": "https://ehr.example/fhir",
+		"TEND_FHIR_TOKEN": "fhir-bearer-456", "TEND_BOOKING_LINK_SECRET": "ics-hmac-789"})
 	require.NoError(t, err)
 	for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
-		out := fmt.Sprintf(f, c)
-		require.NotContains(t, out, "hunter2", f)
-		require.NotContains(t, out, "sk-live-123", f)
+		for _, v := range []any{c, &c, c.Booking, c.Schedule} {
+			out := fmt.Sprintf(f, v)
+			for _, secret := range []string{"hunter2", "sk-live-123", "fhir-bearer-456", "ics-hmac-789"} {
+				require.NotContains(t, out, secret, f)
+			}
+		}
 	}
 	require.Equal(t, "sk-live-123", c.OpenAI.APIKey.Reveal())
+	require.Equal(t, "fhir-bearer-456", c.Schedule.FHIRToken.Reveal())
+	require.Equal(t, "ics-hmac-789", c.Booking.LinkSecret.Reveal())
+
+	// Nor does a validation error quote one.
+	_, err = LoadFrom(map[string]string{"TEND_FHIR_TOKEN": "fhir-bearer-456"})
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), "fhir-bearer-456")
+}
+
+// A hand-built Config (tests, callers) gets the same checks as the environment.
+func TestValidateHandBuiltValues(t *testing.T) {
+	t.Parallel()
+	c := Defaults()
+	c.QuietHours = quiet.Hours{Start: 25 * 60}
+	c.Booking.ReminderQuietHours = &quiet.Hours{End: -1}
+	c.Booking.Reminders = []time.Duration{0}
+	err := c.Validate()
+	require.Error(t, err)
+	for _, name := range []string{"TEND_QUIET_HOURS", "TEND_BOOKING_QUIET_HOURS", "TEND_BOOKING_REMINDERS"} {
+		require.Contains(t, err.Error(), name)
+	}
+}
+
+// Parse errors are renamed from the Go field to the variable by field name,
+// so two fields that can fail to parse must not share a name.
+func TestParsedFieldNamesAreUnique(t *testing.T) {
+	t.Parallel()
+	seen := map[string]string{}
+	var walk func(reflect.Type)
+	walk = func(typ reflect.Type) {
+		for i := 0; i < typ.NumField(); i++ {
+			f := typ.Field(i)
+			if f.Type.Kind() == reflect.Struct && f.Tag.Get("env") == "" {
+				walk(f.Type)
+				continue
+			}
+			if f.Tag.Get("env") == "" || f.Type.Kind() == reflect.String {
+				continue // strings never fail to parse
+			}
+			require.NotContains(t, seen, f.Name, "%s and %s", seen[f.Name], f.Tag.Get("env"))
+			seen[f.Name] = f.Tag.Get("env")
+		}
+	}
+	walk(reflect.TypeOf(Config{}))
+	require.Equal(t, "TEND_BOOKING_QUIET_HOURS", envName(reflect.TypeOf(Config{}), "ReminderQuietHours"))
 }
 func TestTelegramEndpointFormat(t *testing.T) {
 	t.Parallel()

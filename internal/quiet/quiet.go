@@ -30,6 +30,23 @@ func Parse(s string) (Hours, error) {
 	return Hours{Start: start, End: end}, nil
 }
 
+// UnmarshalText reads "HH:MM-HH:MM", so that internal/config can parse
+// TEND_QUIET_HOURS straight into Hours.
+func (h *Hours) UnmarshalText(b []byte) error {
+	p, err := Parse(string(b))
+	if err != nil {
+		return err
+	}
+	*h = p
+	return nil
+}
+
+// Valid reports whether both bounds are minutes of a day, which Parse
+// guarantees and a hand-built Hours may not.
+func (h Hours) Valid() bool {
+	return h.Start >= 0 && h.Start < 24*60 && h.End >= 0 && h.End < 24*60
+}
+
 // ClockOf reads "HH:MM" as minutes of the day.
 func ClockOf(s string) (int, error) {
 	t, err := time.Parse("15:04", strings.TrimSpace(s))

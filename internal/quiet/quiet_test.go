@@ -33,3 +33,15 @@ func TestHours(t *testing.T) {
 	require.True(t, day.Contains(at(12, 0), chi))
 	require.Equal(t, at(17, 0), day.Next(at(12, 0), chi))
 }
+
+func TestUnmarshalText(t *testing.T) {
+	t.Parallel()
+	var h quiet.Hours
+	require.NoError(t, h.UnmarshalText([]byte("21:00-08:00")))
+	require.Equal(t, quiet.Hours{Start: 21 * 60, End: 8 * 60}, h)
+	require.True(t, h.Valid())
+	require.Error(t, h.UnmarshalText([]byte("21-8")))
+	require.Equal(t, quiet.Hours{Start: 21 * 60, End: 8 * 60}, h, "a bad value leaves the hours alone")
+	require.False(t, quiet.Hours{Start: 24 * 60}.Valid())
+	require.False(t, quiet.Hours{End: -1}.Valid())
+}
