@@ -78,7 +78,7 @@ func vectorExpr(column string, dims int) string {
 
 // ensureHNSW creates the model's HNSW index if it is missing and drops the
 // indexes of models no longer in use. m = 32 and ef_construction = 128
-// (above pgvector's defaults) keep recall@10 at 0.95 with ef_search = 100
+// (above pgvector's defaults) keep recall@10 above 0.95 with ef_search = DefaultEfSearch
 // on 100,000 passages of the offline embedder, whose hashed vectors have
 // less structure for the graph to follow than a neural model's.
 // (A sync re-embeds every passage when the model changes, in the same

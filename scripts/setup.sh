@@ -65,6 +65,23 @@ ensure_running() {
   fi
 }
 
+# The knowledge base's HNSW index must sit in shared_buffers to be searched
+# quickly (about 150 MB per 100,000 passages); Debian's default is 128 MB.
+# Raised once to TEND_PG_SHARED_BUFFERS (default 1GB) and the cluster
+# restarted; left alone when it is already at least that large.
+ensure_memory() {
+  local want=${TEND_PG_SHARED_BUFFERS:-1GB}
+  local psql=(psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -qtA -d postgres)
+  local have; have=$("${psql[@]}" -c "select setting::bigint * 8192 from pg_settings where name = 'shared_buffers'")
+  local need; need=$("${psql[@]}" -c "select pg_size_bytes('$want')")
+  if [ "$have" -ge "$need" ]; then return; fi
+  log "raising PostgreSQL shared_buffers to $want (restart)"
+  "${psql[@]}" -c "alter system set shared_buffers = '$want'"
+  local v; v=$(pg_version)
+  $SUDO pg_ctlcluster --skip-systemctl-redirect "$v" main restart || $SUDO pg_ctlcluster "$v" main restart
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+}
+
 ensure_chromium() {
   if command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; then return; fi
   log "installing Chromium for browser tests"
@@ -84,6 +101,7 @@ ensure_test_db() {
 ensure_postgres
 ensure_pgvector
 ensure_running
+ensure_memory
 ensure_chromium
 ensure_test_db
 log "ready: postgres://postgres@127.0.0.1:5432/${TEND_TEST_DB:-tend_test}"
