@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"github.com/sashabaranov/go-openai"
 )
 
 // Summary limits: staff read the summary above the transcript, so it is
@@ -30,22 +28,16 @@ type TranscriptLine struct {
 
 // Summarizer writes a two-line summary of a conversation for clinic staff
 // with an OpenAI-compatible chat model.
-type Summarizer struct {
-	client  *openai.Client
-	model   string
-	timeout time.Duration
-}
+type Summarizer struct{ chatModel }
 
 // NewSummarizer returns a summarizer for an OpenAI-compatible server; the
 // options are the generator's (Timeout defaults to DefaultSummaryTimeout).
 func NewSummarizer(o GeneratorOptions) (*Summarizer, error) {
-	if o.Model == "" {
-		return nil, errors.New("knowledge: TEND_CHAT_MODEL is required for summaries")
+	c, err := newChatModel(o, DefaultSummaryTimeout, "summaries")
+	if err != nil {
+		return nil, err
 	}
-	if o.Timeout <= 0 {
-		o.Timeout = DefaultSummaryTimeout
-	}
-	return &Summarizer{client: newOpenAIClient(o.BaseURL, o.APIKey, o.HTTPClient), model: o.Model, timeout: o.Timeout}, nil
+	return &Summarizer{c}, nil
 }
 
 // The prompt keeps the model to what was said: staff act on the summary,
@@ -64,31 +56,15 @@ func (s *Summarizer) Summarize(ctx context.Context, lang string, lines []Transcr
 	if len(lines) == 0 {
 		return "", errors.New("knowledge: nothing to summarize")
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
 	var b strings.Builder
 	for _, l := range lines {
 		fmt.Fprintf(&b, "%s: %s\n", roleLabel(l.Role), strings.Join(strings.Fields(l.Text), " "))
 	}
-	language := map[string]string{"es": "Spanish"}[lang]
-	if language == "" {
-		language = "English"
-	}
-	resp, err := s.client.CreateChatCompletion(ctx, openai.ChatCompletionRequest{
-		Model:       s.model,
-		Temperature: 0,
-		Messages: []openai.ChatCompletionMessage{
-			{Role: openai.ChatMessageRoleSystem, Content: fmt.Sprintf(summaryPrompt, language)},
-			{Role: openai.ChatMessageRoleUser, Content: "Conversation:\n" + b.String()},
-		},
-	})
+	content, err := s.complete(ctx, fmt.Sprintf(summaryPrompt, languageName(lang)), "Conversation:\n"+b.String())
 	if err != nil {
-		return "", fmt.Errorf("knowledge: chat model: %w", err)
+		return "", err
 	}
-	if len(resp.Choices) == 0 {
-		return "", errors.New("knowledge: chat model gave no summary")
-	}
-	summary := clampSummary(resp.Choices[0].Message.Content)
+	summary := clampSummary(content)
 	if summary == "" {
 		return "", errors.New("knowledge: chat model gave an empty summary")
 	}
