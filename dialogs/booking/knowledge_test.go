@@ -15,6 +15,7 @@ import (
 	"github.com/tend-health/tend/internal/store/storetest"
 	"github.com/tend-health/tend/knowledge"
 	"github.com/tend-health/tend/sample"
+	"github.com/tend-health/tend/scheduling"
 )
 
 // newKBEnv wires booking to the real knowledge base as internal/cli does:
@@ -29,6 +30,17 @@ func newKBEnv(t *testing.T, db *store.DB, kb knowledge.Source) *env {
 		require.NoError(t, err)
 	}
 	return e
+}
+
+// prepMessage runs the "what to expect" job on its day and returns its text.
+func prepMessage(t *testing.T, e *env, c *chat, a scheduling.Appointment) string {
+	t.Helper()
+	before := int64(len(e.outbound(c.id, c.channel, 0)))
+	e.clock.Set(a.Start.AddDate(0, 0, -2))
+	require.NoError(t, e.work(booking.ReminderArgs{AppointmentID: a.ID, Version: a.Version, What: "prep"}))
+	sent := e.outbound(c.id, c.channel, before)
+	require.Len(t, sent, 1)
+	return sent[0].Text
 }
 
 // The sample clinic's "What to Expect at Your Visit" page, as quoted.
@@ -50,15 +62,11 @@ func TestConfirmationAndPrepQuoteTheClinicsDocuments(t *testing.T) {
 		require.NotContains(t, booked.Text, "$80", "not the video visit's price")
 		require.Equal(t, []bot.Source{{Document: followUpSource[len("(Source: ") : len(followUpSource)-1]}}, booked.Sources)
 
-		before := int64(len(e.outbound(c.id, c.channel, 0)))
-		e.clock.Set(a.Start.AddDate(0, 0, -2))
-		require.NoError(t, e.work(booking.ReminderArgs{AppointmentID: a.ID, Version: a.Version, What: "prep"}))
-		sent := e.outbound(c.id, c.channel, before)
-		require.Len(t, sent, 1)
-		require.Contains(t, sent[0].Text, "Write down your questions")
-		require.Contains(t, sent[0].Text, followUpPrice)
-		require.Contains(t, sent[0].Text, followUpSource)
-		require.Contains(t, sent[0].Text, "Dr. Chen has cared for Maple Grove families")
+		prep := prepMessage(t, e, c, a)
+		require.Contains(t, prep, "Write down your questions")
+		require.Contains(t, prep, followUpPrice)
+		require.Contains(t, prep, followUpSource)
+		require.Contains(t, prep, "Dr. Chen has cared for Maple Grove families")
 	})
 }
 
@@ -72,13 +80,9 @@ func TestConfirmationWithoutDocumentsSaysNothingMore(t *testing.T) {
 		require.NotContains(t, booked.Text, "Source")
 		require.Empty(t, booked.Sources)
 
-		before := int64(len(e.outbound(c.id, c.channel, 0)))
-		e.clock.Set(a.Start.AddDate(0, 0, -2))
-		require.NoError(t, e.work(booking.ReminderArgs{AppointmentID: a.ID, Version: a.Version, What: "prep"}))
-		sent := e.outbound(c.id, c.channel, before)
-		require.Len(t, sent, 1)
-		require.Contains(t, sent[0].Text, "Your Follow-up visit with Dr. Emily Chen")
-		require.NotContains(t, sent[0].Text, "Source")
+		prep := prepMessage(t, e, c, a)
+		require.Contains(t, prep, "Your Follow-up visit with Dr. Emily Chen")
+		require.NotContains(t, prep, "Source")
 	})
 }
 
