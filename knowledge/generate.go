@@ -25,21 +25,33 @@ type GeneratorOptions struct {
 
 // Generator writes an answer from passages only, cites them, and refuses
 // when they do not support one. Its output is checked before use (Verify).
-type Generator struct {
+type Generator struct{ chatModel }
+
+// NewGenerator returns a generator for an OpenAI-compatible server.
+func NewGenerator(o GeneratorOptions) (*Generator, error) {
+	c, err := newChatModel(o, 15*time.Second, "generated answers")
+	if err != nil {
+		return nil, err
+	}
+	return &Generator{c}, nil
+}
+
+// chatModel is an OpenAI-compatible chat model with a deadline per call,
+// shared by the generator and the summarizer.
+type chatModel struct {
 	client  *openai.Client
 	model   string
 	timeout time.Duration
 }
 
-// NewGenerator returns a generator for an OpenAI-compatible server.
-func NewGenerator(o GeneratorOptions) (*Generator, error) {
+func newChatModel(o GeneratorOptions, defaultTimeout time.Duration, purpose string) (chatModel, error) {
 	if o.Model == "" {
-		return nil, errors.New("knowledge: TEND_CHAT_MODEL is required for generated answers")
+		return chatModel{}, fmt.Errorf("knowledge: TEND_CHAT_MODEL is required for %s", purpose)
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = 15 * time.Second
+		o.Timeout = defaultTimeout
 	}
-	return &Generator{client: newOpenAIClient(o.BaseURL, o.APIKey, o.HTTPClient), model: o.Model, timeout: o.Timeout}, nil
+	return chatModel{client: newOpenAIClient(o.BaseURL, o.APIKey, o.HTTPClient), model: o.Model, timeout: o.Timeout}, nil
 }
 
 // Model is the chat model's name.
@@ -71,31 +83,48 @@ Reply with JSON only: {"supported": true|false, "answer": "...", "citations": [1
 // result: every number in the answer (prices, times, phone numbers, days)
 // must appear in a cited passage.
 func (g *Generator) Answer(ctx context.Context, question, lang string, passages []Result) (Generated, error) {
-	ctx, cancel := context.WithTimeout(ctx, g.timeout)
-	defer cancel()
 	var b strings.Builder
 	for i, p := range passages {
 		fmt.Fprintf(&b, "[%d] %s › %s\n%s\n\n", i+1, p.Title, p.Section, p.Text)
 	}
-	language := map[string]string{"es": "Spanish"}[lang]
-	if language == "" {
-		language = "English"
+	content, err := g.complete(ctx, fmt.Sprintf(generatorPrompt, languageName(lang)), "Passages:\n\n"+b.String()+"Question: "+question)
+	if err != nil {
+		return Generated{}, err
 	}
-	resp, err := g.client.CreateChatCompletion(ctx, openai.ChatCompletionRequest{
-		Model:       g.model,
+	if content == "" {
+		return Generated{}, fmt.Errorf("%w: no answer", ErrUnverified)
+	}
+	return Verify(content, passages)
+}
+
+// complete asks the model once, within its timeout, at temperature 0 (the
+// same passages give the same answer); "" when it gave no choice.
+func (c chatModel) complete(ctx context.Context, system, user string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	resp, err := c.client.CreateChatCompletion(ctx, openai.ChatCompletionRequest{
+		Model:       c.model,
 		Temperature: 0,
 		Messages: []openai.ChatCompletionMessage{
-			{Role: openai.ChatMessageRoleSystem, Content: fmt.Sprintf(generatorPrompt, language)},
-			{Role: openai.ChatMessageRoleUser, Content: "Passages:\n\n" + b.String() + "Question: " + question},
+			{Role: openai.ChatMessageRoleSystem, Content: system},
+			{Role: openai.ChatMessageRoleUser, Content: user},
 		},
 	})
 	if err != nil {
-		return Generated{}, fmt.Errorf("knowledge: chat model: %w", err)
+		return "", fmt.Errorf("knowledge: chat model: %w", err)
 	}
 	if len(resp.Choices) == 0 {
-		return Generated{}, fmt.Errorf("%w: no choices", ErrUnverified)
+		return "", nil
 	}
-	return Verify(resp.Choices[0].Message.Content, passages)
+	return resp.Choices[0].Message.Content, nil
+}
+
+// languageName is how the prompts name a reply language.
+func languageName(lang string) string {
+	if lang == "es" {
+		return "Spanish"
+	}
+	return "English"
 }
 
 var jsonObject = regexp.MustCompile(`(?s)\{.*\}`)

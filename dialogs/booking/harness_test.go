@@ -74,14 +74,21 @@ type env struct {
 // patients, the way `tend serve` does.
 func newEnv(t *testing.T, db *store.DB) *env {
 	t.Helper()
+	return newEnvWith(t, db, info)
+}
+
+// newEnvWith is newEnv with another knowledge source and further modules
+// installed after booking (the knowledge base, as `tend serve` does).
+func newEnvWith(t *testing.T, db *store.DB, src booking.InfoSource, more ...app.Module) *env {
+	t.Helper()
 	cfg, err := config.LoadFrom(map[string]string{"TEND_ADMIN_TOKEN": "staff-token-0123456789"})
 	require.NoError(t, err)
 	e := &env{t: t, clock: clock.NewFake(start), codes: &codeBox{}}
 	bc := booking.DefaultConfig()
 	bc.LinkSecret = "test-secret"
-	e.mod = &booking.Module{Config: &bc, Info: info, Codes: e.codes}
+	e.mod = &booking.Module{Config: &bc, Info: src, Codes: e.codes}
 	e.app, err = app.New(context.Background(), cfg, app.Options{Mode: app.ModeServe, Clock: e.clock, Store: db,
-		SkipMigrate: true, Modules: []app.Module{e.mod}})
+		SkipMigrate: true, Modules: append([]app.Module{e.mod}, more...)})
 	require.NoError(t, err)
 	t.Cleanup(e.app.Close)
 	ps, err := patients.ParseCSV(strings.NewReader(string(sample.PatientsCSV())), start)

@@ -204,7 +204,7 @@ func testServeSync(t *testing.T, db *store.DB) {
 	require.NoError(t, h.a.Start(context.Background()))
 	t.Cleanup(func() { _ = h.a.Stop(context.Background()) })
 	require.Eventually(t, func() bool { return h.mod.LastSync() != nil }, 30*time.Second, 10*time.Millisecond)
-	require.Len(t, h.mod.LastSync().Added, 10)
+	require.Len(t, h.mod.LastSync().Added, 11)
 }
 
 func TestGeneratedAnswers(t *testing.T) {

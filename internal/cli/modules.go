@@ -37,15 +37,18 @@ func modules(cfg config.Config, mode app.Mode) []app.Module {
 			m = append(m, &whatsapp.Module{})
 		}
 	}
+	// The knowledge base answers ordinary questions (and syncs the documents).
+	// It is created here but installed after booking, which quotes it in
+	// confirmations: VisitInfo reads the installed base at call time.
+	kb := &faq.Module{}
 	// Booking, surveys and campaigns work in both modes: `tend chat` books
 	// and answers surveys, and the CLI schedules visits and campaigns.
-	m = append(m, &booking.Module{}, &survey.Module{}, &campaign.Module{})
-	// The knowledge base answers ordinary questions (and syncs the documents).
-	m = append(m, &faq.Module{})
+	m = append(m, &booking.Module{Info: kb}, &survey.Module{}, &campaign.Module{})
+	m = append(m, kb)
 	// Slack stays last: its staff-ownership guard must run after triage's,
 	// and it sets a.HandoffNotifier, which other modules read at turn time.
 	if mode == app.ModeServe && cfg.SlackEnabled() {
-		m = append(m, slack.NewModule())
+		m = append(m, slack.NewModule(handoffExtras(cfg)))
 	}
 	return m
 }
