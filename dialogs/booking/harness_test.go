@@ -16,12 +16,11 @@ import (
 
 	"github.com/tend-health/tend/bot"
 	"github.com/tend-health/tend/dialogs/booking"
+	"github.com/tend-health/tend/dialogs/booking/bookingtest"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/clock"
 	"github.com/tend-health/tend/internal/config"
 	"github.com/tend-health/tend/internal/store"
-	"github.com/tend-health/tend/patients"
-	"github.com/tend-health/tend/sample"
 )
 
 // Monday 2026-11-30, 08:00 in Maple Grove (America/Chicago).
@@ -84,9 +83,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 		SkipMigrate: true, Modules: []app.Module{e.mod}})
 	require.NoError(t, err)
 	t.Cleanup(e.app.Close)
-	ps, err := patients.ParseCSV(strings.NewReader(string(sample.PatientsCSV())), start)
-	require.NoError(t, err)
-	require.NoError(t, patients.Import(context.Background(), db, ps, start))
+	bookingtest.LoadSamplePatients(t, db, start)
 	e.http = e.app.HTTP.Handler()
 	return e
 }
