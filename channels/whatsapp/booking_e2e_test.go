@@ -25,8 +25,9 @@ import (
 type waPatient struct {
 	e       *env
 	waID    string
-	handled int // messages the bot must have handled
-	seen    int // sends already returned
+	name    string // the WhatsApp profile name
+	handled int    // messages the bot must have handled
+	seen    int    // sends already returned
 }
 
 // Send types text or, with a payload, taps the reply button or list row
@@ -63,7 +64,7 @@ func (p *waPatient) ShareContact(t *testing.T, phone string) []bot.Reply {
 
 func (p *waPatient) post(t *testing.T, msg map[string]any) {
 	t.Helper()
-	require.Equal(t, http.StatusOK, p.e.post(p.e.api.Notification(whatsapptest.Inbound(p.waID, "Walter Brooks", msg))))
+	require.Equal(t, http.StatusOK, p.e.post(p.e.api.Notification(whatsapptest.Inbound(p.waID, p.name, msg))))
 }
 
 // replies waits until the message is handled and its replies sent, and
@@ -117,7 +118,7 @@ func TestBookingScriptOnWhatsApp(t *testing.T) {
 		bc.LinkSecret = "test-link-secret"
 		e := newEnv(t, db, withModules(&booking.Module{Config: &bc}))
 		bookingtest.LoadSamplePatients(t, db, e.clock.Now())
-		p := &waPatient{e: e, waID: "15550142002"}
+		p := &waPatient{e: e, waID: "15550142002", name: "Walter Brooks"}
 
 		bookingtest.VerifyBookRescheduleCancel(t, p, bookingtest.Walter, bookingtest.Hooks{})
 		booked := bookingtest.BookAhead(t, p, bookingtest.Walter)
