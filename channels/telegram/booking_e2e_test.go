@@ -80,14 +80,7 @@ func (p *tgPatient) replies(t *testing.T) []bot.Reply {
 // unread is what the bot sent since the last look, as replies.
 func (p *tgPatient) unread(t *testing.T) []bot.Reply {
 	t.Helper()
-	sent := p.h.fake.SentTo(p.u.ID)
-	require.Greater(t, len(sent), p.seen, "the bot answered")
-	var out []bot.Reply
-	for _, m := range sent[p.seen:] {
-		out = append(out, asReply(m))
-	}
-	p.seen = len(sent)
-	return out
+	return bookingtest.Unread(t, &p.seen, p.h.fake.SentTo(p.u.ID), asReply)
 }
 
 // asReply reads a sent message back: text, inline buttons (label and

@@ -80,14 +80,7 @@ func (p *waPatient) replies(t *testing.T) []bot.Reply {
 func (p *waPatient) unread(t *testing.T) []bot.Reply {
 	t.Helper()
 	require.Empty(t, p.e.api.Rejected(), "the fake refused malformed requests")
-	sent := p.e.api.SentTo(p.waID)
-	require.Greater(t, len(sent), p.seen, "the bot answered")
-	var out []bot.Reply
-	for _, m := range sent[p.seen:] {
-		out = append(out, asReply(m))
-	}
-	p.seen = len(sent)
-	return out
+	return bookingtest.Unread(t, &p.seen, p.e.api.SentTo(p.waID), asReply)
 }
 
 // asReply reads a sent message back: its text (or interactive body) and

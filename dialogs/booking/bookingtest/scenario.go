@@ -117,6 +117,20 @@ func Verified(t *testing.T, d Driver, p Patient, h Hooks, replies []bot.Reply) [
 	return s.last
 }
 
+// Unread returns what a channel's fake API recorded for the patient since
+// the last look (*seen messages were returned already), read back as
+// replies by asReply, and moves *seen on. A Driver's Send ends with it.
+func Unread[M any](t testing.TB, seen *int, sent []M, asReply func(M) bot.Reply) []bot.Reply {
+	t.Helper()
+	require.Greater(t, len(sent), *seen, "the bot answered")
+	out := make([]bot.Reply, 0, len(sent)-*seen)
+	for _, m := range sent[*seen:] {
+		out = append(out, asReply(m))
+	}
+	*seen = len(sent)
+	return out
+}
+
 var whenRe = regexp.MustCompile(`\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), [A-Z][a-z]{2} \d{1,2} at \d{1,2}:\d\d [AP]M`)
 
 // When is the visit time an English booking message names ("Mon, Dec 7 at
