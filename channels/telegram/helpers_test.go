@@ -23,6 +23,7 @@ import (
 	"github.com/tend-health/tend/channels/telegram/telegramtest"
 	"github.com/tend-health/tend/channels/web"
 	"github.com/tend-health/tend/internal/app"
+	"github.com/tend-health/tend/internal/clock"
 	"github.com/tend-health/tend/internal/config"
 	"github.com/tend-health/tend/internal/logging"
 	"github.com/tend-health/tend/internal/store"
@@ -82,6 +83,10 @@ func (h *harness) requireCleanLogs(patientTexts ...string) {
 
 type harnessOpts struct {
 	webhook bool
+	// clock replaces the real clock (reminders, surveys).
+	clock clock.Clock
+	// modules are installed after the web chat and Telegram (booking, knowledge).
+	modules []app.Module
 }
 
 func newHarness(t *testing.T, db *store.DB, o harnessOpts) *harness {
@@ -96,8 +101,8 @@ func newHarness(t *testing.T, db *store.DB, o harnessOpts) *harness {
 	require.NoError(t, err)
 	mod := &telegram.Module{Options: testOptions()}
 	logs := &syncBuffer{}
-	a, err := app.New(context.Background(), cfg, app.Options{Mode: app.ModeServe, Store: db, SkipMigrate: true,
-		Logger: logging.New(logs, "debug", "text"), Modules: []app.Module{web.Module{}, mod}})
+	a, err := app.New(context.Background(), cfg, app.Options{Mode: app.ModeServe, Store: db, SkipMigrate: true, Clock: o.clock,
+		Logger: logging.New(logs, "debug", "text"), Modules: append([]app.Module{web.Module{}, mod}, o.modules...)})
 	require.NoError(t, err)
 	t.Cleanup(a.Close)
 	return &harness{t: t, db: db, fake: fake, app: a, mod: mod, http: a.HTTP.Handler(), logs: logs}

@@ -19,11 +19,11 @@ import (
 
 // sendProactive queues a message to a conversation as a dialog or the
 // staff relay would.
-func (e *env) sendProactive(convID int64, r bot.Reply) {
+func (e *env) sendProactive(convID int64, rs ...bot.Reply) {
 	e.t.Helper()
 	ctx := context.Background()
 	require.NoError(e.t, e.db.InTx(ctx, func(tx *store.Tx) error {
-		_, err := e.app.Engine.Send(ctx, tx, convID, r)
+		_, err := e.app.Engine.Send(ctx, tx, convID, rs...)
 		return err
 	}))
 }
@@ -296,4 +296,40 @@ func TestHeldRepliesExpire(t *testing.T) {
 	for _, m := range e.api.SentTo(wa) {
 		require.NotEqual(t, "Campaign text", m.Text)
 	}
+}
+
+// Messages of one purpose sent together to a closed window (a survey's
+// invitation and first question) are announced by one template; both go
+// out, in order, when the patient answers. One sent later gets its own.
+func TestOneTemplateForMessagesSentTogether(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		wa := newPatient()
+		e.say(wa, wamid(), "hi")
+		e.waitSent(wa, 1)
+		conv := e.conversation(wa)
+
+		e.clock.Advance(25 * time.Hour)
+		survey := &bot.Template{Purpose: bot.KindSurvey, Params: []string{"Maple Grove"}}
+		e.sendProactive(conv.ID, bot.Reply{Text: "A few questions?", Kind: bot.KindSurvey, Template: survey},
+			bot.Reply{Text: "How was your visit?", Kind: bot.KindSurvey, Template: survey})
+		e.waitOutbound(conv.ID, 3)
+		sent := e.api.SentTo(wa)
+		require.Len(t, sent, 2, "one template for both")
+		require.Equal(t, "tend_survey_invitation", sent[1].Template)
+
+		e.clock.Advance(48 * time.Hour)
+		e.sendProactive(conv.ID, bot.Reply{Text: "Still there?", Kind: bot.KindSurvey, Template: survey})
+		sent = e.waitSent(wa, 3)
+		require.Equal(t, "tend_survey_invitation", sent[2].Template, "a later message is announced again")
+
+		e.say(wa, wamid(), "ok")
+		sent = e.waitSent(wa, 7)
+		var texts []string
+		for _, m := range sent[3:6] {
+			texts = append(texts, m.Text)
+		}
+		require.Equal(t, []string{"A few questions?", "How was your visit?", "Still there?"}, texts)
+	})
 }

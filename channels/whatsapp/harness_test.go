@@ -29,6 +29,7 @@ import (
 const (
 	appSecret   = "test-app-secret-0123456789"
 	verifyToken = "test-verify-token"
+	adminToken  = "test-admin-token-0123456789"
 )
 
 // shiftClock is the real clock moved forward by the test (the 24-hour window).
@@ -70,8 +71,12 @@ type tokenOverride string
 func (tokenOverride) Name() string                            { return "token-override" }
 func (tokenOverride) Install(context.Context, *app.App) error { return nil }
 
-func withDialog(d bot.Dialog) envOption {
-	return func(o *app.Options, _ *whatsapp.Module) { o.Modules = append(o.Modules, dialogModule{d}) }
+func withDialog(d bot.Dialog) envOption { return withModules(dialogModule{d}) }
+
+// withModules installs more modules after the web chat and WhatsApp
+// (booking, surveys, the knowledge base).
+func withModules(ms ...app.Module) envOption {
+	return func(o *app.Options, _ *whatsapp.Module) { o.Modules = append(o.Modules, ms...) }
 }
 
 // dialogModule installs one extra dialog (tests of rendering many buttons).
@@ -95,11 +100,11 @@ func newEnv(t *testing.T, db *store.DB, opts ...envOption) *env {
 // after a restart).
 func (e *env) start(opts ...envOption) {
 	t := e.t
-	cfg := config.Config{
-		DataDir: t.TempDir(), Addr: ":0", ShutdownTimeout: 5 * time.Second, WebRatePerMinute: 600,
-		WhatsApp: config.WhatsApp{PhoneNumberID: e.api.PhoneNumberID, AccessToken: config.Secret(e.api.Token),
-			AppSecret: appSecret, VerifyToken: verifyToken, APIBase: e.api.Base()},
-	}
+	cfg := config.Defaults() // module settings (booking, surveys, quiet hours) as `tend serve` has them
+	cfg.DataDir, cfg.Addr, cfg.ShutdownTimeout, cfg.WebRatePerMinute = t.TempDir(), ":0", 5*time.Second, 600
+	cfg.AdminToken = adminToken
+	cfg.WhatsApp = config.WhatsApp{PhoneNumberID: e.api.PhoneNumberID, AccessToken: config.Secret(e.api.Token),
+		AppSecret: appSecret, VerifyToken: verifyToken, APIBase: e.api.Base()}
 	mod := &whatsapp.Module{}
 	o := app.Options{Mode: app.ModeServe, Store: e.db, SkipMigrate: true, Clock: e.clock}
 	if os.Getenv("TEND_TEST_LOG") != "" {

@@ -160,13 +160,7 @@ func (s *Sender) sendFree(ctx context.Context, to bot.Recipient, r bot.Reply) (s
 // holds the reply itself until the patient writes again. Without a
 // template the message fails for good: it is never reported as sent.
 func (s *Sender) sendTemplate(ctx context.Context, to bot.Recipient, r bot.Reply, why string) (string, error) {
-	purpose := r.Kind
-	if r.Template != nil && r.Template.Purpose != "" {
-		purpose = r.Template.Purpose
-	}
-	if purpose == bot.KindReply {
-		purpose = PurposeReply
-	}
+	purpose := templatePurpose(r)
 	spec, ok := s.templates.For(purpose)
 	if !ok {
 		s.metrics.templates.WithLabelValues(purpose, "missing").Inc()
@@ -174,6 +168,9 @@ func (s *Sender) sendTemplate(ctx context.Context, to bot.Recipient, r bot.Reply
 			"conversation_id", to.ConversationID, "purpose", purpose, "reason", why)
 		return "", fmt.Errorf("%w: the WhatsApp 24-hour window is closed (%s) and no template is configured for %q messages (see %s)",
 			bot.ErrPermanent, why, purpose, TemplatesEnv)
+	}
+	if joined, err := s.joinHeld(ctx, to, r, purpose); err != nil || joined {
+		return "", err
 	}
 	name, phone := "", ""
 	if s.clinic != nil {
@@ -207,6 +204,49 @@ func (s *Sender) sendTemplate(ctx context.Context, to bot.Recipient, r bot.Reply
 		}
 	}
 	return id, nil
+}
+
+// templatePurpose is the template purpose a reply needs outside the window.
+func templatePurpose(r bot.Reply) string {
+	purpose := r.Kind
+	if r.Template != nil && r.Template.Purpose != "" {
+		purpose = r.Template.Purpose
+	}
+	if purpose == bot.KindReply {
+		purpose = PurposeReply
+	}
+	return purpose
+}
+
+// templateGap: a reply to a closed window within this long of a held one
+// of the same purpose joins it instead of sending the same template again
+// (a survey's invitation and its first question, a staff member's few
+// lines): the template already sent announces them all. A later one (a
+// survey's reminder two days on) sends the template again.
+const templateGap = 10 * time.Minute
+
+// joinHeld holds r behind a template just sent for the same purpose and
+// reports whether it did so.
+func (s *Sender) joinHeld(ctx context.Context, to bot.Recipient, r bot.Reply, purpose string) (bool, error) {
+	held, err := listHeld(ctx, s.db.Q(), to.ConversationID)
+	if err != nil {
+		return false, err
+	}
+	now := s.clock.Now()
+	for _, h := range held {
+		if templatePurpose(h.reply) != purpose || now.Sub(h.created) >= templateGap {
+			continue
+		}
+		if r.Text != "" || len(r.Buttons) > 0 {
+			if err := hold(ctx, s.db.Q(), to.ConversationID, r, now); err != nil {
+				return false, err
+			}
+		}
+		s.log.InfoContext(ctx, "whatsapp: held a reply behind the template already sent",
+			"conversation_id", to.ConversationID, "purpose", purpose)
+		return true, nil
+	}
+	return false, nil
 }
 
 // afterSend links the wamid to the conversation for status webhooks, and

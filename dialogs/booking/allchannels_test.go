@@ -13,8 +13,9 @@ import (
 )
 
 // engineDriver plays a patient through Engine.Handle on a channel, with
-// Meta as that channel's adapter sets it. A channel package can drive the
-// same script through its real adapter instead.
+// Meta as that channel's adapter sets it. The channel packages drive the
+// same script through their real adapters and fake APIs
+// (channels/telegram/booking_e2e_test.go, channels/whatsapp/booking_e2e_test.go).
 type engineDriver struct {
 	e       *env
 	channel string

@@ -16,12 +16,11 @@ import (
 
 	"github.com/tend-health/tend/bot"
 	"github.com/tend-health/tend/dialogs/booking"
+	"github.com/tend-health/tend/dialogs/booking/bookingtest"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/clock"
 	"github.com/tend-health/tend/internal/config"
 	"github.com/tend-health/tend/internal/store"
-	"github.com/tend-health/tend/patients"
-	"github.com/tend-health/tend/sample"
 )
 
 // Monday 2026-11-30, 08:00 in Maple Grove (America/Chicago).
@@ -91,9 +90,7 @@ func newEnvWith(t *testing.T, db *store.DB, src booking.InfoSource, more ...app.
 		SkipMigrate: true, Modules: append([]app.Module{e.mod}, more...)})
 	require.NoError(t, err)
 	t.Cleanup(e.app.Close)
-	ps, err := patients.ParseCSV(strings.NewReader(string(sample.PatientsCSV())), start)
-	require.NoError(t, err)
-	require.NoError(t, patients.Import(context.Background(), db, ps, start))
+	bookingtest.LoadSamplePatients(t, db, start)
 	e.http = e.app.HTTP.Handler()
 	return e
 }

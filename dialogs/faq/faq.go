@@ -9,6 +9,7 @@ import (
 	"embed"
 	"io/fs"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -135,10 +136,39 @@ func (d Dialog) retrieve(t *bot.Turn, question string, prev state) (knowledge.Re
 	}
 	// A follow-up that stands on its own ("and where do I park?") keeps
 	// its own reading unless the context makes the match clearly better.
+	// One that names something the documents lack ("how much is a
+	// vasectomy?" after "how much is a flu shot?") is not answered from
+	// the previous question's passage, which lacks it too.
+	if namesSomethingElse(alone, with) {
+		return alone, question, nil
+	}
 	if alone.Confidence < d.minConfidence() || with.Confidence > alone.Confidence+0.1 {
 		return with, prev.Question + " " + question, nil
 	}
 	return alone, question, nil
+}
+
+// mainWordShare: a term with at least this share of a question's weight
+// is what the question is about.
+const mainWordShare = 0.5
+
+// namesSomethingElse reports whether the question's main word is missing
+// from the best passage for it alone and from the best passage read with
+// the previous question: the context would answer a different question.
+func namesSomethingElse(alone, with knowledge.Response) bool {
+	if len(alone.Results) == 0 || len(with.Results) == 0 {
+		return false
+	}
+	a := alone.Results[0].Signals
+	if a.MissingTop < mainWordShare {
+		return false
+	}
+	for _, term := range a.Missing {
+		if slices.Contains(with.Results[0].Signals.Missing, term) {
+			return true
+		}
+	}
+	return false
 }
 
 var followUpStarts = []string{"and", "what about", "how about", "also", "same for", "what if",

@@ -157,6 +157,17 @@ func testFollowUp(t *testing.T, db *store.DB) {
 	if len(alone.Sources) > 0 {
 		require.NotEqual(t, "Is a video visit cheaper?", alone.Sources[0].Section)
 	}
+
+	// A short question about something the documents lack is not answered
+	// from the previous question's passage: no flu-shot price for a
+	// vasectomy. A follow-up that leans on the context still does.
+	chat = "other-subject"
+	require.Equal(t, bot.ActionAnswer, h.send(chat, "How much is a flu shot?", "", "")[0].Action)
+	other := h.send(chat, "How much is a vasectomy?", "", "")[0]
+	require.Equal(t, bot.ActionAbstain, other.Action, other.Text)
+	require.NotContains(t, other.Text, "$")
+	medicare := h.send(chat, "and for Medicare?", "", "")[0]
+	require.Equal(t, bot.ActionAnswer, medicare.Action)
 }
 
 func testSpanish(t *testing.T, db *store.DB) {

@@ -37,6 +37,10 @@ var (
 	skipWords = []string{"skip", "pass", "next", "skip it", "skip this", "saltar", "omitir", "siguiente", "paso", "pasar"}
 	endWords  = []string{"stop survey", "end survey", "end the survey", "no more questions", "quit survey", "no thanks",
 		"not now", "terminar", "terminar encuesta", "salir de la encuesta", "no gracias", "ahora no", "ya no"}
+	// readyWords agree to take the survey: what a patient answers to the
+	// invitation (on WhatsApp, to the template that announced it).
+	readyWords = []string{"sure", "ok", "okay", "yes", "yes please", "yeah", "yep", "ready", "start", "go ahead", "of course",
+		"si", "claro", "vale", "de acuerdo", "listo", "lista", "empezar", "por supuesto"}
 )
 
 // Match claims a short typed answer to the current question of the
@@ -125,6 +129,14 @@ func (d *Dialog) text(t *bot.Turn, r *Response) (bool, error) {
 	it := d.S.Q.Item[r.Current]
 	if a, ok := ParseAnswer(it, t.Text(), t.Lang()); ok {
 		return true, d.answer(t, r, a)
+	}
+	if contains(readyWords, norm) && len(r.Answers()) == 0 && r.Current == d.S.Q.Next(0, nil) {
+		// Agreeing to the invitation before answering: the question is
+		// above (on WhatsApp it was held behind the template and goes out
+		// just before this), so it is not asked twice or called an error.
+		t.Say("survey.ready")
+		t.Start(Name)
+		return true, nil
 	}
 	if looksLikeQuestion(t.Text()) {
 		// Another dialog answers (the FAQ); then the survey picks up again.

@@ -241,3 +241,17 @@ func TestBookedAppointment(t *testing.T) {
 		require.Equal(t, http.StatusUnauthorized, e.do("POST", "/api/v1/visits", "", map[string]any{"appointment_id": apptID}).Code)
 	})
 }
+
+// TestAgreeingToTheInvitation: "sure" (here "claro") in answer to the
+// invitation is thanked, not called an error, and the question is not
+// asked twice; a typed score then answers it.
+func TestAgreeingToTheInvitation(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, storetest.OpenSQLite(t))
+	c, id := invite(t, e)
+	out := c.send("Claro", "")
+	require.Len(t, out, 1)
+	require.Equal(t, "¡Gracias! Por favor responda la pregunta de arriba: toque una respuesta o escríbala.", out[0].Text)
+	require.Contains(t, joined(c.send("9", "")), "le explicó las cosas")
+	require.Equal(t, 9, *e.response(id).Answers()["recommend"].ValueInteger)
+}

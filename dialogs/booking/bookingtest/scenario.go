@@ -5,12 +5,18 @@
 package bookingtest
 
 import (
+	"context"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/internal/store"
+	"github.com/tend-health/tend/patients"
+	"github.com/tend-health/tend/sample"
 )
 
 // Driver is one patient on one channel.
@@ -29,6 +35,15 @@ type Patient struct {
 	Phone, Email, BirthDate string
 	// Provider is the label of the provider to book with.
 	Provider string
+}
+
+// LoadSamplePatients imports the sample registry (sample/patients.csv)
+// into db, as `tend patients import --sample` does.
+func LoadSamplePatients(t testing.TB, db *store.DB, now time.Time) {
+	t.Helper()
+	ps, err := patients.ParseCSV(strings.NewReader(string(sample.PatientsCSV())), now)
+	require.NoError(t, err)
+	require.NoError(t, patients.Import(context.Background(), db, ps, now))
 }
 
 // Walter is sample patient MG-1002.
@@ -69,6 +84,62 @@ func VerifyBookRescheduleCancel(t *testing.T, d Driver, p Patient, h Hooks) {
 
 	s.send("my appointments")
 	require.Contains(t, s.text(), "no upcoming appointments")
+}
+
+// BookAhead books the patient's provider about two weeks ahead, far enough
+// for every reminder to be scheduled, and returns the confirmation. The
+// patient is verified already (run after VerifyBookRescheduleCancel).
+func BookAhead(t *testing.T, d Driver, p Patient) string {
+	t.Helper()
+	s := &script{t: t, d: d}
+	s.send("I need a follow-up")
+	require.Contains(t, s.text(), "Who would you like to see?")
+	s.press(p.Provider)
+	require.Contains(t, s.text(), "next open times")
+	s.send("in two weeks")
+	require.NotEmpty(t, s.buttons(), s.text())
+	s.press(s.buttons()[0].Label)
+	s.press("Yes, book it")
+	require.Contains(t, s.text(), "You're booked")
+	return s.text()
+}
+
+// Verified answers the identity questions in replies when the bot asks
+// them (a verification expires; an action from an old reminder asks
+// again), and returns the replies that follow; other replies are returned
+// as they are.
+func Verified(t *testing.T, d Driver, p Patient, h Hooks, replies []bot.Reply) []bot.Reply {
+	t.Helper()
+	s := &script{t: t, d: d, last: replies}
+	if s.asksContact() || strings.Contains(s.text(), "make sure it's you") {
+		verify(t, s, p, h)
+	}
+	return s.last
+}
+
+// Unread returns what a channel's fake API recorded for the patient since
+// the last look (*seen messages were returned already), read back as
+// replies by asReply, and moves *seen on. A Driver's Send ends with it.
+func Unread[M any](t testing.TB, seen *int, sent []M, asReply func(M) bot.Reply) []bot.Reply {
+	t.Helper()
+	require.Greater(t, len(sent), *seen, "the bot answered")
+	out := make([]bot.Reply, 0, len(sent)-*seen)
+	for _, m := range sent[*seen:] {
+		out = append(out, asReply(m))
+	}
+	*seen = len(sent)
+	return out
+}
+
+var whenRe = regexp.MustCompile(`\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), [A-Z][a-z]{2} \d{1,2} at \d{1,2}:\d\d [AP]M`)
+
+// When is the visit time an English booking message names ("Mon, Dec 7 at
+// 8:00 AM").
+func When(t testing.TB, text string) string {
+	t.Helper()
+	w := whenRe.FindString(text)
+	require.NotEmpty(t, w, "no visit time in %q", text)
+	return w
 }
 
 // verify answers the identity questions, whichever the channel asks.
