@@ -60,9 +60,10 @@ func modelLiteral(model string) string {
 }
 
 // hnswIndexName is the per-model index name (a hash: model names may hold
-// any character).
+// any character). The build parameters are part of it, so that a change of
+// parameters replaces an old index at the next sync that embeds anything.
 func hnswIndexName(model string, dims int) string {
-	sum := sha256.Sum256([]byte(fmt.Sprintf("%s/%d/halfvec", model, dims)))
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s/%d/halfvec/%s", model, dims, hnswParams)))
 	return "kb_chunks_hnsw_" + hex.EncodeToString(sum[:6])
 }
 
@@ -76,11 +77,17 @@ func vectorExpr(column string, dims int) string {
 	return fmt.Sprintf("(%s::halfvec(%d))", column, dims)
 }
 
+// hnswParams are the HNSW build parameters, well above pgvector's defaults
+// (m = 16, ef_construction = 64, which gave recall@10 0.76): the offline
+// embedder's sparse hashed vectors give the graph less structure to follow
+// than a neural model's. Measured on 100,000 passages with ef_search 150:
+// ef_construction 128 gave recall@10 0.95, 200 gives 0.97 at the same
+// search latency (m = 16 with ef_construction 256 needed ef_search 300).
+// docs/knowledge.md, "Performance", has the numbers.
+const hnswParams = "m = 32, ef_construction = 200"
+
 // ensureHNSW creates the model's HNSW index if it is missing and drops the
-// indexes of models no longer in use. m = 32 and ef_construction = 128
-// (above pgvector's defaults) keep recall@10 above 0.95 with ef_search = DefaultEfSearch
-// on 100,000 passages of the offline embedder, whose hashed vectors have
-// less structure for the graph to follow than a neural model's.
+// indexes of models (or parameters) no longer in use.
 // (A sync re-embeds every passage when the model changes, in the same
 // transaction, so an old model's index is of no further use.)
 func ensureHNSW(ctx context.Context, q store.Q, model string, dims int) error {
@@ -118,7 +125,7 @@ func ensureHNSW(ctx context.Context, q store.Q, model string, dims int) error {
 		return fmt.Errorf("knowledge: create vector index: %w", err)
 	}
 	sql := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON kb_chunks USING hnsw (%s halfvec_cosine_ops)
-		WITH (m = 32, ef_construction = 128) WHERE model = %s`, name, vectorExpr("embedding", dims), modelLiteral(model))
+		WITH (%s) WHERE model = %s`, name, vectorExpr("embedding", dims), hnswParams, modelLiteral(model))
 	if _, err := q.Exec(ctx, sql); err != nil {
 		return fmt.Errorf("knowledge: create vector index: %w", err)
 	}
