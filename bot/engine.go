@@ -188,22 +188,18 @@ func (e *Engine) Accept(ctx context.Context, in Inbound) (Outcome, error) {
 	var out Outcome
 	err := e.db.InTx(ctx, func(tx *store.Tx) error {
 		now := e.clock.Now()
-		conv, err := tx.AdvanceConversation(ctx, in.Channel, in.ChatID, in.SenderID, e.langFor(in), wroteAt(in, now), now)
-		if err != nil {
-			return err
-		}
 		meta, _ := json.Marshal(in.Meta)
-		msg := store.Inbound{ConversationID: conv.ID, Seq: conv.NextInSeq, Channel: in.Channel, ExternalID: in.MessageID,
-			SenderID: in.SenderID, Text: in.Text, Payload: in.Payload, Locale: in.Locale, Meta: meta, ReceivedAt: in.Time}
-		inserted, err := tx.InsertInbound(ctx, &msg)
+		msg := store.Inbound{Channel: in.Channel, ExternalID: in.MessageID, SenderID: in.SenderID, Text: in.Text,
+			Payload: in.Payload, Locale: in.Locale, Meta: meta, ReceivedAt: in.Time}
+		inserted, err := tx.AcceptInbound(ctx, in.ChatID, e.langFor(in), wroteAt(in, now), now, &msg)
 		if err != nil {
 			return err
 		}
 		if !inserted {
 			return errDuplicate // undo the seq taken above
 		}
-		out = Outcome{ConversationID: conv.ID, InboundID: msg.ID}
-		return tx.Enqueue(ctx, ProcessArgs{ConversationID: conv.ID}, nil)
+		out = Outcome{ConversationID: msg.ConversationID, InboundID: msg.ID}
+		return tx.Enqueue(ctx, ProcessArgs{ConversationID: msg.ConversationID}, nil)
 	})
 	if errors.Is(err, errDuplicate) {
 		m, ferr := e.db.Q().FindInbound(ctx, in.Channel, in.MessageID)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -54,13 +55,7 @@ func scanInbound(r row) (Inbound, error) {
 // InsertInbound stores a message unless one with the same (channel,
 // external id) exists; inserted is false for such a repeat.
 func (q Q) InsertInbound(ctx context.Context, m *Inbound) (inserted bool, err error) {
-	meta := string(m.Meta)
-	if meta == "" {
-		meta = "{}"
-	}
-	if m.Status == "" {
-		m.Status = InboundPending
-	}
+	meta, _ := inboundDefaults(m)
 	err = q.q.queryRow(ctx, `INSERT INTO inbound_messages
 		(conversation_id, seq, channel, external_id, sender_id, text, payload, locale, meta, status, received_at, handled_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
@@ -202,4 +197,61 @@ func (q Q) MarkOutboundFailed(ctx context.Context, id int64, errText string) err
 // CountOutboundByStatus counts a conversation's outgoing messages per status.
 func (q Q) CountOutboundByStatus(ctx context.Context, conversationID int64) (map[string]int, error) {
 	return CountBy(q.q.query(ctx, `SELECT status, count(*) FROM outbound_messages WHERE conversation_id = $1 GROUP BY status`, conversationID))
+}
+
+// AcceptInbound records a new message's arrival: AdvanceConversation, then
+// InsertInbound with the seq it took (m.ConversationID and m.Seq are
+// filled in). On PostgreSQL, when the conversation exists (every message
+// but a chat's first), both are one statement: accepting a webhook is
+// bound by round trips to the database, each a write and a wake-up on both
+// sides. inserted is false for a message seen before; the caller must then
+// roll back, since the seq was taken.
+func (q Q) AcceptInbound(ctx context.Context, chatID, lang string, wroteAt, now time.Time, m *Inbound) (inserted bool, err error) {
+	if q.dialect == Postgres {
+		meta, status := inboundDefaults(m)
+		var convID, seq int64
+		var id *int64
+		err := q.q.queryRow(ctx, `WITH c AS (
+				UPDATE conversations SET next_in_seq = next_in_seq + 1,
+				sender_id = $3, last_inbound_at = $4, unreachable = false, updated_at = $5
+				WHERE channel = $1 AND chat_id = $2 RETURNING id, next_in_seq),
+			ins AS (
+				INSERT INTO inbound_messages
+				(conversation_id, seq, channel, external_id, sender_id, text, payload, locale, meta, status, received_at, handled_at)
+				SELECT c.id, c.next_in_seq, $1, $6, $3, $7, $8, $9, $10::jsonb, $11, $12::timestamptz, $13::timestamptz FROM c
+				ON CONFLICT (channel, external_id) DO NOTHING RETURNING id)
+			SELECT c.id, c.next_in_seq, ins.id FROM c LEFT JOIN ins ON true`,
+			m.Channel, chatID, m.SenderID, wroteAt, now, m.ExternalID, m.Text, m.Payload, m.Locale, meta, status,
+			m.ReceivedAt, m.HandledAt).Scan(&convID, &seq, &id)
+		switch {
+		case err == nil:
+			m.ConversationID, m.Seq = convID, seq
+			if id == nil {
+				return false, nil
+			}
+			m.ID = *id
+			return true, nil
+		case !errors.Is(err, ErrNotFound):
+			return false, fmt.Errorf("store: accept inbound: %w", err)
+		}
+		// A new chat: create the conversation below.
+	}
+	conv, err := q.AdvanceConversation(ctx, m.Channel, chatID, m.SenderID, lang, wroteAt, now)
+	if err != nil {
+		return false, err
+	}
+	m.ConversationID, m.Seq = conv.ID, conv.NextInSeq
+	return q.InsertInbound(ctx, m)
+}
+
+// inboundDefaults fills in a message's empty meta and status.
+func inboundDefaults(m *Inbound) (meta string, status string) {
+	meta = string(m.Meta)
+	if meta == "" {
+		meta = "{}"
+	}
+	if m.Status == "" {
+		m.Status = InboundPending
+	}
+	return meta, string(m.Status)
 }

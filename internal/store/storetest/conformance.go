@@ -30,6 +30,7 @@ func RunConformance(t *testing.T, open func(t *testing.T) *store.DB) {
 		"LockKeyExcludes":              testLockKey,
 		"TimesKeepMicroseconds":        testTimes,
 		"AdvanceConversation":          testAdvanceConversation,
+		"AcceptInbound":                testAcceptInbound,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -346,4 +347,55 @@ func testAdvanceConversation(t *testing.T, db *store.DB) {
 	require.Equal(t, "es", c.Lang)
 	require.True(t, c.LastInboundAt.Equal(t0.Add(-time.Minute)), "the patient's write time, not the arrival time")
 	require.Equal(t, int64(n), c.NextInSeq)
+}
+
+// testAcceptInbound: concurrent messages to one chat, its first among
+// them, each get their own seq and row; a message seen before is reported
+// (and its transaction rolled back, so the seq it took is given back).
+func testAcceptInbound(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	const n = 12
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			require.NoError(t, db.InTx(ctx, func(tx *store.Tx) error {
+				m := store.Inbound{Channel: "telegram", ExternalID: fmt.Sprintf("m%d", i), SenderID: "77", Text: "hi",
+					ReceivedAt: t0}
+				ok, err := tx.AcceptInbound(ctx, "chat-77", "es", t0.Add(-time.Minute), t0, &m)
+				if err == nil && (!ok || m.ID == 0) {
+					err = fmt.Errorf("message %d not stored", i)
+				}
+				return err
+			}))
+		}()
+	}
+	wg.Wait()
+	c, err := db.Q().FindConversation(ctx, "telegram", "chat-77")
+	require.NoError(t, err)
+	require.Equal(t, int64(n), c.NextInSeq)
+	require.Equal(t, "es", c.Lang)
+	require.True(t, c.LastInboundAt.Equal(t0.Add(-time.Minute)))
+	pending, err := db.Q().PendingInbound(ctx, c.ID)
+	require.NoError(t, err)
+	require.Len(t, pending, n)
+	for i, m := range pending {
+		require.Equal(t, int64(i+1), m.Seq)
+		require.Equal(t, c.ID, m.ConversationID)
+	}
+
+	errDup := errors.New("duplicate")
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		m := store.Inbound{Channel: "telegram", ExternalID: "m3", SenderID: "77", ReceivedAt: t0}
+		ok, err := tx.AcceptInbound(ctx, "chat-77", "es", t0, t0, &m)
+		require.NoError(t, err)
+		require.False(t, ok, "a redelivered message is not stored twice")
+		require.Equal(t, c.ID, m.ConversationID)
+		return errDup
+	})
+	require.ErrorIs(t, err, errDup)
+	c, err = db.Q().FindConversation(ctx, "telegram", "chat-77")
+	require.NoError(t, err)
+	require.Equal(t, int64(n), c.NextInSeq, "the rolled-back duplicate gave its seq back")
 }
