@@ -182,7 +182,7 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 func (db *DB) inTxOnce(ctx context.Context, fn func(*Tx) error) (err error) {
 	tx := &Tx{db: db}
 	if db.pool != nil {
-		ptx, berr := db.pool.Begin(ctx)
+		ptx, berr := beginLazy(ctx, db.pool)
 		if berr != nil {
 			return fmt.Errorf("store: begin: %w", berr)
 		}
