@@ -260,19 +260,10 @@ func (e *Engine) ProcessPending(ctx context.Context, conversationID int64) error
 // transaction commits, and marking it later would cost a round trip.
 func (e *Engine) accept(ctx context.Context, tx *store.Tx, in Inbound, handleNow bool) (store.Conversation, store.Inbound, bool, error) {
 	now := e.clock.Now()
-	conv, _, err := tx.OpenConversation(ctx, in.Channel, in.ChatID, e.langFor(in), now)
-	if err != nil {
-		return conv, store.Inbound{}, false, err
-	}
 	meta, _ := json.Marshal(in.Meta)
-	msg := store.Inbound{
-		ConversationID: conv.ID, Seq: conv.NextInSeq + 1, Channel: in.Channel, ExternalID: in.MessageID,
-		SenderID: in.SenderID, Text: in.Text, Payload: in.Payload, Locale: in.Locale, Meta: meta, ReceivedAt: in.Time,
-	}
-	if handleNow && conv.HandledSeq == conv.NextInSeq {
-		msg.Status, msg.HandledAt = store.InboundDone, &now
-	}
-	inserted, err := tx.InsertInbound(ctx, &msg)
+	msg := store.Inbound{Channel: in.Channel, ExternalID: in.MessageID, SenderID: in.SenderID, Text: in.Text,
+		Payload: in.Payload, Locale: in.Locale, Meta: meta, ReceivedAt: in.Time}
+	conv, inserted, err := tx.OpenWithInbound(ctx, in.ChatID, e.langFor(in), now, &msg, handleNow)
 	if err != nil {
 		return conv, msg, false, err
 	}

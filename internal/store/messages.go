@@ -255,3 +255,61 @@ func inboundDefaults(m *Inbound) (meta string, status string) {
 	}
 	return meta, string(m.Status)
 }
+
+// OpenWithInbound opens and locks the conversation for (m.Channel, chatID),
+// creating it when new, and stores m as its next message: OpenConversation
+// then InsertInbound, with m.ConversationID and m.Seq filled in. With
+// handleNow, a message with nothing older pending is stored as done (the
+// caller handles it in this transaction). The conversation is returned as
+// it was before the message; inserted is false for a message seen before.
+// On PostgreSQL, for a conversation that exists, both are one statement:
+// a turn is bound by its round trips.
+func (q Q) OpenWithInbound(ctx context.Context, chatID, lang string, now time.Time, m *Inbound, handleNow bool) (Conversation, bool, error) {
+	if q.dialect == Postgres {
+		meta, _ := inboundDefaults(m)
+		var id *int64
+		var status *string
+		var c Conversation
+		var state string
+		err := q.q.queryRow(ctx, `WITH c AS (
+				SELECT `+conversationCols+` FROM conversations WHERE channel = $1 AND chat_id = $2 FOR UPDATE),
+			ins AS (
+				INSERT INTO inbound_messages
+				(conversation_id, seq, channel, external_id, sender_id, text, payload, locale, meta, status, received_at, handled_at)
+				SELECT c.id, c.next_in_seq + 1, $1, $3, $4, $5, $6, $7, $8::jsonb,
+					CASE WHEN $9::boolean AND c.handled_seq = c.next_in_seq THEN 'done' ELSE 'pending' END, $10::timestamptz,
+					CASE WHEN $9::boolean AND c.handled_seq = c.next_in_seq THEN $11::timestamptz END
+				FROM c ON CONFLICT (channel, external_id) DO NOTHING RETURNING id AS ins_id, status AS ins_status)
+			SELECT c.*, ins.ins_id, ins.ins_status FROM c LEFT JOIN ins ON true`,
+			m.Channel, chatID, m.ExternalID, m.SenderID, m.Text, m.Payload, m.Locale, meta, handleNow, m.ReceivedAt, now,
+		).Scan(&c.ID, &c.Channel, &c.ChatID, &c.SenderID, &c.Lang, &c.Dialog, &state, &c.Mode, &c.PatientID,
+			&c.NextInSeq, &c.NextOutSeq, &c.HandledSeq, &c.Unreachable, &c.FlaggedAt, &c.LastInboundAt, &c.CreatedAt,
+			&c.UpdatedAt, &id, &status)
+		c.State = []byte(state)
+		switch {
+		case err == nil:
+			m.ConversationID, m.Seq = c.ID, c.NextInSeq+1
+			if id == nil {
+				return c, false, nil
+			}
+			m.ID, m.Status = *id, *status
+			if m.Status == InboundDone {
+				m.HandledAt = &now
+			}
+			return c, true, nil
+		case !errors.Is(err, ErrNotFound):
+			return c, false, fmt.Errorf("store: open conversation with message: %w", err)
+		}
+		// A new chat: create the conversation below.
+	}
+	c, _, err := q.OpenConversation(ctx, m.Channel, chatID, lang, now)
+	if err != nil {
+		return c, false, err
+	}
+	m.ConversationID, m.Seq = c.ID, c.NextInSeq+1
+	if handleNow && c.HandledSeq == c.NextInSeq {
+		m.Status, m.HandledAt = InboundDone, &now
+	}
+	inserted, err := q.InsertInbound(ctx, m)
+	return c, inserted, err
+}

@@ -31,6 +31,7 @@ func RunConformance(t *testing.T, open func(t *testing.T) *store.DB) {
 		"TimesKeepMicroseconds":        testTimes,
 		"AdvanceConversation":          testAdvanceConversation,
 		"AcceptInbound":                testAcceptInbound,
+		"OpenWithInbound":              testOpenWithInbound,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -398,4 +399,59 @@ func testAcceptInbound(t *testing.T, db *store.DB) {
 	c, err = db.Q().FindConversation(ctx, "telegram", "chat-77")
 	require.NoError(t, err)
 	require.Equal(t, int64(n), c.NextInSeq, "the rolled-back duplicate gave its seq back")
+}
+
+// testOpenWithInbound: a turn's first statement opens (or creates) and
+// locks the conversation and stores the message with the next seq; with
+// handleNow the message is done at once only when nothing older waits.
+func testOpenWithInbound(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	open := func(id string, handleNow bool) (store.Conversation, store.Inbound, bool) {
+		var c store.Conversation
+		var ok bool
+		m := store.Inbound{Channel: "web", ExternalID: id, SenderID: "s1", Text: "hello " + id, ReceivedAt: t0}
+		require.NoError(t, db.InTx(ctx, func(tx *store.Tx) error {
+			var err error
+			c, ok, err = tx.OpenWithInbound(ctx, "chat-1", "es", t0, &m, handleNow)
+			if err != nil || !ok {
+				return err
+			}
+			saved := c // as the engine does after the turn
+			saved.NextInSeq = m.Seq
+			if m.Status == store.InboundDone {
+				saved.HandledSeq = m.Seq
+			}
+			return tx.SaveConversation(ctx, &saved, t0)
+		}))
+		return c, m, ok
+	}
+
+	c, m, ok := open("a", true) // a new chat, nothing waiting: done now
+	require.True(t, ok)
+	require.Equal(t, "es", c.Lang)
+	require.Equal(t, int64(1), m.Seq)
+	require.Equal(t, store.InboundDone, m.Status)
+	require.NotNil(t, m.HandledAt)
+
+	_, m, ok = open("b", false) // accepted for later
+	require.True(t, ok)
+	require.Equal(t, int64(2), m.Seq)
+	require.Equal(t, store.InboundPending, m.Status)
+
+	c, m, ok = open("c", true) // "b" still waits: this one waits behind it
+	require.True(t, ok)
+	require.Equal(t, int64(3), m.Seq)
+	require.Equal(t, store.InboundPending, m.Status)
+	require.Nil(t, m.HandledAt)
+	require.Equal(t, int64(2), c.NextInSeq, "the conversation as it was before the message")
+
+	_, m, ok = open("a", true) // seen before
+	require.False(t, ok)
+	require.Equal(t, c.ID, m.ConversationID)
+
+	pending, err := db.Q().PendingInbound(ctx, c.ID)
+	require.NoError(t, err)
+	require.Len(t, pending, 2)
+	require.Equal(t, "hello b", pending[0].Text)
+	require.Equal(t, "hello c", pending[1].Text)
 }
