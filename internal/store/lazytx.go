@@ -145,19 +145,17 @@ func (t *lazyTx) Begin(ctx context.Context) (pgx.Tx, error) {
 // Commit commits (nothing to do when no statement ran) and returns the
 // connection to the pool, which drops it if it is left in a transaction.
 func (t *lazyTx) Commit(ctx context.Context) error {
-	if t.closed {
-		return pgx.ErrTxClosed
-	}
-	t.closed = true
-	defer t.conn.Release()
-	if t.tx == nil {
-		return nil
-	}
-	return t.tx.Commit(ctx)
+	return t.end(func(tx pgx.Tx) error { return tx.Commit(ctx) })
 }
 
 // Rollback rolls back and returns the connection to the pool.
 func (t *lazyTx) Rollback(ctx context.Context) error {
+	return t.end(func(tx pgx.Tx) error { return tx.Rollback(ctx) })
+}
+
+// end closes the transaction with finish, if it ever began, and releases
+// the connection.
+func (t *lazyTx) end(finish func(pgx.Tx) error) error {
 	if t.closed {
 		return pgx.ErrTxClosed
 	}
@@ -166,7 +164,7 @@ func (t *lazyTx) Rollback(ctx context.Context) error {
 	if t.tx == nil {
 		return nil
 	}
-	return t.tx.Rollback(ctx)
+	return finish(t.tx)
 }
 
 // batchRows closes the batch that carried BEGIN once its rows are read.
