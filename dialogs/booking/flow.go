@@ -204,7 +204,7 @@ func (tt *turn) confirmation(a scheduling.Appointment, headID string) {
 		text += "\n\n" + tt.x.T("booking.bring", data)
 	}
 	r := bot.Reply{Buttons: tt.menuButtons()}
-	if info, src, ok := visitInfo(tt.Ctx, tt.d.info, a.VisitType, tt.Lang()); ok {
+	if info, src, ok := visitInfo(tt.Ctx, tt.Tx.Q, tt.d.info, a.VisitType, tt.Lang()); ok {
 		text += "\n\n" + tt.x.T("booking.info", map[string]any{"Info": info, "Source": src})
 		r.Sources = []bot.Source{{Document: src}}
 	}

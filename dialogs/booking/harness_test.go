@@ -50,7 +50,7 @@ func (c *codeBox) last(id int64) string {
 	return c.codes[id]
 }
 
-var info = booking.InfoFunc(func(_ context.Context, visit, lang string) (string, string, bool) {
+var info = booking.InfoFunc(func(_ context.Context, _ store.Q, visit, lang string) (string, string, bool) {
 	if visit != "follow-up" {
 		return "", "", false
 	}

@@ -4,29 +4,33 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+
+	"github.com/tend-health/tend/internal/store"
 )
 
 // InfoSource tells what to expect from a visit type (preparation, cost and
 // coverage notes) in a language, with the document it comes from. The
-// knowledge base implements it; ok is false when it knows nothing.
+// knowledge base implements it; ok is false when it knows nothing. It reads
+// through q, the caller's transaction: a turn that holds its conversation's
+// lock must not wait for a second connection from the pool.
 type InfoSource interface {
-	VisitInfo(ctx context.Context, visitType, lang string) (text, source string, ok bool)
+	VisitInfo(ctx context.Context, q store.Q, visitType, lang string) (text, source string, ok bool)
 }
 
 // InfoFunc adapts a function to InfoSource.
-type InfoFunc func(ctx context.Context, visitType, lang string) (string, string, bool)
+type InfoFunc func(ctx context.Context, q store.Q, visitType, lang string) (string, string, bool)
 
 // VisitInfo calls f.
-func (f InfoFunc) VisitInfo(ctx context.Context, visitType, lang string) (string, string, bool) {
-	return f(ctx, visitType, lang)
+func (f InfoFunc) VisitInfo(ctx context.Context, q store.Q, visitType, lang string) (string, string, bool) {
+	return f(ctx, q, visitType, lang)
 }
 
 // visitInfo asks src, tolerating a nil source.
-func visitInfo(ctx context.Context, src InfoSource, visitType, lang string) (string, string, bool) {
+func visitInfo(ctx context.Context, q store.Q, src InfoSource, visitType, lang string) (string, string, bool) {
 	if src == nil {
 		return "", "", false
 	}
-	return src.VisitInfo(ctx, visitType, lang)
+	return src.VisitInfo(ctx, q, visitType, lang)
 }
 
 // Destination is where a one-time code goes: the phone or email on file.

@@ -138,7 +138,7 @@ func (w *ReminderWorker) send(ctx context.Context, tx *store.Tx, args ReminderAr
 	x := texts{cat: w.Catalog, lang: conv.Lang}
 	var r bot.Reply
 	if args.What == kindPrep {
-		r = w.Dialog.prepReply(ctx, x, dir, a, loc)
+		r = w.Dialog.prepReply(ctx, tx.Q, x, dir, a, loc)
 	} else {
 		r = reminderReply(x, dir, a, loc)
 		if err := scheduling.MarkReminded(ctx, tx.Q, a.ID, now); err != nil {
@@ -172,7 +172,7 @@ func reminderReply(x texts, dir *scheduling.Directory, a scheduling.Appointment,
 // prepReply is "what to expect": what to bring and the provider from the
 // directory, preparation and cost from the knowledge base; nothing typed
 // into code but the catalog's connecting words.
-func (d *Dialog) prepReply(ctx context.Context, x texts, dir *scheduling.Directory, a scheduling.Appointment, loc *time.Location) bot.Reply {
+func (d *Dialog) prepReply(ctx context.Context, q store.Q, x texts, dir *scheduling.Directory, a scheduling.Appointment, loc *time.Location) bot.Reply {
 	data := map[string]any{"When": x.when(a.Start, loc)}
 	var about string
 	if p, ok := dir.Provider(a.ProviderID); ok {
@@ -187,7 +187,7 @@ func (d *Dialog) prepReply(ctx context.Context, x texts, dir *scheduling.Directo
 		text += "\n\n" + x.T("booking.bring", data)
 	}
 	r := bot.Reply{}
-	if info, src, ok := visitInfo(ctx, d.info, a.VisitType, x.lang); ok {
+	if info, src, ok := visitInfo(ctx, q, d.info, a.VisitType, x.lang); ok {
 		text += "\n\n" + x.T("booking.info", map[string]any{"Info": info, "Source": src})
 		r.Sources = []bot.Source{{Document: src}}
 	}

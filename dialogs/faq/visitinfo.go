@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/textutil"
 	"github.com/tend-health/tend/knowledge"
 )
@@ -29,7 +30,7 @@ const visitInfoCandidates = 3
 // ("Is a video visit cheaper?" for a follow-up) would quote the wrong
 // price, and nothing is better than that. The source names the document
 // and section with its date, as FAQ answers do.
-func (m *Module) VisitInfo(ctx context.Context, visitType, lang string) (text, source string, ok bool) {
+func (m *Module) VisitInfo(ctx context.Context, q store.Q, visitType, lang string) (text, source string, ok bool) {
 	m.mu.Lock()
 	kb, a := m.kb, m.app
 	m.mu.Unlock()
@@ -42,7 +43,7 @@ func (m *Module) VisitInfo(ctx context.Context, visitType, lang string) (text, s
 	}
 	words := strings.Join(strings.FieldsFunc(visitType, notAlnum), " ")
 	query := "What to expect at a " + words + " visit: how to prepare and what it costs"
-	resp, err := kb.SearchDB(ctx, query, knowledge.SearchOptions{Lang: lang, Mode: m.Options.Mode, Limit: visitInfoCandidates})
+	resp, err := kb.Search(ctx, q, query, knowledge.SearchOptions{Lang: lang, Mode: m.Options.Mode, Limit: visitInfoCandidates})
 	if err != nil {
 		a.Log.WarnContext(ctx, "visit information not looked up", "visit_type", visitType, "error", err)
 		return "", "", false

@@ -24,7 +24,7 @@ func TestVisitInfo(t *testing.T) {
 			{"new-patient", "Complete the new patient forms", "What to expect at a new patient visit", "$110"},
 			{"telehealth", "Self-pay patients pay $80", "What to expect at a video visit (telehealth)", "$110"},
 		} {
-			text, src, ok := h.mod.VisitInfo(ctx, tc.visit, "en")
+			text, src, ok := h.mod.VisitInfo(ctx, db.Q(), tc.visit, "en")
 			require.True(t, ok, tc.visit)
 			require.Contains(t, text, tc.has, tc.visit)
 			require.NotContains(t, text, tc.not, "one visit type's passage, not another's")
@@ -32,10 +32,10 @@ func TestVisitInfo(t *testing.T) {
 			require.LessOrEqual(t, len([]rune(text)), 600)
 		}
 		// The sample is in English: a Spanish message gets no English passage.
-		_, _, ok := h.mod.VisitInfo(ctx, "follow-up", "es")
+		_, _, ok := h.mod.VisitInfo(ctx, db.Q(), "follow-up", "es")
 		require.False(t, ok)
 		// A visit type the documents do not describe.
-		_, _, ok = h.mod.VisitInfo(ctx, "allergy-testing", "en")
+		_, _, ok = h.mod.VisitInfo(ctx, db.Q(), "allergy-testing", "en")
 		require.False(t, ok)
 	})
 }
@@ -45,10 +45,10 @@ func TestVisitInfoNeedsAPassageAboutTheVisit(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		// Before anything is synced, and before Install, there is nothing to quote.
-		_, _, ok := (&faq.Module{}).VisitInfo(ctx, "follow-up", "en")
+		_, _, ok := (&faq.Module{}).VisitInfo(ctx, db.Q(), "follow-up", "en")
 		require.False(t, ok)
 		empty := assemble(t, db, map[string]string{"TEND_KB_DIR": writeKB(t, map[string]string{})}, app.ModeCLI)
-		_, _, ok = empty.mod.VisitInfo(ctx, "follow-up", "en")
+		_, _, ok = empty.mod.VisitInfo(ctx, db.Q(), "follow-up", "en")
 		require.False(t, ok)
 
 		// The sample without its visit page: the best passages for a
@@ -57,11 +57,11 @@ func TestVisitInfoNeedsAPassageAboutTheVisit(t *testing.T) {
 		kb := sampleWithout(t, "visit-types.md")
 		h := assemble(t, db, map[string]string{"TEND_KB_DIR": kb}, app.ModeCLI)
 		for _, visit := range []string{"follow-up", "telehealth"} {
-			_, _, ok = h.mod.VisitInfo(ctx, visit, "en")
+			_, _, ok = h.mod.VisitInfo(ctx, db.Q(), visit, "en")
 			require.False(t, ok, visit)
 		}
 		// A passage whose heading names the visit type still counts.
-		text, src, ok := h.mod.VisitInfo(ctx, "new-patient", "en")
+		text, src, ok := h.mod.VisitInfo(ctx, db.Q(), "new-patient", "en")
 		require.True(t, ok)
 		require.Contains(t, text, "new patient forms are in the MyHealth portal")
 		require.Equal(t, "Preparing for Your Visit › Can I fill out new patient forms before I come?, updated 2026-02-18", src)

@@ -39,11 +39,14 @@ type Conversation struct {
 const conversationCols = `id, channel, chat_id, sender_id, lang, dialog, state, mode, patient_id,
 	next_in_seq, next_out_seq, handled_seq, unreachable, flagged_at, last_inbound_at, created_at, updated_at`
 
-func scanConversation(r row) (Conversation, error) {
+// scanConversation reads conversationCols, then any extra columns into
+// extra (a statement that returns more than the conversation).
+func scanConversation(r row, extra ...any) (Conversation, error) {
 	var c Conversation
 	var state string
-	err := r.Scan(&c.ID, &c.Channel, &c.ChatID, &c.SenderID, &c.Lang, &c.Dialog, &state, &c.Mode, &c.PatientID,
-		&c.NextInSeq, &c.NextOutSeq, &c.HandledSeq, &c.Unreachable, &c.FlaggedAt, &c.LastInboundAt, &c.CreatedAt, &c.UpdatedAt)
+	err := r.Scan(append([]any{&c.ID, &c.Channel, &c.ChatID, &c.SenderID, &c.Lang, &c.Dialog, &state, &c.Mode, &c.PatientID,
+		&c.NextInSeq, &c.NextOutSeq, &c.HandledSeq, &c.Unreachable, &c.FlaggedAt, &c.LastInboundAt, &c.CreatedAt,
+		&c.UpdatedAt}, extra...)...)
 	c.State = []byte(state)
 	return c, err
 }

@@ -52,12 +52,15 @@ func scanInbound(r row) (Inbound, error) {
 	return m, err
 }
 
+// inboundInsertCols are the columns every insert of a message writes.
+const inboundInsertCols = `(conversation_id, seq, channel, external_id, sender_id, text, payload, locale, meta, status,
+	received_at, handled_at)`
+
 // InsertInbound stores a message unless one with the same (channel,
 // external id) exists; inserted is false for such a repeat.
 func (q Q) InsertInbound(ctx context.Context, m *Inbound) (inserted bool, err error) {
 	meta, _ := inboundDefaults(m)
-	err = q.q.queryRow(ctx, `INSERT INTO inbound_messages
-		(conversation_id, seq, channel, external_id, sender_id, text, payload, locale, meta, status, received_at, handled_at)
+	err = q.q.queryRow(ctx, `INSERT INTO inbound_messages `+inboundInsertCols+`
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (channel, external_id) DO NOTHING RETURNING id`,
 		m.ConversationID, m.Seq, m.Channel, m.ExternalID, m.SenderID, m.Text, m.Payload, m.Locale, meta, m.Status, m.ReceivedAt,
@@ -216,8 +219,7 @@ func (q Q) AcceptInbound(ctx context.Context, chatID, lang string, wroteAt, now 
 				sender_id = $3, last_inbound_at = $4, unreachable = false, updated_at = $5
 				WHERE channel = $1 AND chat_id = $2 RETURNING id, next_in_seq),
 			ins AS (
-				INSERT INTO inbound_messages
-				(conversation_id, seq, channel, external_id, sender_id, text, payload, locale, meta, status, received_at, handled_at)
+				INSERT INTO inbound_messages `+inboundInsertCols+`
 				SELECT c.id, c.next_in_seq, $1, $6, $3, $7, $8, $9, $10::jsonb, $11, $12::timestamptz, $13::timestamptz FROM c
 				ON CONFLICT (channel, external_id) DO NOTHING RETURNING id)
 			SELECT c.id, c.next_in_seq, ins.id FROM c LEFT JOIN ins ON true`,
@@ -269,23 +271,17 @@ func (q Q) OpenWithInbound(ctx context.Context, chatID, lang string, now time.Ti
 		meta, _ := inboundDefaults(m)
 		var id *int64
 		var status *string
-		var c Conversation
-		var state string
-		err := q.q.queryRow(ctx, `WITH c AS (
+		c, err := scanConversation(q.q.queryRow(ctx, `WITH c AS (
 				SELECT `+conversationCols+` FROM conversations WHERE channel = $1 AND chat_id = $2 FOR UPDATE),
 			ins AS (
-				INSERT INTO inbound_messages
-				(conversation_id, seq, channel, external_id, sender_id, text, payload, locale, meta, status, received_at, handled_at)
+				INSERT INTO inbound_messages `+inboundInsertCols+`
 				SELECT c.id, c.next_in_seq + 1, $1, $3, $4, $5, $6, $7, $8::jsonb,
 					CASE WHEN $9::boolean AND c.handled_seq = c.next_in_seq THEN 'done' ELSE 'pending' END, $10::timestamptz,
 					CASE WHEN $9::boolean AND c.handled_seq = c.next_in_seq THEN $11::timestamptz END
 				FROM c ON CONFLICT (channel, external_id) DO NOTHING RETURNING id AS ins_id, status AS ins_status)
 			SELECT c.*, ins.ins_id, ins.ins_status FROM c LEFT JOIN ins ON true`,
 			m.Channel, chatID, m.ExternalID, m.SenderID, m.Text, m.Payload, m.Locale, meta, handleNow, m.ReceivedAt, now,
-		).Scan(&c.ID, &c.Channel, &c.ChatID, &c.SenderID, &c.Lang, &c.Dialog, &state, &c.Mode, &c.PatientID,
-			&c.NextInSeq, &c.NextOutSeq, &c.HandledSeq, &c.Unreachable, &c.FlaggedAt, &c.LastInboundAt, &c.CreatedAt,
-			&c.UpdatedAt, &id, &status)
-		c.State = []byte(state)
+		), &id, &status)
 		switch {
 		case err == nil:
 			m.ConversationID, m.Seq = c.ID, c.NextInSeq+1
