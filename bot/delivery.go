@@ -65,10 +65,12 @@ func (e *RetryAfterError) Unwrap() error { return e.Err }
 func (e *Engine) RegisterSender(channel string, s Sender) { e.senders[channel] = s }
 
 // DeliverArgs is the durable job that delivers one outgoing message, after
-// every earlier undelivered message of its conversation.
+// every earlier undelivered message of its conversation. The message is its
+// conversation's Seq; OutboundID is informational (set by re-deliveries,
+// not by a turn, whose job is inserted before the message's id is known).
 type DeliverArgs struct {
 	ConversationID int64 `json:"conversation_id"`
-	OutboundID     int64 `json:"outbound_id"`
+	OutboundID     int64 `json:"outbound_id,omitempty"`
 	Seq            int64 `json:"seq"`
 }
 

@@ -153,7 +153,7 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 				if err != nil {
 					return err
 				}
-				return tx.SaveConversation(ctx, &conv, e.clock.Now())
+				return tx.SaveConversationLater(ctx, &conv, e.clock.Now())
 			}
 			byInbound, err := e.drain(ctx, tx, &conv)
 			if err != nil {
@@ -294,7 +294,7 @@ func (e *Engine) drain(ctx context.Context, tx *store.Tx, conv *store.Conversati
 		}
 		out[m.ID] = sent
 	}
-	if err := tx.SaveConversation(ctx, conv, e.clock.Now()); err != nil {
+	if err := tx.SaveConversationLater(ctx, conv, e.clock.Now()); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -369,7 +369,7 @@ func (e *Engine) handleOne(ctx context.Context, tx *store.Tx, conv *store.Conver
 	}
 	conv.HandledSeq = m.Seq
 	if m.Status != status {
-		if err := tx.FinishInbound(ctx, m.ID, status, errText, e.clock.Now()); err != nil {
+		if err := tx.FinishInboundLater(ctx, m.ID, status, errText, e.clock.Now()); err != nil {
 			return nil, err
 		}
 	}
@@ -500,40 +500,52 @@ func (e *Engine) Send(ctx context.Context, tx *store.Tx, conversationID int64, r
 	if err != nil {
 		return nil, err
 	}
-	return sent, tx.SaveConversation(ctx, &conv, e.clock.Now())
+	return sent, tx.SaveConversationLater(ctx, &conv, e.clock.Now())
 }
 
-// queue stores replies and enqueues their delivery in the transaction.
+// queue stores replies and enqueues their delivery in the transaction. The
+// stored replies are held back to travel with the delivery jobs' insert
+// (store.InsertOutboundLater), so a turn's replies cost one round trip
+// whatever their number. Replies for an inline channel are stored as sent
+// at once, the caller answering with them.
 func (e *Engine) queue(ctx context.Context, tx *store.Tx, conv *store.Conversation, inboundID *int64, replies []Reply) ([]Sent, error) {
 	now := e.clock.Now()
 	inline := e.inline[conv.Channel]
-	sent := make([]Sent, 0, len(replies))
-	for _, r := range replies {
+	rows := make([]store.Outbound, len(replies))
+	var jobs []river.InsertManyParams
+	for i, r := range replies {
 		body, err := json.Marshal(r)
 		if err != nil {
 			return nil, fmt.Errorf("bot: encode reply: %w", err)
 		}
 		conv.NextOutSeq++
-		o := store.Outbound{ConversationID: conv.ID, Seq: conv.NextOutSeq, InboundID: inboundID, Channel: conv.Channel,
+		o := &rows[i]
+		*o = store.Outbound{ConversationID: conv.ID, Seq: conv.NextOutSeq, InboundID: inboundID, Channel: conv.Channel,
 			Body: body, CreatedAt: now}
 		if inline {
-			o.Status = store.OutboundSent
-		}
-		if err := tx.InsertOutbound(ctx, &o); err != nil {
-			return nil, err
-		}
-		if inline {
-			if err := tx.MarkOutboundSent(ctx, o.ID, "", now); err != nil {
+			o.Status, o.SentAt = store.OutboundSent, &now
+			if err := tx.InsertOutbound(ctx, o); err != nil {
 				return nil, err
 			}
-		} else if err := tx.Enqueue(ctx, DeliverArgs{ConversationID: conv.ID, OutboundID: o.ID, Seq: o.Seq},
-			&river.InsertOpts{MaxAttempts: deliverMaxAttempts}); err != nil {
+			continue
+		}
+		if err := tx.InsertOutboundLater(ctx, o); err != nil {
 			return nil, err
 		}
+		// The job names the message by its seq: its id is not known until the
+		// insert's result comes back with the job's.
+		jobs = append(jobs, river.InsertManyParams{Args: DeliverArgs{ConversationID: conv.ID, Seq: o.Seq},
+			InsertOpts: &river.InsertOpts{MaxAttempts: deliverMaxAttempts}})
+	}
+	if err := tx.EnqueueMany(ctx, jobs); err != nil {
+		return nil, err
+	}
+	sent := make([]Sent, len(replies))
+	for i, r := range replies {
 		if r.Action != "" {
 			e.metrics.Actions.WithLabelValues(r.Action).Inc()
 		}
-		sent = append(sent, Sent{Reply: r, ID: o.ID, Seq: o.Seq, CreatedAt: now})
+		sent[i] = Sent{Reply: r, ID: rows[i].ID, Seq: rows[i].Seq, CreatedAt: now}
 	}
 	if len(sent) > 0 && len(e.notify) > 0 {
 		id := conv.ID

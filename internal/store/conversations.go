@@ -120,16 +120,8 @@ func (q Q) FindConversation(ctx context.Context, channel, chatID string) (Conver
 
 // SaveConversation writes back the mutable fields of a conversation.
 func (q Q) SaveConversation(ctx context.Context, c *Conversation, now time.Time) error {
-	state := string(c.State)
-	if state == "" {
-		state = "{}"
-	}
-	c.UpdatedAt = now
-	n, err := q.q.exec(ctx, `UPDATE conversations SET sender_id = $2, lang = $3, dialog = $4, state = $5, mode = $6,
-		patient_id = $7, next_in_seq = $8, next_out_seq = $9, unreachable = $10, flagged_at = $11,
-		last_inbound_at = $12, updated_at = $13, handled_seq = $14 WHERE id = $1`,
-		c.ID, c.SenderID, c.Lang, c.Dialog, state, c.Mode, c.PatientID, c.NextInSeq, c.NextOutSeq,
-		c.Unreachable, c.FlaggedAt, c.LastInboundAt, now, c.HandledSeq)
+	sql, args := saveConversation(c, now)
+	n, err := q.q.exec(ctx, sql, args...)
 	if err != nil {
 		return fmt.Errorf("store: save conversation %d: %w", c.ID, err)
 	}
@@ -137,6 +129,19 @@ func (q Q) SaveConversation(ctx context.Context, c *Conversation, now time.Time)
 		return ErrNotFound
 	}
 	return nil
+}
+
+func saveConversation(c *Conversation, now time.Time) (string, []any) {
+	state := string(c.State)
+	if state == "" {
+		state = "{}"
+	}
+	c.UpdatedAt = now
+	return `UPDATE conversations SET sender_id = $2, lang = $3, dialog = $4, state = $5, mode = $6,
+		patient_id = $7, next_in_seq = $8, next_out_seq = $9, unreachable = $10, flagged_at = $11,
+		last_inbound_at = $12, updated_at = $13, handled_seq = $14 WHERE id = $1`,
+		[]any{c.ID, c.SenderID, c.Lang, c.Dialog, state, c.Mode, c.PatientID, c.NextInSeq, c.NextOutSeq,
+			c.Unreachable, c.FlaggedAt, c.LastInboundAt, now, c.HandledSeq}
 }
 
 // SetUnreachable marks that the channel refuses messages to this conversation

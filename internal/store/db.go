@@ -56,6 +56,8 @@ type row interface {
 // provides it, wrapping River's client for the database in use.
 type Enqueuer interface {
 	InsertTx(ctx context.Context, tx *Tx, args river.JobArgs, opts *river.InsertOpts) error
+	// InsertManyTx inserts several jobs with one statement.
+	InsertManyTx(ctx context.Context, tx *Tx, jobs []river.InsertManyParams) error
 }
 
 // DB is an open store.
@@ -137,13 +139,33 @@ func (tx *Tx) SQLTx() *sql.Tx { return tx.sqlTx }
 
 // Enqueue inserts a durable job that becomes visible only if the transaction commits.
 func (tx *Tx) Enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
-	tx.db.enqMu.RLock()
-	enq := tx.db.enq
-	tx.db.enqMu.RUnlock()
-	if enq == nil {
-		return errors.New("store: no job queue attached")
+	enq, err := tx.enqueuer()
+	if err != nil {
+		return err
 	}
 	return enq.InsertTx(ctx, tx, args, opts)
+}
+
+// EnqueueMany inserts several durable jobs in one statement, visible only if
+// the transaction commits.
+func (tx *Tx) EnqueueMany(ctx context.Context, jobs []river.InsertManyParams) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	enq, err := tx.enqueuer()
+	if err != nil {
+		return err
+	}
+	return enq.InsertManyTx(ctx, tx, jobs)
+}
+
+func (tx *Tx) enqueuer() (Enqueuer, error) {
+	tx.db.enqMu.RLock()
+	defer tx.db.enqMu.RUnlock()
+	if tx.db.enq == nil {
+		return nil, errors.New("store: no job queue attached")
+	}
+	return tx.db.enq, nil
 }
 
 // AfterCommit runs fn once the transaction has committed (not on rollback).

@@ -9,17 +9,33 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// lazyTx is a PostgreSQL transaction whose BEGIN travels with its first
-// statement in one pgx batch (pgx's Batch.BeginTx), one network round trip,
-// instead of taking a round trip of its own. Accepting a webhook is three
-// statements (conversation and message, River's job insert, commit) and on
-// a small machine each round trip costs a write and a wake-up on both
-// sides, a third of the process's CPU. After the first statement it is
-// pgx's own transaction.
+// lazyTx is a PostgreSQL transaction that spends as few network round trips
+// as it can. On a small machine each round trip costs a write and a wake-up
+// on both sides, a third of the process's CPU, and an engine turn is bound
+// by them, not by the work in the statements. So:
+//
+//   - BEGIN travels with the first statement in one pgx batch (pgx's
+//     Batch.BeginTx) instead of taking a round trip of its own;
+//   - a statement whose result the caller does not need at once (saving the
+//     conversation, storing a reply) may be held back with later: it travels
+//     in one batch with the transaction's next statement, or with COMMIT.
+//
+// Statements still run in the order they were issued. A held-back
+// statement's error comes back from the statement or the commit it travelled
+// with, and aborts the transaction as any error does.
 type lazyTx struct {
 	conn   *pgxpool.Conn
 	tx     pgx.Tx // nil until BEGIN has been sent
+	held   []heldStmt
 	closed bool
+}
+
+// heldStmt is a statement waiting for the next round trip; read, when set,
+// receives its rows when they arrive (and must not keep them).
+type heldStmt struct {
+	sql  string
+	args []any
+	read func(pgx.Rows) error
 }
 
 var _ pgx.Tx = (*lazyTx)(nil)
@@ -32,44 +48,98 @@ func beginLazy(ctx context.Context, pool *pgxpool.Pool) (*lazyTx, error) {
 	return &lazyTx{conn: c}, nil
 }
 
-// first sends BEGIN and one statement together; the caller reads the
-// statement's result from the batch and closes it.
-func (t *lazyTx) first(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
-	var b pgx.Batch
-	b.BeginTx(pgx.TxOptions{})
-	b.Queue(sql, args...)
-	br := t.conn.SendBatch(ctx, &b)
-	if _, err := br.Exec(); err != nil {
-		return nil, errors.Join(err, br.Close())
-	}
-	t.tx = br.Tx()
-	return br, nil
-}
-
-// ensureBegun sends BEGIN on its own, for what cannot share a batch with it.
-func (t *lazyTx) ensureBegun(ctx context.Context) error {
+// later holds a statement back until the next one is sent.
+func (t *lazyTx) later(sql string, args []any, read func(pgx.Rows) error) error {
 	if t.closed {
 		return pgx.ErrTxClosed
 	}
-	if t.tx != nil {
-		return nil
+	t.held = append(t.held, heldStmt{sql: sql, args: args, read: read})
+	return nil
+}
+
+// direct reports whether a statement can go straight to pgx's transaction:
+// BEGIN has been sent and nothing is held back.
+func (t *lazyTx) direct() bool { return t.tx != nil && len(t.held) == 0 }
+
+// send sends, in one batch, BEGIN if it has not been sent, the held-back
+// statements, then sql. It reads the held-back statements' results; the
+// caller reads sql's from the batch and closes it.
+func (t *lazyTx) send(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
+	var b pgx.Batch
+	begun := t.tx != nil
+	if !begun {
+		b.BeginTx(pgx.TxOptions{})
 	}
-	tx, err := t.conn.Begin(ctx)
+	held := t.held
+	t.held = nil
+	for _, h := range held {
+		b.Queue(h.sql, h.args...)
+	}
+	b.Queue(sql, args...)
+	var br pgx.BatchResults
+	if begun {
+		br = t.tx.SendBatch(ctx, &b)
+	} else {
+		br = t.conn.SendBatch(ctx, &b)
+		if _, err := br.Exec(); err != nil {
+			return nil, errors.Join(err, br.Close())
+		}
+		t.tx = br.Tx()
+	}
+	for _, h := range held {
+		if err := readHeld(br, h); err != nil {
+			return nil, errors.Join(err, br.Close())
+		}
+	}
+	return br, nil
+}
+
+func readHeld(br pgx.BatchResults, h heldStmt) error {
+	rows, err := br.Query()
 	if err != nil {
 		return err
 	}
-	t.tx = tx
-	return nil
+	if h.read != nil {
+		err = h.read(rows)
+	}
+	rows.Close()
+	return errors.Join(err, rows.Err())
+}
+
+// flush sends what is held back (and BEGIN), for what cannot share a batch
+// with it: pgx's own batches, COPY, savepoints, prepares.
+func (t *lazyTx) flush(ctx context.Context) error {
+	if t.closed {
+		return pgx.ErrTxClosed
+	}
+	if t.direct() {
+		return nil
+	}
+	if t.tx == nil && len(t.held) == 0 {
+		tx, err := t.conn.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		t.tx = tx
+		return nil
+	}
+	held := t.held[len(t.held)-1]
+	t.held = t.held[:len(t.held)-1]
+	br, err := t.send(ctx, held.sql, held.args)
+	if err != nil {
+		return err
+	}
+	return errors.Join(readHeld(br, held), br.Close())
 }
 
 func (t *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	if t.closed {
 		return pgconn.CommandTag{}, pgx.ErrTxClosed
 	}
-	if t.tx != nil {
+	if t.direct() {
 		return t.tx.Exec(ctx, sql, args...)
 	}
-	br, err := t.first(ctx, sql, args)
+	br, err := t.send(ctx, sql, args)
 	if err != nil {
 		return pgconn.CommandTag{}, err
 	}
@@ -81,10 +151,10 @@ func (t *lazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, 
 	if t.closed {
 		return nil, pgx.ErrTxClosed
 	}
-	if t.tx != nil {
+	if t.direct() {
 		return t.tx.Query(ctx, sql, args...)
 	}
-	br, err := t.first(ctx, sql, args)
+	br, err := t.send(ctx, sql, args)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +166,7 @@ func (t *lazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, 
 }
 
 func (t *lazyTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	if t.tx != nil && !t.closed {
+	if t.direct() && !t.closed {
 		return t.tx.QueryRow(ctx, sql, args...)
 	}
 	rows, err := t.Query(ctx, sql, args...)
@@ -104,67 +174,98 @@ func (t *lazyTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row 
 }
 
 func (t *lazyTx) CopyFrom(ctx context.Context, table pgx.Identifier, cols []string, src pgx.CopyFromSource) (int64, error) {
-	if err := t.ensureBegun(ctx); err != nil {
+	if err := t.flush(ctx); err != nil {
 		return 0, err
 	}
 	return t.tx.CopyFrom(ctx, table, cols, src)
 }
 
 func (t *lazyTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
-	if err := t.ensureBegun(ctx); err != nil {
+	if err := t.flush(ctx); err != nil {
 		return errBatch{err}
 	}
 	return t.tx.SendBatch(ctx, b)
 }
 
 func (t *lazyTx) Prepare(ctx context.Context, name, sql string) (*pgconn.StatementDescription, error) {
-	if err := t.ensureBegun(ctx); err != nil {
+	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
 	return t.tx.Prepare(ctx, name, sql)
 }
 
-// LargeObjects needs a transaction that has begun (nothing here uses them).
+// LargeObjects needs a transaction that has begun and holds nothing back
+// (nothing here uses them).
 func (t *lazyTx) LargeObjects() pgx.LargeObjects {
-	if t.tx == nil {
+	if !t.direct() {
 		panic("store: large objects need a statement first in a transaction")
 	}
 	return t.tx.LargeObjects()
 }
 
+// Conn is the transaction's connection; a statement run on it directly
+// would overtake the held-back ones, so nothing here does.
 func (t *lazyTx) Conn() *pgx.Conn { return t.conn.Conn() }
 
 // Begin starts a nested transaction (a savepoint).
 func (t *lazyTx) Begin(ctx context.Context) (pgx.Tx, error) {
-	if err := t.ensureBegun(ctx); err != nil {
+	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
 	return t.tx.Begin(ctx)
 }
 
 // Commit commits (nothing to do when no statement ran) and returns the
-// connection to the pool, which drops it if it is left in a transaction.
+// connection to the pool. Held-back statements travel with the COMMIT.
 func (t *lazyTx) Commit(ctx context.Context) error {
-	return t.end(func(tx pgx.Tx) error { return tx.Commit(ctx) })
+	if t.closed {
+		return pgx.ErrTxClosed
+	}
+	if len(t.held) == 0 {
+		return t.end(func(tx pgx.Tx) error { return tx.Commit(ctx) })
+	}
+	defer t.release()
+	br, err := t.send(ctx, "COMMIT", nil)
+	if err == nil {
+		var tag pgconn.CommandTag
+		tag, err = br.Exec()
+		err = errors.Join(err, br.Close())
+		if err == nil && tag.String() != "COMMIT" {
+			err = pgx.ErrTxCommitRollback // an earlier error had aborted the transaction
+		}
+	}
+	if err != nil && !t.conn.Conn().IsClosed() && t.conn.Conn().PgConn().TxStatus() != 'I' {
+		// A held-back statement failed, so the COMMIT never ran: end the
+		// transaction so that the connection can go back to the pool.
+		_, _ = t.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+	}
+	return err
 }
 
-// Rollback rolls back and returns the connection to the pool.
+// Rollback drops what is held back, rolls back and returns the connection
+// to the pool.
 func (t *lazyTx) Rollback(ctx context.Context) error {
+	t.held = nil
 	return t.end(func(tx pgx.Tx) error { return tx.Rollback(ctx) })
 }
 
 // end closes the transaction with finish, if it ever began, and releases
-// the connection.
+// the connection, which the pool drops if it is left in a transaction.
 func (t *lazyTx) end(finish func(pgx.Tx) error) error {
 	if t.closed {
 		return pgx.ErrTxClosed
 	}
-	t.closed = true
-	defer t.conn.Release()
+	defer t.release()
 	if t.tx == nil {
 		return nil
 	}
 	return finish(t.tx)
+}
+
+func (t *lazyTx) release() {
+	t.closed = true
+	t.held = nil
+	t.conn.Release()
 }
 
 // batchRows closes the batch that carried BEGIN once its rows are read.

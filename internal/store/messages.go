@@ -95,13 +95,13 @@ func (q Q) RecentInbound(ctx context.Context, conversationID int64, n int) ([]In
 
 // FinishInbound records the outcome of handling a message.
 func (q Q) FinishInbound(ctx context.Context, id int64, status, errText string, now time.Time) error {
-	_, err := q.q.exec(ctx, `UPDATE inbound_messages SET status = $2, error = $3, handled_at = $4 WHERE id = $1`,
-		id, status, errText, now)
-	if err != nil {
+	if _, err := q.q.exec(ctx, finishInboundSQL, id, status, errText, now); err != nil {
 		return fmt.Errorf("store: finish inbound: %w", err)
 	}
 	return nil
 }
+
+const finishInboundSQL = `UPDATE inbound_messages SET status = $2, error = $3, handled_at = $4 WHERE id = $1`
 
 // Outbound is a stored message to the patient. Body is the engine's JSON.
 type Outbound struct {
@@ -134,18 +134,24 @@ func (q Q) listOutbound(ctx context.Context, query string, args ...any) ([]Outbo
 	return Collect[Outbound](q.q.query(ctx, query, args...))(scanOutbound)
 }
 
-// InsertOutbound stores a message to send; the caller assigns Seq.
+// InsertOutbound stores a message to send; the caller assigns Seq. A
+// message that needs no sending (web chat and console, whose replies go out
+// in the HTTP answer) is stored with status sent and SentAt.
 func (q Q) InsertOutbound(ctx context.Context, m *Outbound) error {
-	if m.Status == "" {
-		m.Status = OutboundQueued
-	}
-	err := q.q.queryRow(ctx, `INSERT INTO outbound_messages (conversation_id, seq, inbound_id, channel, body, status, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		m.ConversationID, m.Seq, m.InboundID, m.Channel, string(m.Body), m.Status, m.CreatedAt).Scan(&m.ID)
-	if err != nil {
+	sql, args := insertOutbound(m)
+	if err := q.q.queryRow(ctx, sql, args...).Scan(&m.ID); err != nil {
 		return fmt.Errorf("store: insert outbound: %w", err)
 	}
 	return nil
+}
+
+func insertOutbound(m *Outbound) (string, []any) {
+	if m.Status == "" {
+		m.Status = OutboundQueued
+	}
+	return `INSERT INTO outbound_messages (conversation_id, seq, inbound_id, channel, body, status, created_at, sent_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		[]any{m.ConversationID, m.Seq, m.InboundID, m.Channel, string(m.Body), m.Status, m.CreatedAt, m.SentAt}
 }
 
 // GetOutbound loads one outgoing message.

@@ -32,6 +32,7 @@ func RunConformance(t *testing.T, open func(t *testing.T) *store.DB) {
 		"AdvanceConversation":          testAdvanceConversation,
 		"AcceptInbound":                testAcceptInbound,
 		"OpenWithInbound":              testOpenWithInbound,
+		"LaterWrites":                  testLaterWrites,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
