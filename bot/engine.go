@@ -191,15 +191,24 @@ func (e *Engine) Accept(ctx context.Context, in Inbound) (Outcome, error) {
 		meta, _ := json.Marshal(in.Meta)
 		msg := store.Inbound{Channel: in.Channel, ExternalID: in.MessageID, SenderID: in.SenderID, Text: in.Text,
 			Payload: in.Payload, Locale: in.Locale, Meta: meta, ReceivedAt: in.Time}
-		inserted, err := tx.AcceptInbound(ctx, in.ChatID, e.langFor(in), wroteAt(in, now), now, &msg)
+		// The message and its job go in one round trip (with BEGIN), the
+		// commit in a second: a webhook's answer waits for nothing else.
+		result, err := tx.AcceptInboundLater(ctx, in.ChatID, e.langFor(in), wroteAt(in, now), now, &msg)
+		if err != nil {
+			return err
+		}
+		if err := tx.Enqueue(ctx, ProcessArgs{Channel: in.Channel, ChatID: in.ChatID}, nil); err != nil {
+			return err
+		}
+		inserted, err := result()
 		if err != nil {
 			return err
 		}
 		if !inserted {
-			return errDuplicate // undo the seq taken above
+			return errDuplicate // undo the seq taken and the job
 		}
 		out = Outcome{ConversationID: msg.ConversationID, InboundID: msg.ID}
-		return tx.Enqueue(ctx, ProcessArgs{ConversationID: msg.ConversationID}, nil)
+		return nil
 	})
 	if errors.Is(err, errDuplicate) {
 		m, ferr := e.db.Q().FindInbound(ctx, in.Channel, in.MessageID)
@@ -240,8 +249,21 @@ func (e *Engine) langFor(in Inbound) string {
 // ProcessPending handles a conversation's accepted but unhandled messages,
 // in order. It is safe to call any number of times from any replica.
 func (e *Engine) ProcessPending(ctx context.Context, conversationID int64) error {
+	return e.process(ctx, func(tx *store.Tx) (store.Conversation, error) {
+		return tx.LockConversation(ctx, conversationID)
+	})
+}
+
+// ProcessPendingChat is ProcessPending for the conversation of (channel, chatID).
+func (e *Engine) ProcessPendingChat(ctx context.Context, channel, chatID string) error {
+	return e.process(ctx, func(tx *store.Tx) (store.Conversation, error) {
+		return tx.LockChat(ctx, channel, chatID)
+	})
+}
+
+func (e *Engine) process(ctx context.Context, lock func(*store.Tx) (store.Conversation, error)) error {
 	return e.db.InTx(ctx, func(tx *store.Tx) error {
-		conv, err := tx.LockConversation(ctx, conversationID)
+		conv, err := lock(tx)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}

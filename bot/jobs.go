@@ -9,9 +9,15 @@ import (
 	"github.com/tend-health/tend/internal/store"
 )
 
-// ProcessArgs is the durable job that handles a conversation's accepted messages.
+// ProcessArgs is the durable job that handles a conversation's accepted
+// messages. A webhook names the conversation by its channel and chat: the
+// job is inserted in the same round trip as the message, before the
+// conversation's id is known. ConversationID is for jobs queued by earlier
+// versions.
 type ProcessArgs struct {
-	ConversationID int64 `json:"conversation_id"`
+	ConversationID int64  `json:"conversation_id,omitempty"`
+	Channel        string `json:"channel,omitempty"`
+	ChatID         string `json:"chat_id,omitempty"`
 }
 
 // Kind implements river.JobArgs.
@@ -25,6 +31,9 @@ type ProcessWorker struct {
 
 // Work handles the conversation's pending messages.
 func (w *ProcessWorker) Work(ctx context.Context, job *river.Job[ProcessArgs]) error {
+	if a := job.Args; a.ConversationID == 0 {
+		return w.engine.ProcessPendingChat(ctx, a.Channel, a.ChatID)
+	}
 	return w.engine.ProcessPending(ctx, job.Args.ConversationID)
 }
 

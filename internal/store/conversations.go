@@ -99,6 +99,17 @@ func (q Q) LockConversation(ctx context.Context, id int64) (Conversation, error)
 	return c, err
 }
 
+// LockChat loads the conversation for (channel, chatID) and locks it until
+// the transaction ends.
+func (q Q) LockChat(ctx context.Context, channel, chatID string) (Conversation, error) {
+	c, err := scanConversation(q.q.queryRow(ctx, `SELECT `+conversationCols+` FROM conversations
+		WHERE channel = $1 AND chat_id = $2`+q.forUpdate(), channel, chatID))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		err = fmt.Errorf("store: lock conversation: %w", err)
+	}
+	return c, err
+}
+
 // GetConversation loads a conversation by id without locking it.
 func (q Q) GetConversation(ctx context.Context, id int64) (Conversation, error) {
 	c, err := scanConversation(q.q.queryRow(ctx, `SELECT `+conversationCols+` FROM conversations WHERE id = $1`, id))

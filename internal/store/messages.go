@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Inbound statuses.
@@ -217,39 +219,105 @@ func (q Q) CountOutboundByStatus(ctx context.Context, conversationID int64) (map
 // roll back, since the seq was taken.
 func (q Q) AcceptInbound(ctx context.Context, chatID, lang string, wroteAt, now time.Time, m *Inbound) (inserted bool, err error) {
 	if q.dialect == Postgres {
-		meta, status := inboundDefaults(m)
+		sql, args := acceptInbound(chatID, wroteAt, now, m)
 		var convID, seq int64
 		var id *int64
-		err := q.q.queryRow(ctx, `WITH c AS (
+		err := q.q.queryRow(ctx, sql, args...).Scan(&convID, &seq, &id)
+		if ok, err := acceptedAs(m, convID, seq, id, err); !errors.Is(err, ErrNotFound) {
+			return ok, err
+		}
+		// A new chat: create the conversation below.
+	}
+	return q.acceptNewChat(ctx, chatID, lang, wroteAt, now, m)
+}
+
+// acceptInbound is AcceptInbound's one statement for a chat that exists.
+func acceptInbound(chatID string, wroteAt, now time.Time, m *Inbound) (string, []any) {
+	meta, status := inboundDefaults(m)
+	return `WITH c AS (
 				UPDATE conversations SET next_in_seq = next_in_seq + 1,
 				sender_id = $3, last_inbound_at = $4, unreachable = false, updated_at = $5
 				WHERE channel = $1 AND chat_id = $2 RETURNING id, next_in_seq),
 			ins AS (
-				INSERT INTO inbound_messages `+inboundInsertCols+`
+				INSERT INTO inbound_messages ` + inboundInsertCols + `
 				SELECT c.id, c.next_in_seq, $1, $6, $3, $7, $8, $9, $10::jsonb, $11, $12::timestamptz, $13::timestamptz FROM c
 				ON CONFLICT (channel, external_id) DO NOTHING RETURNING id)
 			SELECT c.id, c.next_in_seq, ins.id FROM c LEFT JOIN ins ON true`,
-			m.Channel, chatID, m.SenderID, wroteAt, now, m.ExternalID, m.Text, m.Payload, m.Locale, meta, status,
-			m.ReceivedAt, m.HandledAt).Scan(&convID, &seq, &id)
-		switch {
-		case err == nil:
-			m.ConversationID, m.Seq = convID, seq
-			if id == nil {
-				return false, nil
-			}
-			m.ID = *id
-			return true, nil
-		case !errors.Is(err, ErrNotFound):
-			return false, fmt.Errorf("store: accept inbound: %w", err)
-		}
-		// A new chat: create the conversation below.
+		[]any{m.Channel, chatID, m.SenderID, wroteAt, now, m.ExternalID, m.Text, m.Payload, m.Locale, meta, status,
+			m.ReceivedAt, m.HandledAt}
+}
+
+// acceptedAs reads acceptInbound's result into m; ErrNotFound means a new chat.
+func acceptedAs(m *Inbound, convID, seq int64, id *int64, err error) (bool, error) {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return false, ErrNotFound
+	case err != nil:
+		return false, fmt.Errorf("store: accept inbound: %w", err)
 	}
+	m.ConversationID, m.Seq = convID, seq
+	if id == nil {
+		return false, nil
+	}
+	m.ID = *id
+	return true, nil
+}
+
+// acceptNewChat is AcceptInbound in two statements, the way for a chat's
+// first message (and for SQLite).
+func (q Q) acceptNewChat(ctx context.Context, chatID, lang string, wroteAt, now time.Time, m *Inbound) (bool, error) {
 	conv, err := q.AdvanceConversation(ctx, m.Channel, chatID, m.SenderID, lang, wroteAt, now)
 	if err != nil {
 		return false, err
 	}
 	m.ConversationID, m.Seq = conv.ID, conv.NextInSeq
 	return q.InsertInbound(ctx, m)
+}
+
+// AcceptInboundLater is AcceptInbound with its statement held back, on
+// PostgreSQL, to travel with the transaction's next one: a webhook then
+// accepts a message in two round trips, BEGIN with the message and its
+// handling job, then COMMIT. The outcome is known once that next statement
+// has run; result returns it (sending the statement first if nothing did),
+// and for a chat's first message creates the conversation and stores the
+// message then. On SQLite the work is done at once.
+func (tx *Tx) AcceptInboundLater(ctx context.Context, chatID, lang string, wroteAt, now time.Time, m *Inbound) (result func() (inserted bool, err error), err error) {
+	lt, ok := tx.pgTx.(*lazyTx)
+	if !ok {
+		inserted, err := tx.AcceptInbound(ctx, chatID, lang, wroteAt, now, m)
+		return func() (bool, error) { return inserted, err }, err
+	}
+	var (
+		arrived  bool
+		inserted bool
+		accErr   error
+	)
+	sql, args := acceptInbound(chatID, wroteAt, now, m)
+	err = lt.later(sql, args, func(rs pgx.Rows) error {
+		arrived = true
+		var convID, seq int64
+		var id *int64
+		scanErr := scanOne(rs, &convID, &seq, &id)
+		inserted, accErr = acceptedAs(m, convID, seq, id, scanErr)
+		if errors.Is(accErr, ErrNotFound) {
+			return nil // a new chat: result creates it
+		}
+		return accErr
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: accept inbound: %w", err)
+	}
+	return func() (bool, error) {
+		if !arrived {
+			if err := lt.flush(ctx); err != nil {
+				return false, fmt.Errorf("store: accept inbound: %w", err)
+			}
+		}
+		if errors.Is(accErr, ErrNotFound) {
+			return tx.acceptNewChat(ctx, chatID, lang, wroteAt, now, m)
+		}
+		return inserted, accErr
+	}, nil
 }
 
 // inboundDefaults fills in a message's empty meta and status.

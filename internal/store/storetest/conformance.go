@@ -355,6 +355,39 @@ func testAdvanceConversation(t *testing.T, db *store.DB) {
 // them, each get their own seq and row; a message seen before is reported
 // (and its transaction rolled back, so the seq it took is given back).
 func testAcceptInbound(t *testing.T, db *store.DB) {
+	// AcceptInboundLater holds its statement back (PostgreSQL) until the
+	// next one, or until its result is asked for; either way the outcome is
+	// AcceptInbound's.
+	type acceptFunc func(ctx context.Context, tx *store.Tx, chat string, wrote time.Time, m *store.Inbound) (bool, error)
+	variants := map[string]acceptFunc{
+		"at once": func(ctx context.Context, tx *store.Tx, chat string, wrote time.Time, m *store.Inbound) (bool, error) {
+			return tx.AcceptInbound(ctx, chat, "es", wrote, t0, m)
+		},
+		"later, with the next statement": func(ctx context.Context, tx *store.Tx, chat string, wrote time.Time, m *store.Inbound) (bool, error) {
+			result, err := tx.AcceptInboundLater(ctx, chat, "es", wrote, t0, m)
+			if err != nil {
+				return false, err
+			}
+			if _, err := tx.Exec(ctx, `SELECT 1`); err != nil {
+				return false, err
+			}
+			return result()
+		},
+		"later, alone": func(ctx context.Context, tx *store.Tx, chat string, wrote time.Time, m *store.Inbound) (bool, error) {
+			result, err := tx.AcceptInboundLater(ctx, chat, "es", wrote, t0, m)
+			if err != nil {
+				return false, err
+			}
+			return result()
+		},
+	}
+	for name, accept := range variants {
+		t.Run(name, func(t *testing.T) { testAcceptInboundWith(t, db, "chat-"+name, accept) })
+	}
+}
+
+func testAcceptInboundWith(t *testing.T, db *store.DB, chat string,
+	accept func(ctx context.Context, tx *store.Tx, chat string, wrote time.Time, m *store.Inbound) (bool, error)) {
 	ctx := context.Background()
 	const n = 12
 	var wg sync.WaitGroup
@@ -363,9 +396,9 @@ func testAcceptInbound(t *testing.T, db *store.DB) {
 		go func() {
 			defer wg.Done()
 			require.NoError(t, db.InTx(ctx, func(tx *store.Tx) error {
-				m := store.Inbound{Channel: "telegram", ExternalID: fmt.Sprintf("m%d", i), SenderID: "77", Text: "hi",
+				m := store.Inbound{Channel: "telegram", ExternalID: fmt.Sprintf("%s-m%d", chat, i), SenderID: "77", Text: "hi",
 					ReceivedAt: t0}
-				ok, err := tx.AcceptInbound(ctx, "chat-77", "es", t0.Add(-time.Minute), t0, &m)
+				ok, err := accept(ctx, tx, chat, t0.Add(-time.Minute), &m)
 				if err == nil && (!ok || m.ID == 0) {
 					err = fmt.Errorf("message %d not stored", i)
 				}
@@ -374,7 +407,7 @@ func testAcceptInbound(t *testing.T, db *store.DB) {
 		}()
 	}
 	wg.Wait()
-	c, err := db.Q().FindConversation(ctx, "telegram", "chat-77")
+	c, err := db.Q().FindConversation(ctx, "telegram", chat)
 	require.NoError(t, err)
 	require.Equal(t, int64(n), c.NextInSeq)
 	require.Equal(t, "es", c.Lang)
@@ -389,15 +422,15 @@ func testAcceptInbound(t *testing.T, db *store.DB) {
 
 	errDup := errors.New("duplicate")
 	err = db.InTx(ctx, func(tx *store.Tx) error {
-		m := store.Inbound{Channel: "telegram", ExternalID: "m3", SenderID: "77", ReceivedAt: t0}
-		ok, err := tx.AcceptInbound(ctx, "chat-77", "es", t0, t0, &m)
+		m := store.Inbound{Channel: "telegram", ExternalID: chat + "-m3", SenderID: "77", ReceivedAt: t0}
+		ok, err := accept(ctx, tx, chat, t0, &m)
 		require.NoError(t, err)
 		require.False(t, ok, "a redelivered message is not stored twice")
 		require.Equal(t, c.ID, m.ConversationID)
 		return errDup
 	})
 	require.ErrorIs(t, err, errDup)
-	c, err = db.Q().FindConversation(ctx, "telegram", "chat-77")
+	c, err = db.Q().FindConversation(ctx, "telegram", chat)
 	require.NoError(t, err)
 	require.Equal(t, int64(n), c.NextInSeq, "the rolled-back duplicate gave its seq back")
 }
