@@ -41,6 +41,9 @@ type Options struct {
 	// MaxConns caps the PostgreSQL pool (0 means pgx's default).
 	MaxConns int32
 	Logger   *slog.Logger
+	// Tracer, on PostgreSQL, sees every statement and batch (tests count
+	// round trips with it).
+	Tracer pgx.QueryTracer
 }
 
 // Open connects to the database. It does not migrate: call Migrate.
@@ -96,6 +99,9 @@ func openPostgres(ctx context.Context, o Options, log *slog.Logger) (*DB, error)
 		cfg.MaxConns = o.MaxConns
 	} else if cfg.MaxConns < 16 {
 		cfg.MaxConns = 16
+	}
+	if o.Tracer != nil {
+		cfg.ConnConfig.Tracer = o.Tracer
 	}
 	if o.Schema != "" {
 		if err := ensureSchema(ctx, o.PostgresURL, o.Schema); err != nil {

@@ -80,6 +80,20 @@ func OpenPostgres(t testing.TB) *store.DB {
 // schema without dropping it, so a test can open it twice, as two replicas do.
 func OpenPostgresSchema(t testing.TB, schema string) *store.DB {
 	t.Helper()
+	return openPostgres(t, schema, nil)
+}
+
+// OpenPostgresTraced is OpenPostgres with a pgx tracer on every connection.
+func OpenPostgresTraced(t testing.TB, tracer pgx.QueryTracer) *store.DB {
+	t.Helper()
+	schema := NewSchemaName()
+	db := openPostgres(t, schema, tracer)
+	t.Cleanup(func() { DropSchema(t, schema) })
+	return db
+}
+
+func openPostgres(t testing.TB, schema string, tracer pgx.QueryTracer) *store.DB {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	probe, err := pgx.Connect(ctx, PostgresURL())
@@ -92,7 +106,7 @@ func OpenPostgresSchema(t testing.TB, schema string) *store.DB {
 	if !hasVector {
 		RequireInCI(t, "the vector extension is not installed in the test database; run scripts/setup.sh")
 	}
-	db, err := store.Open(ctx, store.Options{PostgresURL: PostgresURL(), Schema: schema, MaxConns: 8})
+	db, err := store.Open(ctx, store.Options{PostgresURL: PostgresURL(), Schema: schema, MaxConns: 8, Tracer: tracer})
 	if err != nil {
 		t.Fatalf("open postgres: %v", err)
 	}
