@@ -133,7 +133,7 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	start := time.Now()
 	in = e.normalize(in)
 	var out Outcome
-	var failed error // the dialog's error from a first attempt
+	var prior *errTurn // the dialog's failure on a first attempt
 	for {
 		err := e.db.InTx(ctx, func(tx *store.Tx) error {
 			out = Outcome{}
@@ -148,14 +148,20 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 				return err
 			}
 			if msg.Status == store.InboundDone {
-				// Nothing older was waiting: handle just this one.
-				out.Replies, err = e.handleOne(ctx, tx, &conv, msg, turnMode{failed: failed})
+				// Nothing older was waiting: handle just this one (stored
+				// anew by a second attempt, so under a new id).
+				var mode turnMode
+				if prior != nil {
+					mode.failed = prior.err
+				}
+				out.Replies, err = e.handleOne(ctx, tx, &conv, msg, mode)
 				if err != nil {
 					return err
 				}
 				return tx.SaveConversationLater(ctx, &conv, e.clock.Now())
 			}
-			byInbound, err := e.drain(ctx, tx, &conv)
+			// Older messages are pending besides this one.
+			byInbound, err := e.drain(ctx, tx, &conv, prior)
 			if err != nil {
 				return err
 			}
@@ -163,8 +169,8 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 			return nil
 		})
 		var te *errTurn
-		if errors.As(err, &te) && failed == nil {
-			failed = te.err // rolled back; store the message as failed, with an apology
+		if errors.As(err, &te) && prior == nil {
+			prior = te // rolled back; store the message as failed, with an apology
 			continue
 		}
 		if err != nil {
@@ -261,18 +267,30 @@ func (e *Engine) ProcessPendingChat(ctx context.Context, channel, chatID string)
 	})
 }
 
+// process drains a conversation under its lock. A lone pending message (the
+// usual case) runs without a savepoint, as in Handle: if its dialog fails,
+// the transaction is run again with the failure recorded.
 func (e *Engine) process(ctx context.Context, lock func(*store.Tx) (store.Conversation, error)) error {
-	return e.db.InTx(ctx, func(tx *store.Tx) error {
-		conv, err := lock(tx)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
+	var prior *errTurn
+	for {
+		err := e.db.InTx(ctx, func(tx *store.Tx) error {
+			conv, err := lock(tx)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			_, err = e.drain(ctx, tx, &conv, prior)
 			return err
+		})
+		var te *errTurn
+		if errors.As(err, &te) && prior == nil {
+			prior = te
+			continue
 		}
-		_, err = e.drain(ctx, tx, &conv)
 		return err
-	})
+	}
 }
 
 // accept opens (and locks) the conversation and stores the message, for
@@ -302,15 +320,23 @@ func (e *Engine) accept(ctx context.Context, tx *store.Tx, in Inbound, handleNow
 }
 
 // drain handles every pending message of a locked conversation in order and
-// saves the conversation; it returns the replies per inbound id.
-func (e *Engine) drain(ctx context.Context, tx *store.Tx, conv *store.Conversation) (map[int64][]Sent, error) {
+// saves the conversation; it returns the replies per inbound id. Several
+// messages each run in a savepoint, so one failing dialog does not undo the
+// others; a lone message runs without (a savepoint costs a round trip) and
+// a failure comes back as *errTurn, for the caller to run the transaction
+// again with prior set.
+func (e *Engine) drain(ctx context.Context, tx *store.Tx, conv *store.Conversation, prior *errTurn) (map[int64][]Sent, error) {
 	pending, err := tx.PendingInbound(ctx, conv.ID)
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[int64][]Sent, len(pending))
 	for _, m := range pending {
-		sent, err := e.handleOne(ctx, tx, conv, m, turnMode{savepoint: true})
+		mode := turnMode{savepoint: len(pending) > 1}
+		if !mode.savepoint && prior != nil && prior.inboundID == m.ID {
+			mode.failed = prior.err
+		}
+		sent, err := e.handleOne(ctx, tx, conv, m, mode)
 		if err != nil {
 			return nil, err
 		}
@@ -338,7 +364,10 @@ type turnMode struct {
 // a savepoint (the common single-message path, where a savepoint would cost
 // a round trip per message): the caller rolls back and retries with the
 // failure recorded in turnMode.failed.
-type errTurn struct{ err error }
+type errTurn struct {
+	inboundID int64
+	err       error
+}
 
 func (e *errTurn) Error() string { return "bot: turn failed: " + e.err.Error() }
 
@@ -357,7 +386,7 @@ func (e *Engine) handleOne(ctx context.Context, tx *store.Tx, conv *store.Conver
 	if turnErr == nil {
 		t, turnErr = e.runTurn(ctx, tx, conv, m.ID, in)
 		if turnErr != nil && !mode.savepoint {
-			return nil, &errTurn{err: turnErr}
+			return nil, &errTurn{inboundID: m.ID, err: turnErr}
 		}
 	}
 	status, errText := store.InboundDone, ""

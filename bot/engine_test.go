@@ -170,6 +170,60 @@ func TestFailingDialogRollsBackItsWritesAndApologises(t *testing.T) {
 	})
 }
 
+// TestFailingDialogInProcessJob: a webhook's message handled by its job
+// fails the same way: alone (no savepoint; the job's transaction runs again)
+// or among others (a savepoint each, the others' replies kept).
+func TestFailingDialogInProcessJob(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEngine(t, db, nil)
+		replies := func(chat string, texts ...string) ([]string, store.Conversation) {
+			t.Helper()
+			for i, text := range texts {
+				_, err := e.Accept(ctx, in(chat, fmt.Sprintf("%s-%d", chat, i), text))
+				require.NoError(t, err)
+			}
+			require.NoError(t, e.ProcessPendingChat(ctx, "web", chat))
+			conv, err := db.Q().FindConversation(ctx, "web", chat)
+			require.NoError(t, err)
+			outs, err := db.Q().OutboundAfter(ctx, conv.ID, 0, 10)
+			require.NoError(t, err)
+			var got []string
+			for _, o := range outs {
+				r, err := bot.DecodeReply(o.Body)
+				require.NoError(t, err)
+				got = append(got, r.Text)
+			}
+			return got, conv
+		}
+		status := func(id string) string {
+			m, err := db.Q().FindInbound(ctx, "web", id)
+			require.NoError(t, err)
+			return m.Status
+		}
+
+		got, conv := replies("alone", "fail")
+		require.Len(t, got, 1)
+		require.Contains(t, got[0], "something went wrong")
+		require.Equal(t, store.InboundFailed, status("alone-0"))
+		require.Empty(t, conv.Dialog, "the failed turn's state change is rolled back")
+		_, err := db.Q().ActiveHandoff(ctx, conv.ID)
+		require.ErrorIs(t, err, store.ErrNotFound, "the failed turn's writes are rolled back")
+
+		got, conv = replies("among", "echo a", "fail", "echo b")
+		require.Len(t, got, 3)
+		require.Equal(t, "a", got[0])
+		require.Contains(t, got[1], "something went wrong")
+		require.Equal(t, "b", got[2])
+		require.Equal(t, []string{store.InboundDone, store.InboundFailed, store.InboundDone},
+			[]string{status("among-0"), status("among-1"), status("among-2")})
+		_, err = db.Q().ActiveHandoff(ctx, conv.ID)
+		require.ErrorIs(t, err, store.ErrNotFound)
+		require.Equal(t, conv.NextInSeq, conv.HandledSeq, "nothing left pending")
+	})
+}
+
 func TestBadInputGetsPoliteReplies(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {

@@ -18,7 +18,7 @@ import (
 // engine turn on an existing conversation takes 3 (BEGIN with the lock and
 // the message; the reply with its delivery job; the conversation's save
 // with COMMIT), a webhook's accept 2 (BEGIN with the message and its job;
-// COMMIT). On a small machine each is a system call and a wake-up on both
+// COMMIT) and its handling job 4. On a small machine each is a system call and a wake-up on both
 // sides, and they bound throughput (docs/performance.md).
 func TestRoundTrips(t *testing.T) {
 	t.Parallel()
@@ -56,6 +56,18 @@ func TestRoundTrips(t *testing.T) {
 		return err
 	})
 	require.InDelta(t, 2, accept, 0.1, "round trips per accepted webhook message")
+
+	// The job that handles an accepted message: BEGIN with the lock; the
+	// pending messages; the reply with its delivery job; the message's
+	// status and the conversation's save with COMMIT.
+	require.NoError(t, e.ProcessPendingChat(ctx, "web", "rt-accept"))
+	process := count("process", 20, func(i int) error {
+		if _, err := e.Accept(ctx, in("rt-accept", fmt.Sprintf("process-%d", i), "hello")); err != nil {
+			return err
+		}
+		return e.ProcessPendingChat(ctx, "web", "rt-accept")
+	})
+	require.InDelta(t, 2+4, process, 0.1, "round trips per accepted and handled message")
 }
 
 // roundTrips counts what pgx sends and waits for: each statement, batch or
