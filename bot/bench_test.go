@@ -3,13 +3,10 @@ package bot_test
 import (
 	"context"
 	"fmt"
-	"sort"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/tend-health/tend/internal/app/apptest"
+	"github.com/tend-health/tend/internal/loadtest"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 )
@@ -49,35 +46,7 @@ func benchAccept(b *testing.B, db *store.DB) {
 }
 
 // measure runs op from 16 concurrent senders (load, not just latency, on
-// two cores) and reports messages/s with the p50 and p99 latency.
+// two cores), or at TEND_BENCH_RATE messages/s (see internal/loadtest).
 func measure(b *testing.B, op func(n int64) error) {
-	var seq atomic.Int64
-	var mu sync.Mutex
-	var lat []time.Duration
-	b.SetParallelism(8)
-	b.ResetTimer()
-	start := time.Now()
-	b.RunParallel(func(pb *testing.PB) {
-		local := make([]time.Duration, 0, 1024)
-		for pb.Next() {
-			t0 := time.Now()
-			if err := op(seq.Add(1)); err != nil {
-				b.Error(err)
-				return
-			}
-			local = append(local, time.Since(t0))
-		}
-		mu.Lock()
-		lat = append(lat, local...)
-		mu.Unlock()
-	})
-	elapsed := time.Since(start)
-	b.StopTimer()
-	if len(lat) == 0 {
-		return
-	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "msgs/s")
-	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
-	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
+	loadtest.Run(b, loadtest.Options{Callers: 16, Unit: "msgs/s"}, op)
 }

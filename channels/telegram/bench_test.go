@@ -8,11 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -24,6 +21,7 @@ import (
 	"github.com/tend-health/tend/channels/telegram/telegramtest"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
+	"github.com/tend-health/tend/internal/loadtest"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 )
@@ -68,69 +66,42 @@ func benchWebhook(b *testing.B, overHTTP bool) {
 	var selfBefore syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &selfBefore)
 
-	var next atomic.Int64
-	var mu sync.Mutex
-	var lat []time.Duration
-	b.SetParallelism(benchParallelism)
-	b.ResetTimer()
-	start := time.Now()
-	b.RunParallel(func(pb *testing.PB) {
-		local := make([]time.Duration, 0, 1024)
-		for pb.Next() {
-			n := next.Add(1)
-			chat := 10000 + n%2000
-			body := telegramtest.Update(1000000+n, "message", map[string]any{
-				"message_id": n, "date": 1700000000, "text": fmt.Sprintf("How much is a visit without insurance? (%d)", n),
-				"from": map[string]any{"id": chat, "is_bot": false, "first_name": "Pat", "language_code": "en"},
-				"chat": map[string]any{"id": chat, "first_name": "Pat", "type": "private"},
-			})
-			req, _ := http.NewRequest(http.MethodPost, srv.URL+telegram.WebhookPath, bytes.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("X-Telegram-Bot-Api-Secret-Token", webhookSecret)
-			t0 := time.Now()
-			status := 0
-			if overHTTP {
-				resp, err := client.Do(req)
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				status = resp.StatusCode
-			} else {
-				rec := httptest.NewRecorder()
-				handler.ServeHTTP(rec, req)
-				status = rec.Code
+	loadtest.Run(b, loadtest.Options{Callers: 2 * benchParallelism, Unit: "req/s"}, func(n int64) error {
+		chat := 10000 + n%2000
+		body := telegramtest.Update(1000000+n, "message", map[string]any{
+			"message_id": n, "date": 1700000000, "text": fmt.Sprintf("How much is a visit without insurance? (%d)", n),
+			"from": map[string]any{"id": chat, "is_bot": false, "first_name": "Pat", "language_code": "en"},
+			"chat": map[string]any{"id": chat, "first_name": "Pat", "type": "private"},
+		})
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+telegram.WebhookPath, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", webhookSecret)
+		status := 0
+		if overHTTP {
+			resp, err := client.Do(req)
+			if err != nil {
+				return err
 			}
-			local = append(local, time.Since(t0))
-			if status != http.StatusOK {
-				b.Errorf("status %d", status)
-				return
-			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			status = resp.StatusCode
+		} else {
+			rec := httptest.NewRecorder()
+			handler.ServeHTTP(rec, req)
+			status = rec.Code
 		}
-		mu.Lock()
-		lat = append(lat, local...)
-		mu.Unlock()
+		if status != http.StatusOK {
+			return fmt.Errorf("status %d", status)
+		}
+		return nil
 	})
-	elapsed := time.Since(start)
-	b.StopTimer()
 	var selfAfter syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &selfAfter)
 	goCPU := cpuTime(selfAfter) - cpuTime(selfBefore)
 	pgCPU := backendCPU(b, db) - pgBefore
-	if len(lat) == 0 {
-		return
-	}
-	slices.Sort(lat)
-	pct := func(p float64) float64 { return float64(lat[int(float64(len(lat)-1)*p)].Microseconds()) / 1000 }
-	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "req/s")
-	b.ReportMetric(pct(0.50), "p50-ms")
-	b.ReportMetric(pct(0.99), "p99-ms")
-	b.ReportMetric(pct(1), "max-ms")
 	// CPU spent per request by this process and by its PostgreSQL backends:
 	// what the two cores would allow with nothing else running on them.
-	n := float64(len(lat))
+	n := float64(b.N)
 	b.ReportMetric(goCPU.Seconds()*1000/n, "go-cpu-ms/req")
 	if pgCPU > 0 {
 		b.ReportMetric(pgCPU.Seconds()*1000/n, "pg-cpu-ms/req")

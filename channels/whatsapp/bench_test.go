@@ -7,9 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"slices"
+	"runtime"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/tend-health/tend/channels/whatsapp/whatsapptest"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
+	"github.com/tend-health/tend/internal/loadtest"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 )
@@ -74,59 +74,29 @@ func BenchmarkWebhook(b *testing.B) {
 			return bytes.Replace(inner(), []byte(`"whatsapp_business_account"`), []byte(`"page"`), 1)
 		}
 	}
-	post := func(raw []byte) (time.Duration, error) {
+	post := func(raw []byte) error {
 		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(raw))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Hub-Signature-256", whatsapptest.Sign(appSecret, raw))
-		start := time.Now()
 		resp, err := client.Do(req)
-		d := time.Since(start)
 		if err != nil {
-			return d, err
+			return err
 		}
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			return d, fmt.Errorf("status %d", resp.StatusCode)
+			return fmt.Errorf("status %d", resp.StatusCode)
 		}
-		return d, nil
+		return nil
 	}
 	// Warm up: connections, prepared plans, every patient's conversation.
 	for range patients {
-		if _, err := post(body()); err != nil {
+		if err := post(body()); err != nil {
 			b.Fatal(err)
 		}
 	}
 
-	var mu sync.Mutex
-	var all []time.Duration
-	b.SetParallelism(benchParallelism)
-	b.ResetTimer()
-	start := time.Now()
-	b.RunParallel(func(pb *testing.PB) {
-		var mine []time.Duration
-		for pb.Next() {
-			d, err := post(body())
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			mine = append(mine, d)
-		}
-		mu.Lock()
-		all = append(all, mine...)
-		mu.Unlock()
-	})
-	elapsed := time.Since(start)
-	b.StopTimer()
-	if len(all) == 0 {
-		return
-	}
-	slices.Sort(all)
-	p := func(q float64) float64 { return float64(all[int(q*float64(len(all)-1))].Microseconds()) / 1000 }
-	b.ReportMetric(float64(len(all))/elapsed.Seconds(), "req/s")
-	b.ReportMetric(p(0.50), "p50-ms")
-	b.ReportMetric(p(0.99), "p99-ms")
-	b.ReportMetric(0, "ns/op")
+	loadtest.Run(b, loadtest.Options{Callers: benchParallelism * runtime.GOMAXPROCS(0), Unit: "req/s"},
+		func(int64) error { return post(body()) })
 }
 
 // benchParallelism × GOMAXPROCS clients post at once, like Meta's
