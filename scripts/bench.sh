@@ -25,11 +25,20 @@ psql -q "$PGURL" -c "drop database if exists tend_pgbench" >/dev/null 2>&1 || tr
 psql -q "${PGURL/tend_test/postgres}" -c "create database tend_pgbench" >/dev/null 2>&1 || true
 BENCHURL=${PGURL/tend_test/tend_pgbench}
 pgbench -q -i -s 10 "$BENCHURL" >/dev/null 2>&1
-pgbench -N -c 16 -j 2 -T "$DURATION" "$BENCHURL" 2>/dev/null | grep -E "tps|latency average"
+pgbench -N -c 16 -j 2 -T "$DURATION" "$BENCHURL" 2>/dev/null | grep -E "tps|latency average" | tee /tmp/tend-pgbench.$$
 psql -q "${PGURL/tend_test/postgres}" -c "drop database tend_pgbench" >/dev/null 2>&1 || true
+TPS=$(awk '/^tps/ {printf "%d", $3}' /tmp/tend-pgbench.$$)
+rm -f /tmp/tend-pgbench.$$
 
 echo "== engine, end to end (16 concurrent senders), and the webhook's accept step"
 bench ./bot/ 'BenchmarkEngine|BenchmarkAccept' "${BENCH_N:-5000}x"
+# The target is about a quarter of pgbench -N: the latency at that
+# load, offered at a steady rate (internal/loadtest's open loop).
+if [ "${TPS:-0}" -gt 0 ]; then
+  RATE=$((TPS / 4))
+  echo "== engine on PostgreSQL at a quarter of pgbench -N: $RATE messages/s offered"
+  TEND_BENCH_RATE=$RATE bench ./bot/ 'BenchmarkEngine/postgres' "$((RATE * 10))x"
+fi
 
 echo "== webhooks over loopback HTTP, PostgreSQL"
 bench ./channels/telegram/ 'BenchmarkWebhookPostgres/http' 20000x

@@ -76,6 +76,10 @@ type DB struct {
 	schema       string  // postgres schema in use (search_path), "" for default
 	log          *slog.Logger
 
+	// writer, on SQLite, lets one transaction of this process at a time ask
+	// for the database's write lock, in arrival order (see gateWriter).
+	writer chan struct{}
+
 	enqMu sync.RWMutex
 	enq   Enqueuer
 
@@ -216,6 +220,11 @@ func (db *DB) inTxOnce(ctx context.Context, fn func(*Tx) error) (err error) {
 			}
 		}()
 	} else {
+		release, gerr := db.gateWriter(ctx)
+		if gerr != nil {
+			return fmt.Errorf("store: begin: %w", gerr)
+		}
+		defer release()
 		stx, berr := db.sqldb.BeginTx(ctx, nil)
 		if berr != nil {
 			return fmt.Errorf("store: begin: %w", berr)
@@ -255,6 +264,28 @@ func (db *DB) inTxOnce(ctx context.Context, fn func(*Tx) error) (err error) {
 		f()
 	}
 	return nil
+}
+
+// gateWriter waits for this process's turn to write to SQLite. SQLite has one
+// writer; a transaction that finds the lock taken sleeps in its busy handler
+// (1, 2, 5 ... up to 100 ms a time) and may lose to newcomers again and
+// again: with 16 concurrent senders some waited 3 s. Waiting here instead
+// is first come, first served. Another process (a `tend kb sync` beside
+// `tend serve`) still meets the busy handler. A wait longer than SQLite's
+// busy timeout falls back to it, so a transaction opened inside another
+// (a bug) stalls for the timeout instead of for ever.
+func (db *DB) gateWriter(ctx context.Context) (release func(), err error) {
+	t := time.NewTimer(sqliteBusyTimeout)
+	defer t.Stop()
+	select {
+	case db.writer <- struct{}{}:
+		return func() { <-db.writer }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-t.C:
+		db.log.Warn("store: waited for the SQLite writer longer than the busy timeout; going on without the gate")
+		return func() {}, nil
+	}
 }
 
 // LockKey holds a lock named key until unlock is called: within the process

@@ -58,6 +58,9 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	return openSQLite(ctx, o, log)
 }
 
+// sqliteBusyTimeout is how long a SQLite statement waits for another's lock.
+const sqliteBusyTimeout = 10 * time.Second
+
 func openSQLite(ctx context.Context, o Options, log *slog.Logger) (*DB, error) {
 	if o.SQLitePath == "" {
 		return nil, errors.New("store: no SQLite path")
@@ -71,7 +74,8 @@ func openSQLite(ctx context.Context, o Options, log *slog.Logger) (*DB, error) {
 	// the write lock at BEGIN so the busy timeout applies instead of failing
 	// on a lock upgrade.
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(ON)", "synchronous(NORMAL)"} {
+	busy := fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeout.Milliseconds())
+	for _, p := range []string{"journal_mode(WAL)", busy, "foreign_keys(ON)", "synchronous(NORMAL)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -87,7 +91,7 @@ func openSQLite(ctx context.Context, o Options, log *slog.Logger) (*DB, error) {
 		_ = sqldb.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", o.SQLitePath, err)
 	}
-	return &DB{dialect: SQLite, q: sqliteQuerier{sqldb}, sqldb: sqldb, log: log}, nil
+	return &DB{dialect: SQLite, q: sqliteQuerier{sqldb}, sqldb: sqldb, writer: make(chan struct{}, 1), log: log}, nil
 }
 
 func openPostgres(ctx context.Context, o Options, log *slog.Logger) (*DB, error) {
