@@ -16,9 +16,10 @@ import (
 //
 // A held-back write's error comes back from the statement or the commit it
 // travels with, never lost: either way the transaction does not commit.
-// Because the write may go out with COMMIT, nothing can be checked in Go
-// between it and the commit; the callers lock what they write first, which
-// is what makes a row certain to be there.
+// Because a write with no result to read may go out with COMMIT, nothing can
+// be checked in Go between it and the commit (SaveConversationLater cannot
+// count the rows it updated); the callers lock what they write first, which
+// is what makes the row certain to be there.
 
 // later runs sql: held back on PostgreSQL, at once on SQLite. read, when
 // set, gets the statement's rows when they arrive.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -216,10 +217,19 @@ func (t *lazyTx) Begin(ctx context.Context) (pgx.Tx, error) {
 }
 
 // Commit commits (nothing to do when no statement ran) and returns the
-// connection to the pool. Held-back statements travel with the COMMIT.
+// connection to the pool. Held-back statements travel with the COMMIT, but
+// only those whose results nobody reads: their one way to fail is an SQL
+// error, which turns the COMMIT into a rollback. A reader could fail after
+// the COMMIT had run, so statements with one go out first.
 func (t *lazyTx) Commit(ctx context.Context) error {
 	if t.closed {
 		return pgx.ErrTxClosed
+	}
+	if slices.ContainsFunc(t.held, func(h heldStmt) bool { return h.read != nil }) {
+		if err := t.flush(ctx); err != nil {
+			_ = t.Rollback(ctx)
+			return err
+		}
 	}
 	if len(t.held) == 0 {
 		return t.end(func(tx pgx.Tx) error { return tx.Commit(ctx) })
