@@ -228,3 +228,39 @@ func TestStalledDeliveriesGetAnotherJob(t *testing.T) {
 		require.Equal(t, 3, count(), "not again within the period")
 	})
 }
+
+// TestOneDeliveryJobPerTurn: a turn with several replies enqueues one
+// delivery job, naming the last reply, and that job sends them all in order.
+func TestOneDeliveryJobPerTurn(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEngine(t, db, nil)
+		s := &fakeSender{}
+		e.RegisterSender("web", s)
+		// An unknown button gets two replies: "no longer available", then the fallback.
+		out, err := e.Handle(ctx, bot.Inbound{Channel: "web", ChatID: "j1", MessageID: "j1-1", Payload: "nosuch:thing"})
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, len(out.Replies), 2)
+		rs, err := db.Q().Query(ctx, `SELECT args ->> 'conversation_id', args ->> 'seq' FROM river_job WHERE kind = 'deliver'`)
+		require.NoError(t, err)
+		var jobs [][2]string
+		for rs.Next() {
+			var conv, seq string
+			require.NoError(t, rs.Scan(&conv, &seq))
+			jobs = append(jobs, [2]string{conv, seq})
+		}
+		rs.Close()
+		require.NoError(t, rs.Err())
+		last := out.Replies[len(out.Replies)-1]
+		require.Equal(t, [][2]string{{fmt.Sprint(out.ConversationID), fmt.Sprint(last.Seq)}}, jobs,
+			"one job for the turn, naming its last reply")
+
+		require.NoError(t, e.Deliver(ctx, bot.DeliverArgs{ConversationID: out.ConversationID, Seq: last.Seq}))
+		var want []string
+		for _, r := range out.Replies {
+			want = append(want, r.Text)
+		}
+		require.Equal(t, want, s.texts(), "every reply of the turn, in order")
+	})
+}

@@ -555,15 +555,16 @@ func (e *Engine) Send(ctx context.Context, tx *store.Tx, conversationID int64, r
 }
 
 // queue stores replies and enqueues their delivery in the transaction. The
-// stored replies are held back to travel with the delivery jobs' insert
+// stored replies are held back to travel with the delivery job's insert
 // (store.InsertOutboundLater), so a turn's replies cost one round trip
-// whatever their number. Replies for an inline channel are stored as sent
-// at once, the caller answering with them.
+// whatever their number. One job delivers them all: a delivery job sends
+// every undelivered message of its conversation up to its seq, in order.
+// Replies for an inline channel are stored as sent at once, the caller
+// answering with them.
 func (e *Engine) queue(ctx context.Context, tx *store.Tx, conv *store.Conversation, inboundID *int64, replies []Reply) ([]Sent, error) {
 	now := e.clock.Now()
 	inline := e.inline[conv.Channel]
 	rows := make([]store.Outbound, len(replies))
-	var jobs []river.InsertManyParams
 	for i, r := range replies {
 		body, err := json.Marshal(r)
 		if err != nil {
@@ -575,21 +576,21 @@ func (e *Engine) queue(ctx context.Context, tx *store.Tx, conv *store.Conversati
 			Body: body, CreatedAt: now}
 		if inline {
 			o.Status, o.SentAt = store.OutboundSent, &now
-			if err := tx.InsertOutbound(ctx, o); err != nil {
-				return nil, err
-			}
-			continue
+			err = tx.InsertOutbound(ctx, o)
+		} else {
+			err = tx.InsertOutboundLater(ctx, o)
 		}
-		if err := tx.InsertOutboundLater(ctx, o); err != nil {
+		if err != nil {
 			return nil, err
 		}
-		// The job names the message by its seq: its id is not known until the
-		// insert's result comes back with the job's.
-		jobs = append(jobs, river.InsertManyParams{Args: DeliverArgs{ConversationID: conv.ID, Seq: o.Seq},
-			InsertOpts: &river.InsertOpts{MaxAttempts: deliverMaxAttempts}})
 	}
-	if err := tx.EnqueueMany(ctx, jobs); err != nil {
-		return nil, err
+	if !inline && len(replies) > 0 {
+		// The job names the last reply by its seq: the ids are not known
+		// until the inserts' results come back with the job's.
+		if err := tx.Enqueue(ctx, DeliverArgs{ConversationID: conv.ID, Seq: conv.NextOutSeq},
+			&river.InsertOpts{MaxAttempts: deliverMaxAttempts}); err != nil {
+			return nil, err
+		}
 	}
 	sent := make([]Sent, len(replies))
 	for i, r := range replies {

@@ -111,20 +111,6 @@ func (c *Client) InsertTx(ctx context.Context, tx *store.Tx, args river.JobArgs,
 	return nil
 }
 
-// InsertManyTx implements store.Enqueuer.
-func (c *Client) InsertManyTx(ctx context.Context, tx *store.Tx, jobs []river.InsertManyParams) error {
-	var err error
-	if c.pg != nil {
-		_, err = c.pg.InsertManyTx(ctx, tx.PgxTx(), jobs)
-	} else {
-		_, err = c.sq.InsertManyTx(ctx, tx.SQLTx(), jobs)
-	}
-	if err != nil {
-		return fmt.Errorf("jobs: insert %d jobs: %w", len(jobs), err)
-	}
-	return nil
-}
-
 // Start begins working jobs; it is an error on an insert-only client.
 func (c *Client) Start(ctx context.Context) error {
 	if !c.canRun {

@@ -56,8 +56,6 @@ type row interface {
 // provides it, wrapping River's client for the database in use.
 type Enqueuer interface {
 	InsertTx(ctx context.Context, tx *Tx, args river.JobArgs, opts *river.InsertOpts) error
-	// InsertManyTx inserts several jobs with one statement.
-	InsertManyTx(ctx context.Context, tx *Tx, jobs []river.InsertManyParams) error
 }
 
 // DB is an open store.
@@ -148,19 +146,6 @@ func (tx *Tx) Enqueue(ctx context.Context, args river.JobArgs, opts *river.Inser
 		return err
 	}
 	return enq.InsertTx(ctx, tx, args, opts)
-}
-
-// EnqueueMany inserts several durable jobs in one statement, visible only if
-// the transaction commits.
-func (tx *Tx) EnqueueMany(ctx context.Context, jobs []river.InsertManyParams) error {
-	if len(jobs) == 0 {
-		return nil
-	}
-	enq, err := tx.enqueuer()
-	if err != nil {
-		return err
-	}
-	return enq.InsertManyTx(ctx, tx, jobs)
 }
 
 func (tx *Tx) enqueuer() (Enqueuer, error) {
