@@ -3,7 +3,8 @@
 # (docs/performance.md lists the targets and the last numbers):
 #  - pgbench -N (simple writes) on the same PostgreSQL, for a ratio;
 #  - the engine end to end on SQLite and PostgreSQL, and the webhook's accept step;
-#  - Telegram and WhatsApp webhooks over loopback HTTP on PostgreSQL;
+#  - Telegram and WhatsApp webhooks over loopback HTTP on PostgreSQL, and
+#    the time from a Telegram webhook to the bot's reply at the Bot API;
 #  - knowledge: ingest, unchanged re-sync, `tend ask` turn, SQLite search;
 #    BENCH_100K=1 adds the 100,000-passage PostgreSQL search (builds for minutes
 #    the first time; the index is kept in the schema tend_bench100k);
@@ -43,6 +44,8 @@ fi
 echo "== webhooks over loopback HTTP, PostgreSQL"
 bench ./channels/telegram/ 'BenchmarkWebhookPostgres/http' 20000x
 bench ./channels/whatsapp/ 'BenchmarkWebhook$' 20000x
+echo "== what a patient waits for: Telegram webhook to the first reply at the Bot API, 25 messages/s"
+bench ./channels/telegram/ 'BenchmarkReplyPostgres' 500x
 
 echo "== knowledge"
 bench ./knowledge/ 'BenchmarkIngestMarkdown|BenchmarkResyncUnchanged1000|BenchmarkSearchSQLite' 5x

@@ -143,8 +143,12 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) {
 	if markup != nil && len(markup.InlineKeyboard) > 0 {
 		obj["reply_markup"] = map[string]any{"inline_keyboard": markup.InlineKeyboard}
 	}
-	s.sent = append(s.sent, Message{ChatID: chatID, MessageID: msgID, Text: text, Raw: raw, ParseMode: mode, Markup: markup, JSON: obj})
+	m := Message{ChatID: chatID, MessageID: msgID, Text: text, Raw: raw, ParseMode: mode, Markup: markup, JSON: obj}
+	s.sent = append(s.sent, m)
 	s.mu.Unlock()
+	if s.OnSend != nil {
+		s.OnSend(m)
+	}
 	writeOK(w, obj)
 }
 

@@ -34,6 +34,11 @@ const (
 type Server struct {
 	*httptest.Server
 
+	// OnSend, when set before the first request, sees every message the
+	// fake accepts from sendMessage, as it accepts it (benchmarks time
+	// replies with it).
+	OnSend func(Message)
+
 	mu         sync.Mutex
 	changed    chan struct{} // closed and replaced whenever updates arrive or polls change
 	updates    []pendingUpdate
