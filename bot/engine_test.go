@@ -224,6 +224,49 @@ func TestFailingDialogInProcessJob(t *testing.T) {
 	})
 }
 
+// TestProcessJobOfEarlierVersion: a process_inbound job queued by an
+// earlier version names the conversation by id, not the chat; it still runs.
+func TestProcessJobOfEarlierVersion(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		a := apptest.New(t, db, apptest.Options{Mode: app.ModeServe, Modules: []app.Module{echoModule{}}})
+		out, err := a.Engine.Accept(ctx, in("legacy", "legacy-1", "echo from before"))
+		require.NoError(t, err)
+		// Swap the job the accept queued for one as an earlier version wrote it.
+		_, err = db.Q().Exec(ctx, `DELETE FROM river_job WHERE kind = 'process_inbound'`)
+		require.NoError(t, err)
+		require.NoError(t, db.InTx(ctx, func(tx *store.Tx) error {
+			return tx.Enqueue(ctx, bot.ProcessArgs{ConversationID: out.ConversationID}, nil)
+		}))
+		var args string
+		require.NoError(t, db.Q().QueryRow(ctx, `SELECT args ->> 'conversation_id' FROM river_job WHERE kind = 'process_inbound'`).Scan(&args))
+		require.Equal(t, fmt.Sprint(out.ConversationID), args)
+
+		jobCtx, cancel := context.WithCancel(ctx)
+		require.NoError(t, a.Start(jobCtx))
+		t.Cleanup(func() {
+			sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer scancel()
+			_ = a.Stop(sctx)
+			cancel()
+		})
+		// (The recovery job leaves a message this young alone: it is the old job's.)
+		require.Eventually(t, func() bool {
+			m, err := db.Q().FindInbound(ctx, "web", "legacy-1")
+			var state string
+			serr := db.Q().QueryRow(ctx, `SELECT state FROM river_job WHERE kind = 'process_inbound'`).Scan(&state)
+			return err == nil && m.Status == store.InboundDone && serr == nil && state == "completed"
+		}, 20*time.Second, 20*time.Millisecond, "the old job ran and handled the message")
+		outs, err := db.Q().OutboundAfter(ctx, out.ConversationID, 0, 10)
+		require.NoError(t, err)
+		require.Len(t, outs, 1)
+		r, err := bot.DecodeReply(outs[0].Body)
+		require.NoError(t, err)
+		require.Equal(t, "from before", r.Text)
+	})
+}
+
 func TestBadInputGetsPoliteReplies(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
