@@ -31,10 +31,11 @@ type ProcessWorker struct {
 
 // Work handles the conversation's pending messages.
 func (w *ProcessWorker) Work(ctx context.Context, job *river.Job[ProcessArgs]) error {
-	if a := job.Args; a.ConversationID == 0 {
-		return w.engine.ProcessPendingChat(ctx, a.Channel, a.ChatID)
+	a := job.Args
+	if a.ConversationID != 0 { // queued by an earlier version
+		return w.engine.ProcessPending(ctx, a.ConversationID)
 	}
-	return w.engine.ProcessPending(ctx, job.Args.ConversationID)
+	return w.engine.ProcessPendingChat(ctx, a.Channel, a.ChatID)
 }
 
 // RecoverArgs is the periodic job that finds messages accepted but never

@@ -26,10 +26,10 @@ psql -q "$PGURL" -c "drop database if exists tend_pgbench" >/dev/null 2>&1 || tr
 psql -q "${PGURL/tend_test/postgres}" -c "create database tend_pgbench" >/dev/null 2>&1 || true
 BENCHURL=${PGURL/tend_test/tend_pgbench}
 pgbench -q -i -s 10 "$BENCHURL" >/dev/null 2>&1
-pgbench -N -c 16 -j 2 -T "$DURATION" "$BENCHURL" 2>/dev/null | grep -E "tps|latency average" | tee /tmp/tend-pgbench.$$
+PGBENCH=$(pgbench -N -c 16 -j 2 -T "$DURATION" "$BENCHURL" 2>/dev/null | grep -E "tps|latency average")
+echo "$PGBENCH"
 psql -q "${PGURL/tend_test/postgres}" -c "drop database tend_pgbench" >/dev/null 2>&1 || true
-TPS=$(awk '/^tps/ {printf "%d", $3}' /tmp/tend-pgbench.$$)
-rm -f /tmp/tend-pgbench.$$
+TPS=$(awk '/^tps/ {printf "%d", $3}' <<<"$PGBENCH")
 
 echo "== engine, end to end (16 concurrent senders), and the webhook's accept step"
 bench ./bot/ 'BenchmarkEngine|BenchmarkAccept' "${BENCH_N:-5000}x"

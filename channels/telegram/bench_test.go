@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -48,50 +47,25 @@ func BenchmarkWebhookPostgres(b *testing.B) {
 }
 
 func benchWebhook(b *testing.B, overHTTP bool) {
-	db := storetest.OpenPostgres(b)
-	fake := telegramtest.New(b)
-	cfg, err := config.LoadFrom(map[string]string{"TELEGRAM_BOT_TOKEN": telegramtest.Token, "TELEGRAM_API_ENDPOINT": fake.Endpoint(),
-		"TELEGRAM_WEBHOOK_SECRET": webhookSecret, "TEND_PUBLIC_URL": "https://clinic.example.org"})
-	require.NoError(b, err)
-	a, err := app.New(context.Background(), cfg, app.Options{Mode: app.ModeServe, Store: db, SkipMigrate: true,
-		Modules: []app.Module{&telegram.Module{Options: testOptions()}}})
-	require.NoError(b, err)
-	b.Cleanup(a.Close)
+	db, a, srv := benchApp(b, telegramtest.New(b))
 	handler := a.HTTP.Handler()
-	srv := httptest.NewServer(handler)
-	b.Cleanup(srv.Close)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 
-	pgBefore := backendCPU(b, db)
+	var pgBefore time.Duration
 	var selfBefore syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &selfBefore)
-
-	loadtest.Run(b, loadtest.Options{Callers: 2 * benchParallelism, Unit: "req/s"}, func(n int64) error {
-		chat := 10000 + n%2000
-		body := telegramtest.Update(1000000+n, "message", map[string]any{
-			"message_id": n, "date": 1700000000, "text": fmt.Sprintf("How much is a visit without insurance? (%d)", n),
-			"from": map[string]any{"id": chat, "is_bot": false, "first_name": "Pat", "language_code": "en"},
-			"chat": map[string]any{"id": chat, "first_name": "Pat", "type": "private"},
-		})
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+telegram.WebhookPath, bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", webhookSecret)
-		status := 0
+	startCounting := func() {
+		pgBefore = backendCPU(b, db)
+		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &selfBefore)
+	}
+	loadtest.Run(b, loadtest.Options{Callers: 2 * benchParallelism, Unit: "req/s", AfterWarmUp: startCounting}, func(n int64) error {
+		req := webhookRequest(srv.URL, 1000000+n, 10000+n%2000, fmt.Sprintf("How much is a visit without insurance? (%d)", n))
 		if overHTTP {
-			resp, err := client.Do(req)
-			if err != nil {
-				return err
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			status = resp.StatusCode
-		} else {
-			rec := httptest.NewRecorder()
-			handler.ServeHTTP(rec, req)
-			status = rec.Code
+			return loadtest.Post(client, req)
 		}
-		if status != http.StatusOK {
-			return fmt.Errorf("status %d", status)
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			return fmt.Errorf("status %d", rec.Code)
 		}
 		return nil
 	})
@@ -106,6 +80,37 @@ func benchWebhook(b *testing.B, overHTTP bool) {
 	if pgCPU > 0 {
 		b.ReportMetric(pgCPU.Seconds()*1000/n, "pg-cpu-ms/req")
 	}
+}
+
+// benchApp is a serve-mode Tend with the Telegram channel in webhook mode,
+// on a PostgreSQL schema of its own, talking to fake, with its HTTP handler
+// on a loopback server. Job workers do not run until the caller starts them.
+func benchApp(b *testing.B, fake *telegramtest.Server) (*store.DB, *app.App, *httptest.Server) {
+	db := storetest.OpenPostgres(b)
+	cfg, err := config.LoadFrom(map[string]string{"TELEGRAM_BOT_TOKEN": telegramtest.Token, "TELEGRAM_API_ENDPOINT": fake.Endpoint(),
+		"TELEGRAM_WEBHOOK_SECRET": webhookSecret, "TEND_PUBLIC_URL": "https://clinic.example.org"})
+	require.NoError(b, err)
+	a, err := app.New(context.Background(), cfg, app.Options{Mode: app.ModeServe, Store: db, SkipMigrate: true,
+		Modules: []app.Module{&telegram.Module{Options: testOptions()}}})
+	require.NoError(b, err)
+	b.Cleanup(a.Close)
+	srv := httptest.NewServer(a.HTTP.Handler())
+	b.Cleanup(srv.Close)
+	return db, a, srv
+}
+
+// webhookRequest is Telegram's POST of one text message from a patient's
+// private chat to the webhook at base.
+func webhookRequest(base string, updateID, chat int64, text string) *http.Request {
+	body := telegramtest.Update(updateID, "message", map[string]any{
+		"message_id": updateID, "date": time.Now().Unix(), "text": text,
+		"from": map[string]any{"id": chat, "is_bot": false, "first_name": "Pat", "language_code": "en"},
+		"chat": map[string]any{"id": chat, "first_name": "Pat", "type": "private"},
+	})
+	req, _ := http.NewRequest(http.MethodPost, base+telegram.WebhookPath, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", webhookSecret)
+	return req
 }
 
 func cpuTime(r syscall.Rusage) time.Duration {

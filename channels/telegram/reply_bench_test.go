@@ -1,25 +1,17 @@
 package telegram_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/tend-health/tend/channels/telegram"
 	"github.com/tend-health/tend/channels/telegram/telegramtest"
-	"github.com/tend-health/tend/internal/app"
-	"github.com/tend-health/tend/internal/config"
 	"github.com/tend-health/tend/internal/loadtest"
-	"github.com/tend-health/tend/internal/store/storetest"
 )
 
 // BenchmarkReplyPostgres measures what a patient waits for: from Telegram's
@@ -31,11 +23,6 @@ import (
 //
 //	go test ./channels/telegram -run '^$' -bench ReplyPostgres -benchtime 500x
 func BenchmarkReplyPostgres(b *testing.B) {
-	rate := 25.0
-	if r, err := strconv.ParseFloat(os.Getenv("TEND_BENCH_RATE"), 64); err == nil && r > 0 {
-		rate = r
-	}
-	db := storetest.OpenPostgres(b)
 	fake := telegramtest.New(b)
 	var waiting sync.Map // chat id -> chan struct{}, closed by the chat's first reply
 	fake.OnSend = func(m telegramtest.Message) {
@@ -43,13 +30,7 @@ func BenchmarkReplyPostgres(b *testing.B) {
 			close(ch.(chan struct{}))
 		}
 	}
-	cfg, err := config.LoadFrom(map[string]string{"TELEGRAM_BOT_TOKEN": telegramtest.Token, "TELEGRAM_API_ENDPOINT": fake.Endpoint(),
-		"TELEGRAM_WEBHOOK_SECRET": webhookSecret, "TEND_PUBLIC_URL": "https://clinic.example.org"})
-	require.NoError(b, err)
-	a, err := app.New(context.Background(), cfg, app.Options{Mode: app.ModeServe, Store: db, SkipMigrate: true,
-		Modules: []app.Module{&telegram.Module{Options: testOptions()}}})
-	require.NoError(b, err)
-	b.Cleanup(a.Close)
+	_, a, srv := benchApp(b, fake)
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(b, a.Start(ctx))
 	b.Cleanup(func() {
@@ -58,29 +39,14 @@ func BenchmarkReplyPostgres(b *testing.B) {
 		defer scancel()
 		_ = a.Stop(sctx)
 	})
-	srv := httptest.NewServer(a.HTTP.Handler())
-	b.Cleanup(srv.Close)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 
-	loadtest.Run(b, loadtest.Options{Rate: rate, Unit: "replies/s"}, func(n int64) error {
+	loadtest.Run(b, loadtest.Options{DefaultRate: 25, Unit: "replies/s"}, func(n int64) error {
 		chat := 500000 + n // a chat of its own: its first reply answers this message
 		replied := make(chan struct{})
 		waiting.Store(chat, replied)
-		body := telegramtest.Update(2000000+n, "message", map[string]any{
-			"message_id": 1, "date": time.Now().Unix(), "text": "How much is a visit without insurance?",
-			"from": map[string]any{"id": chat, "is_bot": false, "first_name": "Pat", "language_code": "en"},
-			"chat": map[string]any{"id": chat, "first_name": "Pat", "type": "private"},
-		})
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+telegram.WebhookPath, bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", webhookSecret)
-		resp, err := client.Do(req)
-		if err != nil {
+		if err := loadtest.Post(client, webhookRequest(srv.URL, 2000000+n, chat, "How much is a visit without insurance?")); err != nil {
 			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("status %d", resp.StatusCode)
 		}
 		select {
 		case <-replied:

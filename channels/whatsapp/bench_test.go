@@ -78,15 +78,7 @@ func BenchmarkWebhook(b *testing.B) {
 		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(raw))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Hub-Signature-256", whatsapptest.Sign(appSecret, raw))
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("status %d", resp.StatusCode)
-		}
-		return nil
+		return loadtest.Post(client, req)
 	}
 	// Warm up: connections, prepared plans, every patient's conversation.
 	for range patients {

@@ -14,6 +14,9 @@
 package loadtest
 
 import (
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"slices"
 	"strconv"
@@ -28,10 +31,15 @@ type Options struct {
 	// Callers is the closed loop's concurrency (default 16).
 	Callers int
 	// Rate, when positive, runs an open loop at this many operations per
-	// second (default: TEND_BENCH_RATE, else a closed loop).
-	Rate float64
+	// second. Otherwise TEND_BENCH_RATE does, else DefaultRate does, else
+	// the loop is closed.
+	Rate        float64
+	DefaultRate float64
 	// Unit names the throughput metric ("msgs/s", "req/s").
 	Unit string
+	// AfterWarmUp, when set, runs between the warm-up and the timed
+	// operations (a benchmark that measures CPU time starts counting there).
+	AfterWarmUp func()
 }
 
 // maxInFlight bounds the open loop's concurrent operations: beyond it the
@@ -50,10 +58,16 @@ func Run(b *testing.B, o Options, op func(n int64) error) {
 	if o.Rate <= 0 {
 		o.Rate, _ = strconv.ParseFloat(os.Getenv("TEND_BENCH_RATE"), 64)
 	}
+	if o.Rate <= 0 {
+		o.Rate = o.DefaultRate
+	}
 	// Warm up, untimed, as a running server is: every pooled connection
 	// open, its statements prepared. Warm-up operations get n < 0.
 	var warm atomic.Int64
 	closedLoop(b, o.Callers, 4*o.Callers, func(int64) error { return op(-warm.Add(1)) })
+	if o.AfterWarmUp != nil {
+		o.AfterWarmUp()
+	}
 	var lat []time.Duration
 	var elapsed time.Duration
 	b.ResetTimer()
@@ -63,7 +77,7 @@ func Run(b *testing.B, o Options, op func(n int64) error) {
 		lat, elapsed = closedLoop(b, o.Callers, b.N, op)
 	}
 	b.StopTimer()
-	Report(b, lat, elapsed, o.Unit)
+	report(b, lat, elapsed, o.Unit)
 	if o.Rate > 0 {
 		b.ReportMetric(o.Rate, "offered/s")
 	}
@@ -126,8 +140,8 @@ func openLoop(b *testing.B, rate float64, op func(int64) error) ([]time.Duration
 	return all, time.Since(start)
 }
 
-// Report sorts lat and reports throughput over elapsed and the percentiles.
-func Report(b *testing.B, lat []time.Duration, elapsed time.Duration, unit string) {
+// report sorts lat and reports throughput over elapsed and the percentiles.
+func report(b *testing.B, lat []time.Duration, elapsed time.Duration, unit string) {
 	if len(lat) == 0 {
 		return
 	}
@@ -138,4 +152,19 @@ func Report(b *testing.B, lat []time.Duration, elapsed time.Duration, unit strin
 	b.ReportMetric(pct(0.99), "p99-ms")
 	b.ReportMetric(pct(1), "max-ms")
 	b.ReportMetric(0, "ns/op") // throughput says it; ns/op of a concurrent run misleads
+}
+
+// Post sends req with client and wants 200 OK; the body is read and
+// discarded so the connection is reused.
+func Post(client *http.Client, req *http.Request) error {
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return nil
 }

@@ -141,20 +141,13 @@ func (tx *Tx) SQLTx() *sql.Tx { return tx.sqlTx }
 
 // Enqueue inserts a durable job that becomes visible only if the transaction commits.
 func (tx *Tx) Enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
-	enq, err := tx.enqueuer()
-	if err != nil {
-		return err
+	tx.db.enqMu.RLock()
+	enq := tx.db.enq
+	tx.db.enqMu.RUnlock()
+	if enq == nil {
+		return errors.New("store: no job queue attached")
 	}
 	return enq.InsertTx(ctx, tx, args, opts)
-}
-
-func (tx *Tx) enqueuer() (Enqueuer, error) {
-	tx.db.enqMu.RLock()
-	defer tx.db.enqMu.RUnlock()
-	if tx.db.enq == nil {
-		return nil, errors.New("store: no job queue attached")
-	}
-	return tx.db.enq, nil
 }
 
 // AfterCommit runs fn once the transaction has committed (not on rollback).

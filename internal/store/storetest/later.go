@@ -95,6 +95,7 @@ func testLaterWrites(t *testing.T, db *store.DB) {
 	// savepoint keeps them.
 	if db.Dialect() == store.Postgres {
 		require.NoError(t, db.InTx(ctx, func(tx *store.Tx) error {
+			// Two held-back writes (the first updates no row) before the savepoint.
 			if err := tx.FinishInboundLater(ctx, -1, store.InboundDone, "", t0); err != nil {
 				return err
 			}

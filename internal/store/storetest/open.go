@@ -70,10 +70,7 @@ func NewSchemaName() string {
 // dropped when the test ends.
 func OpenPostgres(t testing.TB) *store.DB {
 	t.Helper()
-	schema := NewSchemaName()
-	db := OpenPostgresSchema(t, schema)
-	t.Cleanup(func() { DropSchema(t, schema) })
-	return db
+	return OpenPostgresTraced(t, nil)
 }
 
 // OpenPostgresSchema opens (and migrates) a store on an existing or new
