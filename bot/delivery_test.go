@@ -43,6 +43,14 @@ func (f *fakeSender) texts() []string {
 	return append([]string(nil), f.sent...)
 }
 
+// newDeliveringEngine is an engine whose web replies go to a fakeSender.
+func newDeliveringEngine(t *testing.T, db *store.DB) (*bot.Engine, *fakeSender) {
+	e := newEngine(t, db, nil)
+	s := &fakeSender{}
+	e.RegisterSender("web", s)
+	return e, s
+}
+
 // handleN sends "echo 1".."echo n" and returns the delivery args of each reply.
 func handleN(t *testing.T, e *bot.Engine, chat string, n int) []bot.DeliverArgs {
 	var args []bot.DeliverArgs
@@ -59,9 +67,7 @@ func TestDeliveryInOrderAndOnce(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		e := newEngine(t, db, nil)
-		s := &fakeSender{}
-		e.RegisterSender("web", s)
+		e, s := newDeliveringEngine(t, db)
 		args := handleN(t, e, "d1", 3)
 		// The last job runs first: it delivers everything before it, in order.
 		require.NoError(t, e.Deliver(ctx, args[2]))
@@ -82,9 +88,7 @@ func TestDeliveryConcurrentJobsSendEachOnce(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		e := newEngine(t, db, nil)
-		s := &fakeSender{}
-		e.RegisterSender("web", s)
+		e, s := newDeliveringEngine(t, db)
 		args := handleN(t, e, "d2", 10)
 		var wg sync.WaitGroup
 		for _, a := range args {
@@ -235,9 +239,7 @@ func TestOneDeliveryJobPerTurn(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		e := newEngine(t, db, nil)
-		s := &fakeSender{}
-		e.RegisterSender("web", s)
+		e, s := newDeliveringEngine(t, db)
 		// An unknown button gets two replies: "no longer available", then the fallback.
 		out, err := e.Handle(ctx, bot.Inbound{Channel: "web", ChatID: "j1", MessageID: "j1-1", Payload: "nosuch:thing"})
 		require.NoError(t, err)
