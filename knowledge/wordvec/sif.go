@@ -5,7 +5,8 @@ package wordvec
 // al. found 1e-3 to 1e-4 best on their tasks.
 const DefaultA = 1e-3
 
-// SentenceOptions tune SentenceWith; the zero value is Sentence's settings.
+// SentenceOptions tune SentenceWith; the zero value is SIF with DefaultA,
+// words taken as written (Exact) and the common component removed.
 type SentenceOptions struct {
 	// A is SIF's smoothing parameter; 0 means DefaultA.
 	A float64

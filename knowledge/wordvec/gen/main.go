@@ -110,6 +110,7 @@ func main() {
 		src.size, src.dims, src.plain, src.read, src.normsOK)
 	fmt.Printf("kept %d words: %d most frequent plain words (ranks up to %d), rarer ones for %s\n",
 		len(src.kept), reasons["top"], src.topRank, formatReasons(reasons))
+	fmt.Printf("left out %d rare words whose hyphenated form is kept (%s)\n", len(src.hyphenated), strings.Join(sample(src.hyphenated, 12), ", "))
 	fmt.Printf("repository and WordNet words not in the source at all: %d (e.g. %s)\n", len(src.missing), strings.Join(sample(src.missing, 12), ", "))
 	fmt.Printf("wrote %s: %d bytes (%.1f MB; gzip -9 would give %.1f MB, %.0f%%)\n", *out, len(data), mb(len(data)), mb(gz.Len()), 100*float64(gz.Len())/float64(len(data)))
 	fmt.Printf("quantization (int8, one scale per word) vs float32, cosine of %d random pairs: mean |error| %.5f, p99 %.5f, max %.5f\n",
@@ -413,7 +414,7 @@ type source struct {
 	dims, size, plain, read, normsOK int
 	topRank                          int
 	kept                             []keptWord
-	missing                          []string
+	missing, hyphenated              []string
 
 	errPairs, closePairs    int
 	errMean, errP99, errMax float64
@@ -469,6 +470,7 @@ func readSource(path string, top int, extra map[string]string) (*source, error) 
 			if err := dec.Decode(&wordList); err != nil {
 				return nil, err
 			}
+			inTop := map[string]bool{}
 			for i, w := range wordList {
 				if !wordvec.Plain(w) {
 					continue
@@ -476,9 +478,26 @@ func readSource(path string, top int, extra map[string]string) (*source, error) 
 				src.plain++
 				if src.plain <= top {
 					keep[i] = "top"
+					inTop[w] = true
 					src.topRank = i + 1
 				} else if why, ok := extra[w]; ok {
 					keep[i] = why
+				}
+			}
+			// A rare spelling whose hyphenated form is common ("xray",
+			// "x-ray") is left out: Lookup finds the common form, whose
+			// vector is better trained.
+			for i, why := range keep {
+				w := wordList[i]
+				if why == "top" || strings.Contains(w, "-") {
+					continue
+				}
+				for k := 1; k < len(w); k++ {
+					if inTop[w[:k]+"-"+w[k:]] {
+						delete(keep, i)
+						src.hyphenated = append(src.hyphenated, w)
+						break
+					}
 				}
 			}
 			inSource := make(map[string]bool, len(wordList))
