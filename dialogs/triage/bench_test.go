@@ -54,3 +54,17 @@ func BenchmarkCompile(b *testing.B) {
 		Compile(f)
 	}
 }
+
+// BenchmarkDetect is the whole decision per message: the rules, then the
+// concept detector when the rules find no emergency.
+func BenchmarkDetect(b *testing.B) {
+	d := NewDetector(matcher(b))
+	for name, text := range benchMessages {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				d.Classify(text)
+			}
+		})
+	}
+}

@@ -13,6 +13,10 @@ type Result struct {
 	Rule int
 	// Lang is the language the message seems written in ("" if unclear).
 	Lang string
+	// Possible marks a possible emergency (Kind is KindEmergency): the
+	// emergency guidance is given and the patient is asked whether it is
+	// happening now.
+	Possible bool
 }
 
 // maxCombos bounds the search for one rule in one message, so that a
@@ -217,11 +221,11 @@ func (a *analysis) cueNearSkipping(cu *cue, parts []span, covered func(int) bool
 			}
 			switch {
 			case o.end < p.start && p.start-o.end <= cu.before:
-				if a.sameClause(o.end, p.start) && a.gapOK(cu, o.end+1, p.start-1, covered) {
+				if a.sameScope(cu, o.end, p.start) && a.gapOK(cu, o.end+1, p.start-1, covered) {
 					return o, true
 				}
 			case o.start > p.end && o.start-p.end <= cu.after:
-				if a.sameClause(p.end, o.start) && a.gapOK(cu, p.end+1, o.start-1, covered) {
+				if a.sameScope(cu, p.end, o.start) && a.gapOK(cu, p.end+1, o.start-1, covered) {
 					return o, true
 				}
 			}
@@ -254,10 +258,18 @@ func (a *analysis) inQuestion(parts []span) bool {
 
 func (a *analysis) sameClause(i, j int) bool { return a.toks[i].clause == a.toks[j].clause }
 
+// sameScope is the same clause, or the same sentence for a cue with gap sentence.
+func (a *analysis) sameScope(cu *cue, i, j int) bool {
+	if cu.gap == GapSentence {
+		return a.toks[i].sentence == a.toks[j].sentence
+	}
+	return a.sameClause(i, j)
+}
+
 // gapOK checks the words between a cue and the match.
 func (a *analysis) gapOK(cu *cue, from, to int, covered func(int) bool) bool {
 	for i := from; i <= to; i++ {
-		if covered(i) || cu.gap == GapClause {
+		if covered(i) || cu.gap == GapClause || cu.gap == GapSentence {
 			continue
 		}
 		if a.breaks[i] || (cu.gap == GapFiller && !a.filler[i]) {

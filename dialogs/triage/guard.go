@@ -8,6 +8,7 @@ package triage
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -31,15 +32,20 @@ func Locales() fs.FS {
 
 // Guard is the triage bot.Guard.
 type Guard struct {
-	matcher *Matcher
+	detector *Detector
+	// limiter groups urgent alerts (emergencies); possibleLimiter groups
+	// the alerts for possible emergencies, apart, so that a "yes" after
+	// one still makes the urgent alert.
+	limiter, possibleLimiter *handoff.AlertLimiter
 	// notifier is looked up per message: the module that configures staff
 	// alerts (Slack) may be installed after this one.
 	notifier func() handoff.Notifier
 	log      *slog.Logger
 }
 
-// NewGuard returns a guard over compiled rules; notifier may return nil
-// (no staff channel), log may be nil.
+// NewGuard returns a guard over compiled rules (with the built-in concept
+// detector after them); notifier may return nil (no staff channel), log
+// may be nil. Urgent staff alerts are grouped per source (AlertLimiter).
 func NewGuard(m *Matcher, notifier func() handoff.Notifier, log *slog.Logger) *Guard {
 	if notifier == nil {
 		notifier = func() handoff.Notifier { return nil }
@@ -47,7 +53,8 @@ func NewGuard(m *Matcher, notifier func() handoff.Notifier, log *slog.Logger) *G
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Guard{matcher: m, notifier: notifier, log: log}
+	return &Guard{detector: NewDetector(m), limiter: handoff.NewAlertLimiter(0), possibleLimiter: handoff.NewAlertLimiter(0),
+		notifier: notifier, log: log}
 }
 
 // Name implements bot.Guard.
@@ -56,13 +63,19 @@ func (g *Guard) Name() string { return Name }
 // Check implements bot.Guard. Message text is never logged, only the
 // category and rule that matched.
 func (g *Guard) Check(t *bot.Turn) (bool, error) {
+	if action, args, ok := t.Payload(Name); ok && action == actionNow {
+		return true, g.answerNow(t, args)
+	}
 	text := t.Text()
 	if text == "" {
 		return false, nil
 	}
-	res := g.matcher.Classify(text)
+	res := g.detector.Classify(text)
 	switch res.Kind {
 	case KindEmergency:
+		if res.Possible {
+			return true, g.possible(t, res)
+		}
 		return true, g.emergency(t, res)
 	case KindAdvice:
 		// A button press is never a question, and once staff own the
@@ -86,12 +99,19 @@ func (g *Guard) emergency(t *bot.Turn, res Result) error {
 	}
 	g.log.WarnContext(t.Ctx, "triage: emergency", "conversation_id", t.Conv.ID, "inbound_id", t.InboundID,
 		"category", res.Category, "rule", res.Rule)
+	// One source (a conversation, a web session, an address) makes one
+	// urgent mention per window; the next emergencies reach staff
+	// grouped, without it (the patient's reply is the same).
+	urgent, grouped := g.limiter.Allow(t.Now, handoff.Sources(t)...)
+	if !urgent {
+		g.log.WarnContext(t.Ctx, "triage: urgent alert grouped", "conversation_id", t.Conv.ID, "grouped", grouped)
+	}
 	// A savepoint of our own: a failing staff alert must not roll back the
 	// turn, which would replace the emergency reply with an apology.
 	if _, err := t.Tx.Exec(t.Ctx, "SAVEPOINT triage_handoff"); err != nil {
 		return fmt.Errorf("triage: savepoint: %w", err)
 	}
-	if err := handoff.Request(t, handoff.ReasonEmergency, true, g.notifier()); err != nil {
+	if err := handoff.Request(t, handoff.ReasonEmergency, urgent, g.notifier()); err != nil {
 		g.log.ErrorContext(t.Ctx, "triage: could not open the emergency handoff", "conversation_id", t.Conv.ID, "error", err)
 		if _, rerr := t.Tx.Exec(t.Ctx, "ROLLBACK TO SAVEPOINT triage_handoff"); rerr != nil {
 			return fmt.Errorf("triage: rollback to savepoint: %w (handoff: %v)", rerr, err)
@@ -100,6 +120,60 @@ func (g *Guard) emergency(t *bot.Turn, res Result) error {
 	if _, err := t.Tx.Exec(t.Ctx, "RELEASE SAVEPOINT triage_handoff"); err != nil {
 		return fmt.Errorf("triage: release savepoint: %w", err)
 	}
+	return nil
+}
+
+// actionNow is the payload action of the "is this happening now?" buttons:
+// triage:now:yes:<reply> and triage:now:no.
+const actionNow = "now"
+
+// possible is a possible emergency: the emergency guidance first, then one
+// question with Yes/No buttons. Staff are alerted (not a handoff: the
+// conversation goes on with the assistant unless the patient says yes).
+func (g *Guard) possible(t *bot.Turn, res Result) error {
+	text := g.text(t, res, "triage."+res.Reply) + "\n\n" + g.text(t, res, "triage.possible_question")
+	t.Reply(bot.Reply{
+		Text: text,
+		Buttons: []bot.Button{
+			{Label: g.text(t, res, "triage.possible_yes"), Payload: bot.Payload(Name, actionNow, "yes", res.Reply)},
+			{Label: g.text(t, res, "triage.possible_no"), Payload: bot.Payload(Name, actionNow, "no")},
+		},
+		Action: bot.ActionEmergency,
+	})
+	g.log.WarnContext(t.Ctx, "triage: possible emergency", "conversation_id", t.Conv.ID, "inbound_id", t.InboundID,
+		"category", res.Category, "rule", res.Rule)
+	ok, grouped := g.possibleLimiter.Allow(t.Now, handoff.Sources(t)...)
+	if !ok {
+		g.log.WarnContext(t.Ctx, "triage: possible-emergency alert grouped", "conversation_id", t.Conv.ID, "grouped", grouped)
+		return nil
+	}
+	if _, err := t.Tx.Exec(t.Ctx, "SAVEPOINT triage_alert"); err != nil {
+		return fmt.Errorf("triage: savepoint: %w", err)
+	}
+	summary := "Possible emergency (" + res.Category + "): the patient was given the emergency numbers and asked whether it is happening now."
+	if err := handoff.Alert(t.Ctx, t.Tx, g.notifier(), t.Conv.ID, summary, nil); err != nil && !errors.Is(err, handoff.ErrNoStaffChannel) {
+		g.log.ErrorContext(t.Ctx, "triage: could not alert staff of a possible emergency", "conversation_id", t.Conv.ID, "error", err)
+		if _, rerr := t.Tx.Exec(t.Ctx, "ROLLBACK TO SAVEPOINT triage_alert"); rerr != nil {
+			return fmt.Errorf("triage: rollback to savepoint: %w (alert: %v)", rerr, err)
+		}
+	}
+	if _, err := t.Tx.Exec(t.Ctx, "RELEASE SAVEPOINT triage_alert"); err != nil {
+		return fmt.Errorf("triage: release savepoint: %w", err)
+	}
+	return nil
+}
+
+// answerNow handles the buttons of a possible emergency: yes gives the full
+// emergency reply and the urgent alert; no goes on as usual.
+func (g *Guard) answerNow(t *bot.Turn, args []string) error {
+	if len(args) >= 1 && args[0] == "yes" {
+		reply := ReplyEmergency
+		if len(args) >= 2 && args[1] == ReplyCrisis {
+			reply = ReplyCrisis
+		}
+		return g.emergency(t, Result{Kind: KindEmergency, Category: "confirmed", Reply: reply})
+	}
+	t.Reply(bot.Reply{Text: t.T("triage.possible_not_now")})
 	return nil
 }
 

@@ -51,6 +51,9 @@ const (
 	GapFiller = "filler" // only filler words ("I don't have any chest pain")
 	GapAny    = "any"    // any words except breaks ("and", "but")
 	GapClause = "clause" // any words at all, within the clause
+	// GapSentence allows any words within the sentence, across commas: a
+	// frame such as "the intake form asks if I ever ..." or "hace 6 anos".
+	GapSentence = "sentence"
 )
 
 // replyKinds says which replies each kind of category may use.
@@ -250,8 +253,8 @@ func (f *File) validate() error {
 		if c.Role != RoleNegates && c.Role != RoleDoubts && c.Role != RoleAffirms {
 			add("%s: role must be %s, %s or %s", where, RoleNegates, RoleDoubts, RoleAffirms)
 		}
-		if c.Gap != GapFiller && c.Gap != GapAny && c.Gap != GapClause {
-			add("%s: gap must be %s, %s or %s", where, GapFiller, GapAny, GapClause)
+		if c.Gap != GapFiller && c.Gap != GapAny && c.Gap != GapClause && c.Gap != GapSentence {
+			add("%s: gap must be %s, %s, %s or %s", where, GapFiller, GapAny, GapClause, GapSentence)
 		}
 		if c.Before < 0 || c.After < 0 || c.Before > maxWindow || c.After > maxWindow || c.Before+c.After == 0 {
 			add("%s: before/after must be 0..%d and not both 0", where, maxWindow)

@@ -24,6 +24,7 @@ const maxFuzzyRunes = 24
 type token struct {
 	text     string
 	clause   int
+	sentence int  // sentences end at ". ! ?" and a new line, not at "," ";" ":"
 	question bool // the clause ends with "?" or starts with "¿"
 }
 
@@ -36,6 +37,16 @@ func isClauseBreak(r rune) bool {
 	return false
 }
 
+// isSentenceBreak reports the punctuation that ends a sentence; cues with
+// gap "sentence" reach across commas but not across these.
+func isSentenceBreak(r rune) bool {
+	switch r {
+	case '.', '!', '?', '¡', '¿', '\n', '\r':
+		return true
+	}
+	return false
+}
+
 // tokenize splits text into normalized words (see textutil.Normalize),
 // numbering clauses as it goes.
 func tokenize(text string) []token {
@@ -43,27 +54,38 @@ func tokenize(text string) []token {
 		text = string([]rune(text)[:maxRunes])
 	}
 	var toks []token
-	clause, start, opened := 0, 0, false
+	clause, sentence, start, opened := 0, 0, 0, false
 	flush := func(seg string, question bool) {
 		first := len(toks)
 		for _, w := range strings.Fields(textutil.Normalize(seg)) {
-			toks = append(toks, token{text: w, clause: clause, question: question})
+			toks = append(toks, token{text: w, clause: clause, sentence: sentence, question: question})
 		}
 		if len(toks) > first {
 			clause++
 		}
 	}
+	prev := ' '
 	for i, r := range text {
 		if !isClauseBreak(r) {
+			prev = r
 			continue
 		}
 		flush(text[start:i], opened || r == '?')
 		opened = r == '¿'
 		start = i + utf8.RuneLen(r)
+		// "101.3" is a number, not the end of a sentence.
+		if isSentenceBreak(r) && !(r == '.' && prev >= '0' && prev <= '9') && len(toks) > 0 && toks[len(toks)-1].sentence == sentence {
+			sentence++
+		}
+		prev = r
 	}
 	flush(text[start:], opened)
 	return toks
 }
+
+// anyNumber, written as a word of a phrase, matches any number ("# years
+// ago", "hace # anos").
+const anyNumber = "#"
 
 // word is one word of a phrase: exact, or a stem when written "word*".
 type word struct {
@@ -75,6 +97,10 @@ type word struct {
 func phraseWords(ph string) []word {
 	var out []word
 	for _, piece := range strings.Fields(ph) {
+		if piece == anyNumber {
+			out = append(out, word{text: anyNumber})
+			continue
+		}
 		stem, prefix := strings.CutSuffix(piece, "*")
 		if strings.Contains(stem, "*") {
 			return []word{{}} // reported by checkPhrase
@@ -177,6 +203,9 @@ func (v *vocab) edits(n int) int {
 func (v *vocab) lookup(tok string) []int {
 	var ids []int
 	ids = append(ids, v.exact[tok]...)
+	if isNumber(tok) {
+		ids = append(ids, v.exact[anyNumber]...)
+	}
 	if len(tok) >= minPrefix {
 		for _, id := range v.prefixes[tok[:minPrefixBytes(tok)]] {
 			if strings.HasPrefix(tok, v.words[id].text) {
