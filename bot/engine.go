@@ -484,6 +484,15 @@ func (e *Engine) route(t *Turn) error {
 			return nil
 		}
 	}
+	if t.In.Meta[MetaEdited] != "" {
+		return nil // an edit: the guards had their say; the original was answered
+	}
+	if t.In.Meta[MetaUnsupported] != "" {
+		// Words sent with a photo or file (its caption), read as the
+		// message after the guards; the patient learns the attachment
+		// itself was not seen.
+		t.Say("input.attachment_unseen")
+	}
 	if utf8.RuneCountInString(text) > MaxTextRunes {
 		t.Say("input.too_long")
 		return nil
@@ -524,7 +533,11 @@ func (e *Engine) routePayload(t *Turn) error {
 			return err
 		}
 	}
-	// A button from an old message, or a payload we never made.
+	// A button from an old message, or a payload we never made (whose
+	// words are not logged: a client can put anything there).
+	if e.dialogs[name] == nil {
+		name = "(none)"
+	}
 	e.log.InfoContext(t.Ctx, "unknown button payload", "conversation_id", t.Conv.ID, "dialog", name)
 	t.Say("input.unknown_button")
 	return e.runFallback(t)

@@ -26,9 +26,16 @@ type Inbound struct {
 
 // Meta keys channels may set.
 const (
-	MetaUnsupported = "unsupported" // the kind of a message the bot cannot read (photo, voice, ...)
-	MetaPhone       = "phone"       // a phone number the channel vouches for (WhatsApp sender, Telegram shared contact)
-	MetaFirstName   = "first_name"
+	// MetaUnsupported is the kind of a message the bot cannot read (photo,
+	// voice, ...). With no Text the patient is told the bot reads only
+	// text; with Text (a photo's caption) the text is handled as a message,
+	// with a note that the attachment was not seen.
+	MetaUnsupported = "unsupported"
+	// MetaEdited marks a patient's edit of a message already handled: the
+	// guards (triage first) see the new text, nothing else answers it.
+	MetaEdited    = "edited"
+	MetaPhone     = "phone" // a phone number the channel vouches for (WhatsApp sender, Telegram shared contact)
+	MetaFirstName = "first_name"
 )
 
 // Button is a choice the patient can tap.

@@ -39,11 +39,15 @@ type wireMarkup struct {
 }
 
 type wireMessage struct {
-	MessageID   int64        `json:"message_id"`
-	From        *wireUser    `json:"from"`
-	Chat        wireChat     `json:"chat"`
-	Date        int64        `json:"date"`
-	Text        string       `json:"text"`
+	MessageID int64     `json:"message_id"`
+	From      *wireUser `json:"from"`
+	Chat      wireChat  `json:"chat"`
+	Date      int64     `json:"date"`
+	Text      string    `json:"text"`
+	// Caption is the text sent with a photo, video, animation, document,
+	// audio or voice note.
+	Caption     string       `json:"caption"`
+	EditDate    int64        `json:"edit_date"` // set in edited_message
 	Contact     *wireContact `json:"contact"`
 	ReplyMarkup *wireMarkup  `json:"reply_markup"`
 	// Kinds of message the bot cannot read; only their presence matters.
@@ -113,7 +117,7 @@ func decodeUpdate(raw []byte) (update, error) {
 	u := update{ID: id, Kind: kindOf(fields)}
 	var err error
 	switch u.Kind {
-	case "message":
+	case "message", "edited_message":
 		err = decodeField(fields[u.Kind], &u.Message)
 	case "callback_query":
 		err = decodeField(fields[u.Kind], &u.Callback)

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/internal/textutil"
 )
 
 // FuzzDecodeUpdate feeds arbitrary bodies to the webhook/poller decoder and
@@ -18,6 +19,8 @@ func FuzzDecodeUpdate(f *testing.F) {
 		`{"update_id":1,"message":{"message_id":2,"chat":{"id":3,"type":"private"},"photo":[{}]}}`,
 		`{"update_id":1,"callback_query":{"id":"q","from":{"id":3},"data":"~AAAAAAAAAAAAAAAAAAAAAA","message":{"chat":{"id":3,"type":"private"},"reply_markup":{"inline_keyboard":[[{"text":"x","callback_data":"a"}]]}}}}`,
 		`{"update_id":1,"edited_message":{}}`, `{"update_id":1,"x":1,"y":2}`, `{"update_id":1e3}`, `{"update_id":1,"message":{"text":"/start@"}}`,
+		`{"update_id":1,"edited_message":{"message_id":2,"chat":{"id":3,"type":"private"},"edit_date":5,"caption":"a\u0000\u202eb"}}`,
+		"{\"update_id\":1,\"message\":{\"message_id\":2,\"from\":{\"id\":3,\"first_name\":\"\xff\\u0000\",\"language_code\":\"e\\u202en\"},\"chat\":{\"id\":3,\"type\":\"private\"},\"text\":\"\\u0000\"}}",
 		`[]`, `null`, `{"update_id":99999999999999999999}`,
 	} {
 		f.Add([]byte(seed))
@@ -47,7 +50,23 @@ func FuzzDecodeUpdate(f *testing.F) {
 		if in.Meta[bot.MetaPhone] != "" && !strings.HasPrefix(in.Meta[bot.MetaPhone], "+") {
 			t.Fatalf("phone not normalized: %q", in.Meta[bot.MetaPhone])
 		}
-		if in.Text == "" && in.Payload == "" && in.Meta[bot.MetaUnsupported] == "" && ev.Callback.StoredKey == "" {
+		for name, v := range map[string]string{"text": in.Text, "payload": in.Payload, "locale": in.Locale,
+			"chat": in.ChatID, "sender": in.SenderID, "message id": in.MessageID} {
+			if textutil.Clean(v, 0) != v || !utf8.ValidString(v) {
+				t.Fatalf("%s not made valid: %q", name, v)
+			}
+		}
+		for k, v := range in.Meta {
+			if textutil.CleanLine(v, maxMetaRunes) != v {
+				t.Fatalf("meta %s not made valid: %q", k, v)
+			}
+		}
+		sent := "" // the words as sent, before cleaning
+		if u.Message != nil {
+			sent = u.Message.Text
+		}
+		if in.Text == "" && in.Payload == "" && in.Meta[bot.MetaUnsupported] == "" && ev.Callback.StoredKey == "" &&
+			textutil.Clean(sent, 0) == sent {
 			t.Fatalf("an empty message must say what it was: %+v", in)
 		}
 	})

@@ -7,6 +7,7 @@ import (
 	"unicode"
 
 	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/internal/textutil"
 )
 
 // event is what one update asks of the channel: a message to record, a
@@ -26,19 +27,41 @@ const (
 )
 
 // mapUpdate turns an update into an event. Only private chats with a
-// patient are conversations: groups, channels, edits and everything else
-// are ignored. botID keeps message ids of different bots apart.
+// patient are conversations: groups, channels and everything else are
+// ignored. botID keeps message ids of different bots apart. Every text of
+// the message it returns has been made valid (sanitize).
 func mapUpdate(u update, botID string) event {
+	var ev event
+	switch {
+	case u.Message != nil && u.Kind == "edited_message":
+		ev = mapEdit(u.Message, botID)
+	case u.Message != nil:
+		ev = mapMessage(u.Message, botID)
+	case u.Callback != nil:
+		ev = mapCallback(u.Callback, botID)
+	case u.Kind == "message" || u.Kind == "callback_query" || u.Kind == "edited_message":
+		ev = event{Ignored: "malformed"}
+	default:
+		ev = event{Ignored: u.Kind}
+	}
+	if ev.Inbound != nil {
+		sanitize(ev.Inbound)
+	}
+	return ev
+}
+
+// chatOf is the chat an update belongs to, as its messages' ChatID ("" when
+// it has none): updates of one chat are recorded in order.
+func chatOf(u update) string {
 	switch {
 	case u.Message != nil:
-		return mapMessage(u.Message, botID)
+		return strconv.FormatInt(u.Message.Chat.ID, 10)
+	case u.Callback != nil && u.Callback.Message != nil:
+		return strconv.FormatInt(u.Callback.Message.Chat.ID, 10)
 	case u.Callback != nil:
-		return mapCallback(u.Callback, botID)
-	case u.Kind == "message" || u.Kind == "callback_query":
-		return event{Ignored: "malformed"}
-	default:
-		return event{Ignored: u.Kind}
+		return strconv.FormatInt(u.Callback.From.ID, 10)
 	}
+	return ""
 }
 
 func mapMessage(m *wireMessage, botID string) event {
@@ -75,12 +98,55 @@ func mapMessage(m *wireMessage, botID string) event {
 			kind = "other"
 		}
 		in.Meta[bot.MetaUnsupported] = kind
+		// The caption is what the patient wrote with the photo or file: the
+		// engine reads it as the message (safety checks first) and says it
+		// cannot see the attachment itself.
+		in.Text = m.Caption
+	}
+	return event{Inbound: &in}
+}
+
+// mapEdit turns an edited message into a message for the safety checks:
+// the engine runs its guards (triage first) on the new words, so an edit
+// that turns into an emergency gets the emergency reply, and answers
+// nothing else (the bot answered the original). An edit with no words
+// (a photo swapped, a caption removed) is ignored.
+func mapEdit(m *wireMessage, botID string) event {
+	if ignored := chatIgnored(m.Chat); ignored != "" {
+		return event{Ignored: ignored}
+	}
+	if m.From != nil && m.From.IsBot {
+		return event{Ignored: "from_bot"}
+	}
+	text := m.Text
+	if text == "" {
+		text = m.Caption
+	}
+	if strings.TrimSpace(textutil.Clean(text, maxTextRunes)) == "" {
+		return event{Ignored: "edited_message"}
+	}
+	date := m.EditDate
+	if date <= 0 {
+		date = m.Date
+	}
+	in := baseInbound(m.Chat.ID, m.From, date)
+	// Each edit is a message of its own; a repeat of the same edit has the
+	// same id and is dropped.
+	in.MessageID = botID + ":" + strconv.FormatInt(m.Chat.ID, 10) + ":" + strconv.FormatInt(m.MessageID, 10) +
+		":edit:" + strconv.FormatInt(m.EditDate, 10)
+	in.Text = text
+	in.Meta[bot.MetaEdited] = "true"
+	if kind := m.unsupportedKind(); kind != "" {
+		in.Meta[bot.MetaUnsupported] = kind
 	}
 	return event{Inbound: &in}
 }
 
 func mapCallback(cb *wireCallback, botID string) event {
-	ev := event{CallbackID: cb.ID}
+	ev := event{}
+	if len(cb.ID) <= maxCallbackData && cleanID(cb.ID) == cb.ID {
+		ev.CallbackID = cb.ID // anything else is no query Telegram made
+	}
 	chatID := cb.From.ID // a private chat's id is the user's
 	if cb.Message != nil {
 		if ignored := chatIgnored(cb.Message.Chat); ignored != "" {

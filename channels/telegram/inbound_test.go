@@ -59,8 +59,37 @@ func TestMapUpdate(t *testing.T) {
 			}},
 		{name: "photo with caption", raw: msg(`,"photo":[{"file_id":"x","width":1,"height":1}],"caption":"is this covered?"`),
 			check: func(t *testing.T, ev event) {
+				require.Equal(t, "is this covered?", ev.Inbound.Text, "the caption is the message")
+				require.Equal(t, "photo", ev.Inbound.Meta[bot.MetaUnsupported])
+			}},
+		{name: "photo without caption", raw: msg(`,"photo":[{"file_id":"x","width":1,"height":1}]`),
+			check: func(t *testing.T, ev event) {
 				require.Empty(t, ev.Inbound.Text)
 				require.Equal(t, "photo", ev.Inbound.Meta[bot.MetaUnsupported])
+			}},
+		{name: "video with caption", raw: msg(`,"video":{"file_id":"v","duration":3},"caption":"my arm"`),
+			check: func(t *testing.T, ev event) {
+				require.Equal(t, "my arm", ev.Inbound.Text)
+				require.Equal(t, "video", ev.Inbound.Meta[bot.MetaUnsupported])
+			}},
+		{name: "animation with caption", raw: msg(`,"animation":{"file_id":"a"},"document":{"file_id":"a"},"caption":"look"`),
+			check: func(t *testing.T, ev event) {
+				require.Equal(t, "look", ev.Inbound.Text)
+				require.NotEmpty(t, ev.Inbound.Meta[bot.MetaUnsupported])
+			}},
+		{name: "document with caption", raw: msg(`,"document":{"file_id":"d","file_name":"x.pdf"},"caption":"my results"`),
+			check: func(t *testing.T, ev event) {
+				require.Equal(t, "my results", ev.Inbound.Text)
+				require.Equal(t, "document", ev.Inbound.Meta[bot.MetaUnsupported])
+			}},
+		{name: "forwarded text", raw: msg(`,"text":"read this","forward_origin":{"type":"user","sender_user":{"id":5,"is_bot":false,"first_name":"Bo"},"date":1}`),
+			check: func(t *testing.T, ev event) {
+				require.Equal(t, "read this", ev.Inbound.Text)
+				require.Empty(t, ev.Inbound.Meta[bot.MetaUnsupported])
+			}},
+		{name: "caption with bad characters", raw: msg(`,"photo":[{"file_id":"x","width":1,"height":1}],"caption":"a\u0000b\u202ec"`),
+			check: func(t *testing.T, ev event) {
+				require.Equal(t, "abc", ev.Inbound.Text)
 			}},
 		{name: "voice", raw: msg(`,"voice":{"file_id":"v","duration":3}`), check: func(t *testing.T, ev event) {
 			require.Equal(t, "voice", ev.Inbound.Meta[bot.MetaUnsupported])
@@ -81,7 +110,25 @@ func TestMapUpdate(t *testing.T) {
 		{name: "channel post", raw: `{"update_id":7,"channel_post":{"message_id":3,"chat":{"id":-100,"type":"channel"},"date":1,"text":"hi"}}`,
 			ignored: "channel_post"},
 		{name: "edited", raw: `{"update_id":7,"edited_message":{"message_id":3,` + from + `,` + chat + `,"date":1,"edit_date":2,"text":"hi"}}`,
-			ignored: "edited_message"},
+			check: func(t *testing.T, ev event) {
+				require.Equal(t, "hi", ev.Inbound.Text)
+				require.Equal(t, "9:42:3:edit:2", ev.Inbound.MessageID, "each edit is a message of its own")
+				require.Equal(t, "true", ev.Inbound.Meta[bot.MetaEdited])
+				require.Equal(t, time.Unix(2, 0).UTC(), ev.Inbound.Time)
+			}},
+		{name: "edited caption", raw: `{"update_id":7,"edited_message":{"message_id":3,` + from + `,` + chat +
+			`,"date":1,"edit_date":2,"photo":[{"file_id":"x","width":1,"height":1}],"caption":"worse now"}}`,
+			check: func(t *testing.T, ev event) {
+				require.Equal(t, "worse now", ev.Inbound.Text)
+				require.Equal(t, "true", ev.Inbound.Meta[bot.MetaEdited])
+				require.Equal(t, "photo", ev.Inbound.Meta[bot.MetaUnsupported])
+			}},
+		{name: "edit without words", raw: `{"update_id":7,"edited_message":{"message_id":3,` + from + `,` + chat +
+			`,"date":1,"edit_date":2,"photo":[{"file_id":"x","width":1,"height":1}]}}`, ignored: "edited_message"},
+		{name: "edited in a group", raw: `{"update_id":7,"edited_message":{"message_id":3,` + from + `,"chat":{"id":-100,"type":"group"},"date":1,"edit_date":2,"text":"hi"}}`,
+			ignored: "group_message"},
+		{name: "edited channel post", raw: `{"update_id":7,"edited_channel_post":{"message_id":3,"chat":{"id":-100,"type":"channel"},"date":1,"edit_date":2,"text":"hi"}}`,
+			ignored: "edited_channel_post"},
 		{name: "unknown kind", raw: `{"update_id":7,"message_reaction":{"chat":{"id":1,"type":"private"}}}`, ignored: "message_reaction"},
 		{name: "future kind", raw: `{"update_id":7,"hologram":{}}`, ignored: "other"},
 		{name: "from a bot", raw: `{"update_id":7,"message":{"message_id":3,"from":{"id":5,"is_bot":true,"first_name":"B"},` + chat + `,"date":1,"text":"hi"}}`,

@@ -90,7 +90,7 @@ func (c *Bot) poll(ctx context.Context) {
 		cancel()
 		if err != nil {
 			wait := bo.next()
-			c.log.WarnContext(ctx, "telegram: could not record updates; fetching them again", "error", err,
+			c.log.WarnContext(ctx, "telegram: could not record updates; fetching them again", "error", errClass(err),
 				"retry_in", wait.Round(time.Millisecond))
 			if !sleep(ctx, wait) {
 				return
@@ -138,9 +138,16 @@ func (c *Bot) pollFailed(ctx context.Context, err error, wait time.Duration) {
 }
 
 // handleBatch records updates in order and returns the offset just past the
-// last one handled; on an error it stops there, so the rest is fetched again.
+// last one handled before any that must come again. An update that cannot
+// be recorded now does not hold up the other chats: their updates are
+// recorded (and recognised as repeats when the batch comes again), while
+// the later updates of its own chat wait, to keep their order. A poison
+// update is rejected and skipped (record); when the database is down the
+// rest of the batch waits too.
 func (c *Bot) handleBatch(ctx context.Context, raws []json.RawMessage, offset int64) (int64, error) {
 	next := offset
+	var failed error
+	held := map[string]bool{} // chats with an update that must come again
 	for _, raw := range raws {
 		u, err := decodeUpdate(raw)
 		if errors.Is(err, errMalformed) {
@@ -152,20 +159,44 @@ func (c *Bot) handleBatch(ctx context.Context, raws []json.RawMessage, offset in
 			continue // confirmed before; Telegram should not have sent it
 		}
 		if err != nil {
-			c.metrics.UnknownUpdates.WithLabelValues(Channel, "malformed").Inc()
-			c.log.WarnContext(ctx, "telegram: unreadable update skipped", "update_id", u.ID, "error", err)
-			next = u.ID + 1
+			c.rejectUpdate(ctx, rejection{updateID: u.ID, kind: u.Kind, reason: rejectUndecodable, err: err})
+			if failed == nil {
+				next = u.ID + 1
+			}
 			continue
 		}
-		if err := c.process(ctx, u); err != nil {
-			return next, err
+		chat := chatOf(u)
+		if failed != nil && held[chat] {
+			continue
 		}
-		next = u.ID + 1
+		if err := c.record(ctx, u); err != nil {
+			if failed == nil {
+				failed = err
+			}
+			held[chat] = true
+			if ctx.Err() != nil || !c.dbUp(ctx) {
+				return next, failed
+			}
+			continue
+		}
+		if failed == nil {
+			next = u.ID + 1
+		}
+	}
+	if failed != nil {
+		return next, failed
 	}
 	if next == offset {
 		return next, errors.New("telegram: no update in the batch could be read")
 	}
 	return next, nil
+}
+
+// dbUp reports whether the database answers.
+func (c *Bot) dbUp(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return c.db.Ping(ctx) == nil
 }
 
 func (c *Bot) offsetKey() string { return "telegram:offset:" + c.botID }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -41,8 +42,29 @@ func (c *Bot) process(ctx context.Context, u update) error {
 	if _, err := c.engine.Accept(ctx, in); err != nil {
 		return fmt.Errorf("telegram: record update %d: %w", u.ID, err)
 	}
+	c.poison.ok(updateKey(u))
 	return nil
 }
+
+// record is process for the poller and the webhook: it returns nil when the
+// update is recorded, ignored, or rejected as poison (Telegram may forget
+// it), and an error when it must come again.
+func (c *Bot) record(ctx context.Context, u update) error {
+	err := c.process(ctx, u)
+	if err == nil {
+		return nil
+	}
+	if c.rejectedBefore(ctx, u.ID) {
+		return nil // rejected already; Telegram sent it again
+	}
+	if reason := c.poison.failed(updateKey(u), err); reason != "" {
+		c.rejectUpdate(ctx, rejection{updateID: u.ID, kind: u.Kind, chatID: chatOf(u), reason: reason, err: err})
+		return nil
+	}
+	return err
+}
+
+func updateKey(u update) string { return strconv.FormatInt(u.ID, 10) }
 
 // answerCallback stops the spinner on the pressed button, in the background
 // so that recording the next update does not wait for it. A redelivered

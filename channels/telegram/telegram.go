@@ -139,6 +139,7 @@ type Bot struct {
 	metrics *metrics.Metrics
 	own     *channelMetrics
 	limiter *rate.Limiter
+	poison  *poisonJudge
 
 	webhook    bool
 	webhookURL string
@@ -165,6 +166,7 @@ func New(a *app.App, o Options) *Bot {
 		metrics: a.Metrics,
 		own:     newChannelMetrics(a.Metrics.Registry),
 		limiter: rate.NewLimiter(rate.Limit(o.SendPerSecond), max(1, int(o.SendPerSecond))),
+		poison:  newPoisonJudge(),
 	}
 	c.api.onError = func(method, reason string) { c.own.apiErrors.WithLabelValues(method, reason).Inc() }
 	if cfg.WebhookSecret != "" {

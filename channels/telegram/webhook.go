@@ -49,14 +49,16 @@ func (c *Bot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		// From Telegram (the secret matched) but not as documented. Refusing
 		// it would make Telegram resend it, holding up the updates after it.
-		c.metrics.UnknownUpdates.WithLabelValues(Channel, "malformed").Inc()
-		c.log.WarnContext(r.Context(), "telegram: unreadable update ignored", "update_id", u.ID, "error", err)
+		c.rejectUpdate(r.Context(), rejection{updateID: u.ID, kind: u.Kind, reason: rejectUndecodable, err: err})
 		writeOK(w)
 		return
 	}
-	if err := c.process(r.Context(), u); err != nil {
+	// A poison update is rejected and answered 200: a 503 would have
+	// Telegram resend it forever.
+	if err := c.record(r.Context(), u); err != nil {
 		c.metrics.Errors.WithLabelValues("telegram_webhook").Inc()
-		c.log.ErrorContext(r.Context(), "telegram: update not recorded; Telegram will resend it", "update_id", u.ID, "error", err)
+		c.log.ErrorContext(r.Context(), "telegram: update not recorded; Telegram will resend it", "update_id", u.ID,
+			"error", errClass(err))
 		httpserver.WriteError(w, http.StatusServiceUnavailable, "temporarily unavailable")
 		return
 	}

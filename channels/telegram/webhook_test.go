@@ -74,8 +74,13 @@ func TestWebhook(t *testing.T) {
 		react := telegramtest.Update(h.fake.NextUpdateID(), "message_reaction", map[string]any{
 			"chat": map[string]any{"id": u.ID, "type": "private"}, "message_id": 1, "date": 1, "new_reaction": []any{}})
 		require.Equal(t, http.StatusOK, h.postWebhook(webhookSecret, react).Code)
+		// An edit with words is recorded for the safety checks (and gets no
+		// answer of its own); one without words is ignored.
 		edited := telegramtest.Update(h.fake.NextUpdateID(), "edited_message", h.fake.Message(u, map[string]any{"text": "hello!", "edit_date": 2}))
 		require.Equal(t, http.StatusOK, h.postWebhook(webhookSecret, edited).Code)
+		wordless := telegramtest.Update(h.fake.NextUpdateID(), "edited_message", h.fake.Message(u, map[string]any{
+			"photo": []map[string]any{{"file_id": "p2", "width": 9, "height": 9}}, "edit_date": 3}))
+		require.Equal(t, http.StatusOK, h.postWebhook(webhookSecret, wordless).Code)
 		group := telegramtest.Update(h.fake.NextUpdateID(), "message", map[string]any{"message_id": 9, "date": 1, "text": "hi all",
 			"from": map[string]any{"id": u.ID, "is_bot": false, "first_name": "Pat"}, "chat": map[string]any{"id": -100123, "type": "supergroup"}})
 		require.Equal(t, http.StatusOK, h.postWebhook(webhookSecret, group).Code)
@@ -84,8 +89,8 @@ func TestWebhook(t *testing.T) {
 		require.Equal(t, 1.0, testutil.ToFloat64(m.UnknownUpdates.WithLabelValues("telegram", "message_reaction")))
 		require.Equal(t, 1.0, testutil.ToFloat64(m.UnknownUpdates.WithLabelValues("telegram", "edited_message")))
 		require.Equal(t, 1.0, testutil.ToFloat64(m.UnknownUpdates.WithLabelValues("telegram", "group_message")))
-		require.Equal(t, 1.0, testutil.ToFloat64(m.UnknownUpdates.WithLabelValues("telegram", "malformed")))
-		require.Equal(t, 1, h.countInbound())
+		require.Equal(t, 1.0, testutil.ToFloat64(m.WebhookRejections.WithLabelValues("telegram", "undecodable")))
+		require.Equal(t, 2, h.countInbound())
 
 		// A button press by webhook is answered and handled.
 		cb, queryID := h.fake.Callback(u, got[0], "Insurance")

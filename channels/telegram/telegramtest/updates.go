@@ -123,3 +123,18 @@ func (s *Server) Press(u User, m Message, label string) (int64, string) {
 	cb, id := s.Callback(u, m, label)
 	return s.Push("callback_query", cb), id
 }
+
+// PushBuilt queues an update whose body build writes for the id it is
+// given: raw bytes that json.Marshal would not produce (invalid UTF-8,
+// lone surrogates) are the point.
+func (s *Server) PushBuilt(build func(id int64) []byte) int64 {
+	id := s.NextUpdateID()
+	raw := build(id)
+	s.mu.Lock()
+	u := pendingUpdate{id: id, raw: raw}
+	s.updates = append(s.updates, u)
+	s.history = append(s.history, u)
+	s.wakeLocked()
+	s.mu.Unlock()
+	return id
+}
