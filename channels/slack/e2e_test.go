@@ -60,7 +60,10 @@ func (p *webPatient) say(text string) []string {
 
 // transcript is the conversation as the widget restores it.
 func (p *webPatient) transcript() []webLine {
-	resp, err := http.Get(p.srv.URL + "/api/v1/web/messages?session=" + p.session)
+	req, err := http.NewRequest(http.MethodGet, p.srv.URL+"/api/v1/web/messages", nil)
+	require.NoError(p.t, err)
+	req.Header.Set("Authorization", "Bearer "+p.session)
+	resp, err := http.DefaultClient.Do(req)
 	require.NoError(p.t, err)
 	defer resp.Body.Close()
 	var out struct{ Messages []webLine }

@@ -145,9 +145,33 @@ func (h *harness) waitSent(chatID int64, n int) []telegramtest.Message {
 	return got
 }
 
+// webSessions maps the session a test names to one the server issued (the
+// web chat accepts no other).
+var webSessions sync.Map // webSessionKey -> string
+
+type webSessionKey struct {
+	h     *harness
+	label string
+}
+
+func (h *harness) webSession(label string) string {
+	key := webSessionKey{h, label}
+	if s, ok := webSessions.Load(key); ok {
+		return s.(string)
+	}
+	rec := httptest.NewRecorder()
+	h.http.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/v1/web/sessions", nil))
+	require.Equal(h.t, http.StatusCreated, rec.Code, rec.Body.String())
+	var j struct{ Session string }
+	require.NoError(h.t, json.Unmarshal(rec.Body.Bytes(), &j))
+	webSessions.Store(key, j.Session)
+	return j.Session
+}
+
 // webReply sends a message through the web chat API and returns the replies.
 func (h *harness) webReply(session, id, text, payload string) []bot.Sent {
 	h.t.Helper()
+	session = h.webSession(session)
 	body, _ := json.Marshal(map[string]string{"session": session, "id": id, "text": text, "payload": payload})
 	req := httptest.NewRequest(http.MethodPost, "/api/v1/web/messages", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")

@@ -18,6 +18,7 @@ import (
 	"github.com/tend-health/tend/bot"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/app/apptest"
+	"github.com/tend-health/tend/internal/clock"
 	"github.com/tend-health/tend/internal/config"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
@@ -27,16 +28,34 @@ import (
 
 // server runs the real app in serve mode (jobs working) behind httptest.
 func server(t testing.TB, db *store.DB, env map[string]string) (*app.App, *httptest.Server) {
+	return serverWithClock(t, db, env, nil)
+}
+
+// serverWithClock is server on a given clock (nil: the real one).
+func serverWithClock(t testing.TB, db *store.DB, env map[string]string, clk clock.Clock) (*app.App, *httptest.Server) {
 	if env == nil {
 		env = map[string]string{}
 	}
 	env["TEND_DATA_DIR"] = t.TempDir()
 	cfg, err := config.LoadFrom(env)
 	require.NoError(t, err)
-	a := apptest.New(t, db, apptest.Options{Mode: app.ModeServe, Config: &cfg, Modules: []app.Module{web.Module{}}, Start: true})
+	a := apptest.New(t, db, apptest.Options{Mode: app.ModeServe, Config: &cfg, Clock: clk, Modules: []app.Module{web.Module{}}, Start: true})
 	srv := httptest.NewServer(a.HTTP.Handler())
 	t.Cleanup(srv.Close)
 	return a, srv
+}
+
+// get sends a GET with the session as a bearer token.
+func get(t *testing.T, url, session string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	require.NoError(t, err)
+	if session != "" {
+		req.Header.Set("Authorization", "Bearer "+session)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	return resp
 }
 
 func newSession(t *testing.T, base string) string {
@@ -87,8 +106,7 @@ func TestMessageRoundTripAndHistory(t *testing.T) {
 		_, r2 := post(t, srv.URL, map[string]string{"session": s, "id": "m2", "text": "Insurance", "payload": "menu:topic:insurance"})
 		require.Contains(t, r2.Replies[0].Text, "insurance")
 
-		hr, err := http.Get(srv.URL + "/api/v1/web/messages?session=" + s)
-		require.NoError(t, err)
+		hr := get(t, srv.URL+"/api/v1/web/messages", s)
 		defer hr.Body.Close()
 		var h struct {
 			Messages []struct{ Role, Text string }
@@ -141,11 +159,12 @@ func TestBadRequests(t *testing.T) {
 		_, r = post(t, srv.URL, map[string]string{"session": s, "id": "e2", "payload": "gone:button"})
 		require.Contains(t, r.Replies[0].Text, "no longer available")
 
-		for _, path := range []string{"/api/v1/web/messages?session=short", "/api/v1/web/events?session=short"} {
-			resp, err := http.Get(srv.URL + path)
-			require.NoError(t, err)
-			resp.Body.Close()
-			require.Equal(t, http.StatusUnauthorized, resp.StatusCode, path)
+		for _, path := range []string{"/api/v1/web/messages", "/api/v1/web/events"} {
+			for _, token := range []string{"", "short"} {
+				resp := get(t, srv.URL+path, token)
+				resp.Body.Close()
+				require.Equal(t, http.StatusUnauthorized, resp.StatusCode, path)
+			}
 		}
 	})
 }
@@ -179,7 +198,8 @@ func TestEventsStreamDeliversLaterMessages(t *testing.T) {
 		_, r := post(t, srv.URL, map[string]string{"session": s, "id": "m1", "text": "hello"})
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
-		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/v1/web/events?session="+s+"&after=1", nil)
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/v1/web/events?after=1", nil)
+		req.Header.Set("Authorization", "Bearer "+s)
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		defer resp.Body.Close()

@@ -11,7 +11,11 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/internal/app/apptest"
 	"github.com/tend-health/tend/internal/browsertest"
+	"github.com/tend-health/tend/internal/clock"
+	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 )
 
@@ -47,22 +51,34 @@ const botText = `Array.from(document.querySelectorAll(".msg.bot .text")).map(e =
 func TestWidgetInChromium(t *testing.T) {
 	t.Parallel()
 	db := storetest.OpenSQLite(t)
-	_, srv := server(t, db, nil)
+	a, srv := server(t, db, nil)
 	ctx := browser(t)
 
 	do(t, ctx, chromedp.Navigate(srv.URL+"/"))
 	waitCount(t, ctx, ".msg.bot", 1)
 	require.Contains(t, eval[[]string](t, ctx, botText)[0], "Maple Grove Family Clinic")
 
+	// A staff message arrives later, on the event stream the page reads
+	// with fetch() (the session in the Authorization header).
+	var convID int64
+	require.NoError(t, db.Q().QueryRow(context.Background(), `SELECT id FROM conversations WHERE channel = 'web'`).Scan(&convID))
+	require.NoError(t, db.InTx(context.Background(), func(tx *store.Tx) error {
+		_, err := a.Engine.Send(context.Background(), tx, convID, bot.Reply{Text: "Hi, this is Anna.", From: "Anna", Kind: bot.KindStaff})
+		return err
+	}))
+	waitFor(t, ctx, `Array.from(document.querySelectorAll(".msg.bot .text")).some(e => e.textContent === "Hi, this is Anna.")`)
+	do(t, ctx, chromedp.Reload())
+	waitFor(t, ctx, `document.querySelectorAll(".msg.bot").length === 2`)
+
 	// Click a button: the reply follows and the group's buttons are disabled.
 	do(t, ctx, chromedp.Click(chromedp.Search(`//button[contains(@class,"choice") and normalize-space()="Insurance"]`)))
-	waitCount(t, ctx, ".msg.bot", 2)
-	require.Contains(t, eval[[]string](t, ctx, botText)[1], "insurance")
+	waitCount(t, ctx, ".msg.bot", 3)
+	require.Contains(t, eval[[]string](t, ctx, botText)[2], "insurance")
 	require.True(t, eval[bool](t, ctx, `document.querySelector(".msg.bot .choice").disabled`))
 
 	// Type a message and press Enter.
 	do(t, ctx, chromedp.SendKeys(chromedp.ID("input"), "hello\n"))
-	waitCount(t, ctx, ".msg.bot", 3)
+	waitCount(t, ctx, ".msg.bot", 4)
 	waitCount(t, ctx, ".msg.patient:not(.pending)", 2)
 
 	// Keyboard only: focus a button and press Enter.
@@ -70,12 +86,12 @@ func TestWidgetInChromium(t *testing.T) {
 		chromedp.Focus(chromedp.CSS("#log > .msg:last-child .choice")),
 		chromedp.KeyEvent("\r"),
 	)
-	waitCount(t, ctx, ".msg.bot", 4)
+	waitCount(t, ctx, ".msg.bot", 5)
 
 	// A reload keeps the conversation.
 	before := eval[int](t, ctx, `document.querySelectorAll(".msg").length`)
 	do(t, ctx, chromedp.Reload())
-	waitCount(t, ctx, ".msg.bot", 4)
+	waitCount(t, ctx, ".msg.bot", 5)
 	require.Equal(t, before, eval[int](t, ctx, `document.querySelectorAll(".msg").length`))
 
 	// Screen-reader labels and the log's live region; large text and targets.
@@ -98,22 +114,86 @@ func TestWidgetInChromium(t *testing.T) {
 
 	// Phone width: nothing wider than the screen.
 	do(t, ctx, chromedp.EmulateViewport(360, 740), chromedp.Reload())
-	waitCount(t, ctx, ".msg.bot", 4)
+	waitCount(t, ctx, ".msg.bot", 5)
 	require.False(t, eval[bool](t, ctx, `document.documentElement.scrollWidth > window.innerWidth`), "the chat fits a phone screen")
 
-	// Start over: a fresh conversation with a fresh welcome.
+	// Start over: a fresh conversation with a fresh welcome, and the old
+	// session ended on the server, so its token reads nothing any more.
+	old := eval[string](t, ctx, `localStorage.getItem("tend.session")`)
+	code, _ := history(t, srv.URL, old)
+	require.Equal(t, http.StatusOK, code)
 	do(t, ctx, chromedp.Click(chromedp.ID("restart")))
 	waitFor(t, ctx, `document.querySelectorAll(".msg.bot").length === 1`)
+	waitFor(t, ctx, fmt.Sprintf(`!!localStorage.getItem("tend.session") && localStorage.getItem("tend.session") !== %q`, old))
+	require.Eventually(t, func() bool {
+		code, _ := history(t, srv.URL, old)
+		return code == http.StatusUnauthorized
+	}, 10*time.Second, 50*time.Millisecond, "the old session ended on the server")
+
+	// The session never travelled in a URL.
+	urls := eval[[]string](t, ctx, `performance.getEntriesByType("resource").map(e => e.name)`)
+	require.NotEmpty(t, urls)
+	for _, u := range urls {
+		require.NotContains(t, u, "session=", u)
+		require.NotContains(t, u, old, u)
+	}
+}
+
+// TestWidgetSessionExpiryInChromium: after a day without activity the
+// server has ended the session; the page starts a new chat, says why, and
+// gives back a message the patient typed but could not send.
+func TestWidgetSessionExpiryInChromium(t *testing.T) {
+	t.Parallel()
+	db := storetest.OpenSQLite(t)
+	clk := clock.NewFake(apptest.Epoch)
+	_, srv := serverWithClock(t, db, nil, clk)
+	ctx := browser(t)
+
+	do(t, ctx, chromedp.Navigate(srv.URL+"/"))
+	waitCount(t, ctx, ".msg.bot", 1)
+	do(t, ctx, chromedp.SendKeys(chromedp.ID("input"), "hello\n"))
+	waitCount(t, ctx, ".msg.bot", 2)
+	first := eval[string](t, ctx, `localStorage.getItem("tend.session")`)
+
+	// Reopened the next day: a new chat, and a polite note.
+	clk.Advance(24*time.Hour + time.Minute)
+	do(t, ctx, chromedp.Reload())
+	waitCount(t, ctx, ".msg.notice", 1)
+	waitFor(t, ctx, `document.querySelectorAll(".msg.bot").length === 1`)
+	require.Contains(t, eval[string](t, ctx, `document.querySelector(".msg.notice").textContent`), "started a new one")
+	require.Zero(t, eval[int](t, ctx, `document.querySelectorAll(".msg.patient").length`), "the old conversation is not shown")
+	second := eval[string](t, ctx, `localStorage.getItem("tend.session")`)
+	require.NotEqual(t, first, second)
+	require.Contains(t, eval[[]string](t, ctx, botText)[0], "Maple Grove Family Clinic")
+
+	// The page stays open past the idle time, then the patient writes: the
+	// message is refused, a new chat starts, and the text is given back.
+	clk.Advance(24*time.Hour + time.Minute)
+	do(t, ctx, chromedp.SendKeys(chromedp.ID("input"), "do you take Medicare?\n"))
+	waitFor(t, ctx, fmt.Sprintf(`!!localStorage.getItem("tend.session") && localStorage.getItem("tend.session") !== %q`, second))
+	waitCount(t, ctx, ".msg.notice", 1)
+	waitFor(t, ctx, `document.querySelectorAll(".msg.bot").length === 1`)
+	require.Equal(t, "do you take Medicare?", eval[string](t, ctx, `document.getElementById("input").value`))
+	require.Zero(t, eval[int](t, ctx, `document.querySelectorAll(".msg.patient").length`))
+
+	// And the new chat works.
+	do(t, ctx, chromedp.Click(chromedp.ID("send")))
+	waitCount(t, ctx, ".msg.bot", 2)
 }
 
 func TestWidgetEmbedsInAClinicSite(t *testing.T) {
 	t.Parallel()
 	db := storetest.OpenSQLite(t)
-	_, srv := server(t, db, nil)
+	tend := make(chan string, 1)
 	clinicSite := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, `<!doctype html><html><body><h1>Our clinic</h1><script src="%s/widget.js" async></script></body></html>`, srv.URL)
+		u := <-tend
+		tend <- u
+		fmt.Fprintf(w, `<!doctype html><html><body><h1>Our clinic</h1><script src="%s/widget.js" async></script></body></html>`, u)
 	}))
 	t.Cleanup(clinicSite.Close)
+	// Only the configured clinic site may frame the chat (by default, none).
+	_, srv := server(t, db, map[string]string{"TEND_WEB_ALLOWED_ORIGINS": clinicSite.URL})
+	tend <- srv.URL
 	ctx := browser(t)
 	do(t, ctx,
 		chromedp.Navigate(clinicSite.URL),

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"net"
-	"net/http"
 	"sync"
 	"time"
 
@@ -53,14 +51,4 @@ func (l *limiter) allow(key string) (time.Duration, bool) {
 		return d, false
 	}
 	return 0, true
-}
-
-// clientIP is the peer address; proxies' forwarding headers are not trusted
-// because anyone can set them.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

@@ -3,19 +3,19 @@
 // /api/v1/web/ with server-sent events for replies that arrive later (staff
 // messages, reminders).
 //
-// A session is a random bearer token kept in the browser's localStorage, so
-// the conversation survives a page reload; the conversation's chat id is a
-// hash of the token, so the database never holds the token itself.
+// A session is a bearer token the server issues and keeps (under its hash,
+// see sessions.go), held in the browser's localStorage so the conversation
+// survives a page reload while the session lives; it travels in the
+// Authorization header, never in a URL.
 package web
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"sync"
 
 	"github.com/tend-health/tend/bot"
 	"github.com/tend-health/tend/internal/app"
+	"github.com/tend-health/tend/internal/httpserver"
 )
 
 // Channel is the web channel's name.
@@ -35,6 +35,11 @@ func (Module) Install(_ context.Context, a *app.App) error {
 	if a.HTTP == nil {
 		return nil
 	}
+	// The server-wide protection (trusted proxies, /metrics access, admin
+	// sign-in) is configured here because every serving assembly installs
+	// the web chat; it belongs with the server's construction in
+	// internal/app, and calling it twice is harmless.
+	a.HTTP.Secure(httpserver.SecurityFrom(a.Config))
 	// Series exist from the start, so dashboards show zeros rather than gaps.
 	a.Metrics.MessagesIn.WithLabelValues(Channel)
 	a.Metrics.MessagesOut.WithLabelValues(Channel, "sent")
@@ -49,12 +54,6 @@ func (Module) Install(_ context.Context, a *app.App) error {
 	}))
 	a.Engine.OnOutbound(h.hub.notify)
 	return nil
-}
-
-// chatID derives the conversation key from a session token.
-func chatID(session string) string {
-	sum := sha256.Sum256([]byte("tend-web:" + session))
-	return hex.EncodeToString(sum[:16])
 }
 
 // hub wakes event streams when their conversation gets a new message.

@@ -204,10 +204,35 @@ func (e *env) countInbound() int {
 	return n
 }
 
+// webSessions maps the session a test names to one the server issued (the
+// web chat accepts no other).
+var webSessions sync.Map // webSessionKey -> string
+
+type webSessionKey struct {
+	e     *env
+	label string
+}
+
+func (e *env) webSession(label string) string {
+	key := webSessionKey{e, label}
+	if s, ok := webSessions.Load(key); ok {
+		return s.(string)
+	}
+	resp, err := e.srv.Client().Post(e.srv.URL+"/api/v1/web/sessions", "application/json", nil)
+	require.NoError(e.t, err)
+	defer resp.Body.Close()
+	require.Equal(e.t, http.StatusCreated, resp.StatusCode)
+	var j struct{ Session string }
+	require.NoError(e.t, json.NewDecoder(resp.Body).Decode(&j))
+	webSessions.Store(key, j.Session)
+	return j.Session
+}
+
 // webChat sends text (or a button payload) through the web chat API of the
 // same app and returns its replies.
 func (e *env) webChat(session, id, text, payload string) []bot.Sent {
 	e.t.Helper()
+	session = e.webSession(session)
 	body, _ := json.Marshal(map[string]string{"session": session, "id": id, "text": text, "payload": payload})
 	resp, err := e.srv.Client().Post(e.srv.URL+"/api/v1/web/messages", "application/json", bytes.NewReader(body))
 	require.NoError(e.t, err)

@@ -2,9 +2,7 @@ package booking
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -177,9 +175,8 @@ func (api *httpAPI) getSchedule(w http.ResponseWriter, r *http.Request) {
 }
 
 func (api *httpAPI) putSchedule(w http.ResponseWriter, r *http.Request) {
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxImport))
-	if err != nil {
-		httpserver.WriteError(w, http.StatusRequestEntityTooLarge, "schedule too large")
+	data, ok := httpserver.ReadJSON(w, r, httpserver.JSONOptions{MaxBytes: maxImport})
+	if !ok {
 		return
 	}
 	s, err := scheduling.ParseJSON(data)
@@ -238,8 +235,8 @@ func (api *httpAPI) listPatients(w http.ResponseWriter, r *http.Request) {
 
 func (api *httpAPI) importPatients(w http.ResponseWriter, r *http.Request) {
 	var ps []patients.Patient
-	if err := decodeJSON(r, &ps); err != nil {
-		httpserver.WriteError(w, http.StatusBadRequest, "body must be a JSON array of patients")
+	if !httpserver.DecodeJSON(w, r, &ps, httpserver.JSONOptions{MaxBytes: maxImport, KnownFieldsOnly: true,
+		Invalid: "body must be a JSON array of patients"}) {
 		return
 	}
 	now := api.Clock.Now()
@@ -260,11 +257,4 @@ func (api *httpAPI) importPatients(w http.ResponseWriter, r *http.Request) {
 func (api *httpAPI) fail(w http.ResponseWriter, err error) {
 	api.Log.Error("booking api failed", "error", err)
 	httpserver.WriteError(w, http.StatusInternalServerError, "internal error")
-}
-
-// decodeJSON reads a bounded JSON body, refusing unknown fields.
-func decodeJSON(r *http.Request, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxImport))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
 }

@@ -1,6 +1,7 @@
 package booking_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tend-health/tend/internal/httpserver"
+	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 	"github.com/tend-health/tend/scheduling"
 )
@@ -18,6 +21,7 @@ const staff = "staff-token-0123456789"
 func (e *env) do(method, path, body string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+staff)
+	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
 	e.http.ServeHTTP(rec, req)
 	return rec
@@ -80,4 +84,60 @@ func TestStaffAPI(t *testing.T) {
 	rec = e.get("/api/v1/patients", staff)
 	require.Contains(t, rec.Body.String(), `"external_id":"X-1"`)
 	require.Equal(t, http.StatusUnauthorized, e.get("/api/v1/patients", "wrong-token-0123456789").Code)
+}
+
+// TestPatientImportRefusesCrossSite: a form on another site could make a
+// staff member's browser POST /api/v1/patients with the admin cookie and
+// import a patient with a phone number of the attacker's choosing (which
+// then passed verification). The cookie now needs the same origin and the
+// CSRF token; JSON must be sent as application/json, one value, nothing
+// after it. Scripts with the bearer token are not affected.
+func TestPatientImportRefusesCrossSite(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		body := `[{"external_id":"X-9","first_name":"Eve","last_name":"Mallory","birth_date":"1950-01-01","phone":"5550100999"}]`
+		try := func(ct string, hdr map[string]string, cookie string, b string) int {
+			req := httptest.NewRequest("POST", "http://tend.example/api/v1/patients", strings.NewReader(b))
+			if ct != "" {
+				req.Header.Set("Content-Type", ct)
+			}
+			for k, v := range hdr {
+				req.Header.Set(k, v)
+			}
+			if cookie != "" {
+				req.AddCookie(&http.Cookie{Name: httpserver.AdminCookie, Value: cookie})
+			}
+			rec := httptest.NewRecorder()
+			e.http.ServeHTTP(rec, req)
+			return rec.Code
+		}
+		imported := func() bool {
+			var n int
+			require.NoError(t, db.Q().QueryRow(context.Background(), `SELECT count(*) FROM patients WHERE external_id = 'X-9'`).Scan(&n))
+			return n > 0
+		}
+		browserKey, csrf := httpserver.AdminBrowserKey(staff), httpserver.CSRFToken(staff)
+		crossSite := map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}
+		// The attack as a form sends it (text/plain to avoid a preflight), and as JSON.
+		require.Equal(t, http.StatusForbidden, try("text/plain", crossSite, staff, body))
+		require.Equal(t, http.StatusForbidden, try("application/json", crossSite, browserKey, body))
+		require.Equal(t, http.StatusForbidden, try("application/json", map[string]string{"Origin": "http://tend.example"}, browserKey, body),
+			"same origin without the CSRF token")
+		require.False(t, imported())
+
+		// Content types and trailing bytes, even with the bearer token.
+		bearer := map[string]string{"Authorization": "Bearer " + staff}
+		require.Equal(t, http.StatusUnsupportedMediaType, try("", bearer, "", body))
+		require.Equal(t, http.StatusUnsupportedMediaType, try("application/jsonp", bearer, "", body))
+		require.Equal(t, http.StatusUnsupportedMediaType, try("text/plain", bearer, "", body))
+		require.Equal(t, http.StatusBadRequest, try("application/json", bearer, "", body+`[]`))
+		require.False(t, imported())
+
+		// The admin page itself (same origin, CSRF token), and a script.
+		require.Equal(t, http.StatusOK, try("application/json", map[string]string{"Origin": "http://tend.example",
+			"Sec-Fetch-Site": "same-origin", httpserver.CSRFHeader: csrf}, browserKey, body))
+		require.True(t, imported())
+		require.Equal(t, http.StatusOK, try("application/json; charset=utf-8", bearer, "", body))
+	})
 }

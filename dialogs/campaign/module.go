@@ -4,7 +4,6 @@ import (
 	"context"
 	"embed"
 	"errors"
-	"io"
 	"net/http"
 
 	"github.com/riverqueue/river"
@@ -79,9 +78,8 @@ func (m *Module) Install(_ context.Context, a *app.App) error {
 // httpPlan previews or runs a campaign given as JSON (the file's fields).
 func (s *Service) httpPlan(run bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
-		if err != nil {
-			httpserver.WriteError(w, http.StatusRequestEntityTooLarge, "the campaign is over 1 MB")
+		body, ok := httpserver.ReadJSON(w, r, httpserver.JSONOptions{MaxBytes: 1 << 20})
+		if !ok {
 			return
 		}
 		c, err := Parse(body, "request")

@@ -1,7 +1,6 @@
 package consent
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -79,8 +78,7 @@ func (x api) put(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var c change
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&c); err != nil {
-		httpserver.WriteError(w, http.StatusBadRequest, `the body must be {"channel","purpose","granted"}`)
+	if !httpserver.DecodeJSON(w, r, &c, httpserver.JSONOptions{MaxBytes: 4096, Invalid: `the body must be {"channel","purpose","granted"}`}) {
 		return
 	}
 	if c.Channel == "" {

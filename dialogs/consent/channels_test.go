@@ -185,6 +185,7 @@ func TestConsentAPI(t *testing.T) {
 	require.NoError(t, patients.Upsert(context.Background(), db.Q(), &p, time.Now()))
 	call := func(method, body, token string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, "/api/v1/patients/"+strconv.FormatInt(p.ID, 10)+"/consent", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}

@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -32,9 +31,8 @@ const maxVisitsBody = 4 << 20
 // postVisits takes one visit object or an array of them; each is scheduled
 // on its own, and the answer lists what became of each, in order.
 func (a *api) postVisits(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxVisitsBody))
-	if err != nil {
-		httpserver.WriteError(w, http.StatusRequestEntityTooLarge, "the body is over 4 MB")
+	body, ok := httpserver.ReadJSON(w, r, httpserver.JSONOptions{MaxBytes: maxVisitsBody})
+	if !ok {
 		return
 	}
 	visits, err := DecodeVisits(body)

@@ -116,6 +116,7 @@ func (e *env) do(method, path, token string, body any) *httptest.ResponseRecorde
 	if body != nil {
 		b, _ := json.Marshal(body)
 		r = httptest.NewRequest(method, path, bytes.NewReader(b))
+		r.Header.Set("Content-Type", "application/json")
 	} else {
 		r = httptest.NewRequest(method, path, nil)
 	}

@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"reflect"
@@ -72,8 +73,11 @@ type Config struct {
 	// AdminToken guards the staff JSON API and admin pages (Authorization:
 	// Bearer <token>); without it those endpoints answer 404.
 	AdminToken Secret `env:"TEND_ADMIN_TOKEN"`
-	// WebAllowedOrigins lists sites that may embed the widget ("*" for any).
-	WebAllowedOrigins []string `env:"TEND_WEB_ALLOWED_ORIGINS" envSeparator:"," envDefault:"*"`
+	// WebAllowedOrigins lists sites that may embed the widget ("*" for any);
+	// empty (the default) means only this server's own origin ('self').
+	WebAllowedOrigins []string `env:"TEND_WEB_ALLOWED_ORIGINS" envSeparator:","`
+	// Security protects the web chat's sessions and the HTTP surface.
+	Security HTTPSecurity
 	// QuietHours keeps every proactive message out of the patient's night
 	// (see the quiet-hours note above).
 	QuietHours quiet.Hours `env:"TEND_QUIET_HOURS" envDefault:"20:00-08:00"`
@@ -176,6 +180,105 @@ type Survey struct {
 	// RemindAfter sends the one reminder this long after the invitation
 	// to a patient who has not finished (0: no reminder).
 	RemindAfter time.Duration `env:"TEND_SURVEY_REMINDER" envDefault:"48h"`
+}
+
+// HTTPSecurity protects the web chat's sessions and the HTTP surface
+// (docs/security.md, "Web sessions and the HTTP surface").
+//
+// Web chat sessions are issued by the server and end after a time without
+// activity (a message sent or the conversation reloaded; an open event
+// stream does not count): WebSessionIdle, 30 minutes by default, once the
+// conversation is verified (the patient proved who they are, so it may
+// show their appointments), and WebSessionIdleAnonymous, 24 hours by
+// default, for a chat nobody verified, which holds only what the patient
+// typed.
+type HTTPSecurity struct {
+	// WebSessionIdle ends a verified web chat session after this long idle.
+	WebSessionIdle time.Duration `env:"TEND_WEB_SESSION_IDLE" envDefault:"30m"`
+	// WebSessionIdleAnonymous ends an unverified web chat session after this long idle.
+	WebSessionIdleAnonymous time.Duration `env:"TEND_WEB_SESSION_IDLE_ANONYMOUS" envDefault:"24h"`
+	// WebAddressRatePerMinute caps the web messages one client address may
+	// send per minute across all its sessions (bursts of a fifth of it); 0
+	// means ten times TEND_WEB_RATE_PER_MINUTE.
+	WebAddressRatePerMinute int `env:"TEND_WEB_ADDRESS_RATE_PER_MINUTE"`
+	// WebStreamsPerSession and WebStreams cap the open event streams of one
+	// session and of the whole replica.
+	WebStreamsPerSession int `env:"TEND_WEB_STREAMS_PER_SESSION" envDefault:"3"`
+	WebStreams           int `env:"TEND_WEB_STREAMS_MAX" envDefault:"1000"`
+	// WebStreamMaxAge is how long one event stream is held; then the server
+	// closes it and the page reconnects.
+	WebStreamMaxAge time.Duration `env:"TEND_WEB_STREAM_MAX_AGE" envDefault:"10m"`
+	// TrustedProxies are the reverse proxies (CIDRs or addresses) whose
+	// X-Forwarded-For is believed; from anyone else it is ignored.
+	TrustedProxies []string `env:"TEND_TRUSTED_PROXIES" envSeparator:","`
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken Secret `env:"TEND_METRICS_TOKEN"`
+	// MetricsAddr, when set, serves /metrics on this address only.
+	MetricsAddr string `env:"TEND_METRICS_ADDR"`
+}
+
+// TrustedProxyPrefixes are TEND_TRUSTED_PROXIES parsed (a bare address is
+// a prefix of its full length); Validate has checked them.
+func (s HTTPSecurity) TrustedProxyPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, v := range s.TrustedProxies {
+		if p, ok := parsePrefix(v); ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func parsePrefix(v string) (netip.Prefix, bool) {
+	v = strings.TrimSpace(v)
+	if p, err := netip.ParsePrefix(v); err == nil {
+		return p.Masked(), true
+	}
+	if a, err := netip.ParseAddr(v); err == nil {
+		a = a.Unmap()
+		return netip.PrefixFrom(a, a.BitLen()), true
+	}
+	return netip.Prefix{}, false
+}
+
+var originRe = regexp.MustCompile(`^https?://(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?$`)
+
+// validateHTTP checks the web chat's and the HTTP surface's protection.
+func (c Config) validateHTTP() []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	for _, o := range c.WebAllowedOrigins {
+		if o = strings.TrimSpace(o); o != "*" && o != "'self'" && !originRe.MatchString(o) {
+			bad("TEND_WEB_ALLOWED_ORIGINS must list origins like https://www.clinic.example (or *), got %q", o)
+		}
+	}
+	s := c.Security
+	if s.WebSessionIdle <= 0 || s.WebSessionIdleAnonymous <= 0 {
+		bad("TEND_WEB_SESSION_IDLE and TEND_WEB_SESSION_IDLE_ANONYMOUS must be positive durations like 30m")
+	} else if s.WebSessionIdle > s.WebSessionIdleAnonymous {
+		bad("TEND_WEB_SESSION_IDLE (verified chats) must not be longer than TEND_WEB_SESSION_IDLE_ANONYMOUS")
+	}
+	if s.WebAddressRatePerMinute < 0 {
+		bad("TEND_WEB_ADDRESS_RATE_PER_MINUTE must be 0 (ten times TEND_WEB_RATE_PER_MINUTE) or more")
+	}
+	if s.WebStreamsPerSession < 1 || s.WebStreams < s.WebStreamsPerSession {
+		bad("TEND_WEB_STREAMS_PER_SESSION must be at least 1 and TEND_WEB_STREAMS_MAX at least as large")
+	}
+	if s.WebStreamMaxAge < time.Second {
+		bad("TEND_WEB_STREAM_MAX_AGE must be a duration of at least 1s, like 10m")
+	}
+	for _, p := range s.TrustedProxies {
+		if _, ok := parsePrefix(p); !ok {
+			bad("TEND_TRUSTED_PROXIES must list CIDRs or addresses like 10.0.0.0/8, got %q", p)
+		}
+	}
+	if s.MetricsToken != "" && len(s.MetricsToken) < 16 {
+		bad("TEND_METRICS_TOKEN must be at least 16 characters")
+	}
+	if s.MetricsAddr != "" && (!strings.Contains(s.MetricsAddr, ":") || s.MetricsAddr == c.Addr) {
+		bad("TEND_METRICS_ADDR must be host:port or :port, other than TEND_ADDR")
+	}
+	return errs
 }
 
 // Load parses the process environment and validates the result.
@@ -345,6 +448,7 @@ func (c Config) Validate() error {
 		bad("SLACK_HANDOFF_TIMEOUT must be a positive duration such as 15m")
 	}
 	errs = append(errs, c.validateOutreach()...)
+	errs = append(errs, c.validateHTTP()...)
 	return errors.Join(errs...)
 }
 

@@ -221,3 +221,63 @@ func TestTelegramEndpointFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTPSecuritySettings: the web chat's sessions, proxies, streams and
+// metrics access (docs/security.md), with their defaults and checks.
+func TestHTTPSecuritySettings(t *testing.T) {
+	t.Parallel()
+	d := Defaults()
+	require.Empty(t, d.WebAllowedOrigins, "the chat may be framed by its own origin only")
+	require.Equal(t, HTTPSecurity{WebSessionIdle: 30 * time.Minute, WebSessionIdleAnonymous: 24 * time.Hour,
+		WebStreamsPerSession: 3, WebStreams: 1000, WebStreamMaxAge: 10 * time.Minute}, d.Security)
+
+	c, err := LoadFrom(map[string]string{
+		"TEND_WEB_ALLOWED_ORIGINS": "https://www.clinic.example,https://*.clinic.example:8443",
+		"TEND_WEB_SESSION_IDLE":    "15m", "TEND_WEB_SESSION_IDLE_ANONYMOUS": "2h", "TEND_WEB_ADDRESS_RATE_PER_MINUTE": "120",
+		"TEND_WEB_STREAMS_PER_SESSION": "2", "TEND_WEB_STREAMS_MAX": "50", "TEND_WEB_STREAM_MAX_AGE": "5m",
+		"TEND_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7,fd00::/8", "TEND_METRICS_TOKEN": "metrics-token-0123456789",
+		"TEND_METRICS_ADDR": "127.0.0.1:9090",
+	})
+	require.NoError(t, err)
+	require.Equal(t, []string{"https://www.clinic.example", "https://*.clinic.example:8443"}, c.WebAllowedOrigins)
+	s := c.Security
+	require.Equal(t, 15*time.Minute, s.WebSessionIdle)
+	require.Equal(t, 2*time.Hour, s.WebSessionIdleAnonymous)
+	require.Equal(t, 120, s.WebAddressRatePerMinute)
+	require.Equal(t, 2, s.WebStreamsPerSession)
+	require.Equal(t, 50, s.WebStreams)
+	require.Equal(t, 5*time.Minute, s.WebStreamMaxAge)
+	require.Equal(t, "127.0.0.1:9090", s.MetricsAddr)
+	require.Equal(t, "metrics-token-0123456789", s.MetricsToken.Reveal())
+	require.NotContains(t, fmt.Sprintf("%+v", c), "metrics-token-0123456789")
+	var prefixes []string
+	for _, p := range s.TrustedProxyPrefixes() {
+		prefixes = append(prefixes, p.String())
+	}
+	require.Equal(t, []string{"10.0.0.0/8", "192.0.2.7/32", "fd00::/8"}, prefixes)
+
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"TEND_WEB_ALLOWED_ORIGINS": "https://a.example; script-src *"}, "TEND_WEB_ALLOWED_ORIGINS"},
+		{map[string]string{"TEND_WEB_ALLOWED_ORIGINS": "https://a.example/path"}, "TEND_WEB_ALLOWED_ORIGINS"},
+		{map[string]string{"TEND_WEB_SESSION_IDLE": "0s"}, "TEND_WEB_SESSION_IDLE"},
+		{map[string]string{"TEND_WEB_SESSION_IDLE": "48h"}, "must not be longer than TEND_WEB_SESSION_IDLE_ANONYMOUS"},
+		{map[string]string{"TEND_WEB_SESSION_IDLE_ANONYMOUS": "forever"}, "TEND_WEB_SESSION_IDLE_ANONYMOUS"},
+		{map[string]string{"TEND_WEB_ADDRESS_RATE_PER_MINUTE": "-1"}, "TEND_WEB_ADDRESS_RATE_PER_MINUTE"},
+		{map[string]string{"TEND_WEB_STREAMS_PER_SESSION": "0"}, "TEND_WEB_STREAMS_PER_SESSION"},
+		{map[string]string{"TEND_WEB_STREAMS_PER_SESSION": "5", "TEND_WEB_STREAMS_MAX": "4"}, "TEND_WEB_STREAMS_MAX"},
+		{map[string]string{"TEND_WEB_STREAM_MAX_AGE": "10ms"}, "TEND_WEB_STREAM_MAX_AGE"},
+		{map[string]string{"TEND_TRUSTED_PROXIES": "10.0.0.0/33"}, "TEND_TRUSTED_PROXIES"},
+		{map[string]string{"TEND_TRUSTED_PROXIES": "proxy.local"}, "TEND_TRUSTED_PROXIES"},
+		{map[string]string{"TEND_METRICS_TOKEN": "short"}, "TEND_METRICS_TOKEN"},
+		{map[string]string{"TEND_METRICS_ADDR": "9090"}, "TEND_METRICS_ADDR"},
+		{map[string]string{"TEND_METRICS_ADDR": ":8080"}, "TEND_METRICS_ADDR"},
+	} {
+		_, err := LoadFrom(tc.env)
+		require.Error(t, err, "%v", tc.env)
+		require.Contains(t, err.Error(), tc.want, "%v", tc.env)
+		require.NotContains(t, err.Error(), "short", "a secret is never quoted")
+	}
+}

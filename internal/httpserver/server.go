@@ -8,14 +8,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/tend-health/tend/internal/metrics"
 	"github.com/tend-health/tend/internal/store"
@@ -37,6 +37,12 @@ type Server struct {
 	draining atomic.Bool
 	migrated atomic.Bool
 	srv      *http.Server
+
+	secMu       sync.RWMutex
+	sec         Security
+	trust       *ProxyTrust
+	adminRouted bool
+	metricsAt   atomic.Pointer[net.Addr]
 }
 
 // New returns a server with /healthz, /readyz and /metrics routed.
@@ -44,7 +50,7 @@ func New(o Options) *Server {
 	s := &Server{mux: http.NewServeMux(), log: o.Logger, metrics: o.Metrics, db: o.DB}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(o.Metrics.Registry, promhttp.HandlerOpts{}))
+	s.mux.Handle("GET /metrics", s.metricsHandler(true))
 	return s
 }
 
@@ -55,7 +61,7 @@ func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, 
 func (s *Server) HandleFunc(pattern string, f http.HandlerFunc) { s.mux.HandleFunc(pattern, f) }
 
 // Handler is the whole server with its middleware.
-func (s *Server) Handler() http.Handler { return s.recoverer(s.logRequests(s.mux)) }
+func (s *Server) Handler() http.Handler { return s.recoverer(s.logRequests(s.protect(s.mux))) }
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -89,11 +95,19 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 
 // ListenAndServe serves on addr until ctx ends, then shuts down gracefully:
 // readiness fails, new connections are refused, in-flight requests finish
-// (up to grace).
+// (up to grace). With Security.MetricsAddr it also serves /metrics there.
 func (s *Server) ListenAndServe(ctx context.Context, addr string, grace time.Duration, ready func(net.Addr)) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
+	}
+	if sec, _ := s.security(); sec.MetricsAddr != "" {
+		stop, err := s.serveMetrics(sec.MetricsAddr)
+		if err != nil {
+			_ = ln.Close()
+			return err
+		}
+		defer stop()
 	}
 	s.srv = &http.Server{
 		Handler:           s.Handler(),
@@ -120,6 +134,31 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string, grace time.Dur
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	return nil
+}
+
+// serveMetrics serves only /metrics on addr until stop is called.
+func (s *Server) serveMetrics(addr string) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics address: %w", err)
+	}
+	a := ln.Addr()
+	s.metricsAt.Store(&a)
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metricsHandler(false))
+	srv := &http.Server{Handler: s.recoverer(mux), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	go func() { _ = srv.Serve(ln) }()
+	return func() { _ = srv.Close() }, nil
+}
+
+// MetricsListenAddr is where the separate metrics listener listens, once
+// ListenAndServe has opened it (nil without TEND_METRICS_ADDR).
+func (s *Server) MetricsListenAddr() net.Addr {
+	if a := s.metricsAt.Load(); a != nil {
+		return *a
 	}
 	return nil
 }
