@@ -30,6 +30,16 @@ type Item struct {
 	// Docs are the acceptable source documents (file names in the KB).
 	Docs        []string
 	MustContain []string
+
+	// The own data sets' labels (evals/data/README.md).
+	KB       string // the knowledge base a question is about
+	Lang     string // "en" or "es"
+	Voice    string // how it is written: terse, rambling, caregiver, ...
+	Absent   string // a near miss: what the documents lack
+	Category string // a triage message's category (cardiac, figure_of_speech, ...)
+	Clarity  string // an emergency's: explicit or indirect
+	Reply    string // an emergency's expected reply: emergency (911) or crisis (988)
+	Split    string // train or heldout
 }
 
 // Dataset is a knowledge base folder and its questions.

@@ -231,3 +231,42 @@ func (s Scores) Describe() string {
 	}
 	return s.Dataset + "/" + s.Config + ": " + strings.Join(parts, ", ")
 }
+
+// FloorOf records a run's scores as the floor a later run must reach
+// (`tend eval --record`): rates at their level, and the "lower is better"
+// ones as ceilings. Rates that do not apply are left out.
+func FloorOf(s Scores) Floor {
+	var f Floor
+	at := func(v float64) *float64 {
+		if v < 0 {
+			return nil
+		}
+		r := float64(int(v*1000)) / 1000 // truncated: the same run passes
+		return &r
+	}
+	ceil := func(v float64) *float64 {
+		if v < 0 {
+			return nil
+		}
+		r := float64(int(v*1000+0.999)) / 1000
+		return &r
+	}
+	f.Top1, f.Top3, f.MRR, f.MustContain, f.AnswerPass = at(s.Top1), at(s.Top3), at(s.MRR), at(s.MustContain), at(s.AnswerPass)
+	f.AbstainRecall, f.AbstainPrecision = at(s.AbstainRecall), at(s.AbstainPrecision)
+	f.MaxAbstainOnAnswerable = ceil(s.AbstainOnAnswerable)
+	f.EmergencyRecall = at(s.EmergencyRecall)
+	f.MaxFalseAlarms = ceil(s.FalseAlarms)
+	if s.Emergency == 0 {
+		f.EmergencyRecall = nil
+	}
+	return f
+}
+
+// Save writes the baseline as indented JSON.
+func (b Baseline) Save(path string) error {
+	data, err := json.MarshalIndent(b, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o644)
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,7 +20,7 @@ import (
 	"github.com/tend-health/tend/internal/textutil"
 )
 
-//go:embed lexicon/health_admin.yaml lexicon/wordfreq_en.txt
+//go:embed lexicon/health_admin.yaml lexicon/wordfreq_en.txt lexicon/entities.yaml lexicon/es_en.yaml
 var lexiconFS embed.FS
 
 // Token is one analyzed term of a text.
@@ -46,7 +47,8 @@ type Analyzer struct {
 	stop      map[string]bool
 	freq      map[string]int  // English stem -> WordNet SemCor tag count
 	concepts  map[string]bool // canonical terms of the synonym groups
-	version   string          // hash of the lexicon, part of the offline model name
+	entities  map[string]string // canonical term -> class ("vaccine", "insurance", ...)
+	version   string            // hash of the lexicon, part of the offline model name
 }
 
 type lexiconFile struct {
@@ -76,6 +78,13 @@ func DefaultAnalyzer() *Analyzer {
 			panic(err)
 		}
 		a.SetWordFrequencies(freq)
+		ents, err := lexiconFS.ReadFile("lexicon/entities.yaml")
+		if err != nil {
+			panic(err)
+		}
+		if err := a.AddEntities(ents); err != nil {
+			panic(err) // the bundled lexicon is tested
+		}
 		defaultAnalyzer = a
 	})
 	return defaultAnalyzer
@@ -90,7 +99,7 @@ func NewAnalyzer(lexicon []byte) (*Analyzer, error) {
 	}
 	sum := sha256.Sum256(lexicon)
 	a := &Analyzer{phrases: map[string]string{}, words: map[string]string{}, wordsES: map[string]string{}, broader: map[string][]string{},
-		stop: map[string]bool{}, concepts: map[string]bool{}, version: hex.EncodeToString(sum[:4])}
+		stop: map[string]bool{}, concepts: map[string]bool{}, entities: map[string]string{}, version: hex.EncodeToString(sum[:4])}
 	for _, list := range lf.Stopwords {
 		for _, w := range list {
 			a.stop[textutil.Normalize(w)] = true
@@ -116,6 +125,58 @@ func NewAnalyzer(lexicon []byte) (*Analyzer, error) {
 	}
 	return a, nil
 }
+
+// AddEntities loads the named things patients ask about (the format of
+// lexicon/entities.yaml: class -> lines of synonyms). Each line becomes a
+// synonym group like the lexicon's (or marks an existing group whose
+// first word it repeats) and its term is remembered as an entity of that
+// class: a passage answers a question only if it names every entity the
+// question names.
+func (a *Analyzer) AddEntities(data []byte) error {
+	var classes map[string][][]string
+	if err := yaml.Unmarshal(data, &classes); err != nil {
+		return fmt.Errorf("knowledge: entities: %w", err)
+	}
+	names := make([]string, 0, len(classes))
+	for c := range classes {
+		names = append(names, c)
+	}
+	sort.Strings(names)
+	for _, class := range names {
+		for i, group := range classes[class] {
+			if len(group) == 0 {
+				return fmt.Errorf("knowledge: entities: %s line %d is empty", class, i+1)
+			}
+			// A line naming an existing synonym group ("flu") marks it.
+			first := textutil.Normalize(group[0])
+			canon, ok := a.words[first]
+			if !ok {
+				if canon, ok = a.phrases[first]; !ok {
+					canon = a.canonical(group[0])
+				}
+			}
+			a.concepts[canon] = true
+			a.entities[canon] = class
+			for _, w := range group {
+				a.register(w, canon)
+			}
+		}
+	}
+	sum := sha256.Sum256(append([]byte(a.version), data...))
+	a.version = hex.EncodeToString(sum[:4])
+	return nil
+}
+
+// Entity reports whether a term names a thing (a vaccine, a test, an
+// insurance plan, ...) and of which class.
+func (a *Analyzer) Entity(term string) (class string, ok bool) {
+	class, ok = a.entities[term]
+	return class, ok
+}
+
+// Broader are the more general terms the lexicon gives for a term
+// ("stimulant" for "adderall").
+func (a *Analyzer) Broader(term string) []string { return a.broader[term] }
 
 // SetWordFrequencies loads a "stem count" table (lexicon/wordfreq_en.txt)
 // that tells generic English words from specific ones.
@@ -223,15 +284,69 @@ func isNumber(w string) bool {
 
 // Figures stand for what they are about: a passage that states a price
 // answers "how much", one with clock times answers "what time" or "hours",
-// one with a phone number answers "what number do I call". Each kind adds
-// its concept once, to documents and questions alike.
+// one with a phone number answers "what number do I call", one with a
+// duration answers "how long". Each kind adds its concept once, to
+// documents and questions alike, and a marker term (figprice, figtime,
+// figphone, figdur) that says the text states such a figure: a question
+// asking "how much" is answered by a passage that states a price, not by
+// one that merely says "price".
 var entityPatterns = []struct {
-	re   *regexp.Regexp
-	term string
+	re     *regexp.Regexp
+	term   string
+	marker string
 }{
-	{regexp.MustCompile(`\$\s?\d`), "cost"},
-	{regexp.MustCompile(`(?i)\b\d{1,2}(:\d{2})?\s?(a\.?m\.?|p\.?m\.?)(\W|$)|\b\d{1,2}:\d{2}\b`), "hour"},
-	{regexp.MustCompile(`\(?\b\d{3}\)?[\s.-]?\d{3}-\d{4}\b`), "phone"},
+	{regexp.MustCompile(`\$\s?\d`), "cost", FigurePrice},
+	{regexp.MustCompile(`(?i)\b\d{1,2}(:\d{2})?\s?(a\.?\s?m\.?|p\.?\s?m\.?)(\W|$)|\b\d{1,2}:\d{2}\b|\bnoon\b|\bmidnight\b|\bmediodia\b`), "hour", FigureTime},
+	{regexp.MustCompile(`\(?\b\d{3}\)?[\s.-]?\d{3}-\d{4}\b`), "phone", FigurePhone},
+	{regexp.MustCompile(`(?i)\b(\d+|one|two|three|four|five|six|seven|ten|a few|several|un|una|dos|tres|cuatro|cinco)(\s?(-|to|or|a|o)\s?\d+)?\s?(business\s|working\s|habiles\s|hábiles\s)?(minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|minutos?|horas?|d[ií]as?|semanas?|mes(es)?|a[ñn]os?)\b`), "duration", FigureDuration},
+}
+
+// Figure markers: the kinds of figures a passage states.
+const (
+	FigurePrice    = "figprice"
+	FigureTime     = "figtime"
+	FigurePhone    = "figphone"
+	FigureDuration = "figdur"
+)
+
+// figureQuestions are the ways of asking for each kind of figure, matched
+// on the folded question as whole words; the concepts the analyzer folds
+// ("cost", "hour", "phone") count too.
+var figureQuestions = []struct {
+	marker  string
+	concept string
+	phrases []string
+}{
+	{FigurePrice, "cost", []string{"how much", "price", "cost", "costs", "charge", "fee", "cuanto cuesta", "cuanto cobran",
+		"cuanto es", "precio", "costo"}},
+	{FigureTime, "hour", []string{"what time", "hours", "open", "close", "closes", "opens", "a que hora", "horario", "abren", "cierran"}},
+	{FigurePhone, "phone", []string{"phone", "number to call", "what number", "call", "telefono", "numero"}},
+	{FigureDuration, "", []string{"how long", "how many days", "how many weeks", "how many minutes", "how many hours",
+		"how soon", "turnaround", "cuanto tiempo", "cuanto tarda", "cuanto tardan", "cuanto dura", "cuantos dias", "cuantas horas"}},
+}
+
+// FiguresAsked are the figure markers whose figures would answer a
+// question ("how much" asks for a price, "how long" for a duration).
+func (a *Analyzer) FiguresAsked(question string, terms []string) []string {
+	norm := " " + textutil.Normalize(question) + " "
+	var out []string
+	for _, fq := range figureQuestions {
+		asked := false
+		for _, t := range terms {
+			if fq.concept != "" && t == fq.concept {
+				asked = true
+			}
+		}
+		for _, p := range fq.phrases {
+			if !asked && strings.Contains(norm, " "+p+" ") {
+				asked = true
+			}
+		}
+		if asked {
+			out = append(out, fq.marker)
+		}
+	}
+	return out
 }
 
 // Analyze returns the index terms of text written in lang ("en", "es").
@@ -240,7 +355,7 @@ func (a *Analyzer) Analyze(text, lang string) []Token {
 	out := make([]Token, 0, len(words)+len(compounds)+len(entityPatterns))
 	for _, e := range entityPatterns {
 		if e.re.MatchString(text) {
-			out = append(out, Token{Term: e.term, Raw: e.term, Weight: 1})
+			out = append(out, Token{Term: e.term, Raw: e.term, Weight: 1}, Token{Term: e.marker, Raw: e.marker, Weight: 1})
 		}
 	}
 	for i := 0; i < len(words); {

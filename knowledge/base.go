@@ -19,7 +19,8 @@ import (
 
 // Options configure a Base.
 type Options struct {
-	// Embedder makes the vectors (nil means the offline embedder).
+	// Embedder makes the vectors (nil means DefaultEmbedder: the hashed
+	// offline features and SIF word-vector meaning).
 	Embedder Embedder
 	// Analyzer makes the index terms (nil means the default lexicon's).
 	Analyzer *Analyzer
@@ -30,6 +31,25 @@ type Options struct {
 	// DefaultEfSearch): the size of the candidate list the HNSW walk keeps;
 	// higher finds more of the true nearest neighbours at some cost.
 	EfSearch int
+	// Model is the learned ranker and answer decision (nil: the bundled
+	// DefaultModel).
+	Model *Model
+	// Dictionary reports whether a word (folded, as the analyzer splits
+	// it) is a real word of the question's language; such words are never
+	// "corrected" into an indexed term one typo away. nil: every unknown
+	// word may be corrected.
+	Dictionary func(word, lang string) bool
+	// NoCorrection turns spelling corrections off (ablations).
+	NoCorrection bool
+	// Meaning encodes questions and passages as sentence vectors for the
+	// meaning features (nil: none; the offline default is SIF over word
+	// vectors). It is independent of Embedder, which makes the stored
+	// vectors the vector index searches.
+	Meaning Embedder
+	// NoMeaning leaves the meaning features out (ablations).
+	NoMeaning bool
+	// NoGlossary stops reading Spanish questions in English (ablations).
+	NoGlossary bool
 }
 
 // DefaultEfSearch keeps HNSW recall@10 at or above 0.95 on 100,000
@@ -46,6 +66,18 @@ type Base struct {
 	log      *slog.Logger
 	now      func() time.Time
 	efSearch int
+	model    *Model
+	meaning  Embedder
+	dict       func(word, lang string) bool
+	noCorrect  bool
+	glossary   *Glossary
+	noGlossary bool
+
+	vocabMu sync.Mutex
+	vocab   *vocabCache
+
+	meanMu    sync.Mutex
+	meanCache *meaningCache
 
 	vecMu sync.Mutex
 	vecs  *vectorCache // SQLite only: every chunk's vector, per generation
@@ -57,7 +89,16 @@ func New(db *store.DB, o Options) *Base {
 		o.Analyzer = DefaultAnalyzer()
 	}
 	if o.Embedder == nil {
-		o.Embedder = NewOffline(o.Analyzer)
+		o.Embedder = DefaultEmbedder()
+	}
+	if o.Meaning == nil && !o.NoMeaning {
+		o.Meaning = DefaultMeaning()
+	}
+	if o.NoMeaning {
+		o.Meaning = nil
+	}
+	if o.Dictionary == nil {
+		o.Dictionary = EnglishDictionary
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -68,11 +109,19 @@ func New(db *store.DB, o Options) *Base {
 	if o.EfSearch <= 0 {
 		o.EfSearch = DefaultEfSearch
 	}
-	return &Base{db: db, embedder: o.Embedder, analyzer: o.Analyzer, log: o.Logger, now: o.Now, efSearch: o.EfSearch}
+	if o.Model == nil {
+		o.Model = DefaultModel()
+	}
+	return &Base{db: db, embedder: o.Embedder, analyzer: o.Analyzer, log: o.Logger, now: o.Now, efSearch: o.EfSearch,
+		model: o.Model, meaning: o.Meaning, dict: o.Dictionary, noCorrect: o.NoCorrection, glossary: SpanishGlossary(),
+		noGlossary: o.NoGlossary}
 }
 
 // Embedder is the base's embedder.
 func (b *Base) Embedder() Embedder { return b.embedder }
+
+// Model is the base's ranker and answer decision.
+func (b *Base) Model() *Model { return b.model }
 
 // Analyzer is the base's analyzer.
 func (b *Base) Analyzer() *Analyzer { return b.analyzer }

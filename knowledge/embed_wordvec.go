@@ -39,7 +39,7 @@ type SIF struct {
 
 // sifVersion changes when SIF's reading of a text changes, so that stored
 // vectors are made again.
-const sifVersion = "1"
+const sifVersion = "2"
 
 // NewSIF returns the SIF embedder over an analyzer (nil: the default) and
 // a vectors file (nil: wordvec.Default()).
@@ -76,6 +76,11 @@ func (s *SIF) Embed(ctx context.Context, req EmbedRequest) ([][]float32, error) 
 }
 
 func (s *SIF) embed(text, lang string) []float32 {
+	if lang == "es" {
+		// The vectors are English: a Spanish text is read through the
+		// glossary, so Spanish and English texts share one space.
+		text, lang = SpanishGlossary().Translate(text), "en"
+	}
 	mode := wordvec.Fuzzy
 	if lang != "" && lang != "en" {
 		mode = wordvec.Exact

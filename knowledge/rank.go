@@ -47,6 +47,8 @@ type queryTerm struct {
 	// context: the term comes only from the conversation's context, not
 	// the question itself, and counts at half weight.
 	context bool
+	// corrected: the question's word was a misspelling of this term.
+	corrected bool
 }
 
 // contextWeight is the weight of terms from the conversation's context.
@@ -56,6 +58,9 @@ func (t queryTerm) weight() float64 {
 	w := t.idf * t.spec
 	if t.context {
 		w *= contextWeight
+	}
+	if t.corrected {
+		w *= correctedWeight
 	}
 	return w
 }
@@ -70,29 +75,56 @@ func (qt queryTerms) names() []string {
 	return out
 }
 
-// queryTerms analyzes the question and looks up each term's rarity.
+// correctable reports whether a question's term may be read as a typo of
+// an indexed term: it is unknown to the index, not a lexicon concept or
+// entity (those are real words the documents simply lack: "rabies"), and
+// not a real word of the question's language.
+func (b *Base) correctable(vocab *vocabCache, term, raw, lang string) bool {
+	if b.noCorrect || vocab.df[term] > 0 || len(b.analyzer.broader[term]) > 0 || b.analyzer.concepts[term] {
+		return false
+	}
+	return b.dict == nil || !b.dict(raw, lang)
+}
+
+// minContextSpecificity: a follow-up inherits the previous question's
+// topic (its specific words and concepts), not its everyday words.
+const minContextSpecificity = 0.6
+
+// correctedWeight discounts a term read as a correction of a misspelling.
+const correctedWeight = 0.85
+
+// queryTerms analyzes the question and looks up each term's rarity; a word
+// the index has never seen is read as the closest indexed term when one is
+// a typo away.
 func (b *Base) queryTerms(ctx context.Context, q store.Q, query, context, lang string, st State) (queryTerms, error) {
+	vocab, err := b.vocabulary(ctx, q, st.Generation)
+	if err != nil {
+		return nil, err
+	}
 	var qt queryTerms
 	seen := map[string]bool{}
-	var lookup []string
 	add := func(text string, fromContext bool) {
 		for _, t := range b.analyzer.Analyze(text, lang) {
-			if seen[t.Term] {
+			term, corrected := t.Term, false
+			if b.correctable(vocab, term, t.Raw, lang) {
+				if c, ok := vocab.correct(term); ok {
+					term, corrected = c, true
+				}
+			}
+			if seen[term] {
 				continue
 			}
-			seen[t.Term] = true
-			qt = append(qt, queryTerm{term: t.Term, alts: b.analyzer.broader[t.Term], spec: b.analyzer.Specificity(t.Term),
-				context: fromContext})
-			lookup = append(lookup, t.Term)
-			lookup = append(lookup, b.analyzer.broader[t.Term]...)
+			if fromContext && b.analyzer.Specificity(term) < minContextSpecificity {
+				continue // "do you offer ...": the previous question's topic is what carries over
+			}
+			seen[term] = true
+			qt = append(qt, queryTerm{term: term, alts: b.analyzer.broader[term], spec: b.analyzer.Specificity(term),
+				context: fromContext, corrected: corrected})
 		}
 	}
 	add(query, false)
 	add(context, true)
-	df, err := termDF(ctx, q, lookup)
-	if err != nil {
-		return nil, err
-	}
+	df := vocab.df
 	n := float64(st.Chunks)
 	for i := range qt {
 		d := df[qt[i].term]
@@ -121,14 +153,90 @@ func idf(n float64, df int) float64 {
 	return math.Log(1 + (n-d+0.5)/(d+0.5))
 }
 
-// scoreResult computes a candidate's signals and its score.
-func scoreResult(r *Result, qt queryTerms, st State, mode Mode) {
+// queryInfo is what ranking needs to know about the question.
+type queryInfo struct {
+	analyzer *Analyzer
+	terms    queryTerms
+	lang     string
+	entities []queryEntity // the things the question names
+	sif      []float32     // its sentence vector (nil without a meaning encoder)
+	figures  []string      // the figure markers that would answer it (figprice, ...)
+	info     float64       // its terms' summed weight
+	// alt is the question read in English through the glossary, for
+	// English passages (nil for an English question).
+	alt *queryInfo
+	unknown  float64       // weight share of terms the index has never seen
+}
+
+// queryEntity is a named thing in the question and the broader terms that
+// also count as naming it ("controlled substance" for "adderall").
+type queryEntity struct {
+	term string
+	alts []string
+}
+
+// forPassage is the reading of the question to match a passage of lang.
+func (qi *queryInfo) forPassage(lang string) *queryInfo {
+	if qi.alt != nil && lang == qi.alt.lang {
+		return qi.alt
+	}
+	return qi
+}
+
+// allTerms are both readings' terms (for the full-text candidates).
+func (qi *queryInfo) allTerms() queryTerms {
+	if qi.alt == nil {
+		return qi.terms
+	}
+	out := append(queryTerms{}, qi.terms...)
+	seen := map[string]bool{}
+	for _, t := range out {
+		seen[t.term] = true
+	}
+	for _, t := range qi.alt.terms {
+		if !seen[t.term] {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func newQueryInfo(a *Analyzer, question string, qt queryTerms, lang string) queryInfo {
+	qi := queryInfo{analyzer: a, terms: qt, lang: lang}
+	var unknown float64
+	for _, t := range qt {
+		w := t.weight()
+		qi.info += w
+		if t.df == 0 {
+			unknown += w
+		}
+		if _, ok := a.Entity(t.term); ok && !t.context {
+			qi.entities = append(qi.entities, queryEntity{term: t.term, alts: t.alts})
+		}
+
+	}
+	if qi.info > 0 {
+		qi.unknown = unknown / qi.info
+	}
+	var own []string
+	for _, t := range qt {
+		if !t.context {
+			own = append(own, t.term)
+		}
+	}
+	qi.figures = a.FiguresAsked(question, own)
+	return qi
+}
+
+// scoreResult computes a candidate's signals, its features and its score.
+func scoreResult(r *Result, qi *queryInfo, st State, mode Mode, m *Model) {
 	fields := [3]map[string]int{termCounts(r.terms[0]), termCounts(r.terms[1]), termCounts(r.terms[2])}
 	fieldWeight := [3]float64{headFieldWeight, bodyFieldWeight, ctxFieldWeight}
 	lenNorm := 1 - bm25B + bm25B*float64(max(r.nTerms, 1))/math.Max(st.AvgTerms(), 1)
-	var bm, bmMax, cov, head, total, missTop float64
+	headLen := float64(max(len(strings.Fields(r.terms[0])), 1))
+	var bm, bmMax, bmHead, cov, head, total, missTop float64
 	var missing []string
-	for _, t := range qt {
+	for _, t := range qi.terms {
 		w := t.weight()
 		total += w
 		bmMax += w * (bm25K1 + 1)
@@ -153,6 +261,12 @@ func scoreResult(r *Result, qt queryTerms, st State, mode Mode) {
 		if tfw > 0 {
 			bm += w * tfw * (bm25K1 + 1) / (tfw + bm25K1*lenNorm)
 		}
+		if tf[0] > 0 {
+			// A heading is a short field of its own: normalized by its
+			// length against a typical question's (8 terms).
+			hn := 1 - bm25B + bm25B*headLen/8
+			bmHead += w * tf[0] * (bm25K1 + 1) / (tf[0] + bm25K1*hn)
+		}
 		switch {
 		case tf[0] > 0 || tf[1] > 0:
 			cov += w
@@ -170,42 +284,171 @@ func scoreResult(r *Result, qt queryTerms, st State, mode Mode) {
 	s.Missing = missing
 	if total > 0 {
 		s.BM25, s.Coverage, s.HeadCoverage, s.MissingTop = bm/bmMax, cov/total, head/total, missTop/total
+		s.HeadBM25 = bmHead / bmMax
 	}
 	s.Cosine = math.Max(s.Cosine, 0)
+	s.EntityMatch, s.Ungrounded = entityMatch(qi.entities, fields)
+	s.Conflict = len(s.Ungrounded) > 0 && entityConflict(qi, s.Ungrounded, fields)
+	s.TypeMatch = 1
+	if len(qi.figures) > 0 {
+		n := 0
+		for _, f := range qi.figures {
+			if fields[0][f] > 0 || fields[1][f] > 0 {
+				n++
+			}
+		}
+		s.TypeMatch = float64(n) / float64(len(qi.figures))
+	}
+	r.features = candidateFeatures(r, qi)
 	switch mode {
 	case ModeFullText:
 		r.Score = s.BM25
 	case ModeVector:
 		r.Score = s.Cosine
 	default:
-		r.Score = 0.36*s.Cosine + 0.28*s.BM25 + 0.28*s.HeadCoverage + 0.08*s.Coverage
+		r.Score = m.RankScore(r.features)
 	}
 }
 
+// entityMatch is the share of the question's entities the passage names
+// (1 when it names none) and the ones it lacks.
+func entityMatch(ents []queryEntity, fields [3]map[string]int) (float64, []string) {
+	if len(ents) == 0 {
+		return 1, nil
+	}
+	var lacking []string
+	for _, e := range ents {
+		if !namesAny(fields, e.term, e.alts) {
+			lacking = append(lacking, e.term)
+		}
+	}
+	return 1 - float64(len(lacking))/float64(len(ents)), lacking
+}
+
+// hardClasses are the entity classes a question is about when it names
+// them: a passage that does not name the vaccine, test or plan asked about
+// does not answer. Specialties and drugs are often only context ("my
+// cardiologist sent me for labs", "I take metformin"): for them only a
+// passage naming another one of the same class is a conflict.
+var hardClasses = map[string]bool{"vaccine": true, "test": true, "procedure": true, "service": true,
+	"insurance": true, "animal": true}
+
+// entityConflict reports whether a passage that lacks some of the
+// question's entities cannot answer it: it names another entity of the
+// same class instead (the flu shot's price for a question about the rabies
+// shot), or the knowledge base never names the missing thing at all.
+func entityConflict(qi *queryInfo, lacking []string, fields [3]map[string]int) bool {
+	for _, term := range lacking {
+		class, _ := qi.analyzer.Entity(term)
+		if hardClasses[class] && qi.dfOf(term) == 0 {
+			return true
+		}
+		for f := range fields {
+			for t := range fields[f] {
+				if t != term {
+					if c, ok := qi.analyzer.Entity(t); ok && c == class {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+func (qi *queryInfo) dfOf(term string) int {
+	for _, t := range qi.terms {
+		if t.term == term {
+			return t.df
+		}
+	}
+	return 0
+}
+
+func namesAny(fields [3]map[string]int, term string, alts []string) bool {
+	for _, f := range fields {
+		if f[term] > 0 {
+			return true
+		}
+		for _, a := range alts {
+			if f[a] > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func candidateFeatures(r *Result, qi *queryInfo) []float64 {
+	s := r.Signals
+	f := make([]float64, len(CandidateFeatures))
+	f[0], f[1], f[2], f[3], f[4], f[5] = s.Cosine, s.BM25, s.HeadBM25, s.HeadCoverage, s.Coverage, s.MissingTop
+	if s.TextRank > 0 {
+		f[6] = 1 / float64(s.TextRank)
+	}
+	if s.VectorRank > 0 {
+		f[7] = 1 / float64(s.VectorRank)
+	}
+	f[8], f[9], f[10] = s.SIFHead, s.SIFBody, s.EntityMatch
+	if r.Language == qi.lang || r.Language == "" {
+		f[11] = 1
+	}
+	f[12] = s.TypeMatch
+	return f
+}
+
+// decisionFeatures describe the first passage and the question for the
+// answer/abstain decision.
+func decisionFeatures(results []Result, qi *queryInfo) []float64 {
+	top := results[0]
+	s := top.Signals
+	f := make([]float64, len(DecisionFeatures))
+	margin := top.Score
+	for _, r := range results[1:] {
+		if r.Document != top.Document {
+			margin = top.Score - r.Score
+			break
+		}
+	}
+	f[0], f[1], f[2], f[3], f[4] = top.Score, margin, s.Coverage, s.HeadCoverage, s.MissingTop
+	f[5], f[6], f[7], f[8] = s.Cosine, s.BM25, s.SIFHead, s.SIFBody
+	f[9] = 1 - s.EntityMatch
+	f[10], f[11] = math.Min(1, qi.info/minInformation), qi.unknown
+	if s.TextRank == 1 && s.VectorRank == 1 {
+		f[12] = 1
+	}
+	f[13] = math.Log1p(float64(len(qi.terms)))
+	f[14] = top.features[11]
+	f[15] = s.TypeMatch
+	if len(qi.figures) > 0 {
+		f[16] = 1
+	}
+	return f
+}
+
 // confidence is how sure the search is that its first result answers the
-// question, from 0 to 1.
-func confidence(results []Result, qt queryTerms, mode Mode) float64 {
-	if len(results) == 0 || len(qt) == 0 {
+// question, from 0 to 1: the model's probability in hybrid mode (capped
+// below the answering threshold when the passage does not name a thing the
+// question names), fixed blends for the single-signal baselines.
+func confidence(results []Result, qi *queryInfo, mode Mode, m *Model) float64 {
+	if len(results) == 0 || len(qi.terms) == 0 {
 		return 0
 	}
 	s := results[0].Signals
-	// A question that says little ("how much is it?") matches many
-	// passages fully; what it says must add up to at least one rare term.
-	info := 0.0
-	for _, t := range qt {
-		info += t.weight()
-	}
-	scale := math.Min(1, info/minInformation)
+	scale := math.Min(1, qi.info/minInformation)
 	var c float64
 	switch mode {
 	case ModeFullText:
-		c = 0.6*s.Coverage + 0.4*s.BM25
+		c = (0.6*s.Coverage + 0.4*s.BM25) * scale
 	case ModeVector:
-		c = math.Min(1, s.Cosine/0.6)
+		c = math.Min(1, s.Cosine/0.6) * scale
 	default:
-		c = 0.55*s.Coverage + 0.25*math.Min(1, s.Cosine/0.6) + 0.20*s.BM25 - 0.3*s.MissingTop
+		c = m.Confidence(decisionFeatures(results, qi))
+		if s.Conflict {
+			c = math.Min(c, m.Threshold/2)
+		}
 	}
-	return math.Round(math.Max(0, math.Min(1, c*scale))*1000) / 1000
+	return math.Round(math.Max(0, math.Min(1, c))*1000) / 1000
 }
 
 // minInformation is the weighted rarity (IDF × specificity) a question

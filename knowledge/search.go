@@ -63,6 +63,22 @@ type Signals struct {
 	// passage lacks: a passage that misses the question's main word
 	// ("allergy" in "how much is allergy testing") does not answer it.
 	MissingTop float64 `json:"missing_top"`
+	HeadBM25   float64 `json:"head_bm25"` // BM25 over the heading alone
+	// SIFHead and SIFBody are the sentence-vector cosines of the question
+	// with the heading and with the passage (0 without a meaning encoder).
+	SIFHead float64 `json:"sif_head"`
+	SIFBody float64 `json:"sif_body"`
+	// EntityMatch is the share of the things the question names (a
+	// vaccine, a test, a plan) that the passage names too; Ungrounded
+	// lists the ones it lacks.
+	EntityMatch float64  `json:"entity_match"`
+	Ungrounded  []string `json:"ungrounded,omitempty"`
+	// Conflict: the passage cannot answer for what it lacks (it names
+	// another thing of the same kind, or nothing in the index names it).
+	Conflict bool `json:"conflict,omitempty"`
+	// TypeMatch is the share of the figures the question asks for (a
+	// price, a time, a phone number, a duration) that the passage states.
+	TypeMatch float64 `json:"type_match"`
 }
 
 // Result is one retrieved passage.
@@ -82,7 +98,12 @@ type Result struct {
 	terms    [3]string // head, body, ctx terms
 	nTerms   int
 	vecFound bool
+	features []float64 // CandidateFeatures, for the ranker
 }
+
+// Features are the candidate's ranking features (CandidateFeatures order),
+// for the fit program.
+func (r Result) Features() []float64 { return r.features }
 
 // Response is a search's ranked results and the confidence that the first
 // one answers the question.
@@ -90,10 +111,34 @@ type Response struct {
 	Terms      []string `json:"terms"`
 	Results    []Result `json:"results"`
 	Confidence float64  `json:"confidence"`
+	// Threshold is the confidence at or above which the model answers.
+	Threshold float64 `json:"threshold"`
+	// Decision are the decision features of the first result (for the
+	// fit program), in DecisionFeatures order.
+	Decision []float64 `json:"-"`
 }
+
+// Ungrounded lists the things the question names that the first passage
+// does not name, when that rules the passage out (see Signals.Conflict).
+func (r Response) Ungrounded() []string {
+	if len(r.Results) == 0 || !r.Results[0].Signals.Conflict {
+		return nil
+	}
+	return r.Results[0].Signals.Ungrounded
+}
+
+// BaselineThreshold is the answering threshold of the single-signal
+// modes (full text alone, vectors alone), whose confidence is a fixed
+// blend rather than the model's probability; they are the evals' baselines.
+const BaselineThreshold = 0.30
 
 // Search finds the passages that best answer query. q is the store or the
 // caller's transaction (a dialog passes its turn's).
+//
+// A question in another language than English (Spanish) is also read in
+// English through the glossary: English passages are matched and ranked
+// against that reading, passages in the question's own language against
+// the question as written.
 func (b *Base) Search(ctx context.Context, q store.Q, query string, o SearchOptions) (Response, error) {
 	if o.Limit <= 0 {
 		o.Limit = 5
@@ -112,13 +157,29 @@ func (b *Base) Search(ctx context.Context, q store.Q, query string, o SearchOpti
 	if err != nil {
 		return Response{}, err
 	}
-	resp := Response{Terms: qt.names()}
+	resp := Response{Terms: qt.names(), Threshold: b.model.Threshold}
+	if o.Mode != ModeHybrid {
+		resp.Threshold = BaselineThreshold
+	}
+	qi := newQueryInfo(b.analyzer, query, qt, o.Lang)
+	vecQuery, vecLang := query, o.Lang
+	if g := b.glossaryFor(o.Lang); g != nil {
+		en, enCtx := g.Translate(query), g.Translate(o.Context)
+		et, err := b.queryTerms(ctx, q, en, enCtx, "en", state)
+		if err != nil {
+			return Response{}, err
+		}
+		alt := newQueryInfo(b.analyzer, en, et, "en")
+		qi.alt = &alt
+		vecQuery, vecLang = en, "en"
+		o.Context = enCtx
+	}
 	if state.Chunks == 0 {
 		return resp, nil
 	}
 	cands := map[int64]*Result{}
 	if o.Mode != ModeVector {
-		ids, err := b.textCandidates(ctx, q, qt)
+		ids, err := b.textCandidates(ctx, q, qi.allTerms())
 		if err != nil {
 			return resp, err
 		}
@@ -128,11 +189,11 @@ func (b *Base) Search(ctx context.Context, q store.Q, query string, o SearchOpti
 	}
 	var qvec []float32
 	if o.Mode != ModeFullText {
-		text := query
+		text := vecQuery
 		if o.Context != "" {
-			text = o.Context + "\n" + query
+			text = o.Context + "\n" + vecQuery
 		}
-		vecs, err := b.embedder.Embed(ctx, EmbedRequest{Texts: []string{text}, Lang: o.Lang, Purpose: ForQuery})
+		vecs, err := b.embedder.Embed(ctx, EmbedRequest{Texts: []string{text}, Lang: vecLang, Purpose: ForQuery})
 		if err != nil {
 			return resp, fmt.Errorf("knowledge: embed question: %w", err)
 		}
@@ -158,9 +219,14 @@ func (b *Base) Search(ctx context.Context, q store.Q, query string, o SearchOpti
 	if err := b.loadCandidates(ctx, q, cands, qvec, state); err != nil {
 		return resp, err
 	}
+	if o.Mode == ModeHybrid {
+		if err := b.meaningSignals(ctx, vecQuery, vecLang, o.Context, &qi, cands, state); err != nil {
+			return resp, err
+		}
+	}
 	results := make([]Result, 0, len(cands))
 	for _, r := range cands {
-		scoreResult(r, qt, state, o.Mode)
+		scoreResult(r, qi.forPassage(r.Language), state, o.Mode, b.model)
 		results = append(results, *r)
 	}
 	sort.Slice(results, func(i, j int) bool {
@@ -169,17 +235,33 @@ func (b *Base) Search(ctx context.Context, q store.Q, query string, o SearchOpti
 		}
 		return results[i].ChunkID < results[j].ChunkID
 	})
+	top := qi.forPassage(results[0].Language)
+	resp.Confidence = confidence(results, top, o.Mode, b.model)
+	if len(top.terms) > 0 {
+		resp.Decision = decisionFeatures(results, top)
+	}
 	if len(results) > o.Limit {
 		results = results[:o.Limit]
 	}
 	resp.Results = results
-	resp.Confidence = confidence(results, qt, o.Mode)
 	return resp, nil
+}
+
+// glossaryFor is the glossary that reads a question of lang in English
+// (nil for English, or when none is configured).
+func (b *Base) glossaryFor(lang string) *Glossary {
+	if lang == "es" && !b.noGlossary {
+		return b.glossary
+	}
+	return nil
 }
 
 // textCandidates asks the database's full-text index for passages holding
 // any of the question's known terms.
 func (b *Base) textCandidates(ctx context.Context, q store.Q, qt queryTerms) ([]int64, error) {
+	if len(qt) == 0 {
+		return nil, nil
+	}
 	terms := selectiveTerms(qt)
 	if len(terms) == 0 {
 		return nil, nil // no term is selective: the vector candidates stand alone

@@ -31,10 +31,6 @@ func Locales() fs.FS {
 	return sub
 }
 
-// DefaultMinConfidence is the confidence below which the bot does not
-// answer. It was set on the development question set and checked on the
-// external data sets (docs/knowledge.md has the numbers).
-const DefaultMinConfidence = 0.30
 
 // matchScore is how strongly the dialog claims an ordinary question: above
 // nothing, below the menu's greetings (80-95) and explicit requests for a
@@ -50,7 +46,8 @@ type Dialog struct {
 	KB *knowledge.Base
 	// Generator writes answers from passages; nil means extractive answers.
 	Generator *knowledge.Generator
-	// MinConfidence below which the bot abstains (0 means the default).
+	// MinConfidence below which the bot abstains (0 means the knowledge
+	// model's threshold).
 	MinConfidence float64
 	// Mode is the retrieval mode (the evals compare them).
 	Mode knowledge.Mode
@@ -103,17 +100,20 @@ func (d Dialog) Handle(t *bot.Turn) (bool, error) {
 	if err := t.SaveState(Name, state{Question: asked, At: t.Now}); err != nil {
 		return true, err
 	}
-	if len(resp.Results) == 0 || resp.Confidence < d.minConfidence() {
+	if len(resp.Results) == 0 || resp.Confidence < d.minConfidence(resp) {
 		return true, d.abstain(t, question, resp)
 	}
 	return true, d.answer(t, asked, resp)
 }
 
-func (d Dialog) minConfidence() float64 {
+// minConfidence is the threshold below which the bot does not answer: the
+// search's (the knowledge model's, fitted with it: docs/knowledge.md),
+// unless overridden.
+func (d Dialog) minConfidence(resp knowledge.Response) float64 {
 	if d.MinConfidence > 0 {
 		return d.MinConfidence
 	}
-	return DefaultMinConfidence
+	return resp.Threshold
 }
 
 // retrieve searches for the question and, for a short message soon after
@@ -142,7 +142,7 @@ func (d Dialog) retrieve(t *bot.Turn, question string, prev state) (knowledge.Re
 	if namesSomethingElse(alone, with) {
 		return alone, question, nil
 	}
-	if alone.Confidence < d.minConfidence() || with.Confidence > alone.Confidence+0.1 {
+	if alone.Confidence < d.minConfidence(alone) || with.Confidence > alone.Confidence+0.1 {
 		return with, prev.Question + " " + question, nil
 	}
 	return alone, question, nil

@@ -92,7 +92,7 @@ func testAnswersFromSample(t *testing.T, db *store.DB) {
 	require.Equal(t, "vaccines.md", r.Sources[0].Document)
 	require.Equal(t, "How much does a flu shot cost?", r.Sources[0].Section)
 	require.LessOrEqual(t, len(r.Sources), 3)
-	require.Greater(t, r.Confidence, faq.DefaultMinConfidence)
+	require.GreaterOrEqual(t, r.Confidence, knowledge.DefaultModel().Threshold)
 	// The answer is one entry's text, not a mix: nothing from the Tdap entry.
 	require.NotContains(t, r.Text, "$50")
 
@@ -110,7 +110,7 @@ func testAbstains(t *testing.T, db *store.DB) {
 	require.Contains(t, r.Text, "I'm not sure")
 	require.Contains(t, r.Text, "(555) 014-2000")
 	require.NotContains(t, r.Text, "$")
-	require.Less(t, r.Confidence, faq.DefaultMinConfidence)
+	require.Less(t, r.Confidence, knowledge.DefaultModel().Threshold)
 	require.Len(t, r.Buttons, 2)
 	require.Equal(t, "handoff:request:unanswered", r.Buttons[0].Payload)
 	require.Equal(t, "Talk to a person", r.Buttons[0].Label)

@@ -24,7 +24,7 @@ type Options struct {
 	// Offline forces the offline embedder and extractive answers even when
 	// an OpenAI-compatible model is configured (the evals' baseline).
 	Offline bool
-	// MinConfidence overrides DefaultMinConfidence.
+	// MinConfidence overrides the knowledge model's answering threshold.
 	MinConfidence float64
 	// NoSync skips syncing at start (the kb commands sync themselves).
 	NoSync bool
@@ -179,7 +179,7 @@ func startSource(ctx context.Context, cfg config.Config, kb *knowledge.Base) (kn
 // OpenAI-compatible model when TEND_EMBEDDING_MODEL is set, else offline.
 func NewEmbedder(cfg config.Config, offline bool) (knowledge.Embedder, error) {
 	if offline || !cfg.RemoteEmbeddings() {
-		return knowledge.NewOffline(nil), nil
+		return knowledge.DefaultEmbedder(), nil
 	}
 	return knowledge.NewOpenAI(knowledge.OpenAIOptions{
 		BaseURL: cfg.OpenAI.BaseURL, APIKey: cfg.OpenAI.APIKey.Reveal(), Model: cfg.OpenAI.EmbeddingModel,

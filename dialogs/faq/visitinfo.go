@@ -17,14 +17,16 @@ const maxVisitInfoRunes = 600
 
 // visitInfoCandidates is how far down the ranking a passage naming the
 // visit type may be; further down, the search is about something else.
-const visitInfoCandidates = 3
+// The synthetic question mentions costs, so price passages about other
+// visits rank high; the heading check below keeps them out.
+const visitInfoCandidates = 5
 
 // VisitInfo is what the clinic's documents say about a visit type
 // (preparation, cost and coverage), for booking confirmations and the
 // pre-visit message; it makes the module a booking.InfoSource. It reads the
 // knowledge base at call time, so booking may be installed first.
 //
-// A passage is used only when the search is confident and the passage's
+// A passage is used only when the search is fairly confident and the passage's
 // own heading names the visit type (its id, e.g. "follow-up" in "What to
 // expect at a follow-up visit"): a confident match about another visit
 // ("Is a video visit cheaper?" for a follow-up) would quote the wrong
@@ -48,7 +50,10 @@ func (m *Module) VisitInfo(ctx context.Context, q store.Q, visitType, lang strin
 		a.Log.WarnContext(ctx, "visit information not looked up", "visit_type", visitType, "error", err)
 		return "", "", false
 	}
-	if resp.Confidence < m.minConfidence() {
+	// The question is ours, not a patient's, and the passage must also name
+	// the visit type in its heading (below): half the answering threshold
+	// is enough to quote it.
+	if resp.Confidence < m.minConfidence(resp)/2 {
 		return "", "", false
 	}
 	for _, r := range resp.Results {
@@ -68,11 +73,11 @@ func (m *Module) VisitInfo(ctx context.Context, q store.Q, visitType, lang strin
 	return "", "", false
 }
 
-func (m *Module) minConfidence() float64 {
+func (m *Module) minConfidence(resp knowledge.Response) float64 {
 	if m.Options.MinConfidence > 0 {
 		return m.Options.MinConfidence
 	}
-	return DefaultMinConfidence
+	return resp.Threshold
 }
 
 // squash folds text to lower-case letters and digits only, so "Follow-up",

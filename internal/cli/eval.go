@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	register("eval", "run the evals (clinic fixture and external FAQ sets) and print the score tables", runEval)
+	register("eval", "run the evals (own held-out sets, cross-validation, clinic fixture, external FAQ sets) and print the score tables", runEval)
 }
 
 // EvalAssembler builds Tend for the evals exactly as `tend ask` does: the
@@ -45,16 +45,11 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 	failures := fs.Bool("failures", false, "list the items that failed")
 	asJSON := fs.Bool("json", false, "print the scores as JSON")
 	baseline := fs.String("baseline", "", "fail when a score drops below this baseline file (e.g. evals/baseline.json)")
+	record := fs.String("record", "", "write this run's scores as the new floors to this baseline file")
+	cv := fs.Int("cv", 5, "folds of the cross-validation on the own training split (0: skip it)")
+	ablations := fs.Bool("ablations", false, "also print the ablation table (each signal left out, refitted; slow)")
 	if err := fs.Parse(args); err != nil {
 		return err
-	}
-	shared := *sharedDir
-	if shared == "" {
-		wd, _ := os.Getwd()
-		var err error
-		if shared, err = evals.FindShared(wd); err != nil {
-			return err
-		}
 	}
 	var floor evals.Baseline
 	if *baseline != "" {
@@ -63,18 +58,39 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 	}
-	sets, err := evals.LoadAll(shared)
+	sets, err := evals.OwnDatasets(evals.SplitHeldOut)
 	if err != nil {
 		return err
+	}
+	shared := *sharedDir
+	if shared == "" {
+		wd, _ := os.Getwd()
+		shared, _ = evals.FindShared(wd)
+	}
+	if shared != "" {
+		more, err := evals.LoadAll(shared)
+		if err != nil {
+			return err
+		}
+		sets = append(sets, more...)
+	} else {
+		fmt.Fprintln(env.Stderr, "tend eval: the shared sets (clinic-dev, stanford, deepset) were not found; set TEND_SHARED_DIR to include them")
 	}
 	defer func() {
 		for _, d := range sets {
 			d.Close()
 		}
+		evals.CloseFitting()
 	}()
+	if *cv > 1 && !*asJSON && *only == "" {
+		if err := printCrossValidation(ctx, env, *cv); err != nil {
+			return err
+		}
+	}
 	assemble := EvalAssembler(env.Stderr)
 	var all []evals.Scores
 	var regressions []string
+	recorded := evals.Baseline{}
 	for _, ds := range sets {
 		if !selected(*only, ds.Name) {
 			continue
@@ -88,15 +104,22 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 				return err
 			}
 			all = append(all, s)
+			recorded[ds.Name+"/"+c.Name] = evals.FloorOf(s)
 			regressions = append(regressions, floor.Check(s)...)
 			if *asJSON {
 				continue
 			}
 			evals.PrintTable(env.Stdout, s)
+			evals.PrintBreakdown(env.Stdout, outs)
 			if *failures {
 				evals.PrintFailures(env.Stdout, outs)
 				fmt.Fprintln(env.Stdout)
 			}
+		}
+	}
+	if *ablations {
+		if err := printAblations(ctx, env, sets, *cv); err != nil {
+			return err
 		}
 	}
 	if *asJSON {
@@ -104,9 +127,46 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 	}
+	if *record != "" {
+		if err := recorded.Save(*record); err != nil {
+			return err
+		}
+		fmt.Fprintln(env.Stderr, "recorded", len(recorded), "floors in", *record)
+	}
 	if len(regressions) > 0 {
 		return &exitError{code: 1, msg: "scores below the baseline:\n  " + strings.Join(regressions, "\n  ")}
 	}
+	return nil
+}
+
+// printCrossValidation fits the knowledge model k times on the own
+// training split and prints how each fit does on the part it never saw.
+func printCrossValidation(ctx context.Context, env *Env, k int) error {
+	items, err := evals.TrainItems()
+	if err != nil {
+		return err
+	}
+	var rows []evals.SearchScores
+	for _, kb := range []string{"sample", "riverside", ""} {
+		var sub []evals.Item
+		for _, it := range items {
+			if kb == "" || it.KB == kb {
+				sub = append(sub, it)
+			}
+		}
+		s, err := evals.CrossValidate(ctx, sub, k, evals.FitOptions{})
+		if err != nil {
+			return err
+		}
+		s.Name = "own-" + kb + "/train, " + fmt.Sprint(k) + "-fold"
+		if kb == "" {
+			s.Name = "own/train, " + fmt.Sprint(k) + "-fold"
+		}
+		rows = append(rows, s)
+	}
+	fmt.Fprintln(env.Stdout, "Knowledge search, cross-validated on the own training split (fit on the other folds, scored on each):")
+	evals.PrintSearchScores(env.Stdout, rows...)
+	fmt.Fprintln(env.Stdout)
 	return nil
 }
 
@@ -120,4 +180,30 @@ func selected(list, name string) bool {
 		}
 	}
 	return false
+}
+
+// printAblations refits the knowledge model without each signal in turn
+// and prints what each loses.
+func printAblations(ctx context.Context, env *Env, sets []*evals.Dataset, k int) error {
+	var external []*evals.Dataset
+	var names []string
+	for _, ds := range sets {
+		if strings.HasPrefix(ds.Name, "stanford") || strings.HasPrefix(ds.Name, "deepset") {
+			external = append(external, ds)
+			names = append(names, ds.Name)
+		}
+	}
+	var rows []evals.AblationRow
+	for _, a := range evals.Ablations() {
+		fmt.Fprintln(env.Stderr, "ablation:", a.Name)
+		r, err := evals.RunAblation(ctx, a, max(k, 2), external)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r)
+	}
+	fmt.Fprintln(env.Stdout, "Ablations (knowledge search; each variant refitted on the training split):")
+	evals.PrintAblations(env.Stdout, rows, names)
+	fmt.Fprintln(env.Stdout)
+	return nil
 }

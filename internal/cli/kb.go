@@ -313,7 +313,7 @@ func runKBSearch(ctx context.Context, env *Env, args []string) error {
 		}
 		return json.NewEncoder(env.Stdout).Encode(resp)
 	}
-	fmt.Fprintf(env.Stdout, "confidence %.3f (answers at %.2f or more); terms: %s\n\n", resp.Confidence, faq.DefaultMinConfidence,
+	fmt.Fprintf(env.Stdout, "confidence %.3f (answers at %.2f or more); terms: %s\n\n", resp.Confidence, resp.Threshold,
 		strings.Join(resp.Terms, " "))
 	if len(resp.Results) == 0 {
 		fmt.Fprintln(env.Stdout, "no passages found")

@@ -1,0 +1,131 @@
+// Command fit fits Tend's knowledge model (the passage ranker and the
+// answer/abstain decision, knowledge/model.go) on the own training split
+// of evals/data and writes it where the binary embeds it:
+//
+//	go run ./evals/fit                 # writes knowledge/model/answer.json
+//	go run ./evals/fit -out /tmp/m.json -drop sif_head,sif_body
+//
+// The held-out split and the shared sets are never read. Re-run it after
+// adding training data or changing a feature, then `tend eval` to see the
+// cross-validated and held-out numbers (README, "Evals").
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/tend-health/tend/evals"
+	"github.com/tend-health/tend/knowledge"
+)
+
+func main() {
+	out := flag.String("out", "knowledge/model/answer.json", "where to write the model")
+	drop := flag.String("drop", "", "comma-separated features to leave out")
+	noMeaning := flag.Bool("no-meaning", false, "fit without the sentence-vector features")
+	cv := flag.Int("cv", 0, "report k-fold cross-validation on the training split instead of writing a model")
+	flag.Parse()
+	if *cv > 1 {
+		if err := crossValidate(*cv, *drop, *noMeaning); err != nil {
+			fmt.Fprintln(os.Stderr, "fit:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(*out, *drop, *noMeaning); err != nil {
+		fmt.Fprintln(os.Stderr, "fit:", err)
+		os.Exit(1)
+	}
+}
+
+func run(out, drop string, noMeaning bool) error {
+	ctx := context.Background()
+	items, err := evals.TrainItems()
+	if err != nil {
+		return err
+	}
+	o := evals.FitOptions{Name: "fit-" + time.Now().UTC().Format("2006-01-02")}
+	o.NoMeaning = noMeaning
+	if drop != "" {
+		o.Drop = strings.Split(drop, ",")
+	}
+	experiment(&o)
+	defer evals.CloseFitting()
+	m, rep, err := evals.Fit(ctx, items, o)
+	if err != nil {
+		return err
+	}
+	m.Fit, _ = json.Marshal(rep)
+	data, err := m.JSON()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(out, append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	fmt.Println(rep)
+	fmt.Println("wrote", out)
+	return nil
+}
+
+// crossValidate prints k-fold cross-validated search scores per knowledge
+// base and overall: the numbers to compare features and settings by.
+func crossValidate(k int, drop string, noMeaning bool) error {
+	ctx := context.Background()
+	items, err := evals.TrainItems()
+	if err != nil {
+		return err
+	}
+	o := evals.FitOptions{}
+	if path := os.Getenv("TEND_FIT_DUMP"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		o.Dump = f
+	}
+	o.NoMeaning = noMeaning
+	if drop != "" {
+		o.Drop = strings.Split(drop, ",")
+	}
+	experiment(&o)
+	defer evals.CloseFitting()
+	var rows []evals.SearchScores
+	kbs := []string{"sample", "riverside", ""}
+	if o.Dump != nil {
+		kbs = []string{""}
+	}
+	for _, kb := range kbs {
+		var sub []evals.Item
+		for _, it := range items {
+			if kb == "" || it.KB == kb {
+				sub = append(sub, it)
+			}
+		}
+		s, err := evals.CrossValidate(ctx, sub, k, o)
+		if err != nil {
+			return err
+		}
+		s.Name = kb
+		if kb == "" {
+			s.Name = "both"
+		}
+		rows = append(rows, s)
+	}
+	evals.PrintSearchScores(os.Stdout, rows...)
+	return nil
+}
+
+// experiment applies TEND_FIT_EMBEDDER=hashed (the hashed offline
+// embedder alone) and TEND_FIT_CORRECT=0 (no spelling corrections).
+func experiment(o *evals.FitOptions) {
+	if os.Getenv("TEND_FIT_EMBEDDER") == "hashed" {
+		o.Embedder = knowledge.NewOffline(nil)
+	}
+	o.NoCorrection = os.Getenv("TEND_FIT_CORRECT") == "0"
+}
