@@ -28,9 +28,9 @@ func newLimiter(perSec float64, burst int) *limiter {
 
 // allow reports whether key may act now, and otherwise how long to wait.
 func (l *limiter) allow(key string) (time.Duration, bool) {
-	now := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	now := time.Now() // read under the lock, so the buckets never see time go back
 	if now.Sub(l.swept) > time.Minute {
 		for k, b := range l.buckets {
 			if now.Sub(b.seen) > 10*time.Minute {
