@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/internal/textutil"
 )
 
 var webhookSeeds = []string{
@@ -14,6 +15,7 @@ var webhookSeeds = []string{
 	`{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"messages":[{"from":"15551234567","id":"wamid.C","type":"interactive","interactive":{"type":"button_reply","button_reply":{"id":"","title":""}}}]}}]}]}`,
 	`{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"statuses":[{"id":"wamid.D","status":"failed","timestamp":"x","errors":[{"code":131026}]}]}}]}]}`,
 	`{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"messages":[{"from":"+1","id":"","type":"sticker"}]}}]}]}`,
+	`{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"contacts":[{"profile":{"name":"\u202eMa\u0000ria"},"wa_id":"15551234567"}],"messages":[{"from":"15551234567","id":"wamid.E\u0000","type":"image","image":{"caption":"chest\u0000 pain\u202e"}},{"from":"15551234567","id":"wamid.F","type":"edit","edit":{"original_message_id":"wamid.A","message":{"type":"text","text":{"body":"worse"}}}},{"id":5}]}}]}]}`,
 	`{"entry":null}`, `[]`, `null`, `{"object":1}`, ``,
 }
 
@@ -34,10 +36,25 @@ func FuzzWebhook(f *testing.F) {
 				for _, ct := range c.Value.Contacts {
 					names[ct.WaID] = ct.Profile.Name
 				}
-				for _, m := range c.Value.Messages {
+				for _, raw := range c.Value.Messages {
+					m, _, err := decodeMessage(raw)
+					if err != nil {
+						continue
+					}
 					in, skip := toInbound(m, names)
 					if skip != "" {
 						continue
+					}
+					for name, v := range map[string]string{"text": in.Text, "payload": in.Payload, "chat": in.ChatID,
+						"message id": in.MessageID} {
+						if textutil.Clean(v, 0) != v || !utf8.ValidString(v) {
+							t.Fatalf("%s not made valid: %q", name, v)
+						}
+					}
+					for k, v := range in.Meta {
+						if textutil.CleanLine(v, maxMetaRunes) != v {
+							t.Fatalf("meta %s not made valid: %q", k, v)
+						}
 					}
 					if in.Channel != Channel || in.MessageID == "" || !isWaID(in.ChatID) || in.ChatID != in.SenderID {
 						t.Fatalf("bad inbound %+v", in)
@@ -50,8 +67,11 @@ func FuzzWebhook(f *testing.F) {
 						_ = in
 					}
 				}
-				for _, s := range c.Value.Statuses {
-					_ = unixTime(s.Timestamp)
+				for _, raw := range c.Value.Statuses {
+					var s status
+					if json.Unmarshal(raw, &s) == nil {
+						_ = unixTime(s.Timestamp)
+					}
 				}
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/internal/textutil"
 )
 
 // unsupportedTypes are patient messages the bot cannot read: the patient is
@@ -24,6 +25,7 @@ const (
 	skipNoID       = "no_message_id"
 	skipUnknown    = "message_type"
 	skipOtherPhone = "other_phone_number"
+	skipEdit       = "edit" // an edit with no words
 )
 
 // toInbound maps one webhook message to the engine's model. skip is
@@ -51,6 +53,7 @@ func toInbound(m message, names map[string]string) (in bot.Inbound, skip string)
 		payload, title, ok := parseInteractive(*m.Interactive)
 		if !ok {
 			in.Meta[bot.MetaUnsupported] = "interactive:" + clip(m.Interactive.Type, 32)
+			sanitize(&in)
 			return in, ""
 		}
 		in.Payload, in.Text = payload, title
@@ -60,12 +63,46 @@ func toInbound(m message, names map[string]string) (in bot.Inbound, skip string)
 		in.Text = m.Button.Text
 	case unsupportedTypes[m.Type]:
 		in.Meta[bot.MetaUnsupported] = m.Type
+		// The caption is what the patient wrote with the photo, video or
+		// document: the engine reads it as the message (safety checks
+		// first) and says it cannot see the attachment itself.
+		in.Text = m.caption()
+	case m.Type == "edit":
+		// The new words go through the engine's guards (triage first): an
+		// edit that turns into an emergency gets the emergency reply;
+		// nothing else answers it (the original was answered).
+		words, kind := editWords(m.Edit)
+		if strings.TrimSpace(textutil.Clean(words, maxTextRunes)) == "" {
+			return bot.Inbound{}, skipEdit
+		}
+		in.Text = words
+		in.Meta[bot.MetaEdited] = "true"
+		if kind != "" {
+			in.Meta[bot.MetaUnsupported] = kind
+		}
 	case silentTypes[m.Type]:
 		return bot.Inbound{}, m.Type
 	default:
 		return bot.Inbound{}, skipUnknown
 	}
+	sanitize(&in)
 	return in, ""
+}
+
+// editWords are the words of an edited message, and the kind of its
+// attachment when it has one.
+func editWords(e *editBody) (words, kind string) {
+	if e == nil || e.Message == nil {
+		return "", ""
+	}
+	m := e.Message
+	switch {
+	case m.Type == "text" && m.Text != nil:
+		return m.Text.Body, ""
+	case unsupportedTypes[m.Type]:
+		return m.caption(), m.Type
+	}
+	return "", ""
 }
 
 // parseInteractive reads a reply button or list row choice: the id is the

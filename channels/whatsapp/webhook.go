@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"github.com/tend-health/tend/internal/clock"
 	"github.com/tend-health/tend/internal/metrics"
 	"github.com/tend-health/tend/internal/store"
+	"github.com/tend-health/tend/internal/textutil"
 )
 
 // MaxWebhookBody is the largest webhook body accepted (413 above). Meta's
@@ -40,6 +42,7 @@ type webhook struct {
 	verifyToken []byte
 	phoneID     string
 	reads       *reader
+	poison      *poisonJudge
 }
 
 // verify answers Meta's subscription check: the challenge, as plain text,
@@ -92,7 +95,7 @@ func (h *webhook) receive(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := h.record(r.Context(), doc); err != nil {
 		h.metrics.Errors.WithLabelValues("whatsapp_webhook").Inc()
-		h.log.ErrorContext(r.Context(), "whatsapp: webhook not recorded; Meta will deliver it again", "error", err)
+		h.log.ErrorContext(r.Context(), "whatsapp: webhook not recorded; Meta will deliver it again", "error", errClass(err))
 		http.Error(w, "temporarily unavailable", http.StatusInternalServerError)
 		return
 	}
@@ -173,12 +176,21 @@ func (h *webhook) unknown(kind string) {
 	h.metrics.UnknownUpdates.WithLabelValues(Channel, kind).Inc()
 }
 
-func (h *webhook) message(ctx context.Context, m message, names map[string]string) error {
+// message records one patient message. It returns an error only when the
+// message must come again (the notification is answered 500); a message
+// that cannot be read, or that the database refuses for good, is rejected
+// and skipped.
+func (h *webhook) message(ctx context.Context, raw json.RawMessage, names map[string]string) error {
+	m, id, err := decodeMessage(raw)
+	if err != nil {
+		h.rejectMessage(ctx, rejection{id: cleanID(id), reason: rejectUndecodable, err: err})
+		return nil
+	}
 	in, skip := toInbound(m, names)
 	if skip != "" {
 		h.unknown(skip)
 		if skip == skipUnknown {
-			h.log.InfoContext(ctx, "whatsapp: message type not handled; ignored", "type", clip(m.Type, 32))
+			h.log.InfoContext(ctx, "whatsapp: message type not handled; ignored", "type", textutil.CleanLine(m.Type, 32))
 		}
 		return nil
 	}
@@ -195,26 +207,50 @@ func (h *webhook) message(ctx context.Context, m message, names map[string]strin
 	}
 	out, err := h.accept(ctx, in)
 	if err != nil {
+		if h.rejectedBefore(ctx, in.MessageID) {
+			return nil // rejected already; Meta delivered the notification again
+		}
+		if reason := h.poison.failed(in.MessageID, err); reason != "" {
+			h.rejectMessage(ctx, rejection{id: in.MessageID, chatID: in.ChatID, reason: reason, err: err})
+			return nil
+		}
 		return err
 	}
+	h.poison.ok(in.MessageID)
 	if out.Duplicate {
 		h.cm.duplicates.Inc()
 		return nil
 	}
-	h.reads.enqueue(m.ID)
+	if in.MessageID == m.ID {
+		h.reads.enqueue(m.ID) // an id Tend had to replace is none Meta knows
+	}
 	return nil
 }
 
-func (h *webhook) status(ctx context.Context, s status) error {
-	if s.ID == "" || statusRank[s.Status] == 0 {
+// status merges one delivery status. A status of a message Tend did not
+// send (an id that is not clean, an unknown status) is ignored; one the
+// database refuses for good is skipped.
+func (h *webhook) status(ctx context.Context, raw json.RawMessage) error {
+	var s status
+	if err := json.Unmarshal(raw, &s); err != nil || s.ID == "" || statusRank[s.Status] == 0 || cleanID(s.ID) != s.ID {
 		h.unknown("status")
 		return nil
 	}
 	h.cm.statuses.WithLabelValues(s.Status).Inc()
+	for i := range s.Errors {
+		s.Errors[i].Title = textutil.CleanLine(s.Errors[i].Title, 200)
+	}
 	conv, err := recordStatus(ctx, h.db.Q(), s, h.clock.Now())
 	if err != nil {
+		key := "status:" + s.ID + ":" + s.Status
+		if reason := h.poison.failed(key, err); reason != "" {
+			h.metrics.WebhookRejections.WithLabelValues(Channel, reason).Inc()
+			h.log.WarnContext(ctx, "whatsapp: delivery status rejected and skipped", "reason", reason, "error", errClass(err))
+			return nil
+		}
 		return err
 	}
+	h.poison.ok("status:" + s.ID + ":" + s.Status)
 	if s.Status != "failed" || conv == nil {
 		return nil
 	}

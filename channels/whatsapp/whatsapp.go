@@ -68,7 +68,7 @@ func (m *Module) Install(_ context.Context, a *app.App) error {
 	if a.HTTP != nil {
 		h := &webhook{accept: a.Engine.Accept, db: a.DB, clock: a.Clock, log: a.Log, metrics: a.Metrics, cm: cm,
 			appSecret: []byte(cfg.AppSecret.Reveal()), verifyToken: []byte(cfg.VerifyToken.Reveal()),
-			phoneID: cfg.PhoneNumberID, reads: m.reads}
+			phoneID: cfg.PhoneNumberID, reads: m.reads, poison: newPoisonJudge()}
 		a.HTTP.HandleFunc("GET /webhooks/whatsapp", h.verify)
 		a.HTTP.HandleFunc("POST /webhooks/whatsapp", h.receive)
 	}

@@ -27,12 +27,15 @@ type change struct {
 	Value value  `json:"value"`
 }
 
+// value holds its messages and statuses undecoded: each is read on its
+// own, so that one Tend cannot read is skipped instead of failing the
+// notification (which Meta would deliver again and again, with the rest).
 type value struct {
-	MessagingProduct string    `json:"messaging_product"`
-	Metadata         metadata  `json:"metadata"`
-	Contacts         []contact `json:"contacts"`
-	Messages         []message `json:"messages"`
-	Statuses         []status  `json:"statuses"`
+	MessagingProduct string            `json:"messaging_product"`
+	Metadata         metadata          `json:"metadata"`
+	Contacts         []contact         `json:"contacts"`
+	Messages         []json.RawMessage `json:"messages"`
+	Statuses         []json.RawMessage `json:"statuses"`
 }
 
 type metadata struct {
@@ -55,6 +58,56 @@ type message struct {
 	Text        *textBody    `json:"text,omitempty"`
 	Interactive *interactive `json:"interactive,omitempty"`
 	Button      *tplButton   `json:"button,omitempty"`
+	// Media the bot cannot see; image, video and document may carry a
+	// caption, the words the patient sent with them.
+	Image    *media `json:"image,omitempty"`
+	Video    *media `json:"video,omitempty"`
+	Document *media `json:"document,omitempty"`
+	// Edit is a patient's edit of an earlier message (type "edit"; Meta
+	// sends it only for numbers also used in the WhatsApp Business app).
+	Edit *editBody `json:"edit,omitempty"`
+}
+
+type media struct {
+	Caption string `json:"caption"`
+}
+
+type editBody struct {
+	OriginalMessageID string   `json:"original_message_id"`
+	Message           *message `json:"message"`
+}
+
+// caption is the words sent with an image, video or document ("" for other
+// types and for media sent without words).
+func (m *message) caption() string {
+	var md *media
+	switch m.Type {
+	case "image":
+		md = m.Image
+	case "video":
+		md = m.Video
+	case "document":
+		md = m.Document
+	}
+	if md == nil {
+		return ""
+	}
+	return md.Caption
+}
+
+// decodeMessage reads one message of a notification. When it cannot, the
+// id is still returned if it is readable, to record the rejection under.
+func decodeMessage(raw json.RawMessage) (message, string, error) {
+	var m message
+	err := json.Unmarshal(raw, &m)
+	if err == nil {
+		return m, m.ID, nil
+	}
+	var loose struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(raw, &loose)
+	return message{}, loose.ID, err
 }
 
 type textBody struct {

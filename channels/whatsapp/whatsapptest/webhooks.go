@@ -81,10 +81,43 @@ func ListReply(from, id, rowID, title, description, contextID string) map[string
 	return m
 }
 
-// Image is a photo, which the bot cannot read.
+// Image is a photo without a caption, which the bot cannot read.
 func Image(from, id string) map[string]any {
 	m := base(from, id, "image")
-	m["image"] = map[string]string{"caption": "my rash", "mime_type": "image/jpeg", "sha256": "abc", "id": "1234"}
+	m["image"] = map[string]string{"mime_type": "image/jpeg", "sha256": "abc", "id": "1234"}
+	return m
+}
+
+// Media is an image, video or document (typ) sent with a caption, as the
+// Cloud API delivers it: {"type":"image","image":{"caption":...,"mime_type":...}}.
+func Media(from, id, typ, caption string) map[string]any {
+	m := base(from, id, typ)
+	body := map[string]string{"caption": caption, "sha256": "abc", "id": "1234"}
+	switch typ {
+	case "image":
+		body["mime_type"] = "image/jpeg"
+	case "video":
+		body["mime_type"] = "video/mp4"
+	case "document":
+		body["mime_type"], body["filename"] = "application/pdf", "results.pdf"
+	}
+	m[typ] = body
+	return m
+}
+
+// Forwarded marks a message as forwarded, as the Cloud API does in its context.
+func Forwarded(m map[string]any) map[string]any {
+	m["context"] = map[string]any{"forwarded": true}
+	return m
+}
+
+// Edit is a patient's edit of an earlier message to text (type "edit",
+// delivered by Meta for numbers also used in the WhatsApp Business app).
+func Edit(from, id, originalID, text string) map[string]any {
+	m := base(from, id, "edit")
+	m["edit"] = map[string]any{"original_message_id": originalID,
+		"message": map[string]any{"context": map[string]string{"id": originalID}, "type": "text",
+			"text": map[string]string{"body": text}}}
 	return m
 }
 
