@@ -44,7 +44,7 @@ func scoreSearched(name string, ss []searched, threshold float64) SearchScores {
 		switch x.item.Expect {
 		case ExpectAnswer:
 			s.Answerable++
-			if len(x.resp.Results) > 0 && contains(x.item.Docs, x.resp.Results[0].Document) {
+			if len(x.resp.Results) > 0 && contains(x.item.Docs, original(x.resp.Results[0])) {
 				top1++
 			}
 			if right {

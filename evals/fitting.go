@@ -177,7 +177,15 @@ func searchAll(ctx context.Context, items []Item, model *knowledge.Model, o FitO
 // answers reports whether a passage answers an item: from one of its
 // documents and holding every must_contain string.
 func answers(it Item, r knowledge.Result) bool {
-	return contains(it.Docs, r.Document) && containsAll(r.Text, it.MustContain)
+	return contains(it.Docs, original(r)) && containsAll(r.Text, it.MustContain)
+}
+
+// original is a passage's document, or the one it translates.
+func original(r knowledge.Result) string {
+	if r.TranslationOf != "" {
+		return r.TranslationOf
+	}
+	return r.Document
 }
 
 // relevance marks each candidate that answers the item; when none holds
@@ -191,7 +199,7 @@ func relevance(it Item, results []knowledge.Result) []bool {
 	}
 	if !any {
 		for i, r := range results {
-			rel[i] = contains(it.Docs, r.Document)
+			rel[i] = contains(it.Docs, original(r))
 		}
 	}
 	return rel

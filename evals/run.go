@@ -97,6 +97,10 @@ func Run(ctx context.Context, ds *Dataset, c Config, base config.Config, assembl
 		return Scores{}, nil, err
 	}
 	facts += "\n" + a.Clinic.Phone // the clinic's own number is configuration, not invented
+	originals, err := translations(ds.KBDir)
+	if err != nil {
+		return Scores{}, nil, err
+	}
 	outcomes := make([]Outcome, 0, len(ds.Items))
 	for i, it := range ds.Items {
 		id := fmt.Sprintf("eval-%s-%d", it.ID, i)
@@ -105,7 +109,7 @@ func Run(ctx context.Context, ds *Dataset, c Config, base config.Config, assembl
 		if err != nil {
 			return Scores{}, nil, fmt.Errorf("%s %s: %w", ds.Name, it.ID, err)
 		}
-		o := judge(it, out.Replies, facts)
+		o := judge(it, out.Replies, facts, originals)
 		o.Latency = time.Since(t0)
 		outcomes = append(outcomes, o)
 	}
@@ -115,7 +119,7 @@ func Run(ctx context.Context, ds *Dataset, c Config, base config.Config, assembl
 }
 
 // judge scores one item by the evaluation README's rules.
-func judge(it Item, replies []bot.Sent, facts string) Outcome {
+func judge(it Item, replies []bot.Sent, facts string, originals map[string]string) Outcome {
 	o := Outcome{Item: it}
 	rank := map[string]int{bot.ActionEmergency: 4, bot.ActionHandoff: 3, bot.ActionAbstain: 2, bot.ActionAnswer: 1}
 	var texts []string
@@ -130,7 +134,11 @@ func judge(it Item, replies []bot.Sent, facts string) Outcome {
 		}
 		if len(o.Docs) == 0 {
 			for _, s := range r.Sources {
-				o.Docs = append(o.Docs, s.Document)
+				doc := s.Document
+				if orig, ok := originals[doc]; ok {
+					doc = orig // a translation counts as its original
+				}
+				o.Docs = append(o.Docs, doc)
 			}
 		}
 		o.Confidence = max(o.Confidence, r.Confidence)
@@ -225,6 +233,31 @@ func inventedFacts(reply, facts string) []string {
 		}
 	}
 	return out
+}
+
+// translations maps each translated document of a knowledge base (the
+// bundled sample's when dir is "") to the original it translates.
+func translations(dir string) (map[string]string, error) {
+	fsys := sample.KB()
+	if dir != "" {
+		fsys = os.DirFS(dir)
+	}
+	out := map[string]string{}
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || knowledge.FormatOf(p) == "" {
+			return err
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		doc, err := knowledge.Parse(p, data)
+		if err == nil && doc.TranslationOf != "" {
+			out[p] = doc.TranslationOf
+		}
+		return nil
+	})
+	return out, err
 }
 
 // knownFactsFS is every document's text in a file tree.

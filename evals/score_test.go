@@ -39,7 +39,7 @@ func TestJudgeFollowsTheReadme(t *testing.T) {
 		{"emergency plus an FAQ answer", Item{Expect: ExpectEmergency}, []bot.Sent{sent("emergency", "Call 911", 0), sent("answer", "$35", .9, "flu.md")}, false},
 	}
 	for _, c := range cases {
-		o := judge(c.item, c.replies, facts)
+		o := judge(c.item, c.replies, facts, nil)
 		require.Equal(t, c.pass, o.Pass, c.name+": "+o.Why)
 	}
 }

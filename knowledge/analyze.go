@@ -45,8 +45,8 @@ type Analyzer struct {
 	wordsES   map[string]string   // Spanish stem -> canonical term
 	broader   map[string][]string // stem -> broader canonical terms
 	stop      map[string]bool
-	freq      map[string]int  // English stem -> WordNet SemCor tag count
-	concepts  map[string]bool // canonical terms of the synonym groups
+	freq      map[string]int    // English stem -> WordNet SemCor tag count
+	concepts  map[string]bool   // canonical terms of the synonym groups
 	entities  map[string]string // canonical term -> class ("vaccine", "insurance", ...)
 	version   string            // hash of the lexicon, part of the offline model name
 }

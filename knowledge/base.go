@@ -60,14 +60,14 @@ const DefaultEfSearch = 150
 
 // Base is a knowledge base in a store. It is safe for concurrent use.
 type Base struct {
-	db       *store.DB
-	embedder Embedder
-	analyzer *Analyzer
-	log      *slog.Logger
-	now      func() time.Time
-	efSearch int
-	model    *Model
-	meaning  Embedder
+	db         *store.DB
+	embedder   Embedder
+	analyzer   *Analyzer
+	log        *slog.Logger
+	now        func() time.Time
+	efSearch   int
+	model      *Model
+	meaning    Embedder
 	dict       func(word, lang string) bool
 	noCorrect  bool
 	glossary   *Glossary

@@ -56,7 +56,10 @@ type Document struct {
 	Updated  string // as written in the front matter, usually YYYY-MM-DD
 	Audience string
 	Tags     []string
-	Sections []Section
+	// TranslationOf is the path of the document this one translates ("" if
+	// it is an original): answers in the patient's language come from it.
+	TranslationOf string
+	Sections      []Section
 }
 
 // Section is the text under one heading. A FAQ entry (a question heading,
@@ -181,7 +184,7 @@ type block struct {
 
 func buildDocument(name string, format Format, meta frontMatter, blocks []block) *Document {
 	doc := &Document{Path: name, Format: format, Title: clean(meta.Title), Language: strings.ToLower(meta.Language),
-		Updated: meta.Updated, Audience: meta.Audience, Tags: meta.Tags}
+		Updated: meta.Updated, Audience: meta.Audience, Tags: meta.Tags, TranslationOf: cleanPath(meta.TranslationOf)}
 	blocks = qaBlocks(blocks)
 	if doc.Title == "" {
 		for _, b := range blocks {
@@ -205,6 +208,16 @@ func buildDocument(name string, format Format, meta frontMatter, blocks []block)
 	}
 	doc.Sections = buildSections(doc.Title, blocks)
 	return doc
+}
+
+// cleanPath normalizes a document path from front matter ("./a/b.md" and
+// "a//b.md" are "a/b.md"); paths are relative to the synced folder.
+func cleanPath(p string) string {
+	p = strings.TrimSpace(strings.ReplaceAll(p, "\\", "/"))
+	if p == "" {
+		return ""
+	}
+	return strings.TrimPrefix(path.Clean("/"+p), "/")
 }
 
 // qaBlocks turns "Q: ..." paragraphs into question headings and strips the

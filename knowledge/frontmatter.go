@@ -13,6 +13,9 @@ type frontMatter struct {
 	Language string   `yaml:"language"`
 	Audience string   `yaml:"audience"`
 	Tags     tagsList `yaml:"tags"`
+	// TranslationOf names the document this one translates (its path in
+	// the folder, e.g. "billing.md").
+	TranslationOf string `yaml:"translation_of"`
 
 	htmlTitle string // <title>, a fallback when there is no other title
 }

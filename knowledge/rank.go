@@ -164,8 +164,8 @@ type queryInfo struct {
 	info     float64       // its terms' summed weight
 	// alt is the question read in English through the glossary, for
 	// English passages (nil for an English question).
-	alt *queryInfo
-	unknown  float64       // weight share of terms the index has never seen
+	alt     *queryInfo
+	unknown float64 // weight share of terms the index has never seen
 }
 
 // queryEntity is a named thing in the question and the broader terms that
@@ -405,7 +405,7 @@ func decisionFeatures(results []Result, qi *queryInfo) []float64 {
 	f := make([]float64, len(DecisionFeatures))
 	margin := top.Score
 	for _, r := range results[1:] {
-		if r.Document != top.Document {
+		if r.original() != top.original() { // a translation is the same document
 			margin = top.Score - r.Score
 			break
 		}

@@ -83,22 +83,34 @@ type Signals struct {
 
 // Result is one retrieved passage.
 type Result struct {
-	ChunkID  int64   `json:"chunk_id"`
-	Document string  `json:"document"`
-	Title    string  `json:"title"`
-	Updated  string  `json:"updated,omitempty"`
-	Language string  `json:"language"`
-	Kind     string  `json:"kind"`
-	Section  string  `json:"section"`
-	Heading  string  `json:"heading"`
-	Text     string  `json:"text"`
-	Score    float64 `json:"score"`
-	Signals  Signals `json:"signals"`
+	ChunkID  int64  `json:"chunk_id"`
+	Document string `json:"document"`
+	Title    string `json:"title"`
+	Updated  string `json:"updated,omitempty"`
+	Language string `json:"language"`
+	// TranslationOf is the original document when this passage's document
+	// is a translation.
+	TranslationOf string  `json:"translation_of,omitempty"`
+	Kind          string  `json:"kind"`
+	Section       string  `json:"section"`
+	Heading       string  `json:"heading"`
+	Text          string  `json:"text"`
+	Score         float64 `json:"score"`
+	Signals       Signals `json:"signals"`
 
 	terms    [3]string // head, body, ctx terms
 	nTerms   int
+	ord      int // the passage's place in its document
 	vecFound bool
 	features []float64 // CandidateFeatures, for the ranker
+}
+
+// original is the passage's document, or the one it translates.
+func (r Result) original() string {
+	if r.TranslationOf != "" {
+		return r.TranslationOf
+	}
+	return r.Document
 }
 
 // Features are the candidate's ranking features (CandidateFeatures order),
@@ -381,7 +393,7 @@ func (b *Base) loadCandidates(ctx context.Context, q store.Q, cands map[int64]*R
 		args = append(args, b.embedder.Model(), pgvector.NewVector(qvec))
 	}
 	rows, err := q.Query(ctx, `SELECT c.id, c.kind, c.section, c.heading, c.body, c.head_terms, c.body_terms, c.ctx_terms,
-		c.n_terms, d.path, d.title, d.updated, d.language, `+cosExpr+`
+		c.n_terms, c.ord, d.path, d.title, d.updated, d.language, d.translation_of, `+cosExpr+`
 		FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id WHERE c.id IN (`+placeholders(1, len(ids))+`)`, args...)
 	if err != nil {
 		return fmt.Errorf("knowledge: load passages: %w", err)
@@ -392,7 +404,7 @@ func (b *Base) loadCandidates(ctx context.Context, q store.Q, cands map[int64]*R
 		var cos float64
 		var r Result
 		if err := rows.Scan(&id, &r.Kind, &r.Section, &r.Heading, &r.Text, &r.terms[0], &r.terms[1], &r.terms[2],
-			&r.nTerms, &r.Document, &r.Title, &r.Updated, &r.Language, &cos); err != nil {
+			&r.nTerms, &r.ord, &r.Document, &r.Title, &r.Updated, &r.Language, &r.TranslationOf, &cos); err != nil {
 			return err
 		}
 		c := cands[id]

@@ -358,9 +358,9 @@ func (b *Base) writeDocument(ctx context.Context, q store.Q, p *pendingDoc, now 
 			bump = 1
 		}
 		_, err := q.Exec(ctx, `UPDATE kb_documents SET format = $2, title = $3, language = $4, updated = $5, audience = $6,
-			tags = $7, hash = $8, version = version + $9, model = $10, chunk_count = $11, size_bytes = $12, synced_at = $13
-			WHERE id = $1`, p.existing.id, string(d.Format), d.Title, d.Language, d.Updated, d.Audience, string(tags),
-			p.hash, bump, model, len(p.chunks), p.size, now)
+			tags = $7, hash = $8, version = version + $9, model = $10, chunk_count = $11, size_bytes = $12, synced_at = $13,
+			translation_of = $14 WHERE id = $1`, p.existing.id, string(d.Format), d.Title, d.Language, d.Updated, d.Audience,
+			string(tags), p.hash, bump, model, len(p.chunks), p.size, now, d.TranslationOf)
 		if err != nil {
 			return 0, fmt.Errorf("knowledge: update %s: %w", d.Path, err)
 		}
@@ -368,9 +368,10 @@ func (b *Base) writeDocument(ctx context.Context, q store.Q, p *pendingDoc, now 
 	}
 	var id int64
 	err := q.QueryRow(ctx, `INSERT INTO kb_documents (path, format, title, language, updated, audience, tags, hash,
-		version, model, chunk_count, size_bytes, synced_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11, $12)
+		version, model, chunk_count, size_bytes, synced_at, translation_of)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11, $12, $13)
 		RETURNING id`, d.Path, string(d.Format), d.Title, d.Language, d.Updated, d.Audience, string(tags), p.hash, model,
-		len(p.chunks), p.size, now).Scan(&id)
+		len(p.chunks), p.size, now, d.TranslationOf).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("knowledge: insert %s: %w", d.Path, err)
 	}

@@ -92,14 +92,19 @@ func sampleWithout(t *testing.T, name string) fstest.MapFS {
 	out := fstest.MapFS{}
 	entries, err := fs.ReadDir(sample.KB(), ".")
 	require.NoError(t, err)
+	dirs := 0
 	for _, e := range entries {
+		if e.IsDir() {
+			dirs++ // the Spanish translations: not needed here
+			continue
+		}
 		if e.Name() != name {
 			b, err := fs.ReadFile(sample.KB(), e.Name())
 			require.NoError(t, err)
 			out[e.Name()] = &fstest.MapFile{Data: b}
 		}
 	}
-	require.Len(t, out, len(entries)-1)
+	require.Len(t, out, len(entries)-dirs-1)
 	return out
 }
 

@@ -32,14 +32,38 @@ func (d Dialog) answer(t *bot.Turn, question string, resp knowledge.Response) er
 			return d.abstain(t, question, resp)
 		}
 	}
-	top := results[0]
+	top, intro, err := d.inPatientLanguage(t, results[0])
+	if err != nil {
+		return err
+	}
+	shown := append([]knowledge.Result{top}, results[1:]...)
 	t.Reply(bot.Reply{
-		Text:       TrimForChat(top.Text, maxAnswerRunes) + "\n\n" + sourceLine(t, top),
+		Text:       intro + TrimForChat(top.Text, maxAnswerRunes) + "\n\n" + sourceLine(t, top),
 		Action:     bot.ActionAnswer,
-		Sources:    sources(results, nil),
+		Sources:    sources(shown, nil),
 		Confidence: resp.Confidence,
 	})
 	return nil
+}
+
+// inPatientLanguage is the passage to quote for the conversation's
+// language: the same passage of the document's translation when the
+// documents have one (front matter translation_of), or the passage as it
+// is, then introduced as being in another language ("Esta información
+// está en inglés:") so that the patient is not surprised.
+func (d Dialog) inPatientLanguage(t *bot.Turn, r knowledge.Result) (knowledge.Result, string, error) {
+	lang := t.Lang()
+	if r.Language == "" || r.Language == lang {
+		return r, "", nil
+	}
+	c, ok, err := d.KB.Counterpart(t.Ctx, t.Tx.Q, r, lang)
+	if err != nil {
+		return r, "", err
+	}
+	if ok {
+		return c, "", nil
+	}
+	return r, t.T("faq.in_language."+r.Language) + "\n\n", nil
 }
 
 // Outcomes of asking the chat model.

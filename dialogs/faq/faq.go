@@ -31,7 +31,6 @@ func Locales() fs.FS {
 	return sub
 }
 
-
 // matchScore is how strongly the dialog claims an ordinary question: above
 // nothing, below the menu's greetings (80-95) and explicit requests for a
 // person (95), so those keep their own dialogs.

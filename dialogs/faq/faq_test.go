@@ -174,8 +174,17 @@ func testSpanish(t *testing.T, db *store.DB) {
 	h := assemble(t, db, nil, app.ModeCLI)
 	r := h.send("es-chat", "¿Cuánto cuesta la vacuna de la gripe?", "", "es")[0]
 	require.Equal(t, bot.ActionAnswer, r.Action)
-	require.Equal(t, "vaccines.md", r.Sources[0].Document)
-	require.Contains(t, r.Text, "Fuente: Vaccines and Flu Shots")
+	// Answered from the Spanish translation of the vaccines page.
+	require.Equal(t, "es/vaccines.md", r.Sources[0].Document)
+	require.Contains(t, r.Text, "$30")
+	require.Contains(t, r.Text, "Fuente: Vacunas")
+	require.NotContains(t, r.Text, "inglés")
+
+	// A document with no translation is quoted in English, introduced as such.
+	r = h.send("es-chat3", "¿Cobran por llenar formularios?", "", "es")[0]
+	require.Equal(t, bot.ActionAnswer, r.Action, r.Text)
+	require.Equal(t, "records-and-forms.md", r.Sources[0].Document)
+	require.True(t, strings.HasPrefix(r.Text, "Esta información solo está en inglés:"), r.Text)
 	r = h.send("es-chat2", "¿Hacen acupuntura?", "", "es")[0]
 	require.Equal(t, bot.ActionAbstain, r.Action)
 	require.Contains(t, r.Text, "No estoy seguro")
@@ -215,7 +224,7 @@ func testServeSync(t *testing.T, db *store.DB) {
 	require.NoError(t, h.a.Start(context.Background()))
 	t.Cleanup(func() { _ = h.a.Stop(context.Background()) })
 	require.Eventually(t, func() bool { return h.mod.LastSync() != nil }, 30*time.Second, 10*time.Millisecond)
-	require.Len(t, h.mod.LastSync().Added, 11)
+	require.Len(t, h.mod.LastSync().Added, 19, "11 documents and 8 Spanish translations")
 }
 
 func TestGeneratedAnswers(t *testing.T) {

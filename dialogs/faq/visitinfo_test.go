@@ -74,7 +74,12 @@ func sampleWithout(t *testing.T, name string) string {
 	files := map[string]string{}
 	entries, err := fs.ReadDir(sample.KB(), ".")
 	require.NoError(t, err)
+	dirs := 0
 	for _, e := range entries {
+		if e.IsDir() {
+			dirs++ // the Spanish translations: not needed here
+			continue
+		}
 		if e.Name() == name {
 			continue
 		}
@@ -82,6 +87,6 @@ func sampleWithout(t *testing.T, name string) string {
 		require.NoError(t, err)
 		files[e.Name()] = string(b)
 	}
-	require.Len(t, files, len(entries)-1)
+	require.Len(t, files, len(entries)-dirs-1)
 	return writeKB(t, files)
 }
