@@ -87,6 +87,8 @@ type harnessOpts struct {
 	clock clock.Clock
 	// modules are installed after the web chat and Telegram (booking, knowledge).
 	modules []app.Module
+	// pollLimit caps the updates fetched at once (0: testOptions' default).
+	pollLimit int
 }
 
 func newHarness(t *testing.T, db *store.DB, o harnessOpts) *harness {
@@ -100,6 +102,9 @@ func newHarness(t *testing.T, db *store.DB, o harnessOpts) *harness {
 	cfg, err := config.LoadFrom(env)
 	require.NoError(t, err)
 	mod := &telegram.Module{Options: testOptions()}
+	if o.pollLimit > 0 {
+		mod.Options.PollLimit = o.pollLimit
+	}
 	logs := &syncBuffer{}
 	a, err := app.New(context.Background(), cfg, app.Options{Mode: app.ModeServe, Store: db, SkipMigrate: true, Clock: o.clock,
 		Logger: logging.New(logs, "debug", "text"), Modules: append([]app.Module{web.Module{}, mod}, o.modules...)})

@@ -57,7 +57,7 @@ func (c *Bot) record(ctx context.Context, u update) error {
 	if c.rejectedBefore(ctx, u.ID) {
 		return nil // rejected already; Telegram sent it again
 	}
-	if reason := c.poison.failed(updateKey(u), err); reason != "" {
+	if reason := c.poison.failed(updateKey(u), err, func() bool { return c.dbUp(ctx) }); reason != "" {
 		c.rejectUpdate(ctx, rejection{updateID: u.ID, kind: u.Kind, chatID: chatOf(u), reason: reason, err: err})
 		return nil
 	}

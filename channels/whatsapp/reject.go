@@ -55,7 +55,8 @@ const maxTracked = 4096
 
 func newPoisonJudge() *poisonJudge { return &poisonJudge{fails: map[string]*failures{}} }
 
-// ok notes that key was recorded.
+// ok notes that key was recorded (or recognised as a repeat, which also
+// takes a working database).
 func (p *poisonJudge) ok(key string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -64,17 +65,22 @@ func (p *poisonJudge) ok(key string) {
 }
 
 // failed notes that recording key failed with err and returns the reason
-// to reject it now, or "" to try it again later.
-func (p *poisonJudge) failed(key string, err error) string {
+// to reject it now, or "" to try it again later. dbUp is asked before a
+// failure is counted: failures while the database does not answer say
+// nothing about the message.
+func (p *poisonJudge) failed(key string, err error, dbUp func() bool) string {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return "" // shutting down or slow: says nothing about the message
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	if refusedData(err) {
-		delete(p.fails, key)
+		p.forget(key)
 		return rejectRefused
 	}
+	if !dbUp() {
+		return ""
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	f := p.fails[key]
 	if f == nil {
 		if len(p.fails) >= maxTracked {
@@ -89,6 +95,12 @@ func (p *poisonJudge) failed(key string, err error) string {
 		return rejectRepeated
 	}
 	return ""
+}
+
+func (p *poisonJudge) forget(key string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.fails, key)
 }
 
 // refusedData reports whether the database refused the data itself: it

@@ -172,6 +172,13 @@ func (h *webhook) record(ctx context.Context, doc webhookBody) error {
 	return first
 }
 
+// dbUp reports whether the database answers.
+func (h *webhook) dbUp(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return h.db.Ping(ctx) == nil
+}
+
 func (h *webhook) unknown(kind string) {
 	h.metrics.UnknownUpdates.WithLabelValues(Channel, kind).Inc()
 }
@@ -210,7 +217,7 @@ func (h *webhook) message(ctx context.Context, raw json.RawMessage, names map[st
 		if h.rejectedBefore(ctx, in.MessageID) {
 			return nil // rejected already; Meta delivered the notification again
 		}
-		if reason := h.poison.failed(in.MessageID, err); reason != "" {
+		if reason := h.poison.failed(in.MessageID, err, func() bool { return h.dbUp(ctx) }); reason != "" {
 			h.rejectMessage(ctx, rejection{id: in.MessageID, chatID: in.ChatID, reason: reason, err: err})
 			return nil
 		}
@@ -243,7 +250,7 @@ func (h *webhook) status(ctx context.Context, raw json.RawMessage) error {
 	conv, err := recordStatus(ctx, h.db.Q(), s, h.clock.Now())
 	if err != nil {
 		key := "status:" + s.ID + ":" + s.Status
-		if reason := h.poison.failed(key, err); reason != "" {
+		if reason := h.poison.failed(key, err, func() bool { return h.dbUp(ctx) }); reason != "" {
 			h.metrics.WebhookRejections.WithLabelValues(Channel, reason).Inc()
 			h.log.WarnContext(ctx, "whatsapp: delivery status rejected and skipped", "reason", reason, "error", errClass(err))
 			return nil
