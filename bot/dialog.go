@@ -52,6 +52,25 @@ type Turn struct {
 	state   map[string]json.RawMessage
 	dirty   bool
 	after   []func() error
+	memo    map[string]any
+}
+
+// Memo returns what fn computed for key earlier in this turn, computing it
+// on first use: a dialog whose Match needs the work its Handle does (the
+// FAQ's search) does it once.
+func (t *Turn) Memo(key string, fn func() (any, error)) (any, error) {
+	if v, ok := t.memo[key]; ok {
+		return v, nil
+	}
+	v, err := fn()
+	if err != nil {
+		return nil, err
+	}
+	if t.memo == nil {
+		t.memo = map[string]any{}
+	}
+	t.memo[key] = v
+	return v, nil
 }
 
 // AfterRouting registers fn to run once routing has finished, so that a

@@ -262,6 +262,7 @@ func Fit(ctx context.Context, items []Item, o FitOptions) (*knowledge.Model, Fit
 	if err != nil {
 		return nil, rep, fmt.Errorf("fit decision: %w", err)
 	}
+
 	for i, n := range knowledge.CandidateFeatures {
 		if drop[n] {
 			rank[i] = 0

@@ -105,7 +105,10 @@ func Run(ctx context.Context, ds *Dataset, c Config, base config.Config, assembl
 	for i, it := range ds.Items {
 		id := fmt.Sprintf("eval-%s-%d", it.ID, i)
 		t0 := time.Now()
-		out, err := a.Engine.Handle(ctx, bot.Inbound{Channel: "cli", ChatID: id, SenderID: id, MessageID: id, Text: it.Question})
+		// An item's language is the conversation's, as `tend ask --lang`
+		// sets it (the web chat and Telegram pass the device's language).
+		out, err := a.Engine.Handle(ctx, bot.Inbound{Channel: "cli", ChatID: id, SenderID: id, MessageID: id, Text: it.Question,
+			Locale: it.Lang})
 		if err != nil {
 			return Scores{}, nil, fmt.Errorf("%s %s: %w", ds.Name, it.ID, err)
 		}

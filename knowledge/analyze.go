@@ -32,6 +32,9 @@ type Token struct {
 	Raw string
 	// Weight is 1 for words of the text and less for terms a lexicon added.
 	Weight float64
+	// Phrase is the words as written when the term stands for a phrase
+	// ("video visits"), "" otherwise.
+	Phrase string
 }
 
 // Analyzer turns text into index terms: accents folded, lower case, phrase and
@@ -360,7 +363,7 @@ func (a *Analyzer) Analyze(text, lang string) []Token {
 	}
 	for i := 0; i < len(words); {
 		if n, canon := a.matchPhrase(words, i); n > 0 {
-			out = append(out, Token{Term: canon, Raw: strings.Join(words[i:i+n], ""), Weight: 1})
+			out = append(out, Token{Term: canon, Raw: strings.Join(words[i:i+n], ""), Weight: 1, Phrase: strings.Join(words[i:i+n], " ")})
 			i += n
 			continue
 		}
@@ -378,6 +381,30 @@ func (a *Analyzer) Analyze(text, lang string) []Token {
 		out = append(out, Token{Term: a.term(c.joined, lang), Raw: c.joined, Weight: 1})
 	}
 	return out
+}
+
+// minTopicSpecificity: a word carries a question's topic when it is at
+// least this specific (see Specificity).
+const minTopicSpecificity = 0.6
+
+// Topic is what a question is about: its specific words and lexicon
+// concepts, without its everyday words ("do you offer video visits?"
+// gives "video visits"). A follow-up ("how much is it?") is read with it.
+func (a *Analyzer) Topic(text, lang string) string {
+	var out []string
+	for _, t := range a.Analyze(text, lang) {
+		if t.Term == t.Raw && strings.HasPrefix(t.Term, "fig") {
+			continue // a figure marker, not a word
+		}
+		if a.Specificity(t.Term) >= minTopicSpecificity {
+			if t.Phrase != "" {
+				out = append(out, t.Phrase)
+			} else {
+				out = append(out, t.Raw)
+			}
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // Expand adds the broader terms of a question's words at half weight

@@ -40,3 +40,11 @@ func TestExpandAddsBroaderTermsAtHalfWeight(t *testing.T) {
 	require.Equal(t, "adderal refil stimul adhd control substanc", terms(toks))
 	require.Equal(t, 0.5, toks[len(toks)-1].Weight)
 }
+
+func TestTopicKeepsWhatAQuestionIsAbout(t *testing.T) {
+	t.Parallel()
+	a := DefaultAnalyzer()
+	require.Equal(t, "video visits", a.Topic("Do you offer video visits?", "en"))
+	require.Equal(t, "stop blood thinner colonoscopy", a.Topic("should I stop my blood thinner before the colonoscopy", "en"))
+	require.Equal(t, "cuanto cuesta vacuna gripe", a.Topic("¿Cuánto cuesta la vacuna de la gripe?", "es"))
+}

@@ -242,3 +242,85 @@ func (c *Concat) Embed(ctx context.Context, req EmbedRequest) ([][]float32, erro
 	}
 	return out, nil
 }
+
+// SoftCoverage is how well a passage's words cover a question's words in
+// meaning: for each word of the question (SIF-weighted, so "the" counts
+// for nothing and "vasectomy" for much), the best cosine with any word of
+// the passage, averaged; and the lowest of those among the question's
+// important words (the word the passage has nothing close to). "physician"
+// is covered by "doctor"; "rabies" is not covered by "flu".
+func (s *SIF) SoftCoverage(question, qlang, passage, plang string) (mean, least float64) {
+	if qlang == "es" {
+		question = SpanishGlossary().Translate(question)
+	}
+	if plang == "es" {
+		passage = SpanishGlossary().Translate(passage)
+	}
+	pv := s.wordVectors(passage, 200)
+	qw := s.Words(question)
+	if len(pv) == 0 || len(qw) == 0 {
+		return 0, 0
+	}
+	v := s.vectors
+	buf := make([]float32, v.Dims())
+	var sum, wsum float64
+	least = 1
+	idx := make([]int, 0, 2)
+	for _, w := range qw {
+		idx = v.Resolve(w, wordvec.Fuzzy, idx[:0])
+		if len(idx) == 0 {
+			continue
+		}
+		q := unit(v.Vector(idx[0], buf))
+		best := 0.0
+		for _, p := range pv {
+			best = math.Max(best, float64(dot(q, p)))
+		}
+		weight := s.a / (s.a + v.ProbIndex(idx[0]))
+		sum += weight * best
+		wsum += weight
+		if weight > 0.5 {
+			least = math.Min(least, best)
+		}
+	}
+	if wsum == 0 {
+		return 0, 0
+	}
+	return sum / wsum, least
+}
+
+// wordVectors are the unit vectors of up to max distinct words of text.
+func (s *SIF) wordVectors(text string, limit int) [][]float32 {
+	v := s.vectors
+	seen := map[int]bool{}
+	var out [][]float32
+	idx := make([]int, 0, 2)
+	for _, w := range s.Words(text) {
+		idx = v.Resolve(w, wordvec.Forms, idx[:0])
+		if len(idx) == 0 || seen[idx[0]] {
+			continue
+		}
+		seen[idx[0]] = true
+		out = append(out, unit(v.Vector(idx[0], nil)))
+		if len(out) == limit {
+			break
+		}
+	}
+	return out
+}
+
+func unit(v []float32) []float32 {
+	n := 0.0
+	for _, x := range v {
+		n += float64(x) * float64(x)
+	}
+	if n == 0 {
+		return v
+	}
+	n = math.Sqrt(n)
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(float64(x) / n)
+	}
+	return out
+}

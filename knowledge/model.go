@@ -34,27 +34,33 @@ var CandidateFeatures = []string{
 	"ent_match",  // share of the entities the question names that the passage names (1 if none)
 	"lang_match", // 1 when the passage is in the question's language
 	"type_ok",    // share of the figures the question asks for (a price, a time, a phone number, a duration) that the passage states (1 if none)
+	"body_bm25",  // BM25 over the passage's text alone
+	"ctx_bm25",   // BM25 over its context alone (document title, parent headings, tags)
 }
 
 // Decision features, in order: the first candidate's, and the question's.
 var DecisionFeatures = []string{
-	"score",       // the ranker's score of the first passage
-	"margin",      // its lead over the best passage of another document
-	"cov",         // the first passage's coverage
-	"head_cov",    // ... heading coverage
-	"miss_top",    // ... the weight share of the most important missing term
-	"cos",         // ... stored-vector cosine
-	"bm25",        // ... BM25
-	"sif_head",    // ... SIF cosine with the heading
-	"sif_body",    // ... SIF cosine with the passage
-	"ent_missing", // 1 when the question names an entity the passage does not
-	"info",        // how much the question says: min(1, weighted rarity / 3)
-	"unknown",     // weight share of the question's terms the index has never seen
-	"agree",       // 1 when the passage leads both the full-text and the vector list
-	"n_terms",     // log(1 + number of question terms)
-	"lang_match",  // the first passage is in the question's language
-	"type_ok",     // the first passage states the kinds of figures asked for
-	"asks_figure", // 1 when the question asks for a figure at all
+	"score",        // the ranker's score of the first passage
+	"margin",       // its lead over the best passage of another document
+	"cov",          // the first passage's coverage
+	"head_cov",     // ... heading coverage
+	"miss_top",     // ... the weight share of the most important missing term
+	"cos",          // ... stored-vector cosine
+	"bm25",         // ... BM25
+	"sif_head",     // ... SIF cosine with the heading
+	"sif_body",     // ... SIF cosine with the passage
+	"ent_missing",  // share of the entities the question names that the passage does not
+	"info",         // how much the question says: min(1, weighted rarity / 3)
+	"unknown",      // weight share of the question's terms the index has never seen
+	"agree",        // 1 when the passage leads both the full-text and the vector list
+	"n_terms",      // log(1 + number of question terms)
+	"lang_match",   // the first passage is in the question's language
+	"type_ok",      // the first passage states the kinds of figures asked for
+	"asks_figure",  // 1 when the question asks for a figure at all
+	"miss_unknown", // weight share of the question's terms no passage has
+	"cov_lead",     // the first passage's coverage minus that of the best passage of another document
+	"soft_cov",     // word-vector coverage: each question word's closest passage word, weighted by rarity
+	"soft_least",   // the least-covered important question word's closest passage word
 }
 
 // Model is the ranker's and the decision's weights.
@@ -113,6 +119,7 @@ func ParseModel(data []byte) (*Model, error) {
 	if m.answer, err = align(m.Answer.Weights, DecisionFeatures); err != nil {
 		return nil, fmt.Errorf("knowledge: model answer: %w", err)
 	}
+
 	if m.Threshold <= 0 || m.Threshold >= 1 {
 		return nil, fmt.Errorf("knowledge: model threshold %v is not between 0 and 1", m.Threshold)
 	}
@@ -136,7 +143,7 @@ func NewModel(name string, rank []float64, answer learn.Logistic, threshold floa
 
 func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
 
-// MarshalJSON keeps the weights in a stable order for diffs.
+// JSON is the model file (weights in a stable order, for diffs).
 func (m *Model) JSON() ([]byte, error) { return json.MarshalIndent(m, "", "  ") }
 
 func align(weights map[string]float64, names []string) ([]float64, error) {

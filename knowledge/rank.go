@@ -162,6 +162,9 @@ type queryInfo struct {
 	sif      []float32     // its sentence vector (nil without a meaning encoder)
 	figures  []string      // the figure markers that would answer it (figprice, ...)
 	info     float64       // its terms' summed weight
+	// softCov and softLeast are the first passage's soft coverage of the
+	// question in word-vector meaning (SIF.SoftCoverage).
+	softCov, softLeast float64
 	// alt is the question read in English through the glossary, for
 	// English passages (nil for an English question).
 	alt     *queryInfo
@@ -210,8 +213,12 @@ func newQueryInfo(a *Analyzer, question string, qt queryTerms, lang string) quer
 		if t.df == 0 {
 			unknown += w
 		}
-		if _, ok := a.Entity(t.term); ok && !t.context {
-			qi.entities = append(qi.entities, queryEntity{term: t.term, alts: t.alts})
+		if class, ok := a.Entity(t.term); ok && !t.context {
+			e := queryEntity{term: t.term}
+			if broaderGrounds[class] {
+				e.alts = t.alts
+			}
+			qi.entities = append(qi.entities, e)
 		}
 
 	}
@@ -234,18 +241,20 @@ func scoreResult(r *Result, qi *queryInfo, st State, mode Mode, m *Model) {
 	fieldWeight := [3]float64{headFieldWeight, bodyFieldWeight, ctxFieldWeight}
 	lenNorm := 1 - bm25B + bm25B*float64(max(r.nTerms, 1))/math.Max(st.AvgTerms(), 1)
 	headLen := float64(max(len(strings.Fields(r.terms[0])), 1))
-	var bm, bmMax, bmHead, cov, head, total, missTop float64
+	var bm, bmMax, bmHead, bmBody, bmCtx, cov, head, total, missTop, missUnknown float64
 	var missing []string
 	for _, t := range qi.terms {
 		w := t.weight()
 		total += w
 		bmMax += w * (bm25K1 + 1)
 		var tf [3]float64
+		own := false // the term itself (or a misspelling of it), not a broader one
 		for f := range fields {
 			tf[f] = float64(fields[f][t.term])
 			if tf[f] == 0 && t.df == 0 {
 				tf[f] = fuzzyCount(t.term, fields[f])
 			}
+			own = own || tf[f] > 0
 			if t.df == 0 {
 				// Broader terms stand in only for a word the documents never
 				// use ("adderall": "stimulant"); a word they do use must match.
@@ -267,7 +276,17 @@ func scoreResult(r *Result, qi *queryInfo, st State, mode Mode, m *Model) {
 			hn := 1 - bm25B + bm25B*headLen/8
 			bmHead += w * tf[0] * (bm25K1 + 1) / (tf[0] + bm25K1*hn)
 		}
+		// Each field alone, so the ranker learns the fields' weights
+		// (BM25F's field weights, fitted instead of fixed).
+		if tf[1] > 0 {
+			bmBody += w * tf[1] * (bm25K1 + 1) / (tf[1] + bm25K1*lenNorm)
+		}
+		if tf[2] > 0 {
+			bmCtx += w * tf[2] * (bm25K1 + 1) / (tf[2] + bm25K1)
+		}
 		switch {
+		case !own && (tf[0] > 0 || tf[1] > 0 || tf[2] > 0):
+			cov += w / 2 // only a broader term: "insurance" for "Blue Cross"
 		case tf[0] > 0 || tf[1] > 0:
 			cov += w
 		case tf[2] > 0:
@@ -275,6 +294,9 @@ func scoreResult(r *Result, qi *queryInfo, st State, mode Mode, m *Model) {
 		default:
 			missing = append(missing, t.term)
 			missTop = math.Max(missTop, w)
+			if t.df == 0 {
+				missUnknown += w
+			}
 		}
 		if tf[0] > 0 {
 			head += w
@@ -284,7 +306,8 @@ func scoreResult(r *Result, qi *queryInfo, st State, mode Mode, m *Model) {
 	s.Missing = missing
 	if total > 0 {
 		s.BM25, s.Coverage, s.HeadCoverage, s.MissingTop = bm/bmMax, cov/total, head/total, missTop/total
-		s.HeadBM25 = bmHead / bmMax
+		s.HeadBM25, s.BodyBM25, s.CtxBM25 = bmHead/bmMax, bmBody/bmMax, bmCtx/bmMax
+		s.MissingUnknown = missUnknown / total
 	}
 	s.Cosine = math.Max(s.Cosine, 0)
 	s.EntityMatch, s.Ungrounded = entityMatch(qi.entities, fields)
@@ -324,6 +347,11 @@ func entityMatch(ents []queryEntity, fields [3]map[string]int) (float64, []strin
 	}
 	return 1 - float64(len(lacking))/float64(len(ents)), lacking
 }
+
+// broaderGrounds are the entity classes whose lexicon "broader" terms
+// ground them: a passage about controlled substances answers for Adderall,
+// but one about insurance does not answer for Blue Cross.
+var broaderGrounds = map[string]bool{"drug": true}
 
 // hardClasses are the entity classes a question is about when it names
 // them: a passage that does not name the vaccine, test or plan asked about
@@ -394,6 +422,7 @@ func candidateFeatures(r *Result, qi *queryInfo) []float64 {
 		f[11] = 1
 	}
 	f[12] = s.TypeMatch
+	f[13], f[14] = s.BodyBM25, s.CtxBM25
 	return f
 }
 
@@ -423,7 +452,22 @@ func decisionFeatures(results []Result, qi *queryInfo) []float64 {
 	if len(qi.figures) > 0 {
 		f[16] = 1
 	}
+	f[17] = s.MissingUnknown
+	f[18] = s.Coverage - secondCoverage(results)
+	f[19], f[20] = qi.softCov, qi.softLeast
 	return f
+}
+
+// secondCoverage is the coverage of the best passage from another
+// document: when it covers the question as well as the first, the choice
+// between them is a guess.
+func secondCoverage(results []Result) float64 {
+	for _, r := range results[1:] {
+		if r.original() != results[0].original() {
+			return r.Signals.Coverage
+		}
+	}
+	return 0
 }
 
 // confidence is how sure the search is that its first result answers the

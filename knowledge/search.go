@@ -63,7 +63,13 @@ type Signals struct {
 	// passage lacks: a passage that misses the question's main word
 	// ("allergy" in "how much is allergy testing") does not answer it.
 	MissingTop float64 `json:"missing_top"`
-	HeadBM25   float64 `json:"head_bm25"` // BM25 over the heading alone
+	// MissingUnknown is the weight share of the question's terms that
+	// neither the passage nor any other passage has (a thing the
+	// documents never mention), as opposed to terms found elsewhere.
+	MissingUnknown float64 `json:"missing_unknown"`
+	HeadBM25       float64 `json:"head_bm25"` // BM25 over the heading alone
+	BodyBM25       float64 `json:"body_bm25"` // ... the passage's text alone
+	CtxBM25        float64 `json:"ctx_bm25"`  // ... its context alone (title, parent headings, tags)
 	// SIFHead and SIFBody are the sentence-vector cosines of the question
 	// with the heading and with the passage (0 without a meaning encoder).
 	SIFHead float64 `json:"sif_head"`
@@ -76,6 +82,9 @@ type Signals struct {
 	// Conflict: the passage cannot answer for what it lacks (it names
 	// another thing of the same kind, or nothing in the index names it).
 	Conflict bool `json:"conflict,omitempty"`
+	// Unpriced are the things whose price the question asks for that the
+	// passage names without a price (or not at all).
+	Unpriced []string `json:"unpriced,omitempty"`
 	// TypeMatch is the share of the figures the question asks for (a
 	// price, a time, a phone number, a duration) that the passage states.
 	TypeMatch float64 `json:"type_match"`
@@ -131,12 +140,14 @@ type Response struct {
 }
 
 // Ungrounded lists the things the question names that the first passage
-// does not name, when that rules the passage out (see Signals.Conflict).
+// does not name, or whose price it does not state, when that rules the
+// passage out (see Signals.Conflict).
 func (r Response) Ungrounded() []string {
 	if len(r.Results) == 0 || !r.Results[0].Signals.Conflict {
 		return nil
 	}
-	return r.Results[0].Signals.Ungrounded
+	s := r.Results[0].Signals
+	return append(append([]string{}, s.Ungrounded...), s.Unpriced...)
 }
 
 // BaselineThreshold is the answering threshold of the single-signal
@@ -247,7 +258,12 @@ func (b *Base) Search(ctx context.Context, q store.Q, query string, o SearchOpti
 		}
 		return results[i].ChunkID < results[j].ChunkID
 	})
+	b.attributePrices(results, &qi)
 	top := qi.forPassage(results[0].Language)
+	if sif, ok := b.meaning.(*SIF); ok && o.Mode == ModeHybrid {
+		r := results[0]
+		top.softCov, top.softLeast = sif.SoftCoverage(query, o.Lang, r.Heading+"\n"+r.Text, r.Language)
+	}
 	resp.Confidence = confidence(results, top, o.Mode, b.model)
 	if len(top.terms) > 0 {
 		resp.Decision = decisionFeatures(results, top)

@@ -177,7 +177,8 @@ var (
 // Chen?" asks for a booking.
 var (
 	infoStarts = []string{"what", "whats", "how", "where", "which", "who", "why", "is", "are", "does", "do i", "do you",
-		"should", "would it", "que", "como", "donde", "cual", "cuanto", "cuanta", "quien", "por que", "hay", "es", "se puede"}
+		"should", "would it", "que", "como", "donde", "cual", "cuanto", "cuanta", "quien", "por que", "hay", "es", "se puede",
+		"con cuanto", "con cuanta", "con cuantos", "con cuantas", "a que", "en cuanto", "en cuantos", "hasta que", "cuantos", "cuantas"}
 	availabilityWords = []string{"when can i", "when could i", "do you have", "tienen", "opening", "openings", "availability", "available",
 		"next available", "earliest", "soonest", "cuando puedo", "hay citas", "disponibilidad", "disponible", "lo antes posible"}
 )

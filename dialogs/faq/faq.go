@@ -9,6 +9,7 @@ import (
 	"embed"
 	"io/fs"
 	"log/slog"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -70,7 +71,10 @@ type state struct {
 // Name implements bot.Dialog.
 func (Dialog) Name() string { return Name }
 
-// Match claims any message with words that could be a question.
+// Match claims any message with words that could be a question, and
+// claims an information question the documents answer confidently above
+// the booking dialog's "book" intent: "what number do I call to book a
+// mammogram?" asks for a number, "I need to book a follow-up" for a slot.
 func (d Dialog) Match(t *bot.Turn) int {
 	if d.KB == nil || t.In.Payload != "" {
 		return 0
@@ -78,7 +82,83 @@ func (d Dialog) Match(t *bot.Turn) int {
 	if len(d.KB.Analyzer().Analyze(t.Text(), t.Lang())) == 0 {
 		return 0 // "ok", "thanks": nothing to look up
 	}
+	if isQuestion(t.Text()) && !asksForASlot(t.Text()) {
+		// A question about appointments ("how early should I arrive for
+		// my appointment?") is the FAQ's, answered or referred to staff,
+		// not the start of a booking.
+		r, err := d.retrieveOnce(t)
+		if err == nil && len(r.resp.Results) > 0 && r.resp.Confidence >= d.minConfidence(r.resp) {
+			return confidentScore
+		}
+		return questionScore
+	}
 	return matchScore
+}
+
+// confidentScore claims a question the documents answer, questionScore
+// one they may not: both above booking's "book" (75), below its cancel,
+// reschedule and "my appointments" (85-90) and explicit requests for a
+// person (95).
+const (
+	confidentScore = 78
+	questionScore  = 76
+)
+
+// slotRequest is how a patient asks for an appointment in question form:
+// "can I book a follow-up?", "could I get in tomorrow?", "¿me pueden dar
+// una cita?".
+var slotRequest = regexp.MustCompile(`\b(can|could|may) (i|we|my \w+) (please )?(book|schedule|make|get|set up|see) (a |an |my |the )?(appointment|appt|visit|follow|time|slot|in)|` +
+	`\b(can|could) you (book|schedule|make|get|set up) (me|us|my \w+) |` +
+	`\b(i|we) (need|want|would like|d like|wanna) (to )?(book|schedule|make|get|set up|see|come in)\b|` +
+	`\b(puedo|podria|pueden|podrian|me pueden|me podrian|quiero|necesito|quisiera) (sacar|hacer|agendar|programar|reservar|tener) (una |la |mi )?(cita|consulta)|` +
+	`\b(when can i|any openings|next available|earliest|soonest|cuando puedo|hay citas|lo antes posible)\b`)
+
+// asksForASlot reports a request for an appointment (booking's), as
+// opposed to a question about appointments (the FAQ's).
+func asksForASlot(text string) bool { return slotRequest.MatchString(textutil.Normalize(text)) }
+
+// questionStarts open a question in English or Spanish.
+var questionStarts = []string{"what", "whats", "how", "where", "when", "which", "who", "why", "is", "are", "do", "does",
+	"can", "could", "will", "would", "should", "am", "may", "if", "que", "como", "donde", "cuando", "cual", "cuanto",
+	"cuanta", "cuantos", "cuantas", "quien", "por que", "a que", "hay", "puedo", "puede", "pueden", "tienen", "necesito saber"}
+
+// questionPhrases ask something wherever they stand ("followup visit how
+// long", "presio de consulta?").
+var questionPhrases = []string{"how long", "how much", "how many", "what time", "how do", "how early", "how soon",
+	"cuanto", "cuanta", "cuantos", "cuantas", "a que hora", "donde", "hasta que", "que tan"}
+
+// isQuestion reports a message written as a question: a question mark, a
+// first word that opens one, or a question phrase anywhere.
+func isQuestion(text string) bool {
+	if strings.ContainsAny(text, "?¿") {
+		return true
+	}
+	n := textutil.Normalize(text)
+	for _, w := range questionStarts {
+		if n == w || strings.HasPrefix(n, w+" ") {
+			return true
+		}
+	}
+	return textutil.HasAny(n, questionPhrases...)
+}
+
+// retrieval is one turn's search, shared by Match and Handle.
+type retrieval struct {
+	resp  knowledge.Response
+	asked string
+}
+
+func (d Dialog) retrieveOnce(t *bot.Turn) (retrieval, error) {
+	v, err := t.Memo("faq:retrieve", func() (any, error) {
+		var prev state
+		t.LoadState(Name, &prev)
+		resp, asked, err := d.retrieve(t, t.Text(), prev)
+		return retrieval{resp, asked}, err
+	})
+	if err != nil {
+		return retrieval{}, err
+	}
+	return v.(retrieval), nil
 }
 
 // Handle answers one question.
@@ -90,12 +170,11 @@ func (d Dialog) Handle(t *bot.Turn) (bool, error) {
 	if len(d.KB.Analyzer().Analyze(question, t.Lang())) == 0 {
 		return false, nil
 	}
-	var prev state
-	t.LoadState(Name, &prev)
-	resp, asked, err := d.retrieve(t, question, prev)
+	r, err := d.retrieveOnce(t)
 	if err != nil {
 		return true, err
 	}
+	resp, asked := r.resp, r.asked
 	if err := t.SaveState(Name, state{Question: asked, At: t.Now}); err != nil {
 		return true, err
 	}
@@ -128,8 +207,10 @@ func (d Dialog) retrieve(t *bot.Turn, question string, prev state) (knowledge.Re
 	if prev.Question == "" || t.Now.Sub(prev.At) > followUpWindow || !isFollowUp(question) {
 		return alone, question, nil
 	}
-	o.Context = prev.Question
-	with, err := d.KB.Search(t.Ctx, t.Tx.Q, question, o)
+	// The follow-up is read as a question of its own with the previous
+	// question's topic put in front ("video visits" + "how much is it?"):
+	// the search and its confidence then see an ordinary question.
+	with, err := d.KB.Search(t.Ctx, t.Tx.Q, d.KB.Analyzer().Topic(prev.Question, t.Lang())+" "+question, o)
 	if err != nil {
 		return alone, question, err
 	}

@@ -28,7 +28,15 @@ func main() {
 	drop := flag.String("drop", "", "comma-separated features to leave out")
 	noMeaning := flag.Bool("no-meaning", false, "fit without the sentence-vector features")
 	cv := flag.Int("cv", 0, "report k-fold cross-validation on the training split instead of writing a model")
+	heldout := flag.Bool("heldout", false, "report the bundled model's search scores on the held-out split (for reports only: never tune on it)")
 	flag.Parse()
+	if *heldout {
+		if err := reportHeldOut(); err != nil {
+			fmt.Fprintln(os.Stderr, "fit:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *cv > 1 {
 		if err := crossValidate(*cv, *drop, *noMeaning); err != nil {
 			fmt.Fprintln(os.Stderr, "fit:", err)
@@ -128,4 +136,31 @@ func experiment(o *evals.FitOptions) {
 		o.Embedder = knowledge.NewOffline(nil)
 	}
 	o.NoCorrection = os.Getenv("TEND_FIT_CORRECT") == "0"
+}
+
+// reportHeldOut prints the bundled model's search scores on the held-out
+// split, per knowledge base.
+func reportHeldOut() error {
+	ctx := context.Background()
+	defer evals.CloseFitting()
+	all, err := evals.OwnItems()
+	if err != nil {
+		return err
+	}
+	var rows []evals.SearchScores
+	for _, kb := range []string{"sample", "riverside"} {
+		var items []evals.Item
+		for _, it := range all {
+			if it.Split == evals.SplitHeldOut && it.KB == kb && (it.Expect == evals.ExpectAnswer || it.Expect == evals.ExpectAbstain) {
+				items = append(items, it)
+			}
+		}
+		s, err := evals.ScoreSearch(ctx, kb+" held out", items, knowledge.DefaultModel(), evals.FitOptions{})
+		if err != nil {
+			return err
+		}
+		rows = append(rows, s)
+	}
+	evals.PrintSearchScores(os.Stdout, rows...)
+	return nil
 }

@@ -64,6 +64,31 @@ func TestAskJSON(t *testing.T) {
 	})
 }
 
+// A question about appointments is answered from the documents (or
+// referred to staff), with its sources; a request for an appointment
+// starts booking, which quotes no document.
+func TestQuestionsAboutAppointmentsGoToTheFAQ(t *testing.T) {
+	t.Parallel()
+	db := storetest.OpenSQLite(t)
+	ask := func(q string) Answer {
+		code, out, errOut := run(t, db, "", "ask", "--json", q)
+		require.Equal(t, 0, code, errOut)
+		var a Answer
+		require.NoError(t, json.Unmarshal([]byte(out), &a))
+		return a
+	}
+	for _, q := range []string{"what number do I call to book an appointment?", "How early should I arrive for my appointment?",
+		"followup visit how long", "¿Con cuánto tiempo antes tengo que llegar a mi cita?"} {
+		a := ask(q)
+		require.Contains(t, []string{"answer", "abstain"}, a.Action, q)
+		require.NotEmpty(t, a.Sources, q)
+	}
+	for _, q := range []string{"I need to book a follow-up", "can I book an appointment for next week?", "quiero sacar una cita"} {
+		a := ask(q)
+		require.Empty(t, a.Sources, "%q starts booking: %s", q, a.Answer)
+	}
+}
+
 func TestAskPlain(t *testing.T) {
 	t.Parallel()
 	code, out, _ := run(t, storetest.OpenSQLite(t), "", "ask", "hola")

@@ -48,6 +48,7 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 	record := fs.String("record", "", "write this run's scores as the new floors to this baseline file")
 	cv := fs.Int("cv", 5, "folds of the cross-validation on the own training split (0: skip it)")
 	ablations := fs.Bool("ablations", false, "also print the ablation table (each signal left out, refitted; slow)")
+	split := fs.String("split", evals.SplitHeldOut, "which part of the own data to run through the bot: heldout or train (train is for reading failures: the model was fitted on it)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,7 +59,7 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 	}
-	sets, err := evals.OwnDatasets(evals.SplitHeldOut)
+	sets, err := evals.OwnDatasets(*split)
 	if err != nil {
 		return err
 	}
