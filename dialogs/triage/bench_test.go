@@ -56,7 +56,8 @@ func BenchmarkCompile(b *testing.B) {
 }
 
 // BenchmarkDetect is the whole decision per message: the rules, then the
-// concept detector when the rules find no emergency.
+// learned detector (concept slots, context cues, sentence vector,
+// neighbours, words) when the rules find no emergency.
 func BenchmarkDetect(b *testing.B) {
 	d := NewDetector(matcher(b))
 	for name, text := range benchMessages {
@@ -67,4 +68,45 @@ func BenchmarkDetect(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkDetectBefore is the decision before the learned detector (the
+// rules, then the concept rules), to compare with BenchmarkDetect.
+func BenchmarkDetectBefore(b *testing.B) {
+	d := NewDetector(matcher(b))
+	for name, text := range benchMessages {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				d.classifyBefore(text)
+			}
+		})
+	}
+}
+
+// BenchmarkLearnedParts is the learned detector's parts for an ordinary
+// message: the concept analysis and features, the sentence vector, the
+// neighbour search.
+func BenchmarkLearnedParts(b *testing.B) {
+	d := NewDetector(matcher(b))
+	text := benchMessages["ordinary"]
+	b.Run("analysis+features", func(b *testing.B) {
+		ra := d.rules.analyze(text)
+		x := make([]float64, len(d.concepts.staticNames()))
+		for b.Loop() {
+			d.concepts.static(d.concepts.m.analyze(text), ra, x)
+		}
+	})
+	b.Run("sentence-vector", func(b *testing.B) {
+		for b.Loop() {
+			sentenceVector(text, "en")
+		}
+	})
+	q := d.learned.proj.apply(sentenceVector(text, "en"), nil)
+	x := make([]float64, len(knnNames))
+	b.Run("neighbours", func(b *testing.B) {
+		for b.Loop() {
+			d.learned.bank.features(q, -1, x)
+		}
+	})
 }

@@ -25,8 +25,10 @@ const maxCombos = 20000
 
 // Classify applies the rules to a message. Emergency categories are tried
 // first; the first matching category wins.
-func (m *Matcher) Classify(text string) Result {
-	a := m.analyze(text)
+func (m *Matcher) Classify(text string) Result { return m.classify(m.analyze(text)) }
+
+// classify applies the rules to an analyzed message.
+func (m *Matcher) classify(a *analysis) Result {
 	if len(a.toks) == 0 {
 		return Result{}
 	}
@@ -49,10 +51,16 @@ type search struct {
 	parts  [][]span // occurrences per part
 	chosen []span
 	budget int
+	raw    bool
 }
 
-func (a *analysis) matchRule(c *category, r *rule) bool {
-	s := &search{a: a, cat: c, r: r, parts: make([][]span, len(r.groups)), chosen: make([]span, len(r.groups)), budget: maxCombos}
+func (a *analysis) matchRule(c *category, r *rule) bool { return a.matchRuleWith(c, r, false) }
+
+// matchRuleWith is matchRule; raw ignores the context cues and the unless
+// words (the rule's words are there, whatever they mean).
+func (a *analysis) matchRuleWith(c *category, r *rule, raw bool) bool {
+	s := &search{a: a, cat: c, r: r, parts: make([][]span, len(r.groups)), chosen: make([]span, len(r.groups)), budget: maxCombos,
+		raw: raw}
 	for i, g := range r.groups {
 		s.parts[i] = a.union(g)
 		if len(s.parts[i]) == 0 {
@@ -84,7 +92,7 @@ func (s *search) try(i, lo, hi int) bool {
 		if s.r.question && !s.a.inQuestion(s.chosen) {
 			return false
 		}
-		return s.a.inContext(s.cat, s.r, s.chosen, lo, hi)
+		return s.raw || s.a.inContext(s.cat, s.r, s.chosen, lo, hi)
 	}
 	occ := s.parts[i]
 	from := 0
@@ -277,4 +285,34 @@ func (a *analysis) gapOK(cu *cue, from, to int, covered func(int) bool) bool {
 		}
 	}
 	return true
+}
+
+// takenBack reports whether an emergency category's words are in the
+// message while its context takes every match back ("no chest pain, just
+// a refill", "what are the signs of a stroke"): a feature of the learned
+// detector.
+func (m *Matcher) takenBack(a *analysis) bool {
+	if len(a.toks) == 0 {
+		return false
+	}
+	for i := range m.cats {
+		c := &m.cats[i]
+		if c.kind != KindEmergency {
+			continue
+		}
+		raw, real := false, false
+		for j := range c.rules {
+			if a.matchRuleWith(c, &c.rules[j], true) {
+				raw = true
+				if a.matchRule(c, &c.rules[j]) {
+					real = true
+					break
+				}
+			}
+		}
+		if raw && !real {
+			return true
+		}
+	}
+	return false
 }

@@ -138,6 +138,7 @@ var conceptRules = []conceptRule{
 // conceptDetector is concepts.yaml compiled, with the rules resolved to slot indexes.
 type conceptDetector struct {
 	m     *Matcher
+	base  *Matcher       // the built-in rules, for the learned detector's "taken back" feature
 	names []string       // slot index -> name (word slots, then vital slots)
 	index map[string]int // name -> slot index; "name2" means a second hit
 	rules []compiledConcept
@@ -190,6 +191,7 @@ func parseConcepts(data []byte, rules *File) (*conceptDetector, error) {
 		return nil, fmt.Errorf("triage concepts: %w", err)
 	}
 	d.m = Compile(f)
+	d.base = Compile(rules)
 	for _, r := range conceptRules {
 		c := compiledConcept{conceptRule: r}
 		for _, g := range r.all {
@@ -216,21 +218,48 @@ func parseConcepts(data []byte, rules *File) (*conceptDetector, error) {
 	return d, nil
 }
 
+// checkLearnedSlots checks that the slots the learned detector reads
+// (slotGroups, replySlots) are in the concepts file.
+func (d *conceptDetector) checkLearnedSlots() error {
+	for _, g := range slotGroups {
+		for _, n := range g.slots {
+			if _, ok := d.index[n]; !ok {
+				return fmt.Errorf("triage concepts: slot group %s names slot %q, not in concepts.yaml", g.name, n)
+			}
+		}
+	}
+	for _, n := range replySlots {
+		if _, ok := d.index[n]; !ok {
+			return fmt.Errorf("triage concepts: the learned detector reads slot %q, not in concepts.yaml", n)
+		}
+	}
+	return nil
+}
+
 // slots are the positions (word index) where each slot was found.
 type slots [][]int
 
 // fill finds the slots of a message.
 func (d *conceptDetector) fill(text string) (slots, *analysis) {
 	a := d.m.analyze(text)
+	return d.fillFrom(a, nil), a
+}
+
+// fillFrom finds the slots of an analyzed message; raw, when not nil,
+// is marked for every slot whose words occur, whatever their context.
+func (d *conceptDetector) fillFrom(a *analysis, raw []bool) slots {
 	s := make(slots, len(d.names))
 	if len(a.toks) == 0 {
-		return s, a
+		return s
 	}
 	for i := range d.m.cats {
 		c := &d.m.cats[i]
 		slot := d.index[c.id]
 		g := c.rules[0].groups[0]
 		for _, occ := range a.union(g) {
+			if raw != nil {
+				raw[slot] = true
+			}
 			if len(s[slot]) >= maxSlotHits {
 				break
 			}
@@ -244,8 +273,11 @@ func (d *conceptDetector) fill(text string) (slots, *analysis) {
 		if len(s[i]) < maxSlotHits {
 			s[i] = append(s[i], pos)
 		}
+		if raw != nil {
+			raw[i] = true
+		}
 	})
-	return s, a
+	return s
 }
 
 // decide applies the rules to filled slots.

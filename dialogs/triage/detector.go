@@ -6,65 +6,143 @@ import (
 )
 
 // Detector is the whole triage decision: the reviewed rules file first
-// (the clinic's contract), then the concept detector (concept.go) for
-// emergencies the word lists do not foresee. A concept rule marked
-// possible gives a possible emergency: the emergency guidance first, then
-// one question, "is this happening now?".
+// (the clinic's contract: a rule's emergency is always an emergency), then
+// the learned detector (learned.go), which reads the message's concept
+// slots (concept.go), context cues, meaning and words, for emergencies the
+// word lists do not foresee. Above its high threshold a message is an
+// emergency; between the low and the high one it is a possible emergency:
+// the emergency guidance first, then one question, "is this happening
+// now?".
 type Detector struct {
 	rules    *Matcher
 	concepts *conceptDetector
+	learned  *learned
 }
 
 var (
-	builtinConceptsOnce sync.Once
-	builtinConceptsDet  *conceptDetector
-	builtinConceptsErr  error
+	builtinOnce     sync.Once
+	builtinConcDet  *conceptDetector
+	builtinLearnDet *learned
+	builtinErr      error
 )
 
-// NewDetector returns a detector over compiled rules and the built-in
-// concepts (which use the built-in rules' context cues, whatever rules
-// file the clinic uses).
-func NewDetector(m *Matcher) *Detector {
-	builtinConceptsOnce.Do(func() {
-		f, err := Builtin()
-		if err != nil {
-			builtinConceptsErr = err
-			return
-		}
-		builtinConceptsDet, builtinConceptsErr = parseConcepts(builtinConcepts, f)
-	})
-	if builtinConceptsErr != nil {
-		// The embedded files are tested; this is a build that broke them.
-		panic(fmt.Sprintf("triage: built-in concepts: %v", builtinConceptsErr))
+// loadBuiltinConcepts compiles concepts.yaml against the built-in rules'
+// languages, settings and context cues.
+func loadBuiltinConcepts() (*conceptDetector, error) {
+	f, err := Builtin()
+	if err != nil {
+		return nil, err
 	}
-	return &Detector{rules: m, concepts: builtinConceptsDet}
+	d, err := parseConcepts(builtinConcepts, f)
+	if err != nil {
+		return nil, err
+	}
+	return d, d.checkLearnedSlots()
 }
 
-// ConceptCategory is the category reported for a concept-detector match.
-const ConceptCategory = "concept"
+// NewDetector returns a detector over compiled rules and the built-in
+// concepts and learned model (which use the built-in rules' context cues,
+// whatever rules file the clinic uses).
+func NewDetector(m *Matcher) *Detector {
+	builtinOnce.Do(func() {
+		builtinConcDet, builtinErr = loadBuiltinConcepts()
+		if builtinErr != nil {
+			return
+		}
+		builtinLearnDet, builtinErr = loadLearned(builtinLearned, builtinConcDet)
+		// The word vectors, the analyzer and the Spanish glossary load on
+		// first use: at start, not with a patient's first message.
+		sentenceVector("warm up", "en")
+		sentenceVector("hola", "es")
+	})
+	if builtinErr != nil {
+		// The embedded files are tested; this is a build that broke them.
+		panic(fmt.Sprintf("triage: built-in concepts or learned model: %v", builtinErr))
+	}
+	return &Detector{rules: m, concepts: builtinConcDet, learned: builtinLearnDet}
+}
+
+// Categories reported for the learned detector's decisions:
+// "learned:<concept rule>" when a concept rule holds, else
+// "learned:like-<category of the nearest training emergency>".
+const (
+	ConceptCategory = "concept"
+	LearnedCategory = "learned"
+)
 
 // Classify decides one message. The rules' emergency categories come
-// first; then the concept rules; then the rules' advice categories.
+// first; then the learned detector; then the rules' advice categories.
 func (d *Detector) Classify(text string) Result {
-	r := d.rules.Classify(text)
+	ra := d.rules.analyze(text)
+	r := d.rules.classify(ra)
 	if r.Kind == KindEmergency {
 		return r
 	}
-	s, a := d.concepts.fill(text)
-	if c, k, ok := d.concepts.decide(s); ok {
-		lang := r.Lang
-		if lang == "" {
-			lang = a.language()
-		}
-		return Result{Kind: KindEmergency, Category: ConceptCategory + ":" + c.name, Reply: c.reply, Rule: k, Lang: lang,
-			Possible: c.possible}
+	if d.rules.fingerprint != d.concepts.base.fingerprint {
+		ra = nil // a clinic's own rules: the features read the built-in ones
 	}
-	return r
+	s := d.score(text, ra)
+	if !s.ok || s.prob < d.learned.low || s.prob < d.learned.high && !bandCounts(r, s.info) {
+		return r
+	}
+	lang := r.Lang
+	if lang == "" {
+		lang = s.info.lang
+	}
+	cat, rule := LearnedCategory+":like-"+s.nb.category, -1
+	if s.info.ruleOK {
+		cat, rule = LearnedCategory+":"+s.info.rule.name, s.info.ruleIdx
+	}
+	return Result{Kind: KindEmergency, Category: cat, Reply: learnedReply(s.reply, d.learned.replyCut), Rule: rule, Lang: lang,
+		Possible: s.prob < d.learned.high}
 }
 
-// Explain lists the concept slots a message fills (for tests and `tend
-// triage test`); it never includes the message's words.
+// bandCounts says whether a probability between the low and the high
+// threshold makes a possible emergency: only when a red-flag concept is in
+// the message (a slot of a group or a concept rule; similarity alone must
+// reach the high threshold), and not for a request for advice (the advice
+// reply offers a person and names the emergency number).
+func bandCounts(r Result, info staticInfo) bool {
+	return r.Kind != KindAdvice && info.evidence()
+}
+
+// learnedScore is the learned detector's reading of a message.
+type learnedScore struct {
+	ok    bool
+	prob  float64
+	reply float64 // probability of the crisis reply
+	info  staticInfo
+	nb    neighbours
+}
+
+// score reads a message with the learned detector; base is its analysis
+// by the built-in rules when there is one already (else nil).
+func (d *Detector) score(text string, base *analysis) learnedScore {
+	a := d.concepts.m.analyze(text)
+	if base == nil {
+		base = d.concepts.base.analyze(text)
+	}
+	x := make([]float64, len(d.learned.weights))
+	nstatic := len(x) - len(knnNames) - 1
+	info := d.concepts.static(a, base, x[:nstatic])
+	if !info.nonEmpty {
+		return learnedScore{}
+	}
+	nb := d.learned.bank.features(d.learned.proj.apply(sentenceVector(text, info.lang), nil), -1, x[nstatic:])
+	words := d.concepts.bowWords(a)
+	x[len(x)-1] = nbScore(words, d.learned.words)
+	return learnedScore{ok: true, prob: d.learned.prob(x), reply: d.learned.replyProb(d.concepts, info, nb, words),
+		info: info, nb: nb}
+}
+
+// Explain lists the concept slots a message fills and the learned
+// detector's probability (for tests and `tend triage test`); it never
+// includes the message's words.
 func (d *Detector) Explain(text string) string {
 	s, _ := d.concepts.fill(text)
-	return d.concepts.explain(s)
+	out := d.concepts.explain(s)
+	if sc := d.score(text, nil); sc.ok {
+		out += fmt.Sprintf(" p=%.3f", sc.prob)
+	}
+	return out
 }

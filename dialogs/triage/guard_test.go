@@ -54,11 +54,18 @@ type harness struct {
 	engine *bot.Engine
 	clock  *clock.Fake
 	seq    int
+	guard  *Guard
 }
 
 var testNow = time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC) // a Tuesday, clinic open
 
 func newHarness(t *testing.T, db *store.DB, n handoff.Notifier) *harness {
+	t.Helper()
+	return newHarnessWith(t, db, n, nil)
+}
+
+// newHarnessWith is newHarness with a change to the guard before it is used.
+func newHarnessWith(t *testing.T, db *store.DB, n handoff.Notifier, change func(*Guard)) *harness {
 	t.Helper()
 	profile, err := clinic.Parse(sample.ClinicYAML())
 	require.NoError(t, err)
@@ -68,18 +75,22 @@ func newHarness(t *testing.T, db *store.DB, n handoff.Notifier) *harness {
 	}
 	clk := clock.NewFake(testNow)
 	e := bot.New(bot.Options{DB: db, Clock: clk, Catalog: cat, Clinic: profile, InlineChannels: []string{"cli"}})
-	e.AddGuard(NewGuard(matcher(t), func() handoff.Notifier {
+	g := NewGuard(matcher(t), func() handoff.Notifier {
 		if n == nil {
 			return nil // a nil *fakeNotifier must not become a non-nil interface
 		}
 		return n
-	}, nil))
+	}, nil)
+	if change != nil {
+		change(g)
+	}
+	e.AddGuard(g)
 	e.AddDialog(menu.Dialog{})
 	e.AddDialog(handoff.Dialog{Notifier: n})
 	fb := menu.FallbackDialog{}
 	e.AddDialog(fb)
 	e.SetFallback(fb.Name())
-	return &harness{t: t, db: db, engine: e, clock: clk}
+	return &harness{t: t, db: db, engine: e, clock: clk, guard: g}
 }
 
 // send handles one message in the chat and returns its outcome.

@@ -1,6 +1,8 @@
 package triage
 
 import (
+	"crypto/sha256"
+	"encoding/json"
 	"maps"
 	"slices"
 	"strings"
@@ -17,6 +19,10 @@ type Matcher struct {
 	cats     []category
 	langs    []langMarkers
 	window   int
+	// fingerprint identifies the rules compiled (a hash of the file): the
+	// detector reuses a message's analysis when a clinic's rules are the
+	// built-in ones.
+	fingerprint [32]byte
 }
 
 type phrRef struct{ concept, phrase int }
@@ -58,6 +64,9 @@ type langMarkers struct {
 // Compile builds a Matcher from a validated file.
 func Compile(f *File) *Matcher {
 	m := &Matcher{vocab: newVocab(f.Settings.Typos), starts: map[int][]phrRef{}, window: f.Settings.Window}
+	if data, err := json.Marshal(f); err == nil {
+		m.fingerprint = sha256.Sum256(data)
+	}
 	lex := map[string]int{}
 	for _, name := range slices.Sorted(maps.Keys(f.Lexicon)) {
 		lex[name] = m.concept(f.Lexicon[name], true)
@@ -150,7 +159,29 @@ type analysis struct {
 	breaks []bool
 }
 
-func (m *Matcher) analyze(text string) *analysis {
+func (m *Matcher) analyze(text string) *analysis { return m.analyzeWith(text, nil, nil) }
+
+// phraseText is a compiled phrase as normalized text ("word*" for a stem).
+func (m *Matcher) phraseText(r phrRef) string {
+	ids := m.concepts[r.concept][r.phrase]
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		w := m.vocab.words[id]
+		parts[i] = w.text
+		if w.prefix {
+			parts[i] += "*"
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// phraseMask leaves phrases out of an analysis, as if the file did not have
+// them (the fit's leave-one-out over the word lists, fit.go).
+type phraseMask map[phrRef]bool
+
+// analyzeWith is analyze with the phrases in skip left out; seen, when not
+// nil, is told of every phrase found.
+func (m *Matcher) analyzeWith(text string, skip phraseMask, seen func(phrRef)) *analysis {
 	a := &analysis{m: m, toks: tokenize(text), occ: make([][]span, len(m.concepts))}
 	cache := map[string][]int{}
 	words := make([][]int, len(a.toks))
@@ -166,8 +197,11 @@ func (m *Matcher) analyze(text string) *analysis {
 		for _, w := range words[i] {
 			for _, ref := range m.starts[w] {
 				ph := m.concepts[ref.concept][ref.phrase]
-				if i+len(ph) > len(a.toks) || !phraseAt(words, i, ph) {
+				if i+len(ph) > len(a.toks) || !phraseAt(words, i, ph) || skip[ref] {
 					continue
+				}
+				if seen != nil {
+					seen(ref)
 				}
 				s := span{i, i + len(ph) - 1}
 				occ := a.occ[ref.concept]

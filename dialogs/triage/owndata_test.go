@@ -3,7 +3,7 @@ package triage
 import (
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,20 +21,12 @@ import (
 // aggregate and never item by item.
 
 const (
-	splitTrain   = "train"
-	splitHeldOut = "heldout"
+	splitTrain   = SplitTrain
+	splitHeldOut = SplitHeldOut
 )
 
-// splitOf is evals.SplitOf: held out when FNV-1a 32 of "tend-split-v1/"+id
-// mod 100 is below 30.
-func splitOf(id string) string {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte("tend-split-v1/" + id))
-	if h.Sum32()%100 < 30 {
-		return splitHeldOut
-	}
-	return splitTrain
-}
+// splitOf is SplitOf (evals.SplitOf).
+func splitOf(id string) string { return SplitOf(id) }
 
 // ownItem is a line of evals/data/triage-*.jsonl.
 type ownItem struct {
@@ -45,21 +37,29 @@ type ownItem struct {
 	Expect   string `json:"expect"`
 	Reply    string `json:"reply"`
 	Text     string `json:"text"`
+	Source   string `json:"-"` // the author: "1", "2", ... (sourceOf)
 }
 
-// ownTriageItems reads both files, or skips (or fails under CI) when they
-// are not there.
+// ownTriageItems reads every triage data file (triage-emergency*.jsonl and
+// triage-nonemergency*.jsonl: the first author's and later authors'), or
+// skips (or fails under CI) when there are none.
 func ownTriageItems(t *testing.T) []ownItem {
 	t.Helper()
 	var out []ownItem
-	for _, name := range []string{"triage-emergency.jsonl", "triage-nonemergency.jsonl"} {
-		path := findUp(filepath.Join("evals", "data", name))
-		if path == "" {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("evals/data/%s not found", name)
-			}
-			t.Skipf("evals/data/%s not found", name)
+	dir := findUp(filepath.Join("evals", "data"))
+	var paths []string
+	for _, pat := range []string{"triage-emergency*.jsonl", "triage-nonemergency*.jsonl"} {
+		m, err := filepath.Glob(filepath.Join(dir, pat))
+		require.NoError(t, err)
+		paths = append(paths, m...)
+	}
+	if dir == "" || len(paths) < 2 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("evals/data/triage-*.jsonl not found")
 		}
+		t.Skip("evals/data/triage-*.jsonl not found")
+	}
+	for _, path := range paths {
 		data, err := os.ReadFile(path)
 		require.NoError(t, err)
 		for i, line := range strings.Split(string(data), "\n") {
@@ -70,9 +70,10 @@ func ownTriageItems(t *testing.T) []ownItem {
 			// A line being written by someone else may be cut short: it is
 			// skipped, not guessed at.
 			if err := json.Unmarshal([]byte(line), &it); err != nil {
-				t.Logf("%s line %d: %v (skipped)", name, i+1, err)
+				t.Logf("%s line %d: %v (skipped)", filepath.Base(path), i+1, err)
 				continue
 			}
+			it.Source = sourceOf(path)
 			out = append(out, it)
 		}
 	}
@@ -107,16 +108,16 @@ func add(m map[string]*tally, key string, hit, wrongReply, possible bool) {
 }
 
 // scoreOwn classifies every item of one part.
-func scoreOwn(d *Detector, items []ownItem, part string) ownScore {
+func scoreOwn(classify func(string) Result, items []ownItem, part string) ownScore {
 	s := ownScore{emerg: map[string]*tally{}, alarms: map[string]*tally{}}
 	for _, it := range items {
 		if splitOf(it.ID) != part {
 			continue
 		}
-		r := d.Classify(it.Text)
+		r := classify(it.Text)
 		alarm := r.Kind == KindEmergency
 		possible := alarm && r.Possible
-		keys := []string{it.Category + "/" + it.Lang, "*/" + it.Lang, "*/*"}
+		keys := []string{it.Category + "/" + it.Lang, "*/" + it.Lang, "*/*", "author " + it.Source + "/*"}
 		if it.Expect == "emergency" {
 			wrong := alarm && it.Reply != "" && r.Reply != it.Reply
 			for _, k := range keys {
@@ -146,25 +147,34 @@ func possibleMark(r Result) string {
 
 func pct(a, b int) float64 { return 100 * float64(a) / float64(max(b, 1)) }
 
-// table renders recall and false alarms per category and language.
-func (s ownScore) table(name string) string {
+// table renders recall and false alarms per category, language and
+// author, one column per detector.
+func table(name string, cols []string, parts ...ownScore) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n", name)
-	row := func(kind string, m map[string]*tally) {
-		keys := slices.Sorted(func(yield func(string) bool) {
-			for k := range m {
-				if !yield(k) {
-					return
+	fmt.Fprintf(&b, "%s\n  %-8s %-30s", name, "", "group")
+	for _, c := range cols {
+		fmt.Fprintf(&b, " %-22s", c)
+	}
+	b.WriteString("\n")
+	row := func(kind string, pick func(ownScore) map[string]*tally) {
+		for _, k := range slices.Sorted(maps.Keys(pick(parts[0]))) {
+			fmt.Fprintf(&b, "  %-8s %-30s", kind, k)
+			for _, p := range parts {
+				t := pick(p)[k]
+				if t == nil {
+					t = &tally{}
 				}
+				cell := fmt.Sprintf("%d/%d %.1f%%", t.hit, t.n, pct(t.hit, t.n))
+				if t.possible > 0 || t.wrongReply > 0 {
+					cell += fmt.Sprintf(" p%d w%d", t.possible, t.wrongReply)
+				}
+				fmt.Fprintf(&b, " %-22s", cell)
 			}
-		})
-		for _, k := range keys {
-			t := m[k]
-			fmt.Fprintf(&b, "  %-10s %-34s %3d/%-3d %5.1f%%  (possible %d, wrong reply %d)\n", kind, k, t.hit, t.n, pct(t.hit, t.n), t.possible, t.wrongReply)
+			b.WriteString("\n")
 		}
 	}
-	row("recall", s.emerg)
-	row("alarms", s.alarms)
+	row("recall", func(s ownScore) map[string]*tally { return s.emerg })
+	row("alarms", func(s ownScore) map[string]*tally { return s.alarms })
 	return b.String()
 }
 
@@ -175,31 +185,57 @@ func (s ownScore) total(m map[string]*tally) tally {
 	return tally{}
 }
 
-// Held-out floors, recorded after the work on the training part (see
-// docs/triage.md): the test fails when recall drops below them or false
-// alarms rise above 3%.
+// Held-out floors and ceilings, recorded at the checkpoints of the work on
+// the training part (see docs/triage.md): the test fails when recall drops
+// below the floor or false alarms rise above the ceiling, overall or in a
+// language. The false-alarm target is 3%; most of the false alarms left
+// are the rules file's own.
 const (
-	heldOutRecallFloor   = 0.76
-	heldOutMaxFalseAlarm = 0.065 // the target is 0.03; see docs/triage.md
+	heldOutRecallFloor       = 0.93
+	heldOutRecallFloorLang   = 0.91
+	heldOutMaxFalseAlarm     = 0.065
+	heldOutMaxFalseAlarmLang = 0.09
 )
 
-// TestOwnData reports recall and false alarms by category and language on
-// the training part (with each miss and false alarm, to work on) and on the
-// held-out part (aggregates only).
+// envHeldOut: TEND_TRIAGE_HELDOUT=skip leaves the held-out part alone (for
+// work on the training part between checkpoints).
+const envHeldOut = "TEND_TRIAGE_HELDOUT"
+
+// TestOwnData reports recall and false alarms by category, language and
+// author on the training part (with each miss and false alarm of the
+// whole detector, to work on) and on the held-out part (aggregates only),
+// for three detectors: the rules alone, the rules then the concept rules
+// (the detector before the learned one) and the whole detector (rules then
+// the learned detector).
 func TestOwnData(t *testing.T) {
 	t.Parallel()
 	items := ownTriageItems(t)
 	d := detector(t)
-	train := scoreOwn(d, items, splitTrain)
-	t.Log(train.table("training part"))
-	for _, m := range train.misses {
+	cols := []string{"rules alone", "rules+concept rules", "rules+learned"}
+	detectors := []func(string) Result{d.rules.Classify, d.classifyBefore, d.Classify}
+	score := func(part string) []ownScore {
+		var out []ownScore
+		for _, c := range detectors {
+			out = append(out, scoreOwn(c, items, part))
+		}
+		return out
+	}
+	train := score(splitTrain)
+	t.Log(table("training part", cols, train...))
+	after := train[len(train)-1]
+	for _, m := range after.misses {
 		t.Log("  missed:", m)
 	}
-	for _, m := range train.falseAlarms {
+	for _, m := range after.falseAlarms {
 		t.Log("  false alarm:", m)
 	}
-	held := scoreOwn(d, items, splitHeldOut)
-	t.Log(held.table("held-out part (aggregates only)"))
+	if os.Getenv(envHeldOut) == "skip" {
+		t.Logf("%s=skip: held-out part not scored", envHeldOut)
+		return
+	}
+	heldParts := score(splitHeldOut)
+	t.Log(table("held-out part (aggregates only)", cols, heldParts...))
+	held := heldParts[len(heldParts)-1]
 	he, ha := held.total(held.emerg), held.total(held.alarms)
 	t.Logf("held-out: emergency recall %d/%d (%.1f%%), wrong reply %d; false alarms %d/%d (%.1f%%)",
 		he.hit, he.n, pct(he.hit, he.n), he.wrongReply, ha.hit, ha.n, pct(ha.hit, ha.n))
@@ -207,9 +243,31 @@ func TestOwnData(t *testing.T) {
 	require.LessOrEqual(t, float64(ha.hit), heldOutMaxFalseAlarm*float64(ha.n), "held-out false alarms above the recorded ceiling")
 	for _, lang := range []string{"en", "es"} {
 		if a := held.alarms["*/"+lang]; a != nil {
-			require.LessOrEqual(t, float64(a.hit), heldOutMaxFalseAlarm*float64(a.n), "held-out false alarms above the recorded ceiling in %s", lang)
+			require.LessOrEqual(t, float64(a.hit), heldOutMaxFalseAlarmLang*float64(a.n), "held-out false alarms above the recorded ceiling in %s", lang)
+		}
+		if e := held.emerg["*/"+lang]; e != nil {
+			require.GreaterOrEqual(t, float64(e.hit), heldOutRecallFloorLang*float64(e.n), "held-out emergency recall below the recorded floor in %s", lang)
 		}
 	}
+}
+
+// classifyBefore is the detector before the learned one: the rules, then
+// the concept rules (concept.go) alone.
+func (d *Detector) classifyBefore(text string) Result {
+	r := d.rules.Classify(text)
+	if r.Kind == KindEmergency {
+		return r
+	}
+	s, a := d.concepts.fill(text)
+	if c, k, ok := d.concepts.decide(s); ok {
+		lang := r.Lang
+		if lang == "" {
+			lang = a.language()
+		}
+		return Result{Kind: KindEmergency, Category: ConceptCategory + ":" + c.name, Reply: c.reply, Rule: k, Lang: lang,
+			Possible: c.possible}
+	}
+	return r
 }
 
 func detector(t testing.TB) *Detector {

@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -17,10 +18,20 @@ func TestGuardPossibleEmergency(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		n := &fakeNotifier{}
-		h := newHarness(t, db, n)
 		msg := "honestly I can't see a way out anymore"
-		r := detector(t).Classify(msg)
+		// Whether this message is a certain or a possible emergency is the
+		// fitted model's call; here the thresholds put it in between.
+		d := detector(t)
+		sc := d.score(msg, nil)
+		require.True(t, sc.ok)
+		h := newHarnessWith(t, db, n, func(g *Guard) {
+			l := *g.detector.learned
+			l.low, l.high = sc.prob/2, math.Nextafter(sc.prob, 2)
+			g.detector = &Detector{rules: g.detector.rules, concepts: g.detector.concepts, learned: &l}
+		})
+		r := h.guard.detector.Classify(msg)
 		require.True(t, r.Possible, "%+v", r)
+		require.Equal(t, ReplyCrisis, r.Reply, "%+v", r)
 
 		out := h.say("p1", msg)
 		require.Len(t, out.Replies, 1)
