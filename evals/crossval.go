@@ -90,6 +90,7 @@ func ScoreSearch(ctx context.Context, name string, items []Item, m *knowledge.Mo
 func CrossValidate(ctx context.Context, items []Item, k int, o FitOptions) (SearchScores, error) {
 	items = questionsOnly(items)
 	var all []searched
+	var raw []float64
 	var thresholds []float64
 	for f := 0; f < k; f++ {
 		var train, test []Item
@@ -109,14 +110,21 @@ func CrossValidate(ctx context.Context, items []Item, k int, o FitOptions) (Sear
 			return SearchScores{}, err
 		}
 		// Each fold's answers were decided by its own threshold: judge
-		// them so, by shifting confidences onto a common 0.5 scale.
+		// them so, by shifting confidences onto a common 0.5 scale (the
+		// raw ones are kept for the calibration table).
 		for i := range ss {
+			raw = append(raw, ss[i].resp.Confidence)
 			ss[i].resp.Confidence = shiftToHalf(ss[i].resp.Confidence, m.Threshold)
 		}
 		all = append(all, ss...)
 		thresholds = append(thresholds, m.Threshold)
 	}
 	s := scoreSearched(fmt.Sprintf("%d-fold cross-validation", k), all, 0.5)
+	var labels []bool
+	for _, x := range all {
+		labels = append(labels, x.item.Expect == ExpectAnswer && len(x.resp.Results) > 0 && answers(x.item, x.resp.Results[0]))
+	}
+	s.Bins, s.ECE = learn.Reliability(raw, labels, 10)
 	if o.Dump != nil {
 		dump(o.Dump, all)
 	}
@@ -168,4 +176,20 @@ func PrintSearchScores(w io.Writer, rows ...SearchScores) {
 			100*s.Top1, 100*s.Pass, 100*s.Answered, 100*s.FalseAbst, 100*s.Wrong, 100*s.AbstainNM, s.AUROC, s.ECE)
 	}
 	_ = tw.Flush()
+}
+
+// PrintReliability writes the reliability table of a run's confidences:
+// per band of predicted probability, how often the first passage was in
+// fact right. A calibrated model has the two columns close.
+func PrintReliability(w io.Writer, s SearchScores) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "confidence\tquestions\tmean confidence\tright\t")
+	for _, b := range s.Bins {
+		if b.N == 0 {
+			continue
+		}
+		fmt.Fprintf(tw, "%.1f-%.1f\t%d\t%.2f\t%.2f\t\n", b.Lo, b.Hi, b.N, b.MeanProb, b.Observed)
+	}
+	_ = tw.Flush()
+	fmt.Fprintf(w, "expected calibration error %.3f\n", s.ECE)
 }

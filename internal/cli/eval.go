@@ -167,6 +167,8 @@ func printCrossValidation(ctx context.Context, env *Env, k int) error {
 	}
 	fmt.Fprintln(env.Stdout, "Knowledge search, cross-validated on the own training split (fit on the other folds, scored on each):")
 	evals.PrintSearchScores(env.Stdout, rows...)
+	fmt.Fprintln(env.Stdout, "\nReliability of the confidence (out-of-fold, both knowledge bases): is the first passage right as often as it says?")
+	evals.PrintReliability(env.Stdout, rows[len(rows)-1])
 	fmt.Fprintln(env.Stdout)
 	return nil
 }
