@@ -1,8 +1,13 @@
 package triage
 
 import (
+	"os"
+	"runtime"
+	"sort"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/tend-health/tend/bot"
 	"github.com/tend-health/tend/internal/store"
@@ -109,4 +114,47 @@ func BenchmarkLearnedParts(b *testing.B) {
 			d.learned.bank.features(q, -1, x)
 		}
 	})
+}
+
+// TestDetectCPUTime prints the CPU time per message of the detector before
+// the learned one and of the detector now, on one thread, the fastest of
+// five runs (a busy machine disturbs it less than wall-clock benchmarks).
+// Set TEND_TRIAGE_CPU=1 (Linux).
+func TestDetectCPUTime(t *testing.T) {
+	if os.Getenv("TEND_TRIAGE_CPU") == "" {
+		t.Skip("set TEND_TRIAGE_CPU=1")
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	threadCPU := func() time.Duration {
+		var ru syscall.Rusage
+		_ = syscall.Getrusage(1, &ru) // RUSAGE_THREAD
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	d := detector(t)
+	names := make([]string, 0, len(benchMessages))
+	for n := range benchMessages {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		n := 3000
+		if len(benchMessages[name]) > 1000 {
+			n = 300
+		}
+		for _, v := range []struct {
+			name     string
+			classify func(string) Result
+		}{{"before", d.classifyBefore}, {"now", d.Classify}} {
+			best := time.Hour
+			for range 5 {
+				start := threadCPU()
+				for range n {
+					v.classify(benchMessages[name])
+				}
+				best = min(best, (threadCPU()-start)/time.Duration(n))
+			}
+			t.Logf("%-10s %-7s %8.1f µs", name, v.name, float64(best.Nanoseconds())/1000)
+		}
+	}
 }

@@ -289,16 +289,26 @@ func (a *analysis) gapOK(cu *cue, from, to int, covered func(int) bool) bool {
 
 // takenBack reports whether an emergency category's words are in the
 // message while its context takes every match back ("no chest pain, just
-// a refill", "what are the signs of a stroke"): a feature of the learned
-// detector.
-func (m *Matcher) takenBack(a *analysis) bool {
+// a refill", "what are the signs of a stroke"), and whether the words of a
+// crisis category (988) are in it at all: features of the learned
+// detector and of its reply model.
+func (m *Matcher) takenBack(a *analysis) (taken, crisisWords bool) {
 	if len(a.toks) == 0 {
-		return false
+		return false, false
+	}
+	lastCrisis := -1
+	for i := range m.cats {
+		if m.cats[i].kind == KindEmergency && m.cats[i].reply == ReplyCrisis {
+			lastCrisis = i
+		}
 	}
 	for i := range m.cats {
 		c := &m.cats[i]
 		if c.kind != KindEmergency {
 			continue
+		}
+		if taken && i > lastCrisis {
+			break // nothing more to learn
 		}
 		raw, real := false, false
 		for j := range c.rules {
@@ -311,8 +321,11 @@ func (m *Matcher) takenBack(a *analysis) bool {
 			}
 		}
 		if raw && !real {
-			return true
+			taken = true
+		}
+		if raw && c.reply == ReplyCrisis {
+			crisisWords = true
 		}
 	}
-	return false
+	return taken, crisisWords
 }

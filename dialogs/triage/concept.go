@@ -10,15 +10,17 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// The concept detector is the second opinion after the rules: it fills
-// slots (who, symptom, severity, now, intent, plan, means, substance,
-// consciousness, vital signs with their numbers) from the whole message and
-// combines them by the readable rules in conceptRules. It finds
-// emergencies told in words no single rule names ("the pills are counted
-// out on the counter" after "no reason to keep going"; a pulse of 180 with
-// near-fainting; sleeping pills with wine and a mother who keeps nodding
-// off). Slot words live in concepts.yaml; the context cues (negation, past,
-// hypothetical, frame) are those of the built-in rules file.
+// The concept detector reads a message for the learned detector
+// (learned.go): it fills slots (who, symptom, severity, now, intent, plan,
+// means, substance, consciousness, vital signs with their numbers) from the
+// whole message and combines them by the readable rules in conceptRules.
+// It finds the parts of emergencies told in words no single rule names
+// ("the pills are counted out on the counter" after "no reason to keep
+// going"; a pulse of 180 with near-fainting; sleeping pills with wine and a
+// mother who keeps nodding off). The slots and rules are features of the
+// learned detector, which decides. Slot words live in concepts.yaml; the
+// context cues (negation, past, hypothetical, frame) are those of the
+// built-in rules file.
 
 //go:embed concepts.yaml
 var builtinConcepts []byte

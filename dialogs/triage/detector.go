@@ -73,7 +73,8 @@ const (
 // Classify decides one message. The rules' emergency categories come
 // first; then the learned detector; then the rules' advice categories.
 func (d *Detector) Classify(text string) Result {
-	ra := d.rules.analyze(text)
+	toks := tokenize(text)
+	ra := d.rules.analyzeTokens(toks, nil, nil)
 	r := d.rules.classify(ra)
 	if r.Kind == KindEmergency {
 		return r
@@ -81,8 +82,8 @@ func (d *Detector) Classify(text string) Result {
 	if d.rules.fingerprint != d.concepts.base.fingerprint {
 		ra = nil // a clinic's own rules: the features read the built-in ones
 	}
-	s := d.score(text, ra)
-	if !s.ok || s.prob < d.learned.low || s.prob < d.learned.high && !bandCounts(r, s.info) {
+	s := d.score(text, toks, ra)
+	if !s.ok || s.prob < d.learned.low || s.prob < d.learned.high && !bandCounts(s.info) {
 		return r
 	}
 	lang := r.Lang
@@ -99,12 +100,9 @@ func (d *Detector) Classify(text string) Result {
 
 // bandCounts says whether a probability between the low and the high
 // threshold makes a possible emergency: only when a red-flag concept is in
-// the message (a slot of a group or a concept rule; similarity alone must
-// reach the high threshold), and not for a request for advice (the advice
-// reply offers a person and names the emergency number).
-func bandCounts(r Result, info staticInfo) bool {
-	return r.Kind != KindAdvice && info.evidence()
-}
+// the message (a slot of a group or a concept rule). Similarity alone must
+// reach the high threshold.
+func bandCounts(info staticInfo) bool { return info.evidence() }
 
 // learnedScore is the learned detector's reading of a message.
 type learnedScore struct {
@@ -115,12 +113,15 @@ type learnedScore struct {
 	nb    neighbours
 }
 
-// score reads a message with the learned detector; base is its analysis
-// by the built-in rules when there is one already (else nil).
-func (d *Detector) score(text string, base *analysis) learnedScore {
-	a := d.concepts.m.analyze(text)
+// score reads a message with the learned detector; toks are its tokens and
+// base its analysis by the built-in rules when they are at hand (else nil).
+func (d *Detector) score(text string, toks []token, base *analysis) learnedScore {
+	if toks == nil {
+		toks = tokenize(text)
+	}
+	a := d.concepts.m.analyzeTokens(toks, nil, nil)
 	if base == nil {
-		base = d.concepts.base.analyze(text)
+		base = d.concepts.base.analyzeTokens(toks, nil, nil)
 	}
 	x := make([]float64, len(d.learned.weights))
 	nstatic := len(x) - len(knnNames) - 1
@@ -128,7 +129,7 @@ func (d *Detector) score(text string, base *analysis) learnedScore {
 	if !info.nonEmpty {
 		return learnedScore{}
 	}
-	nb := d.learned.bank.features(d.learned.proj.apply(sentenceVector(text, info.lang), nil), -1, x[nstatic:])
+	nb := d.learned.bank.features(d.learned.proj.apply(sentenceVectorOf(text, toks, info.lang), nil), -1, x[nstatic:])
 	words := d.concepts.bowWords(a)
 	x[len(x)-1] = nbScore(words, d.learned.words)
 	return learnedScore{ok: true, prob: d.learned.prob(x), reply: d.learned.replyProb(d.concepts, info, nb, words),
@@ -141,7 +142,7 @@ func (d *Detector) score(text string, base *analysis) learnedScore {
 func (d *Detector) Explain(text string) string {
 	s, _ := d.concepts.fill(text)
 	out := d.concepts.explain(s)
-	if sc := d.score(text, nil); sc.ok {
+	if sc := d.score(text, nil, nil); sc.ok {
 		out += fmt.Sprintf(" p=%.3f", sc.prob)
 	}
 	return out

@@ -9,28 +9,30 @@ import (
 // numbers, its features. They are meant to carry over to messages nobody
 // here has seen:
 //
-//   - which concept slots are filled (concepts.yaml, with the context cues:
-//     "no", "years ago", "what are the signs of" take a slot back), and how
-//     many slot words stand in a context that takes them back;
-//   - whether a concept rule (concept.go) holds, and whether it is a
-//     possible one or a self-harm one;
+//   - how many concept slots of each group are filled (concepts.yaml, with
+//     the context cues: "no", "years ago", "what are the signs of" take a
+//     slot back), how many in all, and how many slot words stand in a
+//     context that takes them back;
+//   - whether a concept rule (concept.go) holds, a possible one, a
+//     self-harm one;
 //   - which context cues occur anywhere (negation, past, hypothetical,
-//     topic, record, frame, affirms, ...);
-//   - the message's shape (length, a question, Spanish);
-//   - its meaning: the cosine of its sentence vector (SIF over GloVe,
-//     Spanish read through the glossary) to the nearest training
-//     emergencies and non-emergencies (bank.go);
-//   - a bag of words, strongly smoothed (naive Bayes log-odds), which the
-//     fit may leave out.
+//     topic, record, frame, affirms, ...), and whether a rule category's
+//     words are there but their context takes every match back;
+//   - a question mark, Spanish;
+//   - its meaning: how much closer the nearest training emergencies are
+//     than the nearest non-emergencies, by the cosine of SIF sentence
+//     vectors (bank.go);
+//   - a bag of words, as one smoothed naive Bayes log-odds.
 //
-// The static part (everything but the neighbours and the words) comes from
-// one analysis of the message by the concept detector's matcher.
+// The static part (all but the neighbours and the words) comes from one
+// analysis of the message by the concept detector's matcher and one by the
+// built-in rules.
 
 // Feature groups; a feature's name starts with its group and a colon.
 const (
 	fgRule  = "rule"  // a concept rule holds
 	fgCue   = "cue"   // a context cue occurs
-	fgShape = "shape" // length, question, language
+	fgShape = "shape" // a question mark, Spanish
 	fgKNN   = "knn"   // nearest training messages
 	fgBOW   = "bow"   // bag of words
 )
@@ -38,15 +40,16 @@ const (
 // staticInfo is what the analysis tells beyond the features: the concept
 // rule that held first (for the reply and the log) and the language.
 type staticInfo struct {
-	rule       compiledConcept
-	ruleIdx    int
-	ruleOK     bool
-	crisisRule bool   // a crisis concept rule holds
-	slots      []bool // per slot: filled in context
-	lang       string
-	toks       []token
-	nonEmpty   bool
-	filled     []string // slot names, for people
+	rule        compiledConcept
+	ruleIdx     int
+	ruleOK      bool
+	crisisRule  bool   // a crisis concept rule holds
+	crisisWords bool   // a crisis rule category's words are in the message
+	slots       []bool // per slot: filled in context
+	lang        string
+	toks        []token
+	nonEmpty    bool
+	filled      []string // slot names, for people
 	// redFlags counts the red-flag slots filled (the slot groups but
 	// admin): the evidence a possible emergency needs.
 	redFlags int
@@ -189,7 +192,9 @@ func (d *conceptDetector) static(a, base *analysis, x []float64) staticInfo {
 	}
 	x[k] = b2f(question)
 	x[k+1] = b2f(info.lang == "es")
-	x[k+2] = b2f(d.base.takenBack(base))
+	taken, crisisWords := d.base.takenBack(base)
+	x[k+2] = b2f(taken)
+	info.crisisWords = crisisWords
 	return info
 }
 

@@ -604,7 +604,8 @@ func (d *conceptDetector) replyNames() []string {
 	for _, n := range replySlots {
 		out = append(out, "slot:"+n)
 	}
-	return append(out, fgRule+":crisis", "reply:crisis_max", "reply:emergency_max", "reply:crisis_margin", "reply:words")
+	return append(out, fgRule+":crisis", "reply:crisis_max", "reply:emergency_max", "reply:crisis_margin", "reply:words",
+		"reply:rules_crisis_words")
 }
 
 // replySlots are the slots the reply model reads.
@@ -613,11 +614,12 @@ var replySlots = []string{"hopeless", "farewell", "means", "lethal_question", "s
 
 // replyInputs is the reply model's input (replyNames).
 func (d *conceptDetector) replyInputs(info staticInfo, nb neighbours, words float64) []float64 {
-	x := make([]float64, 0, len(replySlots)+5)
+	x := make([]float64, 0, len(replySlots)+6)
 	for _, n := range replySlots {
 		x = append(x, b2f(info.slots[d.index[n]]))
 	}
-	return append(x, b2f(info.crisisRule), nb.crisisMax, nb.emergencyMax, nb.crisisMax-nb.emergencyMax, words)
+	return append(x, b2f(info.crisisRule), nb.crisisMax, nb.emergencyMax, nb.crisisMax-nb.emergencyMax, words,
+		b2f(info.crisisWords))
 }
 
 // predict is the emergency probability and the crisis reply's probability
@@ -634,19 +636,21 @@ func fitOn(cd *conceptDetector, ps []*prepared, names []string, keep []bool, o F
 	em, other, crisis := map[string]int{}, map[string]int{}, map[string]int{}
 	nEm, nOther, nCrisis := 0, 0, 0
 	for _, p := range ps {
+		// Every message counts in the bag of words (ordinary questions
+		// too: "can't log in" is not "can't breathe"); only the triage
+		// messages are neighbours.
 		p.bankRow = -1
-		if p.ex.Ordinary {
-			continue
+		if !p.ex.Ordinary {
+			if b.dims == 0 {
+				b.dims = len(p.vec)
+			}
+			v := p.vec
+			if len(v) != b.dims {
+				v = make([]float32, b.dims)
+			}
+			p.bankRow = b.len()
+			b.add(v, p.y, p.y && p.crisis, p.ex.Category)
 		}
-		if b.dims == 0 {
-			b.dims = len(p.vec)
-		}
-		v := p.vec
-		if len(v) != b.dims {
-			v = make([]float32, b.dims)
-		}
-		p.bankRow = b.len()
-		b.add(v, p.y, p.y && p.crisis, p.ex.Category)
 		for _, w := range p.words {
 			if p.y {
 				em[w]++
@@ -669,7 +673,7 @@ func fitOn(cd *conceptDetector, ps []*prepared, names []string, keep []bool, o F
 	// The reply's log-odds: crisis emergencies against the others.
 	crisisLogodds := func(w string, self *prepared) float64 {
 		c, e, nc, ne := crisis[w], em[w]-crisis[w], nCrisis, nEm-nCrisis
-		if self != nil && self.bankRow >= 0 && self.y {
+		if self != nil && self.y {
 			if self.crisis {
 				c, nc = c-1, nc-1
 			} else {
@@ -684,7 +688,7 @@ func fitOn(cd *conceptDetector, ps []*prepared, names []string, keep []bool, o F
 	}
 	logodds := func(w string, self *prepared) float64 {
 		e, n, ne, nn := em[w], other[w], nEm, nOther
-		if self != nil && self.bankRow >= 0 {
+		if self != nil {
 			if self.y {
 				e, ne = e-1, ne-1
 			} else {
@@ -822,7 +826,7 @@ func decideFit(p *prepared, high, low float64) fitDecision {
 	if p.rules.Kind == KindEmergency {
 		return fitDecision{alarm: true, reply: p.rules.Reply}
 	}
-	if p.prob < low || p.prob < high && !bandCounts(p.rules, p.info) {
+	if p.prob < low || p.prob < high && !bandCounts(p.info) {
 		return fitDecision{}
 	}
 	return fitDecision{alarm: true, possible: p.prob < high, reply: learnedReply(p.replyProb, p.replyCut)}

@@ -15,8 +15,9 @@ import (
 // data by `go run ./dialogs/triage/fit` and shipped as learned.json. Its
 // probability is read against two thresholds chosen on cross-validated
 // predictions: at or above High the message is an emergency; between Low
-// and High it is a possible emergency (the guidance first, then "is this
-// happening now?"). See docs/triage.md.
+// and High, when a red-flag concept is in the message, it is a possible
+// emergency (the guidance first, then "is this happening now?"). See
+// docs/triage.md.
 
 //go:embed learned.json
 var builtinLearned []byte
@@ -94,24 +95,31 @@ const maxEmbedRunes = 2000
 // glossary (knowledge.SpanishGlossary), so both languages share one space.
 // It is knowledge.SIF's reading without its figure concepts ("$35" as
 // "cost"), which triage does not need and which cost most of the time.
-func sentenceVector(text, lang string) []float32 {
-	if r := []rune(text); len(r) > maxEmbedRunes {
-		text = string(r[:maxEmbedRunes])
-	}
-	mode := wordvec.Fuzzy
+func sentenceVector(text, lang string) []float32 { return sentenceVectorOf(text, nil, lang) }
+
+// sentenceVectorOf is sentenceVector with the message's tokens when they
+// are at hand (nil: tokenized here).
+func sentenceVectorOf(text string, toks []token, lang string) []float32 {
 	if lang == "es" {
-		text = knowledge.SpanishGlossary().Translate(text)
+		text, toks = knowledge.SpanishGlossary().Translate(text), nil
+	}
+	if toks == nil {
+		toks = tokenize(text)
 	}
 	an := knowledge.DefaultAnalyzer()
-	toks := tokenize(text)
 	words := make([]string, 0, len(toks))
+	read := 0
 	for _, t := range toks {
+		if read += len(t.text) + 1; read > maxEmbedRunes {
+			break // a long message's first maxEmbedRunes or so
+		}
 		if len(t.text) < 2 || isNumber(t.text) || an.IsStopword(t.text) {
 			continue
 		}
 		words = append(words, t.text)
 	}
-	v := wordvec.Default().SentenceWith(words, nil, wordvec.SentenceOptions{A: wordvec.DefaultA, Mode: mode, Skip: an.IsStopword})
+	v := wordvec.Default().SentenceWith(words, nil, wordvec.SentenceOptions{A: wordvec.DefaultA, Mode: wordvec.Fuzzy,
+		Skip: an.IsStopword})
 	n := 0.0
 	for _, x := range v {
 		n += float64(x) * float64(x)

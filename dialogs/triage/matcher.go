@@ -182,7 +182,13 @@ type phraseMask map[phrRef]bool
 // analyzeWith is analyze with the phrases in skip left out; seen, when not
 // nil, is told of every phrase found.
 func (m *Matcher) analyzeWith(text string, skip phraseMask, seen func(phrRef)) *analysis {
-	a := &analysis{m: m, toks: tokenize(text), occ: make([][]span, len(m.concepts))}
+	return m.analyzeTokens(tokenize(text), skip, seen)
+}
+
+// analyzeTokens is analyzeWith on a message already tokenized (the
+// detector reads one message with several matchers; toks is not changed).
+func (m *Matcher) analyzeTokens(toks []token, skip phraseMask, seen func(phrRef)) *analysis {
+	a := &analysis{m: m, toks: toks, occ: make([][]span, len(m.concepts))}
 	cache := map[string][]int{}
 	words := make([][]int, len(a.toks))
 	for i, t := range a.toks {

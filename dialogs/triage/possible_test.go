@@ -22,7 +22,7 @@ func TestGuardPossibleEmergency(t *testing.T) {
 		// Whether this message is a certain or a possible emergency is the
 		// fitted model's call; here the thresholds put it in between.
 		d := detector(t)
-		sc := d.score(msg, nil)
+		sc := d.score(msg, nil, nil)
 		require.True(t, sc.ok)
 		h := newHarnessWith(t, db, n, func(g *Guard) {
 			l := *g.detector.learned
