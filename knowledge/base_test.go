@@ -429,14 +429,7 @@ func testClinicFixture(t *testing.T, db *store.DB) {
 
 func sharedKB(t *testing.T) string {
 	t.Helper()
-	for _, dir := range []string{"../../shared/evals/clinic-kb", "../../../shared/evals/clinic-kb"} {
-		if st, err := os.Stat(dir); err == nil && st.IsDir() {
-			return dir
-		}
-	}
-	if d := os.Getenv("TEND_SHARED_DIR"); d != "" {
-		return d + "/evals/clinic-kb"
-	}
-	storetest.RequireInCI(t, "the shared evaluation folder (shared/evals/clinic-kb) was not found")
-	return ""
+	// The Riverside fixture's documents, copied into the repository so a
+	// fresh clone has them (evals/kb/README.md).
+	return "../evals/kb/riverside"
 }
