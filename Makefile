@@ -9,7 +9,11 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 run: ## run the bot: web chat on http://localhost:8080, sample clinic, embedded SQLite
-	$(GO) run . serve
+	@echo "Building tend (the first build downloads modules and takes about a minute)..."
+	@$(GO) build -o bin/tend .
+	@# Ctrl-C stops the server cleanly: its exit status is 0, and an interrupt of
+	@# make itself is not an error either.
+	@trap 'exit 0' INT; ./bin/tend serve
 
 setup: ## install and start what the tests need (PostgreSQL+pgvector, Chromium), idempotently
 	./scripts/setup.sh
@@ -27,6 +31,9 @@ fmt-check: ## fail if gofmt would change a file
 
 build: ## build ./tend
 	CGO_ENABLED=0 $(GO) build -trimpath -o tend .
+
+eval: ## the quality report: cross-validated, held-out, shared and external numbers (docs/knowledge.md)
+	$(GO) run . eval
 
 bench: setup ## run the benchmarks (engine throughput on both stores, with pgbench for a ratio)
 	./scripts/bench.sh

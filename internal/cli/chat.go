@@ -14,9 +14,12 @@ func init() {
 
 func runChat(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags("chat", env)
-	lang := fs.String("lang", os.Getenv("LANG"), "your language (en, es)")
+	lang := fs.String("lang", "", "your language, en or es (default: from the LANG environment variable)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *lang == "" {
+		*lang = os.Getenv("LANG")
 	}
 	a, err := newApp(ctx, env, app.ModeCLI, true)
 	if err != nil {

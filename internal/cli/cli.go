@@ -100,8 +100,10 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-11s %s\n", n, commands[n].summary)
 	}
+	fmt.Fprintf(w, "  %-11s %s\n", "version", "print the version")
+	fmt.Fprintln(w, "\n`tend <command> --help` shows a command's flags; `tend serve --help` lists the settings.")
 	fmt.Fprintln(w, "\nConfiguration comes from environment variables; see the README.")
 }
 

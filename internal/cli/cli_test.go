@@ -145,4 +145,48 @@ func TestServeStartsAndStopsOnSIGTERM(t *testing.T) {
 	require.NoError(t, syscall.Kill(syscall.Getpid(), syscall.SIGTERM))
 	wg.Wait()
 	require.Equal(t, 0, code, errOut.String())
+	_, port, _ := net.SplitHostPort(addr.String())
+	require.Contains(t, out.String(), "Tend is ready: http://localhost:"+port+"\n")
+}
+
+// A port already in use fails at once, before anything says "ready".
+func TestServeOnABusyPortFails(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	cfg, err := config.LoadFrom(map[string]string{"TEND_DATA_DIR": t.TempDir(), "TEND_ADDR": ln.Addr().String()})
+	require.NoError(t, err)
+	var out, errOut bytes.Buffer
+	env := &Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut, Config: cfg,
+		AppOptions: app.Options{Store: storetest.OpenSQLite(t), SkipMigrate: true, Logger: logging.Discard()}}
+	require.Equal(t, 1, Main(context.Background(), []string{"serve"}, env))
+	require.Contains(t, errOut.String(), "address already in use")
+	require.NotContains(t, out.String(), "ready")
+}
+
+func TestHelpListsEveryCommandAndSetting(t *testing.T) {
+	t.Parallel()
+	code, out, _ := run(t, storetest.OpenSQLite(t), "", "--help")
+	require.Equal(t, 0, code)
+	for _, c := range []string{"serve", "chat", "ask", "kb", "eval", "version"} {
+		require.Contains(t, out, "\n  "+c+" ")
+	}
+	code, _, errOut := run(t, storetest.OpenSQLite(t), "", "serve", "--help")
+	require.Equal(t, 0, code)
+	require.Contains(t, errOut, "TEND_ADDR")
+	require.Contains(t, errOut, "DATABASE_URL")
+	code, _, errOut = run(t, storetest.OpenSQLite(t), "", "chat", "--help")
+	require.Equal(t, 0, code)
+	require.NotContains(t, errOut, "UTF-8", "the machine's LANG is not shown as a default")
+}
+
+func TestReadyURL(t *testing.T) {
+	t.Parallel()
+	for addr, want := range map[string]string{"[::]:8080": "http://localhost:8080", "0.0.0.0:80": "http://localhost:80",
+		"127.0.0.1:9": "http://localhost:9", "10.1.2.3:8080": "http://10.1.2.3:8080"} {
+		a, err := net.ResolveTCPAddr("tcp", addr)
+		require.NoError(t, err)
+		require.Equal(t, want, readyURL(a), addr)
+	}
 }
