@@ -74,19 +74,38 @@ func TestTelegramSharedContact(t *testing.T) {
 	require.Contains(t, c.say("yes please"), "You're booked", "a typed yes books too")
 }
 
-// Three wrong birth dates lock verification; the patient is told to call.
+// Five wrong birth dates in a row lock verification for an hour, then two;
+// an answer right after a wrong one is asked to wait and does not count;
+// the patient is told to call.
 func TestVerificationLocks(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, storetest.OpenSQLite(t))
 	c := e.chat("whatsapp", "15550142005")
 	c.meta = map[string]string{bot.MetaPhone: "15550142005"}
 	c.say("book an appointment")
-	require.Contains(t, c.say("05/09/1940"), "2 tries left")
-	require.Contains(t, c.say("05/09/1941"), "1 tries left")
-	require.Contains(t, c.say("05/09/1942"), "Please call us at (555) 014-2000")
+	require.Contains(t, c.say("05/09/1940"), "4 tries left")
+	require.Contains(t, c.say("05/09/1941"), "Please wait a few seconds", "too soon after a wrong answer")
+	e.clock.Advance(2 * time.Second)
+	require.Contains(t, c.say("05/09/1941"), "3 tries left")
+	e.clock.Advance(3 * time.Second)
+	require.Contains(t, c.say("05/09/1941"), "Please wait a few seconds", "the wait doubles")
+	e.clock.Advance(time.Second)
+	require.Contains(t, c.say("05/09/1942"), "2 tries left")
+	e.clock.Advance(time.Minute)
+	require.Contains(t, c.say("05/09/1943"), "1 tries left")
+	e.clock.Advance(time.Minute)
+	require.Contains(t, c.say("05/09/1944"), "Please call us at (555) 014-2000")
 	// The right answer now is not accepted while locked.
 	require.Contains(t, c.say("book an appointment"), "paused this for a while")
-	e.clock.Advance(31 * time.Minute)
+	e.clock.Advance(61 * time.Minute)
+	require.Contains(t, c.say("book an appointment"), "date of birth")
+	for i := 0; i < 5; i++ {
+		e.clock.Advance(time.Minute)
+		c.say(fmt.Sprintf("05/09/19%d", 50+i))
+	}
+	e.clock.Advance(61 * time.Minute)
+	require.Contains(t, c.say("book an appointment"), "paused this for a while", "the second lock lasts two hours")
+	e.clock.Advance(time.Hour)
 	require.Contains(t, c.say("book an appointment"), "date of birth")
 	require.Contains(t, c.say("1939-05-09"), "Thank you, Helen")
 }
@@ -117,8 +136,14 @@ func TestCodesAreRateLimited(t *testing.T) {
 		require.Contains(t, c.say("1985-07-21"), "If those details match our records")
 	}
 	require.Equal(t, 3, e.codes.sent)
-	e.clock.Advance(11 * time.Minute) // the codes expire
+	e.clock.Advance(11 * time.Minute) // the codes expire, the hour has not passed
 	c := e.chat("web", "later")
+	c.say("my appointments")
+	c.say("grace.okafor@example.com")
+	c.say("1985-07-21")
+	require.Equal(t, 3, e.codes.sent, "three codes an hour")
+	e.clock.Advance(50 * time.Minute)
+	c = e.chat("web", "next hour")
 	c.say("my appointments")
 	c.say("grace.okafor@example.com")
 	c.say("1985-07-21")

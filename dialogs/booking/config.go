@@ -5,6 +5,7 @@ import (
 
 	"github.com/tend-health/tend/internal/config"
 	"github.com/tend-health/tend/internal/quiet"
+	"github.com/tend-health/tend/patients"
 )
 
 // Config tunes booking. Module fills it from internal/config (the
@@ -14,7 +15,15 @@ type Config struct {
 	// VerifyTTL is how long an identity verification holds.
 	VerifyTTL time.Duration
 	// LockFor is how long three failed verifications lock the conversation.
+	//
+	// Deprecated: Limits.LockFor is what counts; ConfigFrom sets both.
 	LockFor time.Duration
+	// Limits bound identity verification per patient, phone or address and
+	// conversation, on every channel (zero fields take the defaults).
+	Limits patients.Limits
+	// CodeSecret keys one-time code hashes (TEND_CODE_SECRET); empty means
+	// the encryption key's, else one kept in the database.
+	CodeSecret config.Secret
 	// FlowTTL is how long a half-finished booking waits for the patient.
 	FlowTTL time.Duration
 	// Reminders are the times before a visit that reminders go out.
@@ -51,7 +60,9 @@ const (
 // variable sets (link validity, verification methods per channel).
 func ConfigFrom(c config.Config) Config {
 	b, s := c.Booking, c.Schedule
-	return Config{VerifyTTL: b.VerifyTTL, LockFor: b.LockFor, FlowTTL: b.FlowTTL,
+	return Config{VerifyTTL: b.VerifyTTL, LockFor: b.LockFor, FlowTTL: b.FlowTTL, CodeSecret: b.CodeSecret,
+		Limits: patients.Limits{MaxFailures: b.MaxFailures, Backoff: b.VerifyBackoff, LockFor: b.LockFor, LockMax: b.LockMax,
+			CodesPerHour: b.CodesPerHour, CodesPerDay: b.CodesPerDay},
 		Reminders: append([]time.Duration(nil), b.Reminders...), PrepDays: b.PrepDays, Quiet: c.ReminderQuietHours(),
 		Demo: b.Demo, CodeSender: b.CodeSender, Backend: s.Backend, FHIRBaseURL: s.FHIRBaseURL, FHIRToken: s.FHIRToken,
 		LinkSecret: b.LinkSecret, PublicURL: c.PublicURL, AdminToken: c.AdminToken, LinkValidity: 30 * 24 * time.Hour,

@@ -36,6 +36,8 @@ type Dialog struct {
 	svc    *scheduling.Service
 	cfg    Config
 	policy patients.Policy
+	limits patients.Limits
+	keys   patients.CodeKeys
 	info   InfoSource
 	codes  CodeSender
 	links  *linkSigner
@@ -51,7 +53,7 @@ func newDialog(svc *scheduling.Service, cfg Config, info InfoSource, codes CodeS
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Dialog{svc: svc, cfg: cfg, info: info, codes: codes, links: links, log: log, clinicLoc: time.UTC,
-		policy: patients.Policy{TTL: cfg.VerifyTTL, LockFor: cfg.LockFor}.WithDefaults()}
+		policy: patients.Policy{TTL: cfg.VerifyTTL, LockFor: cfg.LockFor}.WithDefaults(), limits: verifyLimits(cfg)}
 }
 
 // Name implements bot.Dialog.

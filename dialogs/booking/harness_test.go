@@ -30,6 +30,7 @@ var start = time.Date(2026, 11, 30, 14, 0, 0, 0, time.UTC)
 type codeBox struct {
 	mu    sync.Mutex
 	codes map[int64]string
+	all   map[string]bool
 	sent  int
 }
 
@@ -39,9 +40,31 @@ func (c *codeBox) SendCode(_ context.Context, to booking.Destination, code, _ st
 	if c.codes == nil {
 		c.codes = map[int64]string{}
 	}
+	if c.all == nil {
+		c.all = map[string]bool{}
+	}
 	c.codes[to.PatientID] = code
+	c.all[code] = true
 	c.sent++
 	return nil
+}
+
+// count is how many codes were sent.
+func (c *codeBox) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sent
+}
+
+// wrong is a code that was never sent.
+func (c *codeBox) wrong() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for n := 0; ; n += 111111 {
+		if code := fmt.Sprintf("%06d", n%1000000); !c.all[code] {
+			return code
+		}
+	}
 }
 
 func (c *codeBox) last(id int64) string {

@@ -30,11 +30,17 @@ type Module struct {
 	Codes CodeSender
 	// Backend overrides the configured schedule back end.
 	Backend scheduling.Backend
+	// Keys, when it holds a key (the encryption keyring of
+	// TEND_ENCRYPTION_KEY), keys one-time code hashes unless
+	// TEND_CODE_SECRET is set; see codeKeys.
+	Keys patients.Hasher
 
 	// Set by Install, for tests and other modules.
 	Dialog  *Dialog
 	Service *scheduling.Service
 	Worker  *ReminderWorker
+	// Locks shows and lifts identity verification locks (staff).
+	Locks *Locks
 }
 
 // Name implements app.Module.
@@ -65,6 +71,9 @@ func (m *Module) Install(ctx context.Context, a *app.App) error {
 	}
 	links := &linkSigner{secret: []byte(secret), base: cfg.PublicURL, validity: cfg.LinkValidity}
 	d := newDialog(svc, cfg, m.Info, codes, links, a.Log)
+	if err := m.installLimits(ctx, a, cfg, d); err != nil {
+		return err
+	}
 	if loc := a.Clinic.Location(); loc != nil {
 		d.clinicLoc = loc
 	}

@@ -2,8 +2,10 @@ package booking
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tend-health/tend/bot"
 	"github.com/tend-health/tend/patients"
@@ -76,16 +78,22 @@ func (tt *turn) startVerify() error {
 	if err != nil {
 		return err
 	}
-	if v.Locked(tt.Now) {
-		tt.say("booking.verify.locked", nil)
-		tt.finish()
-		return nil
-	}
 	method := tt.d.cfg.method(tt.In.Channel)
 	phone := patients.NormalizePhone(tt.In.Meta[bot.MetaPhone])
 	v.PatientID, v.CodeHash, v.CodeExpiresAt, v.VerifiedAt, v.ExpiresAt = nil, "", nil, nil, nil
 	switch {
 	case (method == MethodPhone || method == MethodContact) && phone != "":
+		cands, err := patients.FindByPhone(tt.Ctx, tt.Tx.Q, phone)
+		if err != nil {
+			return err
+		}
+		g, err := tt.lockGuard(phone, cands, true)
+		if err != nil {
+			return err
+		}
+		if g.locked(tt.Now) {
+			return tt.sayLocked()
+		}
 		v.Method, v.Phone = method, phone
 		tt.st.Step = stepDOB
 		tt.say("booking.verify.intro", nil)
@@ -99,6 +107,13 @@ func (tt *turn) startVerify() error {
 		tt.finish()
 		return nil
 	default:
+		g, err := tt.lockGuard("", nil, false)
+		if err != nil {
+			return err
+		}
+		if g.locked(tt.Now) {
+			return tt.sayLocked()
+		}
 		v.Method = MethodCode
 		tt.st.Step = stepContact
 		tt.say("booking.verify.intro", nil)
@@ -119,6 +134,17 @@ func (tt *turn) verifyText() (bool, error) {
 			}
 			tt.Reply(bot.Reply{Text: tt.x.T("booking.verify.share_again"), RequestContact: true})
 			return true, nil
+		}
+		cands, err := patients.FindByPhone(tt.Ctx, tt.Tx.Q, phone)
+		if err != nil {
+			return true, err
+		}
+		g, err := tt.lockGuard(phone, cands, true)
+		if err != nil {
+			return true, err
+		}
+		if g.locked(tt.Now) {
+			return true, tt.sayLocked()
 		}
 		return true, tt.updateVerification(func(v *patients.Verification) {
 			v.Phone = phone
@@ -165,30 +191,99 @@ func (tt *turn) updateVerification(fn func(v *patients.Verification)) error {
 	return patients.SaveVerification(tt.Ctx, tt.Tx.Q, v, tt.Now)
 }
 
+// guard is what one answer is counted against (patients.Limits): the
+// phone number or address it used, the registry patients it was about and,
+// for the web's typed claims, the conversation. All of them are locked
+// until the turn commits, so answers about one patient are judged one at a
+// time, whatever the number of chats, sessions and channels.
+type guard struct {
+	conv     string // the conversation (typed claims only)
+	contact  string // the phone or address, as a keyed hash
+	patients []string
+	// visible are the subjects whose lock and wait the patient is told of.
+	// A number the channel vouched for (WhatsApp, a Telegram contact) is the
+	// sender's own, so its patients' locks are theirs to see; on the web,
+	// anyone can type anyone's number, so only the conversation's and the
+	// typed contact's count show, and the same answers come whether or not
+	// the details match a registered patient.
+	visible []string
+	states  map[string]patients.LimitState
+}
+
+func (tt *turn) lockGuard(contact string, cands []patients.Patient, vouched bool) (*guard, error) {
+	g := &guard{contact: tt.d.keys.Contact(contact)}
+	if !vouched {
+		g.conv = patients.LimitConversation(tt.Conv.ID)
+	}
+	for _, p := range cands {
+		g.patients = append(g.patients, patients.LimitPatient(p.ID))
+	}
+	for _, s := range []string{g.conv, g.contact} {
+		if s != "" {
+			g.visible = append(g.visible, s)
+		}
+	}
+	if vouched {
+		g.visible = append(g.visible, g.patients...)
+	}
+	var err error
+	g.states, err = tt.d.limits.Lock(tt.Ctx, tt.Tx.Q, tt.Now, append(slices.Clone(g.visible), g.patients...)...)
+	return g, err
+}
+
+func (g *guard) locked(now time.Time) bool  { return patients.AnyLocked(g.states, now, g.visible...) }
+func (g *guard) waiting(now time.Time) bool { return patients.AnyWaiting(g.states, now, g.visible...) }
+
+func (tt *turn) attempt() patients.Attempt {
+	return patients.Attempt{ConversationID: tt.Conv.ID, Channel: tt.In.Channel}
+}
+
+func (tt *turn) sayLocked() error {
+	tt.say("booking.verify.locked", nil)
+	tt.finish()
+	return nil
+}
+
+// sayWait answers an answer that came too soon after a wrong one; it is
+// not judged and does not count.
+func (tt *turn) sayWait() error {
+	tt.say("booking.verify.wait", nil)
+	return nil
+}
+
 func (tt *turn) checkDOB(dob patients.Date) error {
 	v, err := patients.LoadVerification(tt.Ctx, tt.Tx.Q, tt.Conv.ID)
 	if err != nil {
 		return err
 	}
-	if v.Method != MethodCode {
-		cands, err := patients.FindByPhone(tt.Ctx, tt.Tx.Q, v.Phone)
-		if err != nil {
-			return err
-		}
-		if p, ok := patients.MatchDOB(cands, dob); ok {
-			return tt.succeed(v, p)
-		}
-		return tt.fail(v)
+	if v.Method == MethodCode {
+		return tt.sendCode(v, dob)
 	}
-	return tt.sendCode(v, dob)
+	cands, err := patients.FindByPhone(tt.Ctx, tt.Tx.Q, v.Phone)
+	if err != nil {
+		return err
+	}
+	g, err := tt.lockGuard(v.Phone, cands, true)
+	if err != nil {
+		return err
+	}
+	switch {
+	case g.locked(tt.Now):
+		return tt.sayLocked()
+	case g.waiting(tt.Now):
+		return tt.sayWait()
+	}
+	if p, ok := patients.MatchDOB(cands, dob); ok {
+		return tt.succeed(v, p, g.contact, patients.LimitPatient(p.ID))
+	}
+	return tt.fail(v, g, g.visible)
 }
 
-// maxOutstandingCodes bounds the live codes one patient can be sent.
-const maxOutstandingCodes = 3
-
 // sendCode issues a one-time code to the contact on file when the claimed
-// contact and birth date match a patient. The patient is told the same
-// thing either way, so the chat does not reveal who is registered.
+// contact and birth date match a patient who is not locked and has not had
+// too many codes already. The chat is told the same thing in every case, so
+// it does not reveal who is registered; a birth date that does not match a
+// patient with that contact counts against the patient, silently.
 func (tt *turn) sendCode(v patients.Verification, dob patients.Date) error {
 	var cands []patients.Patient
 	var err error
@@ -200,26 +295,47 @@ func (tt *turn) sendCode(v patients.Verification, dob patients.Date) error {
 	if err != nil {
 		return err
 	}
-	code := patients.NewCode()
-	exp := tt.Now.Add(tt.d.policy.CodeTTL)
-	v.CodeHash, v.CodeExpiresAt, v.PatientID = patients.HashCode(tt.Conv.ID, code), &exp, nil
-	if p, ok := patients.MatchDOB(cands, dob); ok {
+	g, err := tt.lockGuard(tt.st.Claim, cands, false)
+	if err != nil {
+		return err
+	}
+	switch {
+	case g.locked(tt.Now):
+		return tt.sayLocked()
+	case g.waiting(tt.Now):
+		return tt.sayWait()
+	}
+	v.CodeHash, v.CodeExpiresAt, v.PatientID = "", nil, nil
+	code := ""
+	if p, ok := patients.MatchDOB(cands, dob); !ok {
+		if _, err := tt.d.limits.Fail(tt.Ctx, tt.Tx.Q, g.states, tt.Now, tt.attempt(), g.patients...); err != nil {
+			return err
+		}
+	} else {
 		v.PatientID = &p.ID
-		n, err := patients.OutstandingCodes(tt.Ctx, tt.Tx.Q, p.ID, tt.Now)
+		subject := patients.LimitPatient(p.ID)
+		allowed, err := tt.d.limits.CodeAllowed(tt.Ctx, tt.Tx.Q, tt.Now, subject, g.contact)
 		if err != nil {
 			return err
 		}
-		if n >= maxOutstandingCodes {
-			// Same answer to the chat; no more messages to the patient's phone.
-			tt.d.log.WarnContext(tt.Ctx, "one-time codes rate-limited", "conversation_id", tt.Conv.ID, "patient_id", p.ID)
-			code = ""
+		kind := patients.EventCodeSent
+		if !allowed || g.states[subject].Locked(tt.Now) {
+			// Same answer to the chat; nothing more to the patient's phone.
+			tt.d.log.WarnContext(tt.Ctx, "one-time code held back (limit or lock)", "conversation_id", tt.Conv.ID, "patient_id", p.ID)
+			kind = patients.EventCodeWithheld
+		} else {
+			code = patients.NewCode()
+			exp := tt.Now.Add(tt.d.policy.CodeTTL)
+			v.CodeHash, v.CodeExpiresAt = tt.d.keys.HashCode(tt.Conv.ID, p.ID, code), &exp
+		}
+		if err := patients.RecordCode(tt.Ctx, tt.Tx.Q, kind, tt.Now, tt.attempt(), subject, g.contact); err != nil {
+			return err
 		}
 	}
-	if code != "" && v.PatientID != nil {
-		p := *v.PatientID
-		to := Destination{PatientID: p, Phone: tt.st.Claim}
+	if code != "" {
+		to := Destination{PatientID: *v.PatientID, Phone: tt.st.Claim}
 		if strings.Contains(tt.st.Claim, "@") {
-			to = Destination{PatientID: p, Email: tt.st.Claim}
+			to = Destination{PatientID: *v.PatientID, Email: tt.st.Claim}
 		}
 		sender, lang, log, convID := tt.d.codes, tt.Lang(), tt.d.log, tt.Conv.ID
 		ctx := context.WithoutCancel(tt.Ctx)
@@ -256,28 +372,58 @@ func (tt *turn) checkCode(text string) (bool, error) {
 	if err != nil {
 		return true, err
 	}
-	if v.PatientID != nil && patients.CheckCode(v, code, tt.Now) {
-		p, err := patients.Get(tt.Ctx, tt.Tx.Q, *v.PatientID)
+	g, err := tt.lockGuard(tt.st.Claim, nil, false)
+	if err != nil {
+		return true, err
+	}
+	switch {
+	case g.locked(tt.Now):
+		return true, tt.sayLocked()
+	case g.waiting(tt.Now):
+		return true, tt.sayWait()
+	}
+	counted := g.visible
+	if v.PatientID != nil {
+		subject := patients.LimitPatient(*v.PatientID)
+		states, err := tt.d.limits.Lock(tt.Ctx, tt.Tx.Q, tt.Now, subject)
 		if err != nil {
 			return true, err
 		}
-		return true, tt.succeed(v, p)
+		g.states[subject] = states[subject]
+		// A patient who is locked, or waiting after a wrong answer in another
+		// chat, gets no judgement of the code: it is refused like a wrong one.
+		if st := states[subject]; !st.Locked(tt.Now) && !st.Waiting(tt.Now) {
+			counted = append(slices.Clone(counted), subject)
+			if tt.d.keys.CheckCode(v, code, tt.Now) {
+				p, err := patients.Get(tt.Ctx, tt.Tx.Q, *v.PatientID)
+				if err != nil {
+					return true, err
+				}
+				return true, tt.succeed(v, p, append(slices.Clone(g.visible), subject)...)
+			}
+		}
 	}
-	return true, tt.fail(v)
+	return true, tt.fail(v, g, counted)
 }
 
-func (tt *turn) fail(v patients.Verification) error {
-	locked := tt.d.policy.Fail(&v, tt.Now)
+// fail counts a wrong answer against counted and tells the patient, from
+// the visible subjects only, whether to try again or call the clinic.
+func (tt *turn) fail(v patients.Verification, g *guard, counted []string) error {
+	if _, err := tt.d.limits.Fail(tt.Ctx, tt.Tx.Q, g.states, tt.Now, tt.attempt(), counted...); err != nil {
+		return err
+	}
+	locked := g.locked(tt.Now)
 	tt.d.log.InfoContext(tt.Ctx, "identity verification failed", "conversation_id", tt.Conv.ID, "locked", locked)
+	if locked {
+		v.PatientID, v.Phone, v.CodeHash, v.CodeExpiresAt = nil, "", "", nil
+	}
 	if err := patients.SaveVerification(tt.Ctx, tt.Tx.Q, v, tt.Now); err != nil {
 		return err
 	}
 	if locked {
-		tt.say("booking.verify.locked", nil)
-		tt.finish()
-		return nil
+		return tt.sayLocked()
 	}
-	left := map[string]any{"Left": tt.d.policy.MaxFailures - v.Failures}
+	left := map[string]any{"Left": tt.d.limits.Left(g.states, g.visible...)}
 	if v.Method == MethodCode {
 		tt.say("booking.verify.wrong_code", left)
 		return nil
@@ -287,7 +433,12 @@ func (tt *turn) fail(v patients.Verification) error {
 	return nil
 }
 
-func (tt *turn) succeed(v patients.Verification, p patients.Patient) error {
+// succeed verifies the conversation as p and clears the counts of the
+// subjects the answer was judged against.
+func (tt *turn) succeed(v patients.Verification, p patients.Patient, subjects ...string) error {
+	if err := tt.d.limits.Succeed(tt.Ctx, tt.Tx.Q, tt.Now, tt.attempt(), subjects...); err != nil {
+		return err
+	}
 	tt.d.policy.Succeed(&v, p.ID, tt.Now)
 	if err := patients.SaveVerification(tt.Ctx, tt.Tx.Q, v, tt.Now); err != nil {
 		return err

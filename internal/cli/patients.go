@@ -13,10 +13,17 @@ import (
 )
 
 func init() {
-	register("patients", "patients import FILE.csv (--dry-run to only check; --sample for the fictional demo patients)", runPatients)
+	register("patients", "patients import FILE.csv (--dry-run to only check; --sample for the fictional demo patients); patients unlock ID", runPatients)
 }
 
+// patientCommands are the `tend patients` subcommands other files add
+// (unlock, ...), by name.
+var patientCommands = map[string]func(ctx context.Context, env *Env, args []string) error{}
+
 func runPatients(ctx context.Context, env *Env, args []string) error {
+	if len(args) > 0 && patientCommands[args[0]] != nil {
+		return patientCommands[args[0]](ctx, env, args[1:])
+	}
 	if len(args) == 0 || args[0] != "import" {
 		return fmt.Errorf("%w: tend patients import [--dry-run] FILE.csv | tend patients import --sample", errUsage)
 	}

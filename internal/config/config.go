@@ -141,8 +141,24 @@ type Slack struct {
 type Booking struct {
 	// VerifyTTL is how long an identity verification holds.
 	VerifyTTL time.Duration `env:"TEND_BOOKING_VERIFY_TTL" envDefault:"30m"`
-	// LockFor is how long three failed verifications lock the conversation.
-	LockFor time.Duration `env:"TEND_BOOKING_LOCK_FOR" envDefault:"30m"`
+	// LockFor is how long TEND_BOOKING_VERIFY_MAX_FAILURES wrong answers in a
+	// row lock identity verification for the patient, the phone or e-mail and
+	// the conversation (on every channel); each further lock doubles it, up
+	// to LockMax.
+	LockFor time.Duration `env:"TEND_BOOKING_LOCK_FOR" envDefault:"1h"`
+	LockMax time.Duration `env:"TEND_BOOKING_LOCK_MAX" envDefault:"24h"`
+	// MaxFailures is how many wrong answers (birth date or code) in a row lock.
+	MaxFailures int `env:"TEND_BOOKING_VERIFY_MAX_FAILURES" envDefault:"5"`
+	// VerifyBackoff is the wait after a wrong answer before the next one is
+	// heard; it doubles with each further wrong answer.
+	VerifyBackoff time.Duration `env:"TEND_BOOKING_VERIFY_BACKOFF" envDefault:"2s"`
+	// CodesPerHour and CodesPerDay cap the one-time codes sent to one patient
+	// (and to one phone number or address), whatever the number of chats.
+	CodesPerHour int `env:"TEND_BOOKING_CODES_PER_HOUR" envDefault:"3"`
+	CodesPerDay  int `env:"TEND_BOOKING_CODES_PER_DAY" envDefault:"10"`
+	// CodeSecret keys the stored hashes of one-time codes (HMAC-SHA256);
+	// empty means one made once and kept in the database (docs/security.md).
+	CodeSecret Secret `env:"TEND_CODE_SECRET"`
 	// FlowTTL is how long a half-finished booking waits for the patient.
 	FlowTTL time.Duration `env:"TEND_BOOKING_FLOW_TTL" envDefault:"30m"`
 	// Reminders are the times before a visit that reminders go out.
@@ -485,6 +501,21 @@ func (c Config) validateOutreach() []error {
 	}
 	if b.PrepDays < 0 || b.PrepDays > 30 {
 		bad("TEND_BOOKING_PREP_DAYS must be 0 to 30")
+	}
+	if b.LockMax < b.LockFor {
+		bad("TEND_BOOKING_LOCK_MAX must be at least TEND_BOOKING_LOCK_FOR")
+	}
+	if b.MaxFailures < 1 || b.MaxFailures > 100 {
+		bad("TEND_BOOKING_VERIFY_MAX_FAILURES must be 1 to 100")
+	}
+	if b.VerifyBackoff < 0 || b.VerifyBackoff > b.LockFor {
+		bad("TEND_BOOKING_VERIFY_BACKOFF must be a duration like 2s (0: none), at most TEND_BOOKING_LOCK_FOR")
+	}
+	if b.CodesPerHour < 1 || b.CodesPerDay < b.CodesPerHour {
+		bad("TEND_BOOKING_CODES_PER_HOUR must be at least 1 and TEND_BOOKING_CODES_PER_DAY at least as large")
+	}
+	if b.CodeSecret != "" && len(b.CodeSecret) < 32 {
+		bad("TEND_CODE_SECRET must be at least 32 characters (for example: openssl rand -base64 32)")
 	}
 	if b.CodeSender != "" && b.CodeSender != "log" {
 		bad(`TEND_BOOKING_CODE_SENDER must be "log" (development) or empty`)

@@ -25,7 +25,8 @@ func TestDefaults(t *testing.T) {
 
 	require.Equal(t, quiet.Default, c.QuietHours)
 	require.Equal(t, quiet.Default, c.ReminderQuietHours(), "reminders follow TEND_QUIET_HOURS")
-	require.Equal(t, Booking{VerifyTTL: 30 * time.Minute, LockFor: 30 * time.Minute, FlowTTL: 30 * time.Minute,
+	require.Equal(t, Booking{VerifyTTL: 30 * time.Minute, LockFor: time.Hour, LockMax: 24 * time.Hour, MaxFailures: 5,
+		VerifyBackoff: 2 * time.Second, CodesPerHour: 3, CodesPerDay: 10, FlowTTL: 30 * time.Minute,
 		Reminders: []time.Duration{72 * time.Hour, 24 * time.Hour}, PrepDays: 2}, c.Booking)
 	require.Equal(t, Schedule{Backend: "db"}, c.Schedule)
 	require.Equal(t, Survey{Delay: 2 * time.Hour, ExpireAfter: 7 * 24 * time.Hour, RemindAfter: 48 * time.Hour}, c.Survey)
@@ -44,6 +45,8 @@ func TestModuleSettings(t *testing.T) {
 		"TEND_BOOKING_VERIFY_TTL": "10m", "TEND_BOOKING_LOCK_FOR": "1h", "TEND_BOOKING_FLOW_TTL": "45m",
 		"TEND_BOOKING_REMINDERS": "48h, 2h", "TEND_BOOKING_PREP_DAYS": "0", "TEND_BOOKING_DEMO": "true",
 		"TEND_BOOKING_CODE_SENDER": "log", "TEND_BOOKING_LINK_SECRET": "k",
+		"TEND_BOOKING_LOCK_MAX": "12h", "TEND_BOOKING_VERIFY_MAX_FAILURES": "4", "TEND_BOOKING_VERIFY_BACKOFF": "0",
+		"TEND_BOOKING_CODES_PER_HOUR": "2", "TEND_BOOKING_CODES_PER_DAY": "6", "TEND_CODE_SECRET": strings.Repeat("s", 32),
 		"TEND_SCHEDULE_BACKEND": "fhir", "TEND_FHIR_BASE_URL": "https://ehr.example/fhir/R4", "TEND_FHIR_TOKEN": "t",
 		"TEND_SURVEY_FILE": "/etc/tend/survey.yaml", "TEND_SURVEY_DELAY": "0", "TEND_SURVEY_EXPIRE": "72h", "TEND_SURVEY_REMINDER": "0",
 		"TEND_WHATSAPP_TEMPLATES": "/etc/tend/templates.yaml", "SLACK_URGENT_MENTION": "S0NURSES",
@@ -52,7 +55,8 @@ func TestModuleSettings(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, quiet.Hours{Start: 21*60 + 30, End: 7*60 + 15}, c.QuietHours)
 	require.Equal(t, quiet.Hours{Start: 22 * 60, End: 8 * 60}, c.ReminderQuietHours())
-	require.Equal(t, Booking{VerifyTTL: 10 * time.Minute, LockFor: time.Hour, FlowTTL: 45 * time.Minute,
+	require.Equal(t, Booking{VerifyTTL: 10 * time.Minute, LockFor: time.Hour, LockMax: 12 * time.Hour, MaxFailures: 4,
+		CodesPerHour: 2, CodesPerDay: 6, CodeSecret: Secret(strings.Repeat("s", 32)), FlowTTL: 45 * time.Minute,
 		Reminders: []time.Duration{48 * time.Hour, 2 * time.Hour}, PrepDays: 0, ReminderQuietHours: c.Booking.ReminderQuietHours,
 		Demo: true, CodeSender: "log", LinkSecret: "k"}, c.Booking)
 	require.Equal(t, Schedule{Backend: "fhir", FHIRBaseURL: "https://ehr.example/fhir/R4", FHIRToken: "t"}, c.Schedule)
@@ -96,6 +100,12 @@ func TestInvalidCombinationsNameTheVariable(t *testing.T) {
 		{map[string]string{"TEND_BOOKING_PREP_DAYS": "two"}, "TEND_BOOKING_PREP_DAYS"},
 		{map[string]string{"TEND_BOOKING_DEMO": "yes please"}, "TEND_BOOKING_DEMO"},
 		{map[string]string{"TEND_BOOKING_CODE_SENDER": "sms"}, "TEND_BOOKING_CODE_SENDER"},
+		{map[string]string{"TEND_BOOKING_LOCK_MAX": "10m"}, "TEND_BOOKING_LOCK_MAX"},
+		{map[string]string{"TEND_BOOKING_VERIFY_MAX_FAILURES": "0"}, "TEND_BOOKING_VERIFY_MAX_FAILURES"},
+		{map[string]string{"TEND_BOOKING_VERIFY_BACKOFF": "2h"}, "TEND_BOOKING_VERIFY_BACKOFF"},
+		{map[string]string{"TEND_BOOKING_CODES_PER_HOUR": "0"}, "TEND_BOOKING_CODES_PER_HOUR"},
+		{map[string]string{"TEND_BOOKING_CODES_PER_DAY": "2"}, "TEND_BOOKING_CODES_PER_DAY"},
+		{map[string]string{"TEND_CODE_SECRET": "short"}, "TEND_CODE_SECRET"},
 		{map[string]string{"TEND_SCHEDULE_BACKEND": "epic"}, "TEND_SCHEDULE_BACKEND"},
 		{map[string]string{"TEND_SCHEDULE_BACKEND": "fhir"}, "TEND_SCHEDULE_BACKEND=fhir needs TEND_FHIR_BASE_URL"},
 		{map[string]string{"TEND_SCHEDULE_BACKEND": "fhir", "TEND_FHIR_BASE_URL": "ehr.local/fhir"}, "TEND_FHIR_BASE_URL must be an absolute URL"},
