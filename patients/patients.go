@@ -50,16 +50,47 @@ func (p Patient) Location(fallback *time.Location) *time.Location {
 const cols = `id, external_id, first_name, last_name, birth_date, phone, email, lang, channel, time_zone,
 	consent_reminders, consent_messages, last_provider_id, created_at, updated_at, sex`
 
-func scan(r store.Row) (Patient, error) {
-	var p Patient
-	err := r.Scan(&p.ID, &p.ExternalID, &p.FirstName, &p.LastName, &p.BirthDate, &p.Phone, &p.Email, &p.Lang,
-		&p.Channel, &p.TimeZone, &p.ConsentReminders, &p.ConsentMessages, &p.LastProviderID, &p.CreatedAt, &p.UpdatedAt, &p.Sex)
-	return p, err
+// The identifying fields are sealed at rest when a key is configured
+// (docs/security.md, "Encryption at rest"); phone and e-mail also get keyed
+// lookup hashes, which FindByPhone and FindByEmail search. The record number
+// (external_id), language, channel, time zone, consent flags, sex and last
+// provider stay plaintext: the import upserts on the record number, and
+// campaign audiences filter on the others.
+const (
+	purposeFirstName = "patients.first_name"
+	purposeLastName  = "patients.last_name"
+	purposeBirthDate = "patients.birth_date"
+	purposePhone     = "patients.phone"
+	purposeEmail     = "patients.email"
+)
+
+// scanner reads one patient row for q, opening the sealed fields.
+func scanner(q store.Q) func(store.Row) (Patient, error) {
+	return func(r store.Row) (Patient, error) {
+		var p Patient
+		err := r.Scan(&p.ID, &p.ExternalID, &p.FirstName, &p.LastName, &p.BirthDate, &p.Phone, &p.Email, &p.Lang,
+			&p.Channel, &p.TimeZone, &p.ConsentReminders, &p.ConsentMessages, &p.LastProviderID, &p.CreatedAt, &p.UpdatedAt, &p.Sex)
+		if err != nil {
+			return p, err
+		}
+		for _, f := range []struct {
+			purpose string
+			v       *string
+		}{
+			{purposeFirstName, &p.FirstName}, {purposeLastName, &p.LastName}, {purposeBirthDate, &p.BirthDate},
+			{purposePhone, &p.Phone}, {purposeEmail, &p.Email},
+		} {
+			if *f.v, err = q.Open(f.purpose, *f.v); err != nil {
+				return Patient{}, fmt.Errorf("patients: read patient %d: %w", p.ID, err)
+			}
+		}
+		return p, nil
+	}
 }
 
 // Get loads a patient by id.
 func Get(ctx context.Context, q store.Q, id int64) (Patient, error) {
-	p, err := scan(q.QueryRow(ctx, `SELECT `+cols+` FROM patients WHERE id = $1`, id))
+	p, err := scanner(q)(q.QueryRow(ctx, `SELECT `+cols+` FROM patients WHERE id = $1`, id))
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		err = fmt.Errorf("patients: get %d: %w", id, err)
 	}
@@ -72,7 +103,24 @@ func FindByPhone(ctx context.Context, q store.Q, phone string) ([]Patient, error
 	if phone == "" {
 		return nil, nil
 	}
-	return list(ctx, q, `SELECT `+cols+` FROM patients WHERE phone = $1 ORDER BY id`, phone)
+	return findBy(ctx, q, "phone", purposePhone, phone)
+}
+
+// findBy lists the patients whose column equals value: by the keyed hashes
+// under every key, and by the plaintext for rows written before a key was
+// configured (a sealed value never equals a plaintext one).
+func findBy(ctx context.Context, q store.Q, column, purpose, value string) ([]Patient, error) {
+	var w store.Where
+	cond, vals := column+" = %s", []any{value}
+	if hashes := q.LookupHashes(purpose, value); len(hashes) > 0 {
+		ph := make([]string, len(hashes))
+		for i, h := range hashes {
+			ph[i], vals = "%s", append(vals, h)
+		}
+		cond = "(" + cond + " OR " + column + "_hash IN (" + strings.Join(ph, ", ") + "))"
+	}
+	w.Add(cond, vals...)
+	return list(ctx, q, `SELECT `+cols+` FROM patients`+w.SQL()+` ORDER BY id`, w.Args()...)
 }
 
 // FindByEmail lists the patients with an email address.
@@ -81,7 +129,7 @@ func FindByEmail(ctx context.Context, q store.Q, email string) ([]Patient, error
 	if email == "" {
 		return nil, nil
 	}
-	return list(ctx, q, `SELECT `+cols+` FROM patients WHERE email = $1 ORDER BY id`, email)
+	return findBy(ctx, q, "email", purposeEmail, email)
 }
 
 // List returns patients by id, at most limit after the given id (paging).
@@ -96,6 +144,7 @@ func list(ctx context.Context, q store.Q, sql string, args ...any) ([]Patient, e
 	}
 	defer rs.Close()
 	var out []Patient
+	scan := scanner(q)
 	for rs.Next() {
 		p, err := scan(rs)
 		if err != nil {
@@ -112,16 +161,20 @@ func Upsert(ctx context.Context, q store.Q, p *Patient, now time.Time) error {
 	p.Phone, p.Email = NormalizePhone(p.Phone), NormalizeEmail(p.Email)
 	p.Lang = strings.ToLower(p.Lang)
 	err := q.QueryRow(ctx, `INSERT INTO patients (external_id, first_name, last_name, birth_date, phone, email, lang,
-		channel, time_zone, consent_reminders, consent_messages, last_provider_id, created_at, updated_at, sex)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)
+		channel, time_zone, consent_reminders, consent_messages, last_provider_id, created_at, updated_at, sex,
+		phone_hash, email_hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16)
 		ON CONFLICT (external_id) DO UPDATE SET first_name = excluded.first_name, last_name = excluded.last_name,
 		birth_date = excluded.birth_date, phone = excluded.phone, email = excluded.email, lang = excluded.lang,
 		channel = excluded.channel, time_zone = excluded.time_zone, consent_reminders = excluded.consent_reminders,
 		consent_messages = excluded.consent_messages, last_provider_id = excluded.last_provider_id,
-		updated_at = excluded.updated_at, sex = excluded.sex
+		updated_at = excluded.updated_at, sex = excluded.sex, phone_hash = excluded.phone_hash,
+		email_hash = excluded.email_hash
 		RETURNING id, created_at`,
-		p.ExternalID, p.FirstName, p.LastName, p.BirthDate, p.Phone, p.Email, p.Lang, p.Channel, p.TimeZone,
-		p.ConsentReminders, p.ConsentMessages, p.LastProviderID, now, p.Sex).Scan(&p.ID, &p.CreatedAt)
+		p.ExternalID, q.Seal(purposeFirstName, p.FirstName), q.Seal(purposeLastName, p.LastName),
+		q.Seal(purposeBirthDate, p.BirthDate), q.Seal(purposePhone, p.Phone), q.Seal(purposeEmail, p.Email), p.Lang,
+		p.Channel, p.TimeZone, p.ConsentReminders, p.ConsentMessages, p.LastProviderID, now, p.Sex,
+		q.LookupHash(purposePhone, p.Phone), q.LookupHash(purposeEmail, p.Email)).Scan(&p.ID, &p.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("patients: upsert: %w", err)
 	}
@@ -148,7 +201,7 @@ func Count(ctx context.Context, q store.Q) (int, error) {
 
 // GetByExternalID loads a patient by the clinic's record number.
 func GetByExternalID(ctx context.Context, q store.Q, externalID string) (Patient, error) {
-	p, err := scan(q.QueryRow(ctx, `SELECT `+cols+` FROM patients WHERE external_id = $1`, externalID))
+	p, err := scanner(q)(q.QueryRow(ctx, `SELECT `+cols+` FROM patients WHERE external_id = $1`, externalID))
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		err = fmt.Errorf("patients: get by record number: %w", err)
 	}

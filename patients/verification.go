@@ -102,11 +102,17 @@ func LoadVerification(ctx context.Context, q store.Q, conversationID int64) (Ver
 	if errors.Is(err, store.ErrNotFound) {
 		return Verification{ConversationID: conversationID}, nil
 	}
+	if err == nil {
+		v.Phone, err = q.Open(purposeVerifiedPhone, v.Phone)
+	}
 	if err != nil {
 		return v, fmt.Errorf("patients: load verification: %w", err)
 	}
 	return v, nil
 }
+
+// purposeVerifiedPhone seals the number a channel vouched for.
+const purposeVerifiedPhone = "patient_verifications.phone"
 
 // SaveVerification writes the conversation's verification record.
 func SaveVerification(ctx context.Context, q store.Q, v Verification, now time.Time) error {
@@ -116,7 +122,7 @@ func SaveVerification(ctx context.Context, q store.Q, v Verification, now time.T
 		phone = excluded.phone, code_hash = excluded.code_hash, code_expires_at = excluded.code_expires_at,
 		failures = excluded.failures, locked_until = excluded.locked_until, verified_at = excluded.verified_at,
 		expires_at = excluded.expires_at, updated_at = excluded.updated_at`,
-		v.ConversationID, v.PatientID, v.Method, v.Phone, v.CodeHash, v.CodeExpiresAt, v.Failures, v.LockedUntil,
+		v.ConversationID, v.PatientID, v.Method, q.Seal(purposeVerifiedPhone, v.Phone), v.CodeHash, v.CodeExpiresAt, v.Failures, v.LockedUntil,
 		v.VerifiedAt, v.ExpiresAt, now)
 	if err != nil {
 		return fmt.Errorf("patients: save verification: %w", err)

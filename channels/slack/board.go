@@ -33,6 +33,16 @@ type note struct {
 	Mention    bool              `json:"mention,omitempty"`
 }
 
+// The stored copies of what staff see are sealed at rest when a key is
+// configured (docs/security.md, "Encryption at rest"): the handoff
+// message's context (the patient's card and transcript), queued thread
+// posts (the patient's words) and staff input waiting to be handled.
+const (
+	purposeRoot  = "slack_threads.root"
+	purposePost  = "slack_outbox.body"
+	purposeInbox = "slack_inbox.body"
+)
+
 // root is the stored context of a handoff message.
 type root struct {
 	Snapshot   *handoff.Snapshot `json:"snapshot,omitempty"`
@@ -89,7 +99,8 @@ func (b *board) ensureThread(ctx context.Context, tx *store.Tx, id int64, r root
 	}
 	var got int64
 	err = tx.QueryRow(ctx, `INSERT INTO slack_threads (handoff_id, channel, root, created_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (handoff_id) DO NOTHING RETURNING handoff_id`, id, b.m.channel, string(body), now).Scan(&got)
+		ON CONFLICT (handoff_id) DO NOTHING RETURNING handoff_id`, id, b.m.channel, tx.SealJSON(purposeRoot, string(body)),
+		now).Scan(&got)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
@@ -113,7 +124,7 @@ func (b *board) enqueue(ctx context.Context, tx *store.Tx, id int64, op string, 
 	var seq int64
 	err := tx.QueryRow(ctx, `INSERT INTO slack_outbox (handoff_id, seq, op, body, created_at)
 		VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM slack_outbox WHERE handoff_id = $1), $2, $3, $4)
-		RETURNING seq`, id, op, string(raw), now).Scan(&seq)
+		RETURNING seq`, id, op, tx.SealJSON(purposePost, string(raw)), now).Scan(&seq)
 	if err != nil {
 		return fmt.Errorf("slack: queue %s: %w", op, err)
 	}

@@ -196,7 +196,7 @@ func (m *Module) store(ctx context.Context, key, thread string, it item) (bool, 
 		var id int64
 		err := tx.QueryRow(ctx, `INSERT INTO slack_inbox (dedupe_key, thread, kind, body, received_at)
 			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
-			key, thread, it.Kind, string(body), m.now()).Scan(&id)
+			key, thread, it.Kind, tx.SealJSON(purposeInbox, string(body)), m.now()).Scan(&id)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}

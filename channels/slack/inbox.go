@@ -39,7 +39,8 @@ func (w *inboxWorker) Work(ctx context.Context, job *river.Job[InboxArgs]) error
 		return err
 	}
 	defer unlock()
-	rs, err := m.a.DB.Q().Query(ctx, `SELECT id, body FROM slack_inbox WHERE thread = $1 AND status = 'pending'
+	q := m.a.DB.Q()
+	rs, err := q.Query(ctx, `SELECT id, body FROM slack_inbox WHERE thread = $1 AND status = 'pending'
 		ORDER BY id LIMIT 200`, job.Args.Thread)
 	if err != nil {
 		return err
@@ -52,6 +53,12 @@ func (w *inboxWorker) Work(ctx context.Context, job *river.Job[InboxArgs]) error
 	for rs.Next() {
 		var r row
 		if err := rs.Scan(&r.id, &r.body); err != nil {
+			rs.Close()
+			return err
+		}
+		// Staff input that cannot be opened (its key is not configured)
+		// waits for the job's retry rather than being dropped.
+		if r.body, err = q.OpenJSON(purposeInbox, r.body); err != nil {
 			rs.Close()
 			return err
 		}

@@ -220,7 +220,8 @@ func (m *Module) summarize(ctx context.Context, q store.Q, handoffID int64, th *
 	th.Root.SummaryDone = true
 	body, err := json.Marshal(th.Root)
 	if err == nil {
-		_, err = q.Exec(ctx, `UPDATE slack_threads SET root = $2 WHERE handoff_id = $1`, handoffID, string(body))
+		_, err = q.Exec(ctx, `UPDATE slack_threads SET root = $2 WHERE handoff_id = $1`, handoffID,
+			q.SealJSON(purposeRoot, string(body)))
 	}
 	if err != nil {
 		m.a.Log.WarnContext(ctx, "could not store the handoff summary", "handoff_id", handoffID, "error", err)
@@ -241,6 +242,11 @@ func pendingPosts(ctx context.Context, q store.Q, handoffID, upTo int64) ([]outb
 		if err := rs.Scan(&r.ID, &r.Seq, &r.Op, &body); err != nil {
 			return nil, err
 		}
+		// A post that cannot be opened (its key is not configured) waits:
+		// the job retries, and goes on once the key is back.
+		if body, err = q.OpenJSON(purposePost, body); err != nil {
+			return nil, err
+		}
 		r.Body = []byte(body)
 		out = append(out, r)
 	}
@@ -253,6 +259,9 @@ func loadThread(ctx context.Context, q store.Q, handoffID int64) (thread, error)
 	err := q.QueryRow(ctx, `SELECT channel, ts, root FROM slack_threads WHERE handoff_id = $1`, handoffID).
 		Scan(&th.Channel, &th.TS, &body)
 	if err != nil {
+		return th, err
+	}
+	if body, err = q.OpenJSON(purposeRoot, body); err != nil {
 		return th, err
 	}
 	if err := json.Unmarshal([]byte(body), &th.Root); err != nil {

@@ -41,14 +41,20 @@ const conversationCols = `id, channel, chat_id, sender_id, lang, dialog, state, 
 
 // scanConversation reads conversationCols, then any extra columns into
 // extra (a statement that returns more than the conversation).
-func scanConversation(r row, extra ...any) (Conversation, error) {
+func (q Q) scanConversation(r row, extra ...any) (Conversation, error) {
 	var c Conversation
 	var state string
 	err := r.Scan(append([]any{&c.ID, &c.Channel, &c.ChatID, &c.SenderID, &c.Lang, &c.Dialog, &state, &c.Mode, &c.PatientID,
 		&c.NextInSeq, &c.NextOutSeq, &c.HandledSeq, &c.Unreachable, &c.FlaggedAt, &c.LastInboundAt, &c.CreatedAt,
 		&c.UpdatedAt}, extra...)...)
+	if err != nil {
+		return c, err
+	}
+	if state, err = q.OpenJSON(PurposeState, state); err != nil {
+		return c, err
+	}
 	c.State = []byte(state)
-	return c, err
+	return c, nil
 }
 
 func (q Q) forUpdate() string {
@@ -61,7 +67,7 @@ func (q Q) forUpdate() string {
 // OpenConversation returns the conversation for (channel, chatID), creating
 // it when new, and locks it until the transaction ends.
 func (q Q) OpenConversation(ctx context.Context, channel, chatID, lang string, now time.Time) (Conversation, bool, error) {
-	c, err := scanConversation(q.q.queryRow(ctx,
+	c, err := q.scanConversation(q.q.queryRow(ctx,
 		`SELECT `+conversationCols+` FROM conversations WHERE channel = $1 AND chat_id = $2`+q.forUpdate(), channel, chatID))
 	if err == nil {
 		return c, false, nil
@@ -72,7 +78,7 @@ func (q Q) OpenConversation(ctx context.Context, channel, chatID, lang string, n
 	if lang == "" {
 		lang = "en"
 	}
-	c, err = scanConversation(q.q.queryRow(ctx,
+	c, err = q.scanConversation(q.q.queryRow(ctx,
 		`INSERT INTO conversations (channel, chat_id, lang, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
 		 ON CONFLICT (channel, chat_id) DO NOTHING RETURNING `+conversationCols, channel, chatID, lang, now))
 	if err == nil {
@@ -82,7 +88,7 @@ func (q Q) OpenConversation(ctx context.Context, channel, chatID, lang string, n
 		return c, false, fmt.Errorf("store: create conversation: %w", err)
 	}
 	// Another transaction created it first; wait for its lock.
-	c, err = scanConversation(q.q.queryRow(ctx,
+	c, err = q.scanConversation(q.q.queryRow(ctx,
 		`SELECT `+conversationCols+` FROM conversations WHERE channel = $1 AND chat_id = $2`+q.forUpdate(), channel, chatID))
 	if err != nil {
 		return c, false, fmt.Errorf("store: find conversation: %w", err)
@@ -92,7 +98,7 @@ func (q Q) OpenConversation(ctx context.Context, channel, chatID, lang string, n
 
 // LockConversation loads a conversation by id and locks it until the transaction ends.
 func (q Q) LockConversation(ctx context.Context, id int64) (Conversation, error) {
-	c, err := scanConversation(q.q.queryRow(ctx, `SELECT `+conversationCols+` FROM conversations WHERE id = $1`+q.forUpdate(), id))
+	c, err := q.scanConversation(q.q.queryRow(ctx, `SELECT `+conversationCols+` FROM conversations WHERE id = $1`+q.forUpdate(), id))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		err = fmt.Errorf("store: lock conversation %d: %w", id, err)
 	}
@@ -102,7 +108,7 @@ func (q Q) LockConversation(ctx context.Context, id int64) (Conversation, error)
 // LockChat loads the conversation for (channel, chatID) and locks it until
 // the transaction ends.
 func (q Q) LockChat(ctx context.Context, channel, chatID string) (Conversation, error) {
-	c, err := scanConversation(q.q.queryRow(ctx, `SELECT `+conversationCols+` FROM conversations
+	c, err := q.scanConversation(q.q.queryRow(ctx, `SELECT `+conversationCols+` FROM conversations
 		WHERE channel = $1 AND chat_id = $2`+q.forUpdate(), channel, chatID))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		err = fmt.Errorf("store: lock conversation: %w", err)
@@ -112,7 +118,7 @@ func (q Q) LockChat(ctx context.Context, channel, chatID string) (Conversation, 
 
 // GetConversation loads a conversation by id without locking it.
 func (q Q) GetConversation(ctx context.Context, id int64) (Conversation, error) {
-	c, err := scanConversation(q.q.queryRow(ctx, `SELECT `+conversationCols+` FROM conversations WHERE id = $1`, id))
+	c, err := q.scanConversation(q.q.queryRow(ctx, `SELECT `+conversationCols+` FROM conversations WHERE id = $1`, id))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		err = fmt.Errorf("store: get conversation %d: %w", id, err)
 	}
@@ -121,7 +127,7 @@ func (q Q) GetConversation(ctx context.Context, id int64) (Conversation, error) 
 
 // FindConversation loads the conversation for (channel, chatID).
 func (q Q) FindConversation(ctx context.Context, channel, chatID string) (Conversation, error) {
-	c, err := scanConversation(q.q.queryRow(ctx,
+	c, err := q.scanConversation(q.q.queryRow(ctx,
 		`SELECT `+conversationCols+` FROM conversations WHERE channel = $1 AND chat_id = $2`, channel, chatID))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		err = fmt.Errorf("store: find conversation: %w", err)
@@ -131,7 +137,7 @@ func (q Q) FindConversation(ctx context.Context, channel, chatID string) (Conver
 
 // SaveConversation writes back the mutable fields of a conversation.
 func (q Q) SaveConversation(ctx context.Context, c *Conversation, now time.Time) error {
-	sql, args := saveConversation(c, now)
+	sql, args := q.saveConversation(c, now)
 	n, err := q.q.exec(ctx, sql, args...)
 	if err != nil {
 		return fmt.Errorf("store: save conversation %d: %w", c.ID, err)
@@ -142,11 +148,12 @@ func (q Q) SaveConversation(ctx context.Context, c *Conversation, now time.Time)
 	return nil
 }
 
-func saveConversation(c *Conversation, now time.Time) (string, []any) {
+func (q Q) saveConversation(c *Conversation, now time.Time) (string, []any) {
 	state := string(c.State)
 	if state == "" {
 		state = "{}"
 	}
+	state = q.SealJSON(PurposeState, state)
 	c.UpdatedAt = now
 	return `UPDATE conversations SET sender_id = $2, lang = $3, dialog = $4, state = $5, mode = $6,
 		patient_id = $7, next_in_seq = $8, next_out_seq = $9, unreachable = $10, flagged_at = $11,
@@ -194,7 +201,7 @@ func (q Q) ConversationsWithPending(ctx context.Context, before time.Time, limit
 // message costs one round trip here instead of a read and a write.
 func (q Q) AdvanceConversation(ctx context.Context, channel, chatID, senderID, lang string, wroteAt, now time.Time) (Conversation, error) {
 	for attempt := 0; attempt < 2; attempt++ {
-		c, err := scanConversation(q.q.queryRow(ctx, `UPDATE conversations SET next_in_seq = next_in_seq + 1,
+		c, err := q.scanConversation(q.q.queryRow(ctx, `UPDATE conversations SET next_in_seq = next_in_seq + 1,
 			sender_id = $3, last_inbound_at = $4, unreachable = $5, updated_at = $6
 			WHERE channel = $1 AND chat_id = $2 RETURNING `+conversationCols,
 			channel, chatID, senderID, wroteAt, false, now))
@@ -207,7 +214,7 @@ func (q Q) AdvanceConversation(ctx context.Context, channel, chatID, senderID, l
 		if lang == "" {
 			lang = "en"
 		}
-		c, err = scanConversation(q.q.queryRow(ctx, `INSERT INTO conversations
+		c, err = q.scanConversation(q.q.queryRow(ctx, `INSERT INTO conversations
 			(channel, chat_id, sender_id, lang, next_in_seq, last_inbound_at, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, 1, $5, $6, $6)
 			ON CONFLICT (channel, chat_id) DO NOTHING RETURNING `+conversationCols,

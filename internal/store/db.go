@@ -16,11 +16,14 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+
+	"github.com/tend-health/tend/internal/sealed"
 )
 
 // Dialect names the database behind a DB.
@@ -82,6 +85,9 @@ type DB struct {
 	enq   Enqueuer
 
 	locks keyedMutex
+
+	// keys seal personal data at rest (sealing.go); nil is plaintext.
+	keys atomic.Pointer[sealed.Keyring]
 }
 
 // Dialect tells which database is behind the store.
@@ -157,10 +163,11 @@ func (tx *Tx) AfterCommit(fn func()) { tx.after = append(tx.after, fn) }
 type Q struct {
 	q       querier
 	dialect Dialect
+	keys    *sealed.Keyring
 }
 
 // Q returns auto-commit access to the repository methods.
-func (db *DB) Q() Q { return Q{q: db.q, dialect: db.dialect} }
+func (db *DB) Q() Q { return Q{q: db.q, dialect: db.dialect, keys: db.keys.Load()} }
 
 // InTx runs fn in a transaction, committing when it returns nil. Transient
 // conflicts (SQLite busy, PostgreSQL serialization failure or deadlock) are
@@ -191,7 +198,7 @@ func (db *DB) inTxOnce(ctx context.Context, fn func(*Tx) error) (err error) {
 			return fmt.Errorf("store: begin: %w", berr)
 		}
 		tx.pgTx = ptx
-		tx.Q = Q{q: pgxQuerier{ptx}, dialect: db.dialect}
+		tx.Q = Q{q: pgxQuerier{ptx}, dialect: db.dialect, keys: db.keys.Load()}
 		defer func() {
 			if err != nil {
 				_ = ptx.Rollback(context.WithoutCancel(ctx))
@@ -208,7 +215,7 @@ func (db *DB) inTxOnce(ctx context.Context, fn func(*Tx) error) (err error) {
 			return fmt.Errorf("store: begin: %w", berr)
 		}
 		tx.sqlTx = stx
-		tx.Q = Q{q: sqliteQuerier{stx}, dialect: db.dialect}
+		tx.Q = Q{q: sqliteQuerier{stx}, dialect: db.dialect, keys: db.keys.Load()}
 		defer func() {
 			if err != nil {
 				_ = stx.Rollback()

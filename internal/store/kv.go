@@ -22,3 +22,18 @@ func (q Q) PutKV(ctx context.Context, key, value string, now time.Time) error {
 	}
 	return nil
 }
+
+// EnsureSecretKV returns the secret kept under key (one of SecretKVKeys),
+// storing value first when there is none: the first replica to start
+// makes it and every replica reads the same one. It is sealed at rest.
+func (q Q) EnsureSecretKV(ctx context.Context, key, value string, now time.Time) (string, error) {
+	if _, err := q.q.exec(ctx, `INSERT INTO kv (key, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`,
+		key, q.Seal("kv.value", value), now); err != nil {
+		return "", fmt.Errorf("store: put %s: %w", key, err)
+	}
+	v, err := q.GetKV(ctx, key)
+	if err != nil {
+		return "", fmt.Errorf("store: get %s: %w", key, err)
+	}
+	return q.Open("kv.value", v)
+}

@@ -63,7 +63,7 @@ func scanOne(rs Rows, dest ...any) error {
 // transaction (LockConversation, OpenWithInbound, or created in it): a
 // held-back write cannot report a missing row before the commit.
 func (tx *Tx) SaveConversationLater(ctx context.Context, c *Conversation, now time.Time) error {
-	sql, args := saveConversation(c, now)
+	sql, args := tx.saveConversation(c, now)
 	if err := tx.later(ctx, sql, args, nil); err != nil {
 		return fmt.Errorf("store: save conversation %d: %w", c.ID, err)
 	}
@@ -74,7 +74,7 @@ func (tx *Tx) SaveConversationLater(ctx context.Context, c *Conversation, now ti
 // statement's result arrives, which is before the transaction's next
 // statement returns (or at the commit, if none follows).
 func (tx *Tx) InsertOutboundLater(ctx context.Context, m *Outbound) error {
-	sql, args := insertOutbound(m)
+	sql, args := tx.insertOutbound(m)
 	err := tx.later(ctx, sql, args, func(rs Rows) error {
 		if err := scanOne(rs, &m.ID); err != nil {
 			return fmt.Errorf("store: insert outbound: %w", err)

@@ -45,13 +45,22 @@ type Inbound struct {
 const inboundCols = `id, conversation_id, seq, channel, external_id, sender_id, text, payload, locale, meta,
 	status, error, received_at, handled_at`
 
-func scanInbound(r row) (Inbound, error) {
+func (q Q) scanInbound(r row) (Inbound, error) {
 	var m Inbound
 	var meta string
 	err := r.Scan(&m.ID, &m.ConversationID, &m.Seq, &m.Channel, &m.ExternalID, &m.SenderID, &m.Text, &m.Payload,
 		&m.Locale, &meta, &m.Status, &m.Error, &m.ReceivedAt, &m.HandledAt)
+	if err != nil {
+		return m, err
+	}
+	if m.Text, err = q.Open(PurposeInboundText, m.Text); err != nil {
+		return m, err
+	}
+	if meta, err = q.OpenJSON(PurposeInboundMeta, meta); err != nil {
+		return m, err
+	}
 	m.Meta = []byte(meta)
-	return m, err
+	return m, nil
 }
 
 // inboundInsertCols are the columns every insert of a message writes.
@@ -61,11 +70,11 @@ const inboundInsertCols = `(conversation_id, seq, channel, external_id, sender_i
 // InsertInbound stores a message unless one with the same (channel,
 // external id) exists; inserted is false for such a repeat.
 func (q Q) InsertInbound(ctx context.Context, m *Inbound) (inserted bool, err error) {
-	meta, _ := inboundDefaults(m)
+	text, meta, _ := q.inboundValues(m)
 	err = q.q.queryRow(ctx, `INSERT INTO inbound_messages `+inboundInsertCols+`
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (channel, external_id) DO NOTHING RETURNING id`,
-		m.ConversationID, m.Seq, m.Channel, m.ExternalID, m.SenderID, m.Text, m.Payload, m.Locale, meta, m.Status, m.ReceivedAt,
+		m.ConversationID, m.Seq, m.Channel, m.ExternalID, m.SenderID, text, m.Payload, m.Locale, meta, m.Status, m.ReceivedAt,
 		m.HandledAt,
 	).Scan(&m.ID)
 	if err == ErrNotFound {
@@ -79,20 +88,20 @@ func (q Q) InsertInbound(ctx context.Context, m *Inbound) (inserted bool, err er
 
 // FindInbound returns the message with this channel id.
 func (q Q) FindInbound(ctx context.Context, channel, externalID string) (Inbound, error) {
-	return scanInbound(q.q.queryRow(ctx, `SELECT `+inboundCols+` FROM inbound_messages WHERE channel = $1 AND external_id = $2`,
+	return q.scanInbound(q.q.queryRow(ctx, `SELECT `+inboundCols+` FROM inbound_messages WHERE channel = $1 AND external_id = $2`,
 		channel, externalID))
 }
 
 // PendingInbound lists a conversation's unhandled messages in order.
 func (q Q) PendingInbound(ctx context.Context, conversationID int64) ([]Inbound, error) {
 	return Collect[Inbound](q.q.query(ctx, `SELECT `+inboundCols+` FROM inbound_messages
-		WHERE conversation_id = $1 AND status = 'pending' ORDER BY seq`, conversationID))(scanInbound)
+		WHERE conversation_id = $1 AND status = 'pending' ORDER BY seq`, conversationID))(q.scanInbound)
 }
 
 // RecentInbound lists a conversation's last n messages, oldest first.
 func (q Q) RecentInbound(ctx context.Context, conversationID int64, n int) ([]Inbound, error) {
 	return Collect[Inbound](q.q.query(ctx, `SELECT `+inboundCols+` FROM (SELECT * FROM inbound_messages
-		WHERE conversation_id = $1 ORDER BY seq DESC LIMIT $2) AS recent ORDER BY seq`, conversationID, n))(scanInbound)
+		WHERE conversation_id = $1 ORDER BY seq DESC LIMIT $2) AS recent ORDER BY seq`, conversationID, n))(q.scanInbound)
 }
 
 // FinishInbound records the outcome of handling a message.
@@ -123,42 +132,49 @@ type Outbound struct {
 
 const outboundCols = `id, conversation_id, seq, inbound_id, channel, body, status, attempts, external_id, error, created_at, sent_at`
 
-func scanOutbound(r row) (Outbound, error) {
+func (q Q) scanOutbound(r row) (Outbound, error) {
 	var m Outbound
 	var body string
 	err := r.Scan(&m.ID, &m.ConversationID, &m.Seq, &m.InboundID, &m.Channel, &body, &m.Status, &m.Attempts,
 		&m.ExternalID, &m.Error, &m.CreatedAt, &m.SentAt)
+	if err != nil {
+		return m, err
+	}
+	if body, err = q.OpenJSON(PurposeOutboundBody, body); err != nil {
+		return m, err
+	}
 	m.Body = []byte(body)
-	return m, err
+	return m, nil
 }
 
 func (q Q) listOutbound(ctx context.Context, query string, args ...any) ([]Outbound, error) {
-	return Collect[Outbound](q.q.query(ctx, query, args...))(scanOutbound)
+	return Collect[Outbound](q.q.query(ctx, query, args...))(q.scanOutbound)
 }
 
 // InsertOutbound stores a message to send; the caller assigns Seq. A
 // message that needs no sending (web chat and console, whose replies go out
 // in the HTTP answer) is stored with status sent and SentAt.
 func (q Q) InsertOutbound(ctx context.Context, m *Outbound) error {
-	sql, args := insertOutbound(m)
+	sql, args := q.insertOutbound(m)
 	if err := q.q.queryRow(ctx, sql, args...).Scan(&m.ID); err != nil {
 		return fmt.Errorf("store: insert outbound: %w", err)
 	}
 	return nil
 }
 
-func insertOutbound(m *Outbound) (string, []any) {
+func (q Q) insertOutbound(m *Outbound) (string, []any) {
 	if m.Status == "" {
 		m.Status = OutboundQueued
 	}
 	return `INSERT INTO outbound_messages (conversation_id, seq, inbound_id, channel, body, status, created_at, sent_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		[]any{m.ConversationID, m.Seq, m.InboundID, m.Channel, string(m.Body), m.Status, m.CreatedAt, m.SentAt}
+		[]any{m.ConversationID, m.Seq, m.InboundID, m.Channel, q.SealJSON(PurposeOutboundBody, string(m.Body)), m.Status,
+			m.CreatedAt, m.SentAt}
 }
 
 // GetOutbound loads one outgoing message.
 func (q Q) GetOutbound(ctx context.Context, id int64) (Outbound, error) {
-	return scanOutbound(q.q.queryRow(ctx, `SELECT `+outboundCols+` FROM outbound_messages WHERE id = $1`, id))
+	return q.scanOutbound(q.q.queryRow(ctx, `SELECT `+outboundCols+` FROM outbound_messages WHERE id = $1`, id))
 }
 
 // OutboundAfter lists a conversation's outgoing messages with seq > after, in order.
@@ -219,7 +235,7 @@ func (q Q) CountOutboundByStatus(ctx context.Context, conversationID int64) (map
 // roll back, since the seq was taken.
 func (q Q) AcceptInbound(ctx context.Context, chatID, lang string, wroteAt, now time.Time, m *Inbound) (inserted bool, err error) {
 	if q.dialect == Postgres {
-		sql, args := acceptInbound(chatID, wroteAt, now, m)
+		sql, args := q.acceptInbound(chatID, wroteAt, now, m)
 		var convID, seq int64
 		var id *int64
 		err := q.q.queryRow(ctx, sql, args...).Scan(&convID, &seq, &id)
@@ -232,8 +248,8 @@ func (q Q) AcceptInbound(ctx context.Context, chatID, lang string, wroteAt, now 
 }
 
 // acceptInbound is AcceptInbound's one statement for a chat that exists.
-func acceptInbound(chatID string, wroteAt, now time.Time, m *Inbound) (string, []any) {
-	meta, status := inboundDefaults(m)
+func (q Q) acceptInbound(chatID string, wroteAt, now time.Time, m *Inbound) (string, []any) {
+	text, meta, status := q.inboundValues(m)
 	return `WITH c AS (
 				UPDATE conversations SET next_in_seq = next_in_seq + 1,
 				sender_id = $3, last_inbound_at = $4, unreachable = false, updated_at = $5
@@ -243,7 +259,7 @@ func acceptInbound(chatID string, wroteAt, now time.Time, m *Inbound) (string, [
 				SELECT c.id, c.next_in_seq, $1, $6, $3, $7, $8, $9, $10::jsonb, $11, $12::timestamptz, $13::timestamptz FROM c
 				ON CONFLICT (channel, external_id) DO NOTHING RETURNING id)
 			SELECT c.id, c.next_in_seq, ins.id FROM c LEFT JOIN ins ON true`,
-		[]any{m.Channel, chatID, m.SenderID, wroteAt, now, m.ExternalID, m.Text, m.Payload, m.Locale, meta, status,
+		[]any{m.Channel, chatID, m.SenderID, wroteAt, now, m.ExternalID, text, m.Payload, m.Locale, meta, status,
 			m.ReceivedAt, m.HandledAt}
 }
 
@@ -292,7 +308,7 @@ func (tx *Tx) AcceptInboundLater(ctx context.Context, chatID, lang string, wrote
 		inserted bool
 		accErr   error
 	)
-	sql, args := acceptInbound(chatID, wroteAt, now, m)
+	sql, args := tx.acceptInbound(chatID, wroteAt, now, m)
 	err = lt.later(sql, args, func(rs pgx.Rows) error {
 		arrived = true
 		var convID, seq int64
@@ -320,8 +336,10 @@ func (tx *Tx) AcceptInboundLater(ctx context.Context, chatID, lang string, wrote
 	}, nil
 }
 
-// inboundDefaults fills in a message's empty meta and status.
-func inboundDefaults(m *Inbound) (meta string, status string) {
+// inboundValues fills in a message's empty status and returns its text
+// and meta as stored (sealed when a key is configured; an empty meta is
+// "{}").
+func (q Q) inboundValues(m *Inbound) (text, meta, status string) {
 	meta = string(m.Meta)
 	if meta == "" {
 		meta = "{}"
@@ -329,7 +347,7 @@ func inboundDefaults(m *Inbound) (meta string, status string) {
 	if m.Status == "" {
 		m.Status = InboundPending
 	}
-	return meta, string(m.Status)
+	return q.Seal(PurposeInboundText, m.Text), q.SealJSON(PurposeInboundMeta, meta), m.Status
 }
 
 // OpenWithInbound opens and locks the conversation for (m.Channel, chatID),
@@ -342,10 +360,10 @@ func inboundDefaults(m *Inbound) (meta string, status string) {
 // a turn is bound by its round trips.
 func (q Q) OpenWithInbound(ctx context.Context, chatID, lang string, now time.Time, m *Inbound, handleNow bool) (Conversation, bool, error) {
 	if q.dialect == Postgres {
-		meta, _ := inboundDefaults(m)
+		text, meta, _ := q.inboundValues(m)
 		var id *int64
 		var status *string
-		c, err := scanConversation(q.q.queryRow(ctx, `WITH c AS (
+		c, err := q.scanConversation(q.q.queryRow(ctx, `WITH c AS (
 				SELECT `+conversationCols+` FROM conversations WHERE channel = $1 AND chat_id = $2 FOR UPDATE),
 			ins AS (
 				INSERT INTO inbound_messages `+inboundInsertCols+`
@@ -354,7 +372,7 @@ func (q Q) OpenWithInbound(ctx context.Context, chatID, lang string, now time.Ti
 					CASE WHEN $9::boolean AND c.handled_seq = c.next_in_seq THEN $11::timestamptz END
 				FROM c ON CONFLICT (channel, external_id) DO NOTHING RETURNING id AS ins_id, status AS ins_status)
 			SELECT c.*, ins.ins_id, ins.ins_status FROM c LEFT JOIN ins ON true`,
-			m.Channel, chatID, m.ExternalID, m.SenderID, m.Text, m.Payload, m.Locale, meta, handleNow, m.ReceivedAt, now,
+			m.Channel, chatID, m.ExternalID, m.SenderID, text, m.Payload, m.Locale, meta, handleNow, m.ReceivedAt, now,
 		), &id, &status)
 		switch {
 		case err == nil:

@@ -24,6 +24,8 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/tend-health/tend/internal/sealed"
 )
 
 //go:embed migrations
@@ -44,6 +46,9 @@ type Options struct {
 	// Tracer, on PostgreSQL, sees every statement and batch (tests count
 	// round trips with it).
 	Tracer pgx.QueryTracer
+	// Keys seal personal data at rest (see SetKeyring); nil stores it as
+	// plaintext.
+	Keys *sealed.Keyring
 }
 
 // Open connects to the database. It does not migrate: call Migrate.
@@ -52,10 +57,16 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	open := openSQLite
 	if o.PostgresURL != "" {
-		return openPostgres(ctx, o, log)
+		open = openPostgres
 	}
-	return openSQLite(ctx, o, log)
+	db, err := open(ctx, o, log)
+	if err != nil {
+		return nil, err
+	}
+	db.SetKeyring(o.Keys)
+	return db, nil
 }
 
 // sqliteBusyTimeout is how long a SQLite statement waits for another's lock.
