@@ -466,12 +466,16 @@ func (a *Analyzer) Terms(text, lang string) string {
 
 type compound struct{ joined, spaced string }
 
+// shorthand spells out what patients abbreviate with a slash ("w/o
+// insurance", "w/ medicare", "appt b/c").
+var shorthand = strings.NewReplacer(" w/o ", " without ", " w/ ", " with ", " b/c ", " because ", " s/p ", " self pay ")
+
 // splitWords folds text and splits it into words. Apostrophes inside words
 // are dropped ("don't" is "dont"), digit groups join ("1,650" is "1650"),
 // and hyphenated words are also returned joined ("x-ray" gives "x", "ray"
 // and the compound "xray").
 func splitWords(text string) ([]string, []compound) {
-	rs := []rune(textutil.Fold(text))
+	rs := []rune(strings.TrimSpace(shorthand.Replace(" " + textutil.Fold(text) + " ")))
 	var words []string
 	var compounds []compound
 	var group []string // words joined by hyphens

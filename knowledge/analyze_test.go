@@ -48,3 +48,10 @@ func TestTopicKeepsWhatAQuestionIsAbout(t *testing.T) {
 	require.Equal(t, "stop blood thinner colonoscopy", a.Topic("should I stop my blood thinner before the colonoscopy", "en"))
 	require.Equal(t, "cuanto cuesta vacuna gripe", a.Topic("¿Cuánto cuesta la vacuna de la gripe?", "es"))
 }
+
+func TestShorthandIsSpelledOut(t *testing.T) {
+	t.Parallel()
+	a := DefaultAnalyzer()
+	require.Equal(t, a.Terms("first visit cost without insurance", "en"), a.Terms("first visit cost w/o insurance", "en"))
+	require.Equal(t, a.Terms("w/ medicare", "en"), a.Terms("with medicare", "en"))
+}
