@@ -211,8 +211,13 @@ func hnswRecall(b *testing.B, db *store.DB, kb *knowledge.Base, ef int) (index, 
 	ctx := context.Background()
 	var found, foundStrict, foundFull, total int
 	model := kb.Embedder().Model()
-	half := fmt.Sprintf("embedding::halfvec(%[1]d) <=> ($1::vector(%[1]d))::halfvec(%[1]d)", knowledge.OfflineDims)
-	exact := fmt.Sprintf("embedding::vector(%d) <=> $1", knowledge.OfflineDims)
+	probe, err := kb.Embedder().Embed(ctx, knowledge.EmbedRequest{Texts: []string{"dimensions"}, Purpose: knowledge.ForQuery, Lang: "en"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	dims := len(probe[0])
+	half := fmt.Sprintf("embedding::halfvec(%[1]d) <=> ($1::vector(%[1]d))::halfvec(%[1]d)", dims)
+	exact := fmt.Sprintf("embedding::vector(%d) <=> $1", dims)
 	type hit struct {
 		id   int64
 		dist float64
