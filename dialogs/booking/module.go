@@ -142,10 +142,10 @@ func linkSecret(ctx context.Context, db *store.DB, cfg Config, now time.Time) (s
 	if cfg.LinkSecret != "" {
 		return cfg.LinkSecret.Reveal(), nil
 	}
-	const key = "booking:link_secret"
-	if _, err := db.Q().Exec(ctx, `INSERT INTO kv (key, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`,
-		key, httpserver.RandomToken(32), now); err != nil {
+	// Sealed at rest when an encryption key is configured (store.SecretKVKeys).
+	s, err := db.Q().EnsureSecretKV(ctx, "booking:link_secret", httpserver.RandomToken(32), now)
+	if err != nil {
 		return "", fmt.Errorf("booking: link secret: %w", err)
 	}
-	return db.Q().GetKV(ctx, key)
+	return s, nil
 }

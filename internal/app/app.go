@@ -103,6 +103,9 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	if err := a.openStore(ctx, o); err != nil {
 		return nil, err
 	}
+	if err := a.useKeys(); err != nil {
+		return nil, err
+	}
 	if err := a.loadClinic(); err != nil {
 		return nil, err
 	}
@@ -137,6 +140,9 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	}
 	if a.HTTP != nil {
 		a.Metrics.QueueDepth(a.Jobs.Depth)
+	}
+	if err := a.rekeyAtStart(ctx); err != nil {
+		return nil, err
 	}
 	ok = true
 	return a, nil

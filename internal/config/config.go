@@ -18,6 +18,7 @@ import (
 
 	"github.com/tend-health/tend/channels/slack/mention"
 	"github.com/tend-health/tend/internal/quiet"
+	"github.com/tend-health/tend/internal/sealed"
 )
 
 // Secret is a string that never prints itself: logs, errors and %v show a
@@ -81,6 +82,13 @@ type Config struct {
 	// QuietHours keeps every proactive message out of the patient's night
 	// (see the quiet-hours note above).
 	QuietHours quiet.Hours `env:"TEND_QUIET_HOURS" envDefault:"20:00-08:00"`
+	// EncryptionKey seals personal data at rest (docs/security.md,
+	// "Encryption at rest"): base64 of 32 random bytes, or several
+	// separated by commas, the first current. EncryptionKeyFile names a
+	// file of such keys, one per line, instead. Neither: plaintext, with a
+	// warning at start. Read them through Keyring.
+	EncryptionKey     Secret `env:"TEND_ENCRYPTION_KEY"`
+	EncryptionKeyFile string `env:"TEND_ENCRYPTION_KEY_FILE"`
 
 	OpenAI   OpenAI
 	Telegram Telegram
@@ -346,6 +354,28 @@ func (c Config) RemoteEmbeddings() bool {
 
 func (o OpenAI) hasEndpoint() bool { return o.APIKey != "" || o.BaseURL != "" }
 
+// Keyring is the encryption keys from TEND_ENCRYPTION_KEY or
+// TEND_ENCRYPTION_KEY_FILE; nil when neither is set (plaintext).
+func (c Config) Keyring() (*sealed.Keyring, error) {
+	switch {
+	case c.EncryptionKey != "" && c.EncryptionKeyFile != "":
+		return nil, errors.New("set TEND_ENCRYPTION_KEY or TEND_ENCRYPTION_KEY_FILE, not both")
+	case c.EncryptionKey != "":
+		k, err := sealed.Parse(c.EncryptionKey.Reveal())
+		if err != nil {
+			return nil, fmt.Errorf("TEND_ENCRYPTION_KEY: %w", err)
+		}
+		return k, nil
+	case c.EncryptionKeyFile != "":
+		k, err := sealed.ReadFile(c.EncryptionKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("TEND_ENCRYPTION_KEY_FILE: %w", err)
+		}
+		return k, nil
+	}
+	return nil, nil
+}
+
 // ReminderQuietHours are the hours no appointment reminder goes out:
 // TEND_BOOKING_QUIET_HOURS when set, else TEND_QUIET_HOURS.
 func (c Config) ReminderQuietHours() quiet.Hours {
@@ -462,6 +492,9 @@ func (c Config) Validate() error {
 	}
 	if sl.HandoffTimeout <= 0 {
 		bad("SLACK_HANDOFF_TIMEOUT must be a positive duration such as 15m")
+	}
+	if _, err := c.Keyring(); err != nil {
+		errs = append(errs, err)
 	}
 	errs = append(errs, c.validateOutreach()...)
 	errs = append(errs, c.validateHTTP()...)
