@@ -93,7 +93,7 @@ func PrintAblations(w io.Writer, rows []AblationRow, external []string) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "\tCV top-1\tCV facts\tCV AUROC\theld-out top-1\theld-out facts\theld-out AUROC")
 	for _, e := range external {
-		fmt.Fprintf(tw, "\t%s P@1\t%s AUROC", e, e)
+		fmt.Fprintf(tw, "\t%s P@1\t%s AUROC\t%s AUROC answerable", e, e, e)
 	}
 	fmt.Fprintln(tw, "\t")
 	for _, r := range rows {
@@ -101,7 +101,7 @@ func PrintAblations(w io.Writer, rows []AblationRow, external []string) {
 			100*r.HeldOut.Top1, 100*r.HeldOut.Pass, r.HeldOut.AUROC)
 		for _, e := range external {
 			s := r.External[e]
-			fmt.Fprintf(tw, "\t%.3f\t%.3f", s.Top1, s.AUROC)
+			fmt.Fprintf(tw, "\t%.3f\t%.3f\t%.3f", s.Top1, s.AUROC, s.AUROCAnswerable)
 		}
 		fmt.Fprintln(tw, "\t")
 	}

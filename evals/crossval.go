@@ -27,8 +27,11 @@ type SearchScores struct {
 	Wrong      float64 `json:"wrong"`      // answerable questions answered from a passage that does not answer
 	AbstainNM  float64 `json:"abstain_nm"` // near misses abstained on
 	AUROC      float64 `json:"auroc"`      // confidence vs "the first passage answers", over all questions
-	ECE        float64 `json:"ece"`        // expected calibration error of the confidence
-	Bins       []learn.Bin
+	// AUROCAnswerable is the confidence's AUROC for "the question is
+	// answerable at all" (answerable vs near misses), whatever was ranked.
+	AUROCAnswerable float64 `json:"auroc_answerable"`
+	ECE             float64 `json:"ece"` // expected calibration error of the confidence
+	Bins            []learn.Bin
 }
 
 // scoreSearched computes SearchScores from searches under a model.
@@ -36,8 +39,9 @@ func scoreSearched(name string, ss []searched, threshold float64) SearchScores {
 	s := SearchScores{Name: name}
 	var top1, pass, answered, falseAbst, wrong, abstNM int
 	var probs []float64
-	var labels []bool
+	var labels, answerable []bool
 	for _, x := range ss {
+		answerable = append(answerable, x.item.Expect == ExpectAnswer)
 		ok := len(x.resp.Results) > 0 && x.resp.Confidence >= threshold
 		right := len(x.resp.Results) > 0 && x.item.Expect == ExpectAnswer && answers(x.item, x.resp.Results[0])
 		probs, labels = append(probs, x.resp.Confidence), append(labels, right)
@@ -71,6 +75,7 @@ func scoreSearched(name string, ss []searched, threshold float64) SearchScores {
 		float64(falseAbst)/d, float64(wrong)/d
 	s.AbstainNM = float64(abstNM) / float64(max(s.NearMisses, 1))
 	s.AUROC = learn.AUROC(probs, labels)
+	s.AUROCAnswerable = learn.AUROC(probs, answerable)
 	s.Bins, s.ECE = learn.Reliability(probs, labels, 10)
 	return s
 }
@@ -170,10 +175,10 @@ func questionsOnly(items []Item) []Item {
 // PrintSearchScores writes one row per score set.
 func PrintSearchScores(w io.Writer, rows ...SearchScores) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "\tquestions\tnear misses\tright doc first\tfacts present\tanswered right\tfalse abstention\twrong answer\tabstain on near misses\tAUROC\tECE\t")
+	fmt.Fprintln(tw, "\tquestions\tnear misses\tright doc first\tfacts present\tanswered right\tfalse abstention\twrong answer\tabstain on near misses\tAUROC\tAUROC answerable\tECE\t")
 	for _, s := range rows {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.3f\t%.3f\t\n", s.Name, s.Answerable, s.NearMisses,
-			100*s.Top1, 100*s.Pass, 100*s.Answered, 100*s.FalseAbst, 100*s.Wrong, 100*s.AbstainNM, s.AUROC, s.ECE)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.3f\t%.3f\t%.3f\t\n", s.Name, s.Answerable, s.NearMisses,
+			100*s.Top1, 100*s.Pass, 100*s.Answered, 100*s.FalseAbst, 100*s.Wrong, 100*s.AbstainNM, s.AUROC, s.AUROCAnswerable, s.ECE)
 	}
 	_ = tw.Flush()
 }

@@ -161,6 +161,26 @@ func reportHeldOut() error {
 		}
 		rows = append(rows, s)
 	}
+	// The external sets, when the shared folder is found (reported, never fitted on).
+	if shared, err := evals.FindShared("."); err == nil {
+		sets, err := evals.LoadAll(shared)
+		if err != nil {
+			return err
+		}
+		for _, ds := range sets[1:] { // [0] is clinic-dev, a smoke test
+			var items []evals.Item
+			for _, it := range ds.Items {
+				it.KB = "dir:" + ds.KBDir
+				items = append(items, it)
+			}
+			s, err := evals.ScoreSearch(ctx, ds.Name, items, knowledge.DefaultModel(), evals.FitOptions{})
+			ds.Close()
+			if err != nil {
+				return err
+			}
+			rows = append(rows, s)
+		}
+	}
 	evals.PrintSearchScores(os.Stdout, rows...)
 	return nil
 }
