@@ -1,6 +1,9 @@
 package triage
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // Result is what the rules make of one message.
 type Result struct {
@@ -109,6 +112,13 @@ func (s *search) try(i, lo, hi int) bool {
 		if s.r.ordered && i > 0 && o.start <= s.chosen[i-1].end {
 			continue
 		}
+		// An emergency rule's parts are one statement: they stand in one
+		// sentence ("... no pain, vision fine. Do I need drops?" is not an
+		// eye and drops). An advice question may follow its symptom ("a
+		// rash on my arm. what cream?").
+		if i > 0 && s.cat.kind == KindEmergency && s.a.toks[o.start].sentence != s.a.toks[s.chosen[0].start].sentence {
+			continue
+		}
 		nlo, nhi := o.start, o.end
 		if lo >= 0 {
 			nlo, nhi = min(lo, o.start), max(hi, o.end)
@@ -139,6 +149,7 @@ func (a *analysis) inContext(c *category, r *rule, parts []span, lo, hi int) boo
 		return false
 	}
 	var doubts []span
+	var doubters []*cue
 	for _, ci := range c.cues {
 		cu := &a.m.cues[ci]
 		if cu.role == RoleAffirms {
@@ -152,6 +163,7 @@ func (a *analysis) inContext(c *category, r *rule, parts []span, lo, hi int) boo
 			return false
 		}
 		doubts = append(doubts, o)
+		doubters = append(doubters, cu)
 	}
 	if len(doubts) == 0 {
 		return true
@@ -169,15 +181,36 @@ func (a *analysis) inContext(c *category, r *rule, parts []span, lo, hi int) boo
 		}
 		return false
 	}
+	// The affirming cues near the match; every doubt must be taken back by
+	// one it allows (taken_back_by; none listed: any).
+	var found []int
 	for _, ci := range c.cues {
 		cu := &a.m.cues[ci]
 		if cu.role == RoleAffirms {
 			if _, ok := a.cueNearSkipping(cu, parts, covered, notAffirm); ok {
-				return true
+				found = append(found, ci)
 			}
 		}
 	}
-	return false
+	if len(found) == 0 {
+		return false
+	}
+	for _, d := range doubters {
+		if len(d.takenBackBy) == 0 {
+			continue
+		}
+		ok := false
+		for _, ci := range found {
+			if slices.Contains(d.takenBackBy, ci) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // excluded reports an unless phrase near the match: within x.within words

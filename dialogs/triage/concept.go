@@ -343,12 +343,18 @@ func (d *conceptDetector) explain(s slots) string {
 
 // measure words: what a number next to them measures.
 var (
-	pulseWords = []string{"pulse", "pulso", "hr", "bpm", "lpm", "heart", "corazon", "heartbeat", "heartrate", "latidos", "late",
+	// Not "late" (the Spanish "beats"): "20 minutes late" is no pulse;
+	// "el corazon me late a 180" has "corazon".
+	pulseWords = []string{"pulse", "pulso", "hr", "bpm", "lpm", "heart", "corazon", "heartbeat", "heartrate", "latidos",
 		"rate", "frecuencia", "watch", "reloj"}
 	tempWords  = []string{"temp", "temperature", "temperatura", "fever", "fiebre", "calentura", "degrees", "grados", "f", "c"}
 	oxyWords   = []string{"oxygen", "o2", "sat", "sats", "saturation", "spo2", "oximeter", "ox", "oxigeno", "saturacion"}
-	sugarWords = []string{"sugar", "glucose", "azucar", "glucosa", "bg", "glucometer", "glucometro", "meter", "dexcom", "cgm",
-		"libre"}
+	sugarWords = []string{"sugar", "sugars", "glucose", "azucar", "glucosa", "bg", "glucometer", "glucometro", "meter", "dexcom",
+		"cgm", "libre"}
+	// timeWords after a number say it is a time or a duration ("20
+	// minutes late", "every 15 min"), not a measurement.
+	timeWords = []string{"minutes", "minute", "min", "mins", "hours", "hour", "hrs", "seconds", "secs", "minutos", "minuto",
+		"horas", "hora", "segundos", "am", "pm", "years", "yrs", "anos", "dollars", "pesos"}
 	bpWords    = []string{"bp", "pressure", "presion", "arterial"}
 	weekWords  = []string{"week", "weeks", "wk", "wks", "semana", "semanas"}
 	dayWords   = []string{"day", "days", "dia", "dias"}
@@ -393,6 +399,8 @@ func readVitals(a *analysis, emit func(string, int)) {
 		case after(weekWords) || after(dayWords) || after(monthWords):
 			readAge(toks, i, v, emit)
 			continue
+		case after(timeWords):
+			continue
 		case near(oxyWords):
 			if v >= 50 && v < 90 {
 				emit(slotSpO2Low, i)
@@ -423,9 +431,10 @@ func readVitals(a *analysis, emit func(string, int)) {
 			}
 			continue
 		}
-		// A bare temperature with a decimal ("101.3", "39.8") or in the
-		// fever range with degrees; a bare reading HI on a meter is words.
-		if v >= 100.4 && v <= 110 && i+1 < len(toks) && isNumber(toks[i+1].text) {
+		// A bare temperature with a decimal ("101.3", "39.8": the decimals
+		// are the next clause, after the point), not a range ("110-140").
+		if v >= 100.4 && v <= 110 && i+1 < len(toks) && isNumber(toks[i+1].text) && len(toks[i+1].text) == 1 &&
+			toks[i+1].clause != t.clause {
 			readTemperature(v, i, emit)
 		}
 	}

@@ -155,17 +155,40 @@ func findUp(rel string) string {
 	}
 }
 
+// envSharedDir names the shared folder (../shared) explicitly, as for
+// evals.FindShared.
+const envSharedDir = "TEND_SHARED_DIR"
+
+// sharedDir finds the shared folder the way evals.FindShared does (the
+// evals package builds the whole app, so it is not imported here):
+// TEND_SHARED_DIR when set, which must hold evals/clinic-dev.jsonl, else a
+// "shared" folder holding it above the working directory. When there is
+// none the test is skipped, with the reason in the log, or fails under
+// CI=true.
+func sharedDir(t *testing.T) string {
+	t.Helper()
+	if d := os.Getenv(envSharedDir); d != "" {
+		if _, err := os.Stat(filepath.Join(d, "evals", "clinic-dev.jsonl")); err != nil {
+			t.Fatalf("%s=%s has no evals/clinic-dev.jsonl", envSharedDir, d)
+		}
+		return d
+	}
+	if p := findUp(filepath.Join("shared", "evals", "clinic-dev.jsonl")); p != "" {
+		return filepath.Dir(filepath.Dir(p))
+	}
+	const msg = "shared/evals/clinic-dev.jsonl not found above the working directory (set " + envSharedDir + ")"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg + "; skipped (set CI=true to make this a failure)")
+	return ""
+}
+
 // TestClinicDev runs the rules over the shared development set: every
 // emergency caught, at most 2% false emergencies.
 func TestClinicDev(t *testing.T) {
 	t.Parallel()
-	path := findUp(filepath.Join("shared", "evals", "clinic-dev.jsonl"))
-	if path == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("shared/evals/clinic-dev.jsonl not found above the working directory")
-		}
-		t.Skip("shared/evals/clinic-dev.jsonl not found (set CI=true to make this a failure)")
-	}
+	path := filepath.Join(sharedDir(t), "evals", "clinic-dev.jsonl")
 	m := detector(t)
 	items := readItems(t, path)
 	// abstain items are also prices and services the clinic does not list,
@@ -184,12 +207,12 @@ func TestClinicDev(t *testing.T) {
 // such as trouble breathing). Almost none may be taken for an emergency.
 func TestSharedFalseAlarms(t *testing.T) {
 	t.Parallel()
-	root := findUp("shared")
-	if root == "" || findUp(filepath.Join("shared", "datasets")) == "" {
+	root := sharedDir(t)
+	if _, err := os.Stat(filepath.Join(root, "datasets")); err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatal("shared/ not found above the working directory")
+			t.Fatalf("%s has no datasets folder", root)
 		}
-		t.Skip("shared/ not found (set CI=true to make this a failure)")
+		t.Skipf("%s has no datasets folder; skipped (set CI=true to make this a failure)", root)
 	}
 	questions := sharedQuestions(t, root)
 	require.Greater(t, len(questions), 500)

@@ -33,6 +33,9 @@ type cue struct {
 	before, after int
 	gap           string
 	concept       int
+	// takenBackBy lists the affirming cues that take this doubt back
+	// (indexes into Matcher.cues); empty: every affirming cue.
+	takenBackBy []int
 }
 
 type category struct {
@@ -71,13 +74,18 @@ func Compile(f *File) *Matcher {
 	for _, name := range slices.Sorted(maps.Keys(f.Lexicon)) {
 		lex[name] = m.concept(f.Lexicon[name], true)
 	}
-	m.filler = m.concept(f.Context.Filler, false)
-	m.breaks = m.concept(f.Context.Breaks, false)
+	m.filler = m.contextConcept(f.Context.Filler)
+	m.breaks = m.contextConcept(f.Context.Breaks)
 	cueIdx := map[string]int{}
 	for _, c := range f.Context.Cues {
 		cueIdx[c.Name] = len(m.cues)
 		m.cues = append(m.cues, cue{name: c.Name, role: c.Role, before: c.Before, after: c.After, gap: c.Gap,
-			concept: m.concept(c.Phrases, false)})
+			concept: m.contextConcept(c.Phrases)})
+	}
+	for i, c := range f.Context.Cues {
+		for _, name := range c.TakenBackBy {
+			m.cues[i].takenBackBy = append(m.cues[i].takenBackBy, cueIdx[name])
+		}
 	}
 	for _, code := range slices.Sorted(maps.Keys(f.Languages)) {
 		m.langs = append(m.langs, langMarkers{code: code, concept: m.concept(Phrases{code: f.Languages[code].Markers}, false)})
@@ -124,12 +132,18 @@ func (m *Matcher) exclusion(u *Unless) exclusion {
 	if u == nil {
 		return exclusion{concept: -1}
 	}
-	return exclusion{concept: m.concept(u.Phrases, false), within: u.Within}
+	return exclusion{concept: m.contextConcept(u.Phrases), within: u.Within}
 }
 
 // concept registers a set of phrases (all languages together) and returns
 // its id; typos says whether misspellings of its words count.
-func (m *Matcher) concept(p Phrases, typos bool) int {
+func (m *Matcher) concept(p Phrases, typos bool) int { return m.conceptOf(p, typos, false) }
+
+// contextConcept registers context words (cues, filler, breaks, unless):
+// matched exactly, with "#" also matching a count written as a word.
+func (m *Matcher) contextConcept(p Phrases) int { return m.conceptOf(p, false, true) }
+
+func (m *Matcher) conceptOf(p Phrases, typos, counts bool) int {
 	id := len(m.concepts)
 	var phrases [][]int
 	for _, lang := range slices.Sorted(maps.Keys(p)) {
@@ -137,6 +151,9 @@ func (m *Matcher) concept(p Phrases, typos bool) int {
 			words := phraseWords(ph)
 			ids := make([]int, len(words))
 			for i, w := range words {
+				if counts && w.text == anyNumber && !w.prefix {
+					w.text = anyCount
+				}
 				ids[i] = m.vocab.add(w, typos)
 			}
 			m.starts[ids[0]] = append(m.starts[ids[0]], phrRef{concept: id, phrase: len(phrases)})
@@ -168,6 +185,9 @@ func (m *Matcher) phraseText(r phrRef) string {
 	for i, id := range ids {
 		w := m.vocab.words[id]
 		parts[i] = w.text
+		if w.text == anyCount {
+			parts[i] = anyNumber
+		}
 		if w.prefix {
 			parts[i] += "*"
 		}
@@ -203,8 +223,9 @@ func (m *Matcher) analyzeTokens(toks []token, skip phraseMask, seen func(phrRef)
 		for _, w := range words[i] {
 			for _, ref := range m.starts[w] {
 				ph := m.concepts[ref.concept][ref.phrase]
-				if i+len(ph) > len(a.toks) || !phraseAt(words, i, ph) || skip[ref] {
-					continue
+				if i+len(ph) > len(a.toks) || !phraseAt(words, i, ph) || skip[ref] ||
+					a.toks[i+len(ph)-1].clause != a.toks[i].clause {
+					continue // a phrase never spans a clause break ("Sí, me duele" is not "si me")
 				}
 				if seen != nil {
 					seen(ref)

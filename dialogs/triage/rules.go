@@ -115,6 +115,11 @@ type Cue struct {
 	After   int     `yaml:"after"`
 	Gap     string  `yaml:"gap"`
 	Phrases Phrases `yaml:"phrases"`
+	// TakenBackBy names the affirming cues that take a doubt back (role
+	// doubts only); empty: every affirming cue of the category. "how do
+	// I know if someone is having a stroke" is a question, whatever
+	// "is having" says; "... right now" is not.
+	TakenBackBy []string `yaml:"taken_back_by"`
 }
 
 // Category is one kind of red flag or advice request.
@@ -260,6 +265,18 @@ func (f *File) validate() error {
 			add("%s: before/after must be 0..%d and not both 0", where, maxWindow)
 		}
 		errs = append(errs, f.checkPhrases(where+".phrases", c.Phrases, true)...)
+	}
+	for i, c := range f.Context.Cues {
+		where := fmt.Sprintf("context.cues[%d] (%s)", i, c.Name)
+		if len(c.TakenBackBy) > 0 && c.Role != RoleDoubts {
+			add("%s: taken_back_by is for cues of role %s", where, RoleDoubts)
+		}
+		for _, name := range c.TakenBackBy {
+			j := slices.IndexFunc(f.Context.Cues, func(o Cue) bool { return o.Name == name })
+			if j < 0 || f.Context.Cues[j].Role != RoleAffirms {
+				add("%s: taken_back_by %q is not a cue of role %s", where, name, RoleAffirms)
+			}
+		}
 	}
 	if len(f.Categories) == 0 {
 		add("categories: at least one category is needed")

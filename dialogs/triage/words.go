@@ -87,6 +87,24 @@ func tokenize(text string) []token {
 // ago", "hace # anos").
 const anyNumber = "#"
 
+// anyCount is anyNumber in a context phrase (cues, filler, breaks,
+// unless): there it also matches a count written as a word ("two weeks
+// ago", "hace dos semanas", "a few years ago"), which time expressions
+// use as often as digits. In red-flag phrases and concept slots "#" stays
+// digits only ("took #" is not "took one look").
+const anyCount = "#count"
+
+// countWords are the counts written as words that anyCount matches.
+var countWords = map[string]bool{
+	"one": true, "two": true, "three": true, "four": true, "five": true, "six": true, "seven": true, "eight": true,
+	"nine": true, "ten": true, "eleven": true, "twelve": true, "fifteen": true, "twenty": true, "thirty": true,
+	"forty": true, "fifty": true, "few": true, "couple": true, "several": true, "many": true,
+	"un": true, "uno": true, "una": true, "dos": true, "tres": true, "cuatro": true, "cinco": true, "seis": true,
+	"siete": true, "ocho": true, "nueve": true, "diez": true, "once": true, "doce": true, "quince": true,
+	"veinte": true, "treinta": true, "unos": true, "unas": true, "varios": true, "varias": true, "muchos": true,
+	"muchas": true,
+}
+
 // word is one word of a phrase: exact, or a stem when written "word*".
 type word struct {
 	text   string
@@ -205,6 +223,9 @@ func (v *vocab) lookup(tok string) []int {
 	ids = append(ids, v.exact[tok]...)
 	if isNumber(tok) {
 		ids = append(ids, v.exact[anyNumber]...)
+	}
+	if isNumber(tok) || countWords[tok] {
+		ids = append(ids, v.exact[anyCount]...)
 	}
 	if len(tok) >= minPrefix {
 		for _, id := range v.prefixes[tok[:minPrefixBytes(tok)]] {
