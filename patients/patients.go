@@ -50,18 +50,19 @@ func (p Patient) Location(fallback *time.Location) *time.Location {
 const cols = `id, external_id, first_name, last_name, birth_date, phone, email, lang, channel, time_zone,
 	consent_reminders, consent_messages, last_provider_id, created_at, updated_at, sex`
 
-// The identifying fields are sealed at rest when a key is configured
-// (docs/security.md, "Encryption at rest"); phone and e-mail also get keyed
-// lookup hashes, which FindByPhone and FindByEmail search. The record number
-// (external_id), language, channel, time zone, consent flags, sex and last
-// provider stay plaintext: the import upserts on the record number, and
-// campaign audiences filter on the others.
+// The identifying fields (names, birth date, phone, e-mail) and sex are
+// sealed at rest when a key is configured (docs/security.md, "Encryption at
+// rest"); phone and e-mail also get keyed lookup hashes, which FindByPhone
+// and FindByEmail search. The record number (external_id) stays plaintext:
+// the import upserts on it and staff look patients up by it; so do the
+// settings (language, channel, time zone, consent flags, last provider).
 const (
 	purposeFirstName = "patients.first_name"
 	purposeLastName  = "patients.last_name"
 	purposeBirthDate = "patients.birth_date"
 	purposePhone     = "patients.phone"
 	purposeEmail     = "patients.email"
+	purposeSex       = "patients.sex"
 )
 
 // scanner reads one patient row for q, opening the sealed fields.
@@ -78,7 +79,7 @@ func scanner(q store.Q) func(store.Row) (Patient, error) {
 			v       *string
 		}{
 			{purposeFirstName, &p.FirstName}, {purposeLastName, &p.LastName}, {purposeBirthDate, &p.BirthDate},
-			{purposePhone, &p.Phone}, {purposeEmail, &p.Email},
+			{purposePhone, &p.Phone}, {purposeEmail, &p.Email}, {purposeSex, &p.Sex},
 		} {
 			if *f.v, err = q.Open(f.purpose, *f.v); err != nil {
 				return Patient{}, fmt.Errorf("patients: read patient %d: %w", p.ID, err)
@@ -173,7 +174,7 @@ func Upsert(ctx context.Context, q store.Q, p *Patient, now time.Time) error {
 		RETURNING id, created_at`,
 		p.ExternalID, q.Seal(purposeFirstName, p.FirstName), q.Seal(purposeLastName, p.LastName),
 		q.Seal(purposeBirthDate, p.BirthDate), q.Seal(purposePhone, p.Phone), q.Seal(purposeEmail, p.Email), p.Lang,
-		p.Channel, p.TimeZone, p.ConsentReminders, p.ConsentMessages, p.LastProviderID, now, p.Sex,
+		p.Channel, p.TimeZone, p.ConsentReminders, p.ConsentMessages, p.LastProviderID, now, q.Seal(purposeSex, p.Sex),
 		q.LookupHash(purposePhone, p.Phone), q.LookupHash(purposeEmail, p.Email)).Scan(&p.ID, &p.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("patients: upsert: %w", err)

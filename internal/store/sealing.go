@@ -129,6 +129,7 @@ func SealedColumns() []SealedColumn {
 		{Table: "patients", Column: "birth_date", PK: "id"},
 		{Table: "patients", Column: "phone", PK: "id", Hash: "phone_hash"},
 		{Table: "patients", Column: "email", PK: "id", Hash: "email_hash"},
+		{Table: "patients", Column: "sex", PK: "id"},
 		{Table: "patient_verifications", Column: "phone", PK: "conversation_id"},
 		{Table: "conversations", Column: "state", PK: "id", JSON: true},
 		{Table: "inbound_messages", Column: "text", PK: "id"},

@@ -56,7 +56,7 @@ func fill(t *testing.T, db *store.DB, tag string) {
 			if err := tx.SaveConversation(ctx, &c, at); err != nil {
 				return err
 			}
-			p := patients.Patient{ExternalID: chat, FirstName: "Zebulon", LastName: "Quixote", BirthDate: "1931-07-04",
+			p := patients.Patient{ExternalID: chat, FirstName: "Zebulon", LastName: "Quixote", BirthDate: "1931-07-04", Sex: "X",
 				Phone: phone(tag, i), Email: fmt.Sprintf("zq%d-%s@example.com", i, tag)}
 			if err := patients.Upsert(ctx, tx.Q, &p, at); err != nil {
 				return err
