@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tend-health/tend/internal/store"
@@ -87,6 +88,8 @@ type Change struct {
 	// Source says how it changed: keyword, button, import, api, ...
 	Source         string
 	ConversationID *int64
+	// Via is the channel the patient said it on ("" for staff, imports).
+	Via string
 }
 
 // Record applies a change to every key of the subject and writes its audit
@@ -99,6 +102,14 @@ func Record(ctx context.Context, q store.Q, c Change, now time.Time) error {
 	if len(keys) == 0 {
 		return errors.New("consent: a change needs a patient or a channel identity")
 	}
+	return recordKeys(ctx, q, keys, c, now)
+}
+
+// recordKeys applies a change to each subject key, with its audit events.
+func recordKeys(ctx context.Context, q store.Q, keys []string, c Change, now time.Time) error {
+	if c.Channel == "" {
+		c.Channel = AnyChannel
+	}
 	for _, k := range keys {
 		if _, err := q.Exec(ctx, `INSERT INTO consent_states (subject, channel, purpose, status, source, changed_at)
 			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (subject, channel, purpose)
@@ -106,8 +117,9 @@ func Record(ctx context.Context, q store.Q, c Change, now time.Time) error {
 			k, c.Channel, c.Purpose, c.Status, c.Source, now); err != nil {
 			return fmt.Errorf("consent: record: %w", err)
 		}
-		if _, err := q.Exec(ctx, `INSERT INTO consent_events (subject, channel, purpose, status, source, conversation_id, at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, k, c.Channel, c.Purpose, c.Status, c.Source, c.ConversationID, now); err != nil {
+		if _, err := q.Exec(ctx, `INSERT INTO consent_events (subject, channel, purpose, status, source, conversation_id, at, via)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, k, c.Channel, c.Purpose, c.Status, c.Source, c.ConversationID, now,
+			c.Via); err != nil {
 			return fmt.Errorf("consent: audit: %w", err)
 		}
 	}
@@ -160,27 +172,33 @@ type State struct {
 	ChangedAt time.Time `json:"changed_at"`
 }
 
-// States returns the subject's rows that apply on channel ("" for all rows).
+// States returns the subject's rows that apply on channel ("" for all
+// rows): for a patient, with the rows of every conversation linked to them.
 func States(ctx context.Context, q store.Q, s Subject, channel string) ([]State, error) {
-	var out []State
-	for _, k := range s.keys() {
-		rs, err := q.Query(ctx, `SELECT subject, channel, purpose, status, source, changed_at FROM consent_states
-			WHERE subject = $1 AND ($2 = '' OR channel = '*' OR channel = $2) ORDER BY changed_at`, k, channel)
-		if err != nil {
-			return nil, fmt.Errorf("consent: states: %w", err)
-		}
-		for rs.Next() {
-			var st State
-			if err := rs.Scan(&st.Subject, &st.Channel, &st.Purpose, &st.Status, &st.Source, &st.ChangedAt); err != nil {
-				rs.Close()
-				return nil, err
-			}
-			out = append(out, st)
-		}
-		rs.Close()
-		if err := rs.Err(); err != nil {
-			return nil, err
-		}
+	keys, err := allKeys(ctx, q, s, nil)
+	if err != nil {
+		return nil, err
+	}
+	return statesOf(ctx, q, keys, channel)
+}
+
+func statesOf(ctx context.Context, q store.Q, keys []string, channel string) ([]State, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	args := []any{channel}
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	out, err := store.Collect[State](q.Query(ctx, `SELECT subject, channel, purpose, status, source, changed_at FROM consent_states
+		WHERE subject IN (`+placeholders(2, len(keys))+`) AND ($1 = '' OR channel = '*' OR channel = $1)
+		ORDER BY changed_at, subject, channel, purpose`, args...))(func(r store.Row) (State, error) {
+		var st State
+		err := r.Scan(&st.Subject, &st.Channel, &st.Purpose, &st.Status, &st.Source, &st.ChangedAt)
+		return st, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("consent: states: %w", err)
 	}
 	return out, nil
 }
@@ -217,8 +235,15 @@ type Decision struct {
 // Check decides whether a message for purpose may reach the subject; p is
 // the registry's record of the subject (nil when not registered), whose
 // flags are the defaults.
+//
+// For a patient, an opt-out said in any conversation linked to them counts
+// (see links.go): consent belongs to the patient, not to a channel.
 func Check(ctx context.Context, q store.Q, s Subject, p *patients.Patient, purpose string) (Decision, error) {
-	states, err := States(ctx, q, s, s.Channel)
+	keys, err := allKeys(ctx, q, s, p)
+	if err != nil {
+		return Decision{}, err
+	}
+	states, err := statesOf(ctx, q, keys, s.Channel)
 	if err != nil {
 		return Decision{}, err
 	}
@@ -264,10 +289,13 @@ func decision(ok bool) Decision {
 	return Decision{Reason: ReasonNoConsent}
 }
 
-// Event is one audit entry.
+// Event is one audit entry: Channel is the channel the change applies to
+// ("*" for every channel), Via the channel it was said on ("" when staff
+// recorded it).
 type Event struct {
 	Subject        string    `json:"subject"`
 	Channel        string    `json:"channel"`
+	Via            string    `json:"via"`
 	Purpose        string    `json:"purpose"`
 	Status         string    `json:"status"`
 	Source         string    `json:"source"`
@@ -275,27 +303,45 @@ type Event struct {
 	At             time.Time `json:"at"`
 }
 
-// Events returns the subject's audit trail, oldest first.
+// Events returns the subject's audit trail, oldest first: for a patient,
+// with the changes said in every conversation linked to them. A change
+// recorded for several of these keys at once is listed once, under the
+// patient's key when it is one of them.
 func Events(ctx context.Context, q store.Q, s Subject) ([]Event, error) {
-	var out []Event
-	for _, k := range s.keys() {
-		rs, err := q.Query(ctx, `SELECT subject, channel, purpose, status, source, conversation_id, at
-			FROM consent_events WHERE subject = $1 ORDER BY at, id`, k)
-		if err != nil {
-			return nil, fmt.Errorf("consent: events: %w", err)
-		}
-		for rs.Next() {
+	keys, err := allKeys(ctx, q, s, nil)
+	if err != nil || len(keys) == 0 {
+		return nil, err
+	}
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k
+	}
+	all, err := store.Collect[Event](q.Query(ctx, `SELECT subject, channel, via, purpose, status, source, conversation_id, at
+		FROM consent_events WHERE subject IN (`+placeholders(1, len(keys))+`) ORDER BY at, id`, args...))(
+		func(r store.Row) (Event, error) {
 			var e Event
-			if err := rs.Scan(&e.Subject, &e.Channel, &e.Purpose, &e.Status, &e.Source, &e.ConversationID, &e.At); err != nil {
-				rs.Close()
-				return nil, err
+			err := r.Scan(&e.Subject, &e.Channel, &e.Via, &e.Purpose, &e.Status, &e.Source, &e.ConversationID, &e.At)
+			return e, err
+		})
+	if err != nil {
+		return nil, fmt.Errorf("consent: events: %w", err)
+	}
+	var out []Event
+	seen := map[string]int{}
+	for _, e := range all {
+		conv := ""
+		if e.ConversationID != nil {
+			conv = strconv.FormatInt(*e.ConversationID, 10)
+		}
+		id := strings.Join([]string{e.At.UTC().Format(time.RFC3339Nano), e.Channel, e.Via, e.Purpose, e.Status, e.Source, conv}, "|")
+		if i, ok := seen[id]; ok {
+			if strings.HasPrefix(e.Subject, "patient:") && !strings.HasPrefix(out[i].Subject, "patient:") {
+				out[i].Subject = e.Subject
 			}
-			out = append(out, e)
+			continue
 		}
-		rs.Close()
-		if err := rs.Err(); err != nil {
-			return nil, err
-		}
+		seen[id] = len(out)
+		out = append(out, e)
 	}
 	return out, nil
 }

@@ -47,6 +47,9 @@ type Target struct {
 	ConversationID int64
 	Channel        string
 	ChatID         string
+	// PatientID is the registry patient the message is for (set by Find);
+	// Send links the conversation to them for consent (consent.Link).
+	PatientID int64
 }
 
 // Subject is the consent subject of sending to p at the target.
@@ -71,7 +74,7 @@ func Find(ctx context.Context, q store.Q, p patients.Patient, prefer []string, f
 				return
 			}
 		}
-		cands = append(cands, Target{ConversationID: c.ID, Channel: c.Channel, ChatID: c.ChatID})
+		cands = append(cands, Target{ConversationID: c.ID, Channel: c.Channel, ChatID: c.ChatID, PatientID: p.ID})
 	}
 	if first != nil {
 		c, err := q.GetConversation(ctx, *first)
@@ -95,7 +98,7 @@ func Find(ctx context.Context, q store.Q, p patients.Patient, prefer []string, f
 		case err == nil:
 			add(c)
 		case errors.Is(err, store.ErrNotFound):
-			cands = append(cands, Target{Channel: "whatsapp", ChatID: p.Phone})
+			cands = append(cands, Target{Channel: "whatsapp", ChatID: p.Phone, PatientID: p.ID})
 		default:
 			return Target{}, false, err
 		}
@@ -172,11 +175,19 @@ func Open(ctx context.Context, tx *store.Tx, t Target, lang string, now time.Tim
 	return c.ID, nil
 }
 
-// Send opens the target if needed and queues replies to it in tx.
+// Send opens the target if needed and queues replies to it in tx. The
+// conversation is then linked to the patient (consent.Link): a STOP typed
+// there applies to the patient on every channel.
 func Send(ctx context.Context, tx *store.Tx, e *bot.Engine, t Target, lang string, replies ...bot.Reply) (int64, []bot.Sent, error) {
-	id, err := Open(ctx, tx, t, lang, e.Clock().Now())
+	now := e.Clock().Now()
+	id, err := Open(ctx, tx, t, lang, now)
 	if err != nil {
 		return 0, nil, err
+	}
+	if t.PatientID != 0 {
+		if err := consent.Link(ctx, tx.Q, id, t.PatientID, consent.LinkOutreach, now); err != nil {
+			return 0, nil, err
+		}
 	}
 	sent, err := e.Send(ctx, tx, id, replies...)
 	return id, sent, err

@@ -7,6 +7,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/consent"
+	"github.com/tend-health/tend/internal/app"
+	"github.com/tend-health/tend/internal/app/apptest"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 	"github.com/tend-health/tend/outreach"
@@ -55,7 +59,7 @@ func TestFind(t *testing.T) {
 
 		got, _, err = outreach.Find(ctx, db.Q(), p, []string{"whatsapp", "web"}, nil, all)
 		require.NoError(t, err)
-		require.Equal(t, outreach.Target{Channel: "whatsapp", ChatID: "15550000001"}, got, "a WhatsApp chat to open")
+		require.Equal(t, outreach.Target{Channel: "whatsapp", ChatID: "15550000001", PatientID: p.ID}, got, "a WhatsApp chat to open")
 
 		got, ok, err = outreach.Find(ctx, db.Q(), p, []string{"telegram"}, &gone, func(ch string) bool { return ch != "whatsapp" })
 		require.NoError(t, err)
@@ -66,5 +70,37 @@ func TestFind(t *testing.T) {
 		require.NoError(t, err)
 		require.False(t, ok, "WhatsApp is not configured")
 		require.Equal(t, "es", outreach.Lang(ctx, db.Q(), p, outreach.Target{Channel: "whatsapp"}))
+	})
+}
+
+// TestSendLinksTheConversation: a message sent to a patient links the
+// conversation to them, so a STOP typed there stops the patient everywhere.
+func TestSendLinksTheConversation(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		a := apptest.New(t, db, apptest.Options{Mode: app.ModeServe})
+		p := patients.Patient{ExternalID: "L1", FirstName: "A", LastName: "B", BirthDate: "1950-01-01", Phone: "15550000002",
+			ConsentReminders: true, ConsentMessages: true}
+		require.NoError(t, patients.Upsert(ctx, db.Q(), &p, time.Now()))
+		var c store.Conversation
+		require.NoError(t, db.InTx(ctx, func(tx *store.Tx) error {
+			var err error
+			c, _, err = tx.OpenConversation(ctx, "telegram", "tg-l1", "en", time.Now())
+			return err
+		}))
+		target := outreach.Target{ConversationID: c.ID, Channel: "telegram", ChatID: "tg-l1", PatientID: p.ID}
+		require.NoError(t, db.InTx(ctx, func(tx *store.Tx) error {
+			_, _, err := outreach.Send(ctx, tx, a.Engine, target, "en", bot.Reply{Text: "How was your visit?", Kind: bot.KindSurvey})
+			return err
+		}))
+		linked, err := consent.Patients(ctx, db.Q(), c)
+		require.NoError(t, err)
+		require.Equal(t, []int64{p.ID}, linked)
+		_, err = consent.StopConversation(ctx, db.Q(), c, false, "keyword", time.Now())
+		require.NoError(t, err)
+		d, err := consent.Check(ctx, db.Q(), consent.Subject{PatientID: &p.ID, Channel: "whatsapp", ChatID: p.Phone}, &p, consent.Campaigns)
+		require.NoError(t, err)
+		require.False(t, d.Allowed)
 	})
 }

@@ -64,7 +64,15 @@ func (g *Guard) Check(t *bot.Turn) (bool, error) {
 	case Start:
 		return g.start(t)
 	case Help:
-		t.Reply(bot.Reply{Text: t.T("consent.help"), Buttons: menu.MainButtons(t)})
+		text := t.T("consent.help")
+		level, err := consent.ConversationOptOut(t.Ctx, t.Tx.Q, *t.Conv)
+		if err != nil {
+			return true, err
+		}
+		if level != "" {
+			text += "\n\n" + t.T("consent.help_stopped")
+		}
+		t.Reply(bot.Reply{Text: text, Buttons: menu.MainButtons(t)})
 		return true, nil
 	}
 	return false, nil
@@ -78,15 +86,16 @@ func (g *Guard) Handle(t *bot.Turn) (bool, error) {
 	return false, nil
 }
 
-// stop records the opt-out for the conversation's channel identity and,
-// when the conversation is linked to a patient, for the patient on every
-// channel; then tells the listeners and confirms once.
+// stop records the opt-out for the conversation's channel identity and
+// for every registry patient the conversation is linked to (verified,
+// reached by a survey or campaign, or the registry's WhatsApp number), on
+// every channel; then tells the listeners and confirms once.
 func (g *Guard) stop(t *bot.Turn, all bool, source string) error {
-	s := consent.ConversationSubject(*t.Conv)
-	conv := t.Conv.ID
-	if err := consent.Stop(t.Ctx, t.Tx.Q, s, all, source, &conv, t.Now); err != nil {
+	linked, err := consent.StopConversation(t.Ctx, t.Tx.Q, *t.Conv, all, source, t.Now)
+	if err != nil {
 		return err
 	}
+	conv := t.Conv.ID
 	for _, name := range g.Listeners {
 		if l, ok := t.Dialog(name).(Listener); ok {
 			if err := l.OptedOut(t, all); err != nil {
@@ -99,7 +108,7 @@ func (g *Guard) stop(t *bot.Turn, all bool, source string) error {
 			return err
 		}
 	}
-	g.log().InfoContext(t.Ctx, "consent: opted out", "conversation_id", conv, "all", all, "linked", s.PatientID != nil)
+	g.log().InfoContext(t.Ctx, "consent: opted out", "conversation_id", conv, "all", all, "patients", linked)
 	if all {
 		t.Reply(bot.Reply{Text: t.T("consent.stopped_all")})
 		return nil
@@ -109,19 +118,14 @@ func (g *Guard) stop(t *bot.Turn, all bool, source string) error {
 	return nil
 }
 
-// start resumes messages for a stopped subject; anyone else's START is a
-// greeting and goes on to the menu.
+// start resumes messages for a stopped conversation or patient; anyone
+// else's START is a greeting and goes on to the menu.
 func (g *Guard) start(t *bot.Turn) (bool, error) {
-	s := consent.ConversationSubject(*t.Conv)
-	level, err := consent.OptOut(t.Ctx, t.Tx.Q, s)
-	if err != nil || level == "" {
+	resumed, err := consent.StartConversation(t.Ctx, t.Tx.Q, *t.Conv, "keyword", t.Now)
+	if err != nil || !resumed {
 		return false, err
 	}
-	conv := t.Conv.ID
-	if err := consent.Start(t.Ctx, t.Tx.Q, s, "keyword", &conv, t.Now); err != nil {
-		return true, err
-	}
-	g.log().InfoContext(t.Ctx, "consent: resumed", "conversation_id", conv)
+	g.log().InfoContext(t.Ctx, "consent: resumed", "conversation_id", t.Conv.ID)
 	t.Reply(bot.Reply{Text: t.T("consent.started"), Buttons: menu.MainButtons(t)})
 	return true, nil
 }
