@@ -95,7 +95,22 @@ var OwnKBs = map[string]struct {
 }{
 	"sample":    {},
 	"riverside": {Dir: "kb/riverside", Clinic: riversideProfile},
+	"harbor":    {Dir: "kb/harbor", Clinic: harborProfile},
 }
+
+// harborProfile is the profile of Harbor County Public Health, the fictional
+// county health department of evals/kb/harbor; its number is the main
+// information line.
+const harborProfile = `name: Harbor County Public Health
+phone: "(555) 014-3000"
+timezone: America/Los_Angeles
+hours:
+  mon: "08:00-17:00"
+  tue: "08:00-17:00"
+  wed: "08:00-17:00"
+  thu: "08:00-17:00"
+  fri: "08:00-17:00"
+`
 
 // OwnItems reads every own item: the questions (with their KB) and the
 // triage messages.
