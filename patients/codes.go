@@ -70,13 +70,16 @@ func (k CodeKeys) mac(key []byte, purpose, value string) string {
 // conversation id alone) never match and simply expire.
 const codePrefix = "v2:"
 
+// codePurpose names code hashes to a keyring (domain separation).
+const codePurpose = "patient_verifications.code_hash"
+
 // HashCode is what is stored for a code issued in a conversation to a
 // candidate patient: bound to both, so the hash is useless elsewhere.
 func (k CodeKeys) HashCode(conversationID, patientID int64, code string) string {
 	if !k.Usable() {
 		panic("patients: one-time codes need a key") // a programming error: Install sets one
 	}
-	return codePrefix + k.mac(k.otp, "patient_verifications.code_hash",
+	return codePrefix + k.mac(k.otp, codePurpose,
 		strconv.FormatInt(conversationID, 10)+":"+strconv.FormatInt(patientID, 10)+":"+code)
 }
 
@@ -86,6 +89,15 @@ func (k CodeKeys) CheckCode(v Verification, code string, now time.Time) bool {
 	if v.PatientID == nil || !strings.HasPrefix(v.CodeHash, codePrefix) || v.CodeExpiresAt == nil ||
 		!now.Before(*v.CodeExpiresAt) || !k.Usable() {
 		return false
+	}
+	value := strconv.FormatInt(v.ConversationID, 10) + ":" + strconv.FormatInt(*v.PatientID, 10) + ":" + code
+	if all, ok := k.hasher.(interface{ Hashes(purpose, value string) []string }); ok {
+		// A keyring: the code may have been issued under the key before a rotation.
+		match := false
+		for _, h := range all.Hashes(codePurpose, value) {
+			match = hmac.Equal([]byte(v.CodeHash), []byte(codePrefix+h)) || match
+		}
+		return match
 	}
 	return hmac.Equal([]byte(v.CodeHash), []byte(k.HashCode(v.ConversationID, *v.PatientID, code)))
 }

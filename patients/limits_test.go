@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tend-health/tend/internal/sealed"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 	"github.com/tend-health/tend/patients"
@@ -146,6 +147,21 @@ func TestCodeKeys(t *testing.T) {
 
 	h := patients.CodeKeysFrom(hasher{}, "keyring")
 	require.Equal(t, "v2:H(patient_verifications.code_hash,9:3:123456)", h.HashCode(9, 3, "123456"))
+
+	// The encryption keyring: a code issued before `tend keys rotate` still
+	// works; one from a keyring without that key does not.
+	k1, k2 := sealed.Generate(), sealed.Generate()
+	before, err := sealed.Parse(k1)
+	require.NoError(t, err)
+	after, err := sealed.Parse(k2 + "," + k1)
+	require.NoError(t, err)
+	stranger, err := sealed.Parse(k2)
+	require.NoError(t, err)
+	v.CodeHash = patients.CodeKeysFrom(before, "keyring").HashCode(9, 3, "123456")
+	require.True(t, patients.CodeKeysFrom(before, "keyring").CheckCode(v, "123456", now))
+	require.True(t, patients.CodeKeysFrom(after, "keyring").CheckCode(v, "123456", now))
+	require.False(t, patients.CodeKeysFrom(after, "keyring").CheckCode(v, "654321", now))
+	require.False(t, patients.CodeKeysFrom(stranger, "keyring").CheckCode(v, "123456", now))
 }
 
 type hasher struct{}

@@ -28,8 +28,10 @@ const codeSecretKV = "booking:code_secret"
 //
 //  1. TEND_CODE_SECRET: a secret that lives only in the deployment's
 //     configuration, never in the database;
-//  2. the encryption keyring (TEND_ENCRYPTION_KEY), through Module.Keys:
-//     a key derived from the master key, also outside the database;
+//  2. the encryption keyring (TEND_ENCRYPTION_KEY or its key file; the
+//     store's, unless Module.Keys gives another): a key derived from the
+//     master key, also outside the database. After `tend keys rotate` a code
+//     issued under the previous key still works until it expires;
 //  3. otherwise a random secret made once and kept in the kv table, so that
 //     every replica shares it. That still separates the key from the codes'
 //     table (patient_verifications), but whoever can read the whole database
@@ -37,6 +39,11 @@ const codeSecretKV = "booking:code_secret"
 func codeKeys(ctx context.Context, a *app.App, cfg Config, enc patients.Hasher) (patients.CodeKeys, error) {
 	if cfg.CodeSecret != "" {
 		return patients.NewCodeKeys([]byte(cfg.CodeSecret.Reveal()), "TEND_CODE_SECRET")
+	}
+	if enc == nil {
+		if k := a.DB.Keyring(); k != nil {
+			enc = k
+		}
 	}
 	if enc != nil && enc.Hash("probe", "probe") != "" {
 		return patients.CodeKeysFrom(enc, "TEND_ENCRYPTION_KEY"), nil

@@ -170,6 +170,28 @@ func TestCodeSecret(t *testing.T) {
 	})
 }
 
+// With an encryption key (TEND_ENCRYPTION_KEY) and no TEND_CODE_SECRET,
+// codes are keyed from the keyring: nothing is kept in the database.
+func TestCodeKeyFromTheEncryptionKey(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		storetest.Sealed(t, db)
+		e := newEnv(t, db)
+		e.codeStep("k1", "grace.okafor@example.com", "1985-07-21")
+		_, err := db.Q().GetKV(ctx, "booking:code_secret")
+		require.ErrorIs(t, err, store.ErrNotFound)
+		conv, err := db.Q().FindConversation(ctx, "web", "k1")
+		require.NoError(t, err)
+		v, err := patients.LoadVerification(ctx, db.Q(), conv.ID)
+		require.NoError(t, err)
+		require.True(t, strings.HasPrefix(v.CodeHash, "v2:"+db.Keyring().Current()+":"), v.CodeHash)
+		c := e.chat("web", "k1")
+		c.n = 10
+		require.Contains(t, c.say(e.codes.last(e.patientID("MG-1003"))), "Thank you, Grace")
+	})
+}
+
 // newEnvSecret is newEnv with TEND_CODE_SECRET set.
 func newEnvSecret(t *testing.T, db *store.DB, secret string) *env {
 	t.Helper()
