@@ -14,9 +14,13 @@ import (
 // BenchmarkEngine drives many concurrent conversations through the engine
 // end to end (store the message, run the dialog, save state, store the reply,
 // enqueue its delivery job, commit) and reports messages/s and latency.
+// The -sealed variants run with an encryption key (docs/security.md,
+// "Encryption at rest"): message text, replies and state sealed at rest.
 func BenchmarkEngine(b *testing.B) {
 	b.Run("sqlite", func(b *testing.B) { benchEngine(b, storetest.OpenSQLite(b)) })
 	b.Run("postgres", func(b *testing.B) { benchEngine(b, storetest.OpenPostgres(b)) })
+	b.Run("sqlite-sealed", func(b *testing.B) { benchEngine(b, storetest.Sealed(b, storetest.OpenSQLite(b))) })
+	b.Run("postgres-sealed", func(b *testing.B) { benchEngine(b, storetest.Sealed(b, storetest.OpenPostgres(b))) })
 }
 
 func benchEngine(b *testing.B, db *store.DB) {

@@ -237,7 +237,7 @@ func (k *Keyring) Open(purpose, stored string) (string, error) {
 		return stored, nil
 	}
 	if k == nil {
-		return "", ErrNoKey
+		return "", fmt.Errorf("%w (key id %s)", ErrNoKey, id)
 	}
 	d := k.byID[id]
 	if d == nil {
