@@ -196,11 +196,23 @@ func runKeysRotate(ctx context.Context, env *Env, args []string) error {
 		}
 		return unreadableError(p)
 	}
-	if _, err := rekey.Start(ctx, a.DB, a.Clock.Now()); err != nil {
+	p, ok, err := rekey.LoadProgress(ctx, a.DB.Q())
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "rotation to key %s queued: a running `tend serve` does it in the background "+
-		"(`tend keys status` shows progress)\n", keys.Current())
+	running, err := rekey.Running(ctx, a.DB.Q())
+	if err != nil {
+		return err
+	}
+	if running && ok && p.Target == keys.Current() && p.FinishedAt == nil {
+		fmt.Fprintf(env.Stdout, "a rotation to key %s is already under way (`tend keys status` shows progress)\n", p.Target)
+	} else {
+		if _, err := rekey.Start(ctx, a.DB, a.Clock.Now()); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "rotation to key %s queued: a running `tend serve` does it in the background "+
+			"(`tend keys status` shows progress)\n", keys.Current())
+	}
 	if !*wait {
 		return nil
 	}

@@ -92,6 +92,9 @@ func TestKeysGenerateStatusRotate(t *testing.T) {
 		running, err := rekey.Running(context.Background(), db.Q())
 		require.NoError(t, err)
 		require.True(t, running)
+		code, out, errOut = runEnv(t, db, withFile, "keys", "rotate")
+		require.Equal(t, 0, code, errOut)
+		require.Contains(t, out, "already under way", "one rotation at a time")
 
 		code, _, _ = runEnv(t, db, map[string]string{}, "keys", "shred")
 		require.Equal(t, 2, code)
