@@ -82,6 +82,9 @@ var conceptRules = []conceptRule{
 	{name: "lethal_question", reply: ReplyCrisis, all: [][]string{{"lethal_question"}}},
 	{name: "self_harm_now", reply: ReplyCrisis, all: [][]string{{"self_harm_act"}, {"soon", "means", "now"}}},
 	{name: "hopeless_soon", reply: ReplyCrisis, all: [][]string{{"hopeless"}, {"soon"}}},
+	// Arrangements for after a death with hopelessness, a means, a plan or
+	// a time ("I've made up my mind", "this weekend").
+	{name: "death_arrangements", reply: ReplyCrisis, all: [][]string{{"after_death"}, {"hopeless", "means", "lethal_question", "self_harm_act", "soon"}}},
 	{name: "hopeless", reply: ReplyCrisis, possible: true, all: [][]string{{"hopeless"}}},
 	// Thoughts of harming a baby or someone else (postpartum psychosis,
 	// a threat at home).
@@ -160,27 +163,14 @@ type slotRef struct {
 // parseConcepts reads a concepts file against the rules file whose
 // languages, settings and context cues it uses.
 func parseConcepts(data []byte, rules *File) (*conceptDetector, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	var cf conceptFile
-	if err := dec.Decode(&cf); err != nil {
-		return nil, fmt.Errorf("triage concepts: %w", err)
+	f, cf, err := conceptRulesFile(data, rules)
+	if err != nil {
+		return nil, err
 	}
-	if cf.Version != 1 {
-		return nil, fmt.Errorf("triage concepts: version must be 1, got %d", cf.Version)
-	}
-	f := &File{Version: 1, Languages: rules.Languages, Settings: rules.Settings, Context: rules.Context,
-		Lexicon: map[string]Phrases{}}
 	d := &conceptDetector{index: map[string]int{}}
 	for _, s := range cf.Slots {
-		if _, dup := d.index[s.ID]; dup {
-			return nil, fmt.Errorf("triage concepts: slot %s twice", s.ID)
-		}
 		d.index[s.ID] = len(d.names)
 		d.names = append(d.names, s.ID)
-		f.Lexicon[s.ID] = s.Phrases
-		f.Categories = append(f.Categories, Category{ID: s.ID, Kind: KindEmergency, Reply: ReplyEmergency,
-			Context: s.Context, Rules: []Rule{{All: []Group{{"@" + s.ID}}}}})
 	}
 	for _, v := range vitalSlots {
 		d.index[v] = len(d.names)
@@ -218,6 +208,35 @@ func parseConcepts(data []byte, rules *File) (*conceptDetector, error) {
 		d.rules = append(d.rules, c)
 	}
 	return d, nil
+}
+
+// conceptRulesFile reads a concepts file as a rules file (one category
+// per slot) against the rules file whose languages, settings and context
+// cues it uses; the concept rules are not resolved (BaselinePhrases reads
+// older files with it).
+func conceptRulesFile(data []byte, rules *File) (*File, *conceptFile, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var cf conceptFile
+	if err := dec.Decode(&cf); err != nil {
+		return nil, nil, fmt.Errorf("triage concepts: %w", err)
+	}
+	if cf.Version != 1 {
+		return nil, nil, fmt.Errorf("triage concepts: version must be 1, got %d", cf.Version)
+	}
+	f := &File{Version: 1, Languages: rules.Languages, Settings: rules.Settings, Context: rules.Context,
+		Lexicon: map[string]Phrases{}}
+	seen := map[string]bool{}
+	for _, s := range cf.Slots {
+		if seen[s.ID] {
+			return nil, nil, fmt.Errorf("triage concepts: slot %s twice", s.ID)
+		}
+		seen[s.ID] = true
+		f.Lexicon[s.ID] = s.Phrases
+		f.Categories = append(f.Categories, Category{ID: s.ID, Kind: KindEmergency, Reply: ReplyEmergency,
+			Context: s.Context, Rules: []Rule{{All: []Group{{"@" + s.ID}}}}})
+	}
+	return f, &cf, nil
 }
 
 // checkLearnedSlots checks that the slots the learned detector reads

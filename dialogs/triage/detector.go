@@ -77,13 +77,19 @@ func (d *Detector) Classify(text string) Result {
 	ra := d.rules.analyzeTokens(toks, nil, nil)
 	r := d.rules.classify(ra)
 	if r.Kind == KindEmergency {
+		// An emergency the rules reply to with 911 ("took all my pills")
+		// told with a self-harm concept (hopelessness or a farewell with a
+		// means) gets the crisis reply, which says to call 911 too.
+		if r.Reply == ReplyEmergency && d.crisisConcept(toks) {
+			r.Reply = ReplyCrisis
+		}
 		return r
 	}
 	if d.rules.fingerprint != d.concepts.base.fingerprint {
 		ra = nil // a clinic's own rules: the features read the built-in ones
 	}
 	s := d.score(text, toks, ra)
-	if !s.ok || s.prob < d.learned.low || s.prob < d.learned.high && !bandCounts(s.info) {
+	if !s.ok || !inBand(s.prob, d.learned.low, d.learned.mid, s.info) {
 		return r
 	}
 	lang := r.Lang
@@ -98,11 +104,31 @@ func (d *Detector) Classify(text string) Result {
 		Possible: s.prob < d.learned.high}
 }
 
-// bandCounts says whether a probability between the low and the high
+// crisisConcept reports a definite crisis concept rule in a message.
+func (d *Detector) crisisConcept(toks []token) bool {
+	a := d.concepts.m.analyzeTokens(toks, nil, nil)
+	s := d.concepts.fillFrom(a, nil)
+	for _, r := range d.concepts.rules {
+		// Not a question about a lethal dose alone: a friend's overdose
+		// brings that question too.
+		if r.reply == ReplyCrisis && !r.possible && r.name != "lethal_question" && r.holds(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// bandCounts says whether a probability between the low and the mid
 // threshold makes a possible emergency: only when a red-flag concept is in
 // the message (a slot of a group or a concept rule). Similarity alone must
-// reach the high threshold.
+// reach the mid threshold.
 func bandCounts(info staticInfo) bool { return info.evidence() }
+
+// inBand reports a learned alarm (a possible emergency below the high
+// threshold): at or above mid, or at or above low with a red-flag concept.
+func inBand(prob, low, mid float64, info staticInfo) bool {
+	return prob >= mid || prob >= low && bandCounts(info)
+}
 
 // learnedScore is the learned detector's reading of a message.
 type learnedScore struct {

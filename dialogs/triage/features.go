@@ -40,10 +40,14 @@ const (
 // staticInfo is what the analysis tells beyond the features: the concept
 // rule that held first (for the reply and the log) and the language.
 type staticInfo struct {
-	rule        compiledConcept
-	ruleIdx     int
-	ruleOK      bool
-	crisisRule  bool   // a crisis concept rule holds
+	rule       compiledConcept
+	ruleIdx    int
+	ruleOK     bool
+	crisisRule bool // a crisis concept rule holds
+	// crisisSure: a definite (not possible) crisis concept rule holds
+	// other than a lethal-dose question alone: hopelessness, a farewell or
+	// self-harm with a means or a time (Detector.crisisConcept).
+	crisisSure  bool
 	crisisWords bool   // a crisis rule category's words are in the message
 	slots       []bool // per slot: filled in context
 	lang        string
@@ -77,7 +81,7 @@ var slotGroups = []struct {
 	name  string
 	slots []string
 }{
-	{"self_harm", []string{"hopeless", "farewell", "means", "lethal_question", "self_harm_act", "intrusive_harm"}},
+	{"self_harm", []string{"hopeless", "farewell", "means", "lethal_question", "self_harm_act", "intrusive_harm", "after_death"}},
 	{"substance", []string{"sedative", "alcohol", "overdose_amount"}},
 	{"consciousness", []string{"drowsy", "confused", "faint", "unresponsive", "weak_collapse"}},
 	{"breathing", []string{"slow_breathing", "fast_breathing", "breath_flag", slotSpO2Low}},
@@ -174,6 +178,7 @@ func (d *conceptDetector) static(a, base *analysis, x []float64) staticInfo {
 		}
 		if r.reply == ReplyCrisis {
 			crisis = true
+			info.crisisSure = info.crisisSure || !r.possible && r.name != "lethal_question" // Detector.crisisConcept
 		}
 	}
 	info.crisisRule = crisis

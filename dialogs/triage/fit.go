@@ -168,11 +168,16 @@ func BaselinePhrases(rulesYAML, conceptsYAML []byte) (map[string]bool, error) {
 	}
 	out := map[string]bool{}
 	m := Compile(f)
-	cd, err := parseConcepts(conceptsYAML, f)
+	// The slots' words only: an older file's slots need not match today's
+	// concept rules.
+	cf, _, err := conceptRulesFile(conceptsYAML, f)
 	if err != nil {
 		return nil, err
 	}
-	for _, mm := range []*Matcher{m, cd.m} {
+	if err := cf.validate(); err != nil {
+		return nil, fmt.Errorf("triage concepts: %w", err)
+	}
+	for _, mm := range []*Matcher{m, Compile(cf)} {
 		for c := range mm.concepts {
 			for p := range mm.concepts[c] {
 				out[mm.phraseText(phrRef{concept: c, phrase: p})] = true
@@ -196,11 +201,15 @@ type FitOptions struct {
 	// how optimistic unmasked numbers are).
 	Support int
 	// Recall is the cross-validated recall (rules and learned detector)
-	// the low threshold should reach (0: 0.99); FalseAlarms caps the share
+	// beyond which the band's thresholds look for fewer false alarms
+	// rather than more emergencies (0: 0.99); FalseAlarms caps the share
 	// of the hard non-emergencies the learned detector may add to the
-	// rules' false alarms (0: 0.015). See thresholds.
-	Recall      float64
-	FalseAlarms float64
+	// rules' false alarms (0: 0.01, half of it the high threshold's),
+	// OrdinaryFalseAlarms the share of the
+	// ordinary questions (0: 0.003). See thresholds.
+	Recall              float64
+	FalseAlarms         float64
+	OrdinaryFalseAlarms float64
 	// HighFalseAlarms is the share of the hard non-emergencies the learned
 	// detector alone may call a certain emergency: the high threshold
 	// (0: 0.005).
@@ -236,7 +245,10 @@ func (o *FitOptions) defaults() {
 		o.Recall = 0.99
 	}
 	if o.FalseAlarms <= 0 {
-		o.FalseAlarms = 0.015
+		o.FalseAlarms = 0.01
+	}
+	if o.OrdinaryFalseAlarms <= 0 {
+		o.OrdinaryFalseAlarms = 0.003
 	}
 	if o.HighFalseAlarms <= 0 {
 		o.HighFalseAlarms = 0.005
@@ -284,7 +296,7 @@ type FitReport struct {
 	AUROC float64
 	ECE   float64
 	// The thresholds and the cross-validated decisions at them.
-	High, Low float64
+	High, Mid, Low float64
 	// The reply model's AUROC among emergencies and its threshold.
 	ReplyAUROC, ReplyThreshold float64
 	// CV is rules then the learned detector; Before is rules then the
@@ -298,6 +310,18 @@ type FitReport struct {
 	// Misses, false alarms and wrong replies of the cross-validated
 	// decisions (training messages), for people; not stored in the model.
 	Errors []string `json:"-"`
+	// Predictions are every training message's out-of-fold reading, for
+	// studying thresholds (fit -dump); not stored in the model.
+	Predictions []Prediction `json:"-"`
+}
+
+// Prediction is one training message's out-of-fold reading.
+type Prediction struct {
+	ID, Category, Lang  string
+	Emergency, Ordinary bool
+	Rules               bool    // the rules (masked) call it an emergency
+	Prob                float64 // the learned detector's probability
+	Evidence            bool    // a red-flag concept (bandCounts)
 }
 
 // Counts are recall and false alarms.
@@ -413,7 +437,7 @@ func Fit(examples []Example, o FitOptions) (*LearnedFile, *FitReport, error) {
 	for _, p := range ps {
 		p.replyCut = rep.ReplyThreshold
 	}
-	rep.Low, rep.High, rep.Curve = thresholds(ps, o)
+	rep.Low, rep.Mid, rep.High, rep.Curve = thresholds(ps, o)
 	groups := map[string]*GroupCounts{}
 	group := func(key string) *GroupCounts {
 		if groups[key] == nil {
@@ -422,7 +446,10 @@ func Fit(examples []Example, o FitOptions) (*LearnedFile, *FitReport, error) {
 		return groups[key]
 	}
 	for _, p := range ps {
-		after := decideFit(p, rep.High, rep.Low)
+		rep.Predictions = append(rep.Predictions, Prediction{ID: p.ex.ID, Category: p.ex.Category, Lang: p.ex.Lang,
+			Emergency: p.y, Ordinary: p.ex.Ordinary, Rules: p.rules.Kind == KindEmergency, Prob: p.prob,
+			Evidence: bandCounts(p.info)})
+		after := decideFit(p, rep.High, rep.Mid, rep.Low)
 		before := fitDecision{alarm: p.oldAlarm, possible: p.oldPoss, reply: p.oldReply}
 		rulesOnly := fitDecision{alarm: p.rules.Kind == KindEmergency, reply: p.rules.Reply}
 		if p.ex.Ordinary {
@@ -460,7 +487,8 @@ func Fit(examples []Example, o FitOptions) (*LearnedFile, *FitReport, error) {
 		return nil, nil, err
 	}
 	m, b := ft.m, ft.b
-	lf := &LearnedFile{Version: 1, Embedder: embedderID(), Bias: round6(m.Bias), High: rep.High, Low: rep.Low, Words: ft.words}
+	lf := &LearnedFile{Version: 1, Embedder: embedderID(), Bias: round6(m.Bias), High: rep.High, Mid: rep.Mid, Low: rep.Low,
+		Words: ft.words}
 	for i, n := range names {
 		if keep[i] && m.W[i] != 0 {
 			lf.Features = append(lf.Features, n)
@@ -609,7 +637,7 @@ func (d *conceptDetector) replyNames() []string {
 }
 
 // replySlots are the slots the reply model reads.
-var replySlots = []string{"hopeless", "farewell", "means", "lethal_question", "self_harm_act", "intrusive_harm", "weapon",
+var replySlots = []string{"hopeless", "farewell", "means", "lethal_question", "self_harm_act", "intrusive_harm", "after_death", "weapon",
 	"threat", "violence_now", "at_home"}
 
 // replyInputs is the reply model's input (replyNames).
@@ -822,11 +850,15 @@ func (c *Counts) add(p *prepared, d fitDecision) {
 
 // decideFit is Detector.Classify's decision on a prepared example, from
 // its out-of-fold probability.
-func decideFit(p *prepared, high, low float64) fitDecision {
+func decideFit(p *prepared, high, mid, low float64) fitDecision {
 	if p.rules.Kind == KindEmergency {
-		return fitDecision{alarm: true, reply: p.rules.Reply}
+		reply := p.rules.Reply
+		if reply == ReplyEmergency && p.info.crisisSure {
+			reply = ReplyCrisis // Detector.Classify
+		}
+		return fitDecision{alarm: true, reply: reply}
 	}
-	if p.prob < low || p.prob < high && !bandCounts(p.info) {
+	if !inBand(p.prob, low, mid, p.info) {
 		return fitDecision{}
 	}
 	return fitDecision{alarm: true, possible: p.prob < high, reply: learnedReply(p.replyProb, p.replyCut)}
@@ -873,33 +905,30 @@ func replyThreshold(ps []*prepared) (auroc, threshold float64) {
 // FitOptions) and returns the trade-off curve. The high threshold comes
 // first: the lowest at which the learned detector alone raises at most
 // HighFalseAlarms of the hard non-emergencies (those the rules leave
-// alone). Then the low one: the highest that reaches Recall (rules and
-// learned detector together) while the learned detector adds at most
-// FalseAlarms to the rules' own; failing that, the lowest that keeps
-// within FalseAlarms.
-func thresholds(ps []*prepared, o FitOptions) (low, high float64, curve []CurvePoint) {
+// alone). Then the band below it, on a grid of 0.01: the low and the mid
+// threshold (a possible emergency from mid, or from low with a red-flag
+// concept) that catch the most emergencies (rules and learned detector
+// together, up to Recall) while the learned detector adds at most
+// FalseAlarms to the rules' own false alarms and OrdinaryFalseAlarms on
+// the ordinary questions; of those, the one with the fewest false alarms,
+// then the highest thresholds.
+func thresholds(ps []*prepared, o FitOptions) (low, mid, high float64, curve []CurvePoint) {
 	var cands []float64
-	others := 0
+	others, ordinary, emergencies := 0, 0, 0
 	for _, p := range ps {
 		if p.ex.Ordinary {
+			ordinary++
 			continue
 		}
 		cands = append(cands, p.prob)
 		if !p.y {
 			others++
+		} else {
+			emergencies++
 		}
 	}
 	sort.Float64s(cands)
 	cands = slices.Compact(cands)
-	added := func(t float64) float64 {
-		fa := 0
-		for _, p := range ps {
-			if !p.y && !p.ex.Ordinary && p.rules.Kind != KindEmergency && decideFit(p, high, t).alarm {
-				fa++
-			}
-		}
-		return float64(fa) / math.Max(1, float64(others))
-	}
 	high = 0.99
 	for _, t := range cands {
 		fa := 0
@@ -913,39 +942,62 @@ func thresholds(ps []*prepared, o FitOptions) (low, high float64, curve []CurveP
 			break
 		}
 	}
-	at := func(t float64) (recall, fa float64) {
+	type count struct{ caught, added, addedOrdinary int }
+	at := func(low, mid float64) count {
+		var c count
+		for _, p := range ps {
+			alarm := decideFit(p, high, mid, low).alarm
+			switch {
+			case p.ex.Ordinary:
+				if alarm && p.rules.Kind != KindEmergency {
+					c.addedOrdinary++
+				}
+			case p.y:
+				if alarm {
+					c.caught++
+				}
+			case alarm && p.rules.Kind != KindEmergency:
+				c.added++
+			}
+		}
+		return c
+	}
+	var grid []float64
+	for t := 0.02; t < high; t += 0.01 {
+		grid = append(grid, round6(t))
+	}
+	grid = append(grid, high)
+	target := int(math.Ceil(o.Recall * float64(emergencies)))
+	low, mid = high, high
+	best := at(high, high)
+	better := func(c, b count) bool {
+		cc, bc := min(c.caught, target), min(b.caught, target)
+		if cc != bc {
+			return cc > bc
+		}
+		return c.added+c.addedOrdinary < b.added+b.addedOrdinary
+	}
+	for i := len(grid) - 1; i >= 0; i-- {
+		for j := len(grid) - 1; j >= i; j-- {
+			c := at(grid[i], grid[j])
+			if float64(c.added) > o.FalseAlarms*float64(others) || float64(c.addedOrdinary) > o.OrdinaryFalseAlarms*float64(ordinary) {
+				continue
+			}
+			if better(c, best) {
+				best, low, mid = c, grid[i], grid[j]
+			}
+		}
+	}
+	for _, t := range []float64{0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9} {
 		var c Counts
 		for _, p := range ps {
 			if !p.ex.Ordinary {
-				c.add(p, decideFit(p, high, t))
+				c.add(p, decideFit(p, high, math.Min(t, high), math.Min(t, high)))
 			}
 		}
-		return c.Recall(), c.FalseAlarmRate()
+		curve = append(curve, CurvePoint{Threshold: t, Recall: round6(c.Recall()), FalseAlarms: round6(c.FalseAlarmRate())})
 	}
-	low = -1
-	for i := len(cands) - 1; i >= 0; i-- {
-		t := cands[i]
-		if t <= 0.01 || t > high {
-			continue
-		}
-		r, _ := at(t)
-		fa := added(t)
-		if fa > o.FalseAlarms {
-			break
-		}
-		low = t
-		if r >= o.Recall {
-			break
-		}
-	}
-	if low <= 0 {
-		low = math.Min(0.5, high)
-	}
-	for _, t := range []float64{0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9} {
-		r, fa := at(math.Min(t, high))
-		curve = append(curve, CurvePoint{Threshold: t, Recall: round6(r), FalseAlarms: round6(fa)})
-	}
-	return low, high, curve
+	return low, mid, high, curve
 }
 
 // PrintFitReport writes a fit's cross-validated numbers.
@@ -955,7 +1007,8 @@ func PrintFitReport(w io.Writer, r *FitReport, groups bool) {
 	if len(r.Dropped) > 0 {
 		fmt.Fprintf(w, "features left out: %s\n", strings.Join(r.Dropped, ", "))
 	}
-	fmt.Fprintf(w, "learned detector alone: AUROC %.3f, ECE %.3f; thresholds low %.3f, high %.3f\n", r.AUROC, r.ECE, r.Low, r.High)
+	fmt.Fprintf(w, "learned detector alone: AUROC %.3f, ECE %.3f; thresholds low %.3f (with a red-flag concept), mid %.3f, high %.3f\n",
+		r.AUROC, r.ECE, r.Low, r.Mid, r.High)
 	fmt.Fprintf(w, "reply model (crisis among emergencies): AUROC %.3f, threshold %.3f\n", r.ReplyAUROC, r.ReplyThreshold)
 	fmt.Fprintf(w, "rules alone:            %s\n", r.Rules)
 	fmt.Fprintf(w, "rules + concept rules:  %s\n", r.Before)
@@ -963,7 +1016,7 @@ func PrintFitReport(w io.Writer, r *FitReport, groups bool) {
 	fmt.Fprintf(w, "ordinary questions, false alarms: rules %d/%d, rules + concept rules %d/%d, rules + learned %d/%d\n",
 		r.OrdinaryRules.FalseAlarms, r.OrdinaryRules.Others, r.OrdinaryBefore.FalseAlarms, r.OrdinaryBefore.Others,
 		r.OrdinaryCV.FalseAlarms, r.OrdinaryCV.Others)
-	fmt.Fprintf(w, "trade-off (rules + learned at a low threshold):\n")
+	fmt.Fprintf(w, "trade-off (rules + learned, a possible emergency from a threshold, with or without a concept):\n")
 	for _, c := range r.Curve {
 		fmt.Fprintf(w, "  %.2f  recall %5.1f%%  false alarms %5.1f%%\n", c.Threshold, 100*c.Recall, 100*c.FalseAlarms)
 	}

@@ -31,9 +31,12 @@ type LearnedFile struct {
 	Features []string  `json:"features"`
 	Bias     float64   `json:"bias"`
 	Weights  []float64 `json:"weights"`
-	// High and Low are the thresholds on the probability: an emergency at
-	// or above High, a possible emergency at or above Low.
+	// High, Mid and Low are the thresholds on the probability: an
+	// emergency at or above High; a possible emergency at or above Mid, or
+	// at or above Low with a red-flag concept in the message. No Mid (0):
+	// Mid is High.
 	High float64 `json:"high"`
+	Mid  float64 `json:"mid,omitempty"`
 	Low  float64 `json:"low"`
 	// Bank is the training messages' sentence vectors, int8 per dimension
 	// with one scale per row, and their labels: E (emergency, 911 reply),
@@ -70,13 +73,13 @@ type LearnedFile struct {
 
 // learned is a loaded LearnedFile.
 type learned struct {
-	bias      float64
-	weights   []float64 // over the full feature vector (allFeatureNames)
-	high, low float64
-	bank      *bank
-	proj      *projection
-	words     map[string]float64
-	embedder  string
+	bias           float64
+	weights        []float64 // over the full feature vector (allFeatureNames)
+	high, mid, low float64
+	bank           *bank
+	proj           *projection
+	words          map[string]float64
+	embedder       string
 	// The reply model, over replyNames.
 	replyBias    float64
 	replyWeights []float64
@@ -163,8 +166,11 @@ func loadLearned(data []byte, d *conceptDetector) (*learned, error) {
 	for i, n := range names {
 		index[n] = i
 	}
-	l := &learned{bias: f.Bias, weights: make([]float64, len(names)), high: f.High, low: f.Low, words: f.Words,
+	l := &learned{bias: f.Bias, weights: make([]float64, len(names)), high: f.High, mid: f.Mid, low: f.Low, words: f.Words,
 		embedder: f.Embedder}
+	if l.mid == 0 {
+		l.mid = l.high
+	}
 	for i, n := range f.Features {
 		j, ok := index[n]
 		if !ok {
@@ -188,8 +194,8 @@ func loadLearned(data []byte, d *conceptDetector) (*learned, error) {
 		}
 		l.replyWeights[j] = f.Reply.Weights[i]
 	}
-	if !(l.low > 0 && l.low <= l.high && l.high < 1) {
-		return nil, fmt.Errorf("triage: learned model: thresholds %v and %v are not 0 < low <= high < 1", f.Low, f.High)
+	if !(l.low > 0 && l.low <= l.mid && l.mid <= l.high && l.high < 1) {
+		return nil, fmt.Errorf("triage: learned model: thresholds %v, %v and %v are not 0 < low <= mid <= high < 1", f.Low, f.Mid, f.High)
 	}
 	vecs, err := decodeVectors(f.Bank.Vectors, f.Bank.Scales, f.Bank.Dims)
 	if err != nil {

@@ -39,7 +39,8 @@ func main() {
 	flag.IntVar(&o.Dims, "dims", 0, "main directions of the sentence vectors the bank keeps (0: default; -1: all)")
 	flag.IntVar(&o.Support, "support", 0, "mask phrases found in at most this many training messages (0: 1; -1: none)")
 	flag.Float64Var(&o.Recall, "recall", 0, "cross-validated recall the low threshold must reach (0: default)")
-	flag.Float64Var(&o.FalseAlarms, "fa", 0, "false alarms the low threshold may cost at most (0: default)")
+	flag.Float64Var(&o.FalseAlarms, "fa", 0, "false alarms on the hard non-emergencies the band may add at most (0: default)")
+	flag.Float64Var(&o.OrdinaryFalseAlarms, "qfa", 0, "false alarms on the ordinary questions the band may add at most (0: default)")
 	flag.Float64Var(&o.HighFalseAlarms, "highfa", 0, "false alarms of the learned detector alone at the high threshold (0: default)")
 	noQuestions := flag.Bool("noquestions", false, "leave the ordinary questions (questions-*.jsonl) out")
 	flag.Float64Var(&o.RulesWeight, "rulesweight", 0, "weight of a message the rules call an emergency (0: 1; negative: 0)")
@@ -47,6 +48,7 @@ func main() {
 	synonyms := flag.String("synonyms", "", "print word-vector synonym candidates for these slots of concepts.yaml (comma-separated, or \"all\") and stop")
 	baseline := flag.String("baseline", "2=c1cfd73,3=0c4a771", "source=commit,...: the word lists at that commit were written before that source's messages arrived (never masked for them); empty for none")
 	verbose := flag.Bool("v", false, "print every category and language, and the training misses and false alarms")
+	dump := flag.String("dump", "", "write every training message's out-of-fold probability to this file (TSV)")
 	flag.Parse()
 	if *drop != "" {
 		o.Drop = strings.Split(*drop, ",")
@@ -80,7 +82,7 @@ func main() {
 			o.Baseline[source] = phrases
 		}
 	}
-	if err := run(*out, *data, *dry, *verbose, *noQuestions, o); err != nil {
+	if err := run(*out, *data, *dump, *dry, *verbose, *noQuestions, o); err != nil {
 		fmt.Fprintln(os.Stderr, "fit:", err)
 		os.Exit(1)
 	}
@@ -99,7 +101,7 @@ func baselineAt(commit string) (map[string]bool, error) {
 	return triage.BaselinePhrases(files[0], files[1])
 }
 
-func run(out, data string, dry, verbose, noQuestions bool, o triage.FitOptions) error {
+func run(out, data, dump string, dry, verbose, noQuestions bool, o triage.FitOptions) error {
 	var paths []string
 	for _, pat := range []string{"triage-emergency*.jsonl", "triage-nonemergency*.jsonl"} {
 		m, err := filepath.Glob(filepath.Join(data, pat))
@@ -135,6 +137,16 @@ func run(out, data string, dry, verbose, noQuestions bool, o triage.FitOptions) 
 	}
 	fmt.Printf("files: %s\n", strings.Join(paths, ", "))
 	triage.PrintFitReport(os.Stdout, rep, verbose)
+	if dump != "" {
+		var b strings.Builder
+		b.WriteString("id\tcategory\tlang\temergency\tordinary\trules\tprob\tevidence\n")
+		for _, p := range rep.Predictions {
+			fmt.Fprintf(&b, "%s\t%s\t%s\t%v\t%v\t%v\t%.4f\t%v\n", p.ID, p.Category, p.Lang, p.Emergency, p.Ordinary, p.Rules, p.Prob, p.Evidence)
+		}
+		if err := os.WriteFile(dump, []byte(b.String()), 0o644); err != nil {
+			return err
+		}
+	}
 	if dry {
 		return nil
 	}
