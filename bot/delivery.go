@@ -16,6 +16,32 @@ import (
 // to hours, so this covers an outage of about a day).
 const deliverMaxAttempts = 20
 
+// deliverLease is how long a delivery job's hold on its messages lasts
+// (outbound_messages.sending_until): the message it is sending and those
+// queued behind it up to its seq. The job renews it every leaseRenewEvery
+// while it runs and drops it from the queued ones when it stops early
+// (a failure, a snooze: River has its retry in hand). A lease left to run
+// out means the job's process died: recovery (redeliverUncovered) gives
+// the conversation a new job within seconds, instead of leaving its job
+// "running" until River's rescuer takes it, minutes later. The delivery
+// lock already keeps two live jobs from sending one conversation's
+// messages at once; the lease tells a dead sender from a slow one, and
+// keeps a live sender's message from being taken over should its lock go
+// (a dropped lock connection). A job that finds a message "sending" under
+// a live lease snoozes for the rest of it: River makes a job snoozed for
+// no longer than its scheduler's interval (5 s) available again by itself,
+// with no River leader needed (a restarted process has none for up to
+// about 20 s).
+const deliverLease = 5 * time.Second
+
+// leaseRenewEvery is how often a long send renews its lease (tests shorten it).
+var leaseRenewEvery = deliverLease / 3
+
+// recordTimeout bounds recording a send's outcome, which is done even when
+// the job's context has ended (shutdown, timeout): a send that went out
+// and is not recorded is sent again.
+const recordTimeout = 10 * time.Second
+
 // Recipient is where a reply goes.
 type Recipient struct {
 	ConversationID int64
@@ -95,13 +121,15 @@ func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 }
 
 // Deliver runs one delivery job's work (exported for tests and tools).
-func (e *Engine) Deliver(ctx context.Context, a DeliverArgs) error {
+func (e *Engine) Deliver(ctx context.Context, a DeliverArgs) (err error) {
 	unlock, err := e.db.LockKey(ctx, "deliver:"+strconv.FormatInt(a.ConversationID, 10))
 	if err != nil {
 		return err
 	}
 	defer unlock()
 	q := e.db.Q()
+	lease := &deliveryLease{e: e, q: q, conv: a.ConversationID, upTo: a.Seq}
+	defer func() { lease.end(err) }()
 	conv, err := q.GetConversation(ctx, a.ConversationID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil // conversation purged
@@ -127,9 +155,19 @@ func (e *Engine) Deliver(ctx context.Context, a DeliverArgs) error {
 			continue
 		}
 		if m.Status == store.OutboundSending {
-			// A previous attempt was cut off before its outcome was recorded;
-			// the channel may or may not have it. Sending again is the only
-			// way not to lose it.
+			// A previous attempt did not record its outcome. Within its lease
+			// it may still be under way (its sender lost the lock but not
+			// its connection to the channel, or died a moment ago): wait
+			// for the lease rather than risk a second copy, and keep the
+			// later messages behind it.
+			if wait, err := e.leaseLeft(ctx, q, m.ID); err != nil {
+				return err
+			} else if wait > 0 {
+				return river.JobSnooze(wait)
+			}
+			// Cut off before its outcome was recorded: the channel may or
+			// may not have it. Sending again is the only way not to lose
+			// it, and the one case in which the patient may see it twice.
 			e.log.WarnContext(ctx, "re-sending a message whose earlier attempt was interrupted",
 				"conversation_id", conv.ID, "outbound_id", m.ID)
 		}
@@ -138,23 +176,129 @@ func (e *Engine) Deliver(ctx context.Context, a DeliverArgs) error {
 			_ = q.MarkOutboundFailed(ctx, m.ID, "unreadable body")
 			continue
 		}
-		if err := q.MarkOutboundSending(ctx, m.ID); err != nil {
+		if err := lease.take(ctx, m.ID); err != nil {
 			return err
 		}
 		ext, sendErr := sender.Send(ctx, to, r)
+		// The outcome is recorded even if the job's context ended meanwhile.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 		if sendErr == nil {
-			if err := q.MarkOutboundSent(ctx, m.ID, ext, e.clock.Now()); err != nil {
+			err = e.recordSent(rctx, q, m.ID, ext)
+			cancel()
+			if err != nil {
 				return err
 			}
 			e.metrics.MessagesOut.WithLabelValues(conv.Channel, "sent").Inc()
 			continue
 		}
-		if err := e.deliveryFailed(ctx, q, &conv, m, sendErr); err != nil {
+		err = e.deliveryFailed(rctx, q, &conv, m, sendErr)
+		cancel()
+		if err != nil {
 			return err
 		}
 		// A message that can never go out does not hold back the ones after it.
 	}
 	return nil
+}
+
+// leaseLeft is how much of a "sending" message's lease is left (zero when
+// it has run out or the message was never leased).
+func (e *Engine) leaseLeft(ctx context.Context, q store.Q, id int64) (time.Duration, error) {
+	var until *time.Time
+	if err := q.QueryRow(ctx, `SELECT sending_until FROM outbound_messages WHERE id = $1`, id).Scan(&until); err != nil {
+		return 0, fmt.Errorf("deliver: read lease: %w", err)
+	}
+	if until == nil {
+		return 0, nil
+	}
+	return max(0, until.Sub(e.clock.Now())), nil
+}
+
+// deliveryLease is one delivery job's hold on the messages it delivers.
+type deliveryLease struct {
+	e          *Engine
+	q          store.Q
+	conv, upTo int64
+	stop       chan struct{}
+	stopped    chan struct{}
+}
+
+// take marks message id as being sent (one more attempt) and leases it with
+// every message queued behind it up to the job's seq, in one statement; the
+// first take starts renewing the lease until end.
+func (l *deliveryLease) take(ctx context.Context, id int64) error {
+	if _, err := l.q.Exec(ctx, `UPDATE outbound_messages SET sending_until = $4,
+			status = CASE WHEN id = $3 THEN 'sending' ELSE status END,
+			attempts = CASE WHEN id = $3 THEN attempts + 1 ELSE attempts END
+		WHERE conversation_id = $1 AND seq <= $2 AND (id = $3 OR status = 'queued')`,
+		l.conv, l.upTo, id, l.e.clock.Now().Add(deliverLease)); err != nil {
+		return fmt.Errorf("deliver: mark sending: %w", err)
+	}
+	if l.stop == nil {
+		l.stop, l.stopped = make(chan struct{}), make(chan struct{})
+		go l.renew(ctx)
+	}
+	return nil
+}
+
+// renew extends the lease while the job runs (only jobs slower than
+// leaseRenewEvery ever do).
+func (l *deliveryLease) renew(ctx context.Context) {
+	defer close(l.stopped)
+	t := time.NewTicker(leaseRenewEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := l.q.Exec(ctx, `UPDATE outbound_messages SET sending_until = $3
+				WHERE conversation_id = $1 AND seq <= $2 AND status IN ('queued', 'sending')`,
+				l.conv, l.upTo, l.e.clock.Now().Add(deliverLease)); err != nil && ctx.Err() == nil {
+				l.e.log.WarnContext(ctx, "could not renew a delivery lease", "conversation_id", l.conv, "error", err)
+			}
+		}
+	}
+}
+
+// end stops the renewal. A job that stops early (err: a failure, or a
+// snooze) drops its lease on the messages still queued, whose retry River
+// now holds; a message left "sending" keeps it, since its outcome is
+// unknown. A panic keeps everything leased, as a crash does.
+func (l *deliveryLease) end(err error) {
+	if l.stop == nil {
+		return
+	}
+	close(l.stop)
+	<-l.stopped
+	if err == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
+	defer cancel()
+	if _, rerr := l.q.Exec(ctx, `UPDATE outbound_messages SET sending_until = NULL
+		WHERE conversation_id = $1 AND seq <= $2 AND status = 'queued'`, l.conv, l.upTo); rerr != nil {
+		l.e.log.WarnContext(ctx, "could not release a delivery lease", "conversation_id", l.conv, "error", rerr)
+	}
+}
+
+// recordSent records a message the channel accepted, trying again a few
+// times on a database error: a sent message left unrecorded is sent twice.
+func (e *Engine) recordSent(ctx context.Context, q store.Q, id int64, ext string) error {
+	var err error
+	for i, wait := range []time.Duration{100 * time.Millisecond, 500 * time.Millisecond, 0} {
+		if err = q.MarkOutboundSent(ctx, id, ext, e.clock.Now()); err == nil || wait == 0 || ctx.Err() != nil {
+			break
+		}
+		e.log.WarnContext(ctx, "could not record a sent message; trying again", "outbound_id", id, "attempt", i+1, "error", err)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+		}
+	}
+	return err
 }
 
 // deliveryFailed records a failed send. A nil result means the message is

@@ -266,3 +266,259 @@ func TestOneDeliveryJobPerTurn(t *testing.T) {
 		require.Equal(t, want, s.texts(), "every reply of the turn, in order")
 	})
 }
+
+// errKilled stands for the process dying in the middle of a send.
+var errKilled = errors.New("killed mid-send")
+
+// crashingSender dies (panics, leaving no outcome recorded, as kill -9
+// does) on the first send of crashOn; the channel never got that attempt.
+type crashingSender struct {
+	*fakeSender
+	crashOn string
+	crashed bool
+}
+
+func (c *crashingSender) Send(ctx context.Context, to bot.Recipient, r bot.Reply) (string, error) {
+	if r.Text == c.crashOn && !c.crashed {
+		c.crashed = true
+		panic(errKilled)
+	}
+	return c.fakeSender.Send(ctx, to, r)
+}
+
+// crashMidSend delivers args with a sender that dies while sending text,
+// as a process killed mid-send: the message stays "sending", and the jobs
+// the process had fetched (here: every delivery job so far) stay "running"
+// in River until its rescuer takes them, minutes later.
+func crashMidSend(t *testing.T, db *store.DB, e *bot.Engine, args bot.DeliverArgs, text string) *fakeSender {
+	s := &crashingSender{fakeSender: &fakeSender{}, crashOn: text}
+	e.RegisterSender("web", s)
+	require.PanicsWithValue(t, errKilled, func() { _ = e.Deliver(context.Background(), args) })
+	_, err := db.Q().Exec(context.Background(), `UPDATE river_job SET state = 'running', attempt = 1 WHERE kind = 'deliver'`)
+	require.NoError(t, err)
+	return s.fakeSender
+}
+
+// newDeliverJobs lists the delivery jobs inserted after the first skip, as
+// (conversation, seq).
+func newDeliverJobs(t *testing.T, db *store.DB, skip int) []bot.DeliverArgs {
+	rs, err := db.Q().Query(context.Background(), `SELECT args ->> 'conversation_id', args ->> 'seq' FROM river_job
+		WHERE kind = 'deliver' ORDER BY id`)
+	require.NoError(t, err)
+	defer rs.Close()
+	var out []bot.DeliverArgs
+	for i := 0; rs.Next(); i++ {
+		var conv, seq string
+		require.NoError(t, rs.Scan(&conv, &seq))
+		if i >= skip {
+			var a bot.DeliverArgs
+			_, err := fmt.Sscan(conv+" "+seq, &a.ConversationID, &a.Seq)
+			require.NoError(t, err)
+			out = append(out, a)
+		}
+	}
+	require.NoError(t, rs.Err())
+	return out
+}
+
+// TestInterruptedSendRetriedWithinSeconds: a send cut off by a crash is
+// taken over seconds later, not when River rescues its job (minutes), and
+// the replies queued behind it follow in order.
+func TestInterruptedSendRetriedWithinSeconds(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clk := clock.NewFake(apptest.Epoch)
+		e := newEngine(t, db, clk)
+		args := handleN(t, e, "cut", 3)
+		crashMidSend(t, db, e, args[0], "1")
+		o, err := db.Q().GetOutbound(ctx, args[0].OutboundID)
+		require.NoError(t, err)
+		require.Equal(t, store.OutboundSending, o.Status)
+
+		// The later replies' jobs died with it, waiting for the lock.
+		s := &fakeSender{}
+		e.RegisterSender("web", s)
+		clk.Advance(10 * time.Second)
+		require.NoError(t, e.RecoverPending(ctx))
+		jobs := newDeliverJobs(t, db, 3)
+		require.Equal(t, []bot.DeliverArgs{{ConversationID: args[0].ConversationID, Seq: args[2].Seq}}, jobs,
+			"ten seconds after the crash the conversation has a job again, up to its last reply")
+		require.NoError(t, e.Deliver(ctx, bot.DeliverArgs{ConversationID: jobs[0].ConversationID, OutboundID: args[0].OutboundID, Seq: jobs[0].Seq}))
+		require.Equal(t, []string{"1", "2", "3"}, s.texts(), "the cut-off reply first, then the ones behind it")
+		o, err = db.Q().GetOutbound(ctx, args[0].OutboundID)
+		require.NoError(t, err)
+		require.Equal(t, store.OutboundSent, o.Status)
+		require.Equal(t, 2, o.Attempts)
+
+		require.NoError(t, e.RecoverPending(ctx))
+		require.Len(t, newDeliverJobs(t, db, 3), 1, "nothing left to take over")
+	})
+}
+
+// TestSendingMessageIsLeased: within its lease a message being sent belongs
+// to its sender. A job that finds it then (the sender died moments ago, or
+// lost its lock while still sending) waits out the lease instead of
+// sending it a second time, and takes it over when the lease ends.
+func TestSendingMessageIsLeased(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clk := clock.NewFake(apptest.Epoch)
+		e := newEngine(t, db, clk)
+		args := handleN(t, e, "lease", 2)
+		crashMidSend(t, db, e, args[1], "1")
+		s := &fakeSender{}
+		e.RegisterSender("web", s)
+
+		clk.Advance(2 * time.Second)
+		require.NoError(t, e.RecoverPending(ctx))
+		require.Empty(t, newDeliverJobs(t, db, 2), "no takeover while the lease holds")
+		err := e.Deliver(ctx, args[1])
+		var snooze *river.JobSnoozeError
+		require.ErrorAs(t, err, &snooze)
+		require.Equal(t, bot.DeliverLease-2*time.Second, snooze.Duration, "the job waits for the rest of the lease")
+		require.Empty(t, s.texts(), "and sends nothing ahead of the leased message")
+
+		clk.Advance(snooze.Duration)
+		require.NoError(t, e.Deliver(ctx, args[1]))
+		require.Equal(t, []string{"1", "2"}, s.texts())
+	})
+}
+
+// TestLongSendKeepsItsLease: a send slower than the lease renews it, so
+// recovery does not hand the message to another worker while it is sent.
+func TestLongSendKeepsItsLease(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clk := clock.NewFake(apptest.Epoch)
+		e := newEngine(t, db, clk)
+		args := handleN(t, e, "slow", 1)
+		started, release := make(chan struct{}), make(chan struct{})
+		e.RegisterSender("web", bot.SenderFunc(func(context.Context, bot.Recipient, bot.Reply) (string, error) {
+			close(started)
+			<-release
+			return "ext-slow", nil
+		}))
+		done := make(chan error, 1)
+		go func() { done <- e.Deliver(ctx, args[0]) }()
+		<-started
+		clk.Advance(time.Minute)
+		leaseEnd := func() time.Time {
+			var until *time.Time
+			require.NoError(t, db.Q().QueryRow(ctx, `SELECT sending_until FROM outbound_messages WHERE id = $1`, args[0].OutboundID).Scan(&until))
+			require.NotNil(t, until)
+			return *until
+		}
+		require.Eventually(t, func() bool { return leaseEnd().After(clk.Now()) }, 5*time.Second, 5*time.Millisecond,
+			"the sender renews its lease")
+		require.NoError(t, e.RecoverPending(ctx))
+		require.Empty(t, newDeliverJobs(t, db, 1), "a send in progress is not taken over")
+		close(release)
+		require.NoError(t, <-done)
+		o, err := db.Q().GetOutbound(ctx, args[0].OutboundID)
+		require.NoError(t, err)
+		require.Equal(t, store.OutboundSent, o.Status)
+		require.Equal(t, 1, o.Attempts)
+	})
+}
+
+// TestJobCutOffBetweenMessagesIsTakenOver: a job that dies between two
+// sends leaves no message "sending", only messages queued that it had
+// leased, and maybe one whose own job died before it got to it; recovery
+// gives the conversation a job for them within seconds.
+func TestJobCutOffBetweenMessagesIsTakenOver(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clk := clock.NewFake(apptest.Epoch)
+		e := newEngine(t, db, clk)
+		args := handleN(t, e, "between", 3)
+		// The job for 1-2 dies sending 1, after which 1 is recorded as sent
+		// (it stands for a crash just after recording it); 3's job died
+		// before it leased anything.
+		crashMidSend(t, db, e, args[1], "1")
+		_, err := db.Q().Exec(ctx, `UPDATE outbound_messages SET status = 'sent' WHERE id = $1`, args[0].OutboundID)
+		require.NoError(t, err)
+		for i, want := range map[int]bool{1: true, 2: false} {
+			var until *time.Time
+			require.NoError(t, db.Q().QueryRow(ctx, `SELECT sending_until FROM outbound_messages WHERE id = $1`, args[i].OutboundID).Scan(&until))
+			require.Equal(t, want, until != nil && until.After(clk.Now()), "lease of reply %d", i+1)
+		}
+
+		s := &fakeSender{}
+		e.RegisterSender("web", s)
+		clk.Advance(10 * time.Second)
+		require.NoError(t, e.RecoverPending(ctx))
+		jobs := newDeliverJobs(t, db, 3)
+		require.Equal(t, []bot.DeliverArgs{{ConversationID: args[0].ConversationID, Seq: args[2].Seq}}, jobs)
+		require.NoError(t, e.Deliver(ctx, jobs[0]))
+		require.Equal(t, []string{"2", "3"}, s.texts())
+	})
+}
+
+// TestFailedDeliveryIsLeftToRiver: a job that stops on a failure releases
+// its lease on the messages still queued, and River's retry (backoff, or
+// the wait a rate limit asks for) is not cut short by a takeover.
+func TestFailedDeliveryIsLeftToRiver(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clk := clock.NewFake(apptest.Epoch)
+		e := newEngine(t, db, clk)
+		args := handleN(t, e, "fail", 2)
+		for _, fail := range []error{errors.New("503"), &bot.RetryAfterError{After: time.Minute, Err: errors.New("429")}} {
+			e.RegisterSender("web", &fakeSender{fail: func(string) error { return fail }})
+			require.Error(t, e.Deliver(ctx, args[1]))
+			var leased int
+			require.NoError(t, db.Q().QueryRow(ctx, `SELECT count(*) FROM outbound_messages
+				WHERE conversation_id = $1 AND sending_until IS NOT NULL AND status = 'queued'`, args[0].ConversationID).Scan(&leased))
+			require.Zero(t, leased, "the failed job holds nothing")
+		}
+		// River holds the job (retryable or snoozed); the message is not taken over.
+		_, err := db.Q().Exec(ctx, `UPDATE river_job SET state = 'retryable' WHERE kind = 'deliver'`)
+		require.NoError(t, err)
+		clk.Advance(10 * time.Second)
+		require.NoError(t, e.RecoverPending(ctx))
+		require.Empty(t, newDeliverJobs(t, db, 2))
+	})
+}
+
+// TestRecoveryJobKeepsItselfGoing: a recovery job runs again every few
+// seconds for a while by snoozing, no longer than River's scheduler
+// interval (5 s), so that it becomes available again without a River
+// leader (a restarted process has none for up to about 20 s).
+func TestRecoveryJobKeepsItselfGoing(t *testing.T) {
+	t.Parallel()
+	db := storetest.OpenSQLite(t)
+	e := newEngine(t, db, nil)
+	ctx := context.Background()
+	err := bot.RecoverWork(ctx, e, time.Now())
+	var snooze *river.JobSnoozeError
+	require.ErrorAs(t, err, &snooze)
+	require.Positive(t, snooze.Duration)
+	require.LessOrEqual(t, snooze.Duration, 5*time.Second)
+	require.NoError(t, bot.RecoverWork(ctx, e, time.Now().Add(-2*time.Minute)), "the chain ends; the next periodic job starts another")
+}
+
+// TestSendOutcomeRecordedAfterJobEnds: a message the channel accepted just
+// as the job's context ended (shutdown, timeout) is recorded as sent, not
+// left "sending" to go out a second time.
+func TestSendOutcomeRecordedAfterJobEnds(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEngine(t, db, nil)
+		args := handleN(t, e, "late", 1)
+		ctx, cancel := context.WithCancel(context.Background())
+		e.RegisterSender("web", bot.SenderFunc(func(context.Context, bot.Recipient, bot.Reply) (string, error) {
+			cancel()
+			return "ext-late", nil
+		}))
+		require.NoError(t, e.Deliver(ctx, args[0]))
+		o, err := db.Q().GetOutbound(context.Background(), args[0].OutboundID)
+		require.NoError(t, err)
+		require.Equal(t, store.OutboundSent, o.Status)
+		require.Equal(t, "ext-late", o.ExternalID)
+	})
+}

@@ -55,9 +55,32 @@ type RecoverWorker struct {
 // it; younger ones are still in the hands of their process job.
 const recoverAfter = 10 * time.Second
 
-// Work handles stale pending messages.
-func (w *RecoverWorker) Work(ctx context.Context, _ *river.Job[RecoverArgs]) error {
-	return w.engine.RecoverPending(ctx)
+// Recovery runs every recoverEvery. River runs periodic jobs only on its
+// leader, and when the only process dies, its restarted successor becomes
+// leader only once the dead one's leadership expires (15 s after its last
+// renewal, then up to 6 s until the next bid). So each recovery job,
+// inserted every recoverChainEvery by the leader, keeps itself going for
+// recoverChainFor by snoozing recoverEvery between runs: a job snoozed for
+// no longer than River's scheduler interval (5 s) becomes available again
+// by itself, to whichever process fetches first, leader or not. Two chains
+// overlap, so one outlives a crash, even a crash in the middle of a run
+// (which leaves that job "running" until River's rescuer takes it).
+const (
+	recoverEvery      = 5 * time.Second
+	recoverChainEvery = 30 * time.Second
+	recoverChainFor   = time.Minute
+)
+
+// Work handles stale pending messages and cut-off deliveries, then snoozes
+// to run again while its chain lasts.
+func (w *RecoverWorker) Work(ctx context.Context, job *river.Job[RecoverArgs]) error {
+	if err := w.engine.RecoverPending(ctx); err != nil {
+		return err
+	}
+	if time.Since(job.CreatedAt) < recoverChainFor {
+		return river.JobSnooze(recoverEvery)
+	}
+	return nil
 }
 
 // RecoverPending handles every conversation whose messages have waited too
@@ -75,14 +98,78 @@ func (e *Engine) RecoverPending(ctx context.Context) error {
 	if len(ids) > 0 {
 		e.log.InfoContext(ctx, "recovered pending messages", "conversations", len(ids))
 	}
+	if err := e.redeliverUncovered(ctx); err != nil {
+		return err
+	}
 	return e.redeliverStalled(ctx)
 }
 
+// takeoverPeriod: at most one takeover job per conversation tail within it
+// (River unique jobs), however often recovery finds it uncovered (its
+// takeover waiting for the lock, or failing).
+const takeoverPeriod = time.Minute
+
+// redeliverUncovered gives a new delivery job to every conversation with an
+// undelivered message that no live job covers: not leased (or its lease ran
+// out), and, unless it is "sending", with no delivery job of its
+// conversation waiting in River. That is a message whose job died with its
+// process: a send cut off before its outcome was recorded (still
+// "sending"), or a message queued behind it or about to be sent by the
+// dead job. River would leave that job "running" until its rescuer takes
+// it, minutes later (RescueStuckJobsAfter, which must exceed every job's
+// timeout). The new job delivers up to the conversation's last undelivered
+// message, so the replies held behind the cut-off one follow it, in order.
+// It takes the delivery lock like any other, so a job that is alive after
+// all (too slow to renew its lease, or running but not yet holding the
+// lock) finishes first and nothing is sent twice.
+func (e *Engine) redeliverUncovered(ctx context.Context) error {
+	now := e.clock.Now()
+	// status IN (…) repeats the partial index's condition word for word:
+	// SQLite uses a partial index only then (PostgreSQL infers it).
+	rs, err := e.db.Q().Query(ctx, `SELECT o.conversation_id, min(o.id),
+			(SELECT max(x.seq) FROM outbound_messages x
+				WHERE x.conversation_id = o.conversation_id AND x.status IN ('queued', 'sending'))
+		FROM outbound_messages o
+		WHERE o.status IN ('queued', 'sending')
+			AND (o.sending_until IS NULL OR o.sending_until <= $1) AND o.created_at > $2
+			AND (o.status = 'sending' OR o.conversation_id NOT IN (
+				SELECT CAST(j.args ->> 'conversation_id' AS BIGINT) FROM river_job j
+				WHERE j.kind = 'deliver' AND j.state IN ('available', 'pending', 'retryable', 'scheduled')))
+		GROUP BY o.conversation_id
+		LIMIT 500`, now, now.Add(-redeliverWithin))
+	if err != nil {
+		return err
+	}
+	var cut []DeliverArgs
+	for rs.Next() {
+		var a DeliverArgs
+		if err := rs.Scan(&a.ConversationID, &a.OutboundID, &a.Seq); err != nil {
+			rs.Close()
+			return err
+		}
+		cut = append(cut, a)
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil || len(cut) == 0 {
+		return err
+	}
+	e.log.WarnContext(ctx, "taking over deliveries whose job died", "conversations", len(cut))
+	return e.db.InTx(ctx, func(tx *store.Tx) error {
+		for _, a := range cut {
+			if err := tx.Enqueue(ctx, a, &river.InsertOpts{MaxAttempts: deliverMaxAttempts,
+				UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: takeoverPeriod}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // Stalled deliveries: a message still undelivered this long after it was
-// queued has lost its job (a crash mid-send leaves the job "running" until
-// River rescues it) or is waiting out a long retry. One extra single-attempt
-// job per message per period is enough to move it along; the delivery lock
-// and the message status keep it from being sent twice.
+// queued has lost its job or is waiting out a long retry. One extra
+// single-attempt job per message per period is enough to move it along; the
+// delivery lock and the message status keep it from being sent twice.
+// (A message whose job died is taken over sooner: redeliverUncovered.)
 const (
 	redeliverAfter  = 2 * time.Minute
 	redeliverWithin = 24 * time.Hour
@@ -134,7 +221,7 @@ func (e *Engine) AddWorkers(w *river.Workers) {
 // PeriodicJobs are the engine's recurring jobs.
 func (e *Engine) PeriodicJobs() []*river.PeriodicJob {
 	return []*river.PeriodicJob{
-		river.NewPeriodicJob(river.PeriodicInterval(15*time.Second),
+		river.NewPeriodicJob(river.PeriodicInterval(recoverChainEvery),
 			func() (river.JobArgs, *river.InsertOpts) { return RecoverArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}),
 	}

@@ -49,8 +49,14 @@ func New(db *store.DB, o Options) (*Client, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	cfg := &river.Config{
-		Logger:               logging.AtLeast(log.With("component", "jobs"), slog.LevelWarn),
-		JobTimeout:           2 * time.Minute,
+		Logger:     logging.AtLeast(log.With("component", "jobs"), slog.LevelWarn),
+		JobTimeout: 2 * time.Minute,
+		// A job left "running" by a process that died is retried after this,
+		// by the leader's rescuer (every 30 s). River requires it to exceed
+		// JobTimeout, so it cannot be seconds without cutting every job's
+		// time short; a delivery cut off mid-send is taken over sooner,
+		// through its message's lease (bot.deliverLease), and its rescued
+		// job then finds the work done.
 		RescueStuckJobsAfter: 5 * time.Minute,
 		MaxAttempts:          25,
 		// Completed jobs are kept a day for inspection, then River prunes them.
@@ -142,10 +148,17 @@ func (c *Client) Stop(ctx context.Context) error {
 	return err
 }
 
-// Depth counts jobs waiting to run (available, scheduled due, retryable).
+// Depth counts jobs waiting to run: available and due, or retryable. A job
+// River snoozed briefly (a rate limit, the recovery job between its runs)
+// is "available" before it is due, and is not counted until it is.
 func (c *Client) Depth(ctx context.Context) (int64, error) {
+	now := "now()"
+	if c.db.Dialect() == store.SQLite {
+		now = "datetime('now', 'subsec')" // River's SQLite timestamps are text in this form
+	}
 	var n int64
-	err := c.db.Q().QueryRow(ctx, `SELECT count(*) FROM river_job WHERE state IN ('available', 'retryable')`).Scan(&n)
+	err := c.db.Q().QueryRow(ctx, `SELECT count(*) FROM river_job
+		WHERE (state = 'available' AND scheduled_at <= `+now+`) OR state = 'retryable'`).Scan(&n)
 	return n, err
 }
 
