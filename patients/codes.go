@@ -17,6 +17,11 @@ type Hasher interface {
 	Hash(purpose, value string) string
 }
 
+// rotatingHasher hashes under every key of a keyring, current first.
+type rotatingHasher interface {
+	Hashes(purpose, value string) []string
+}
+
 // CodeKeys key what identity verification stores: one-time code hashes and
 // the hashed phone numbers and e-mail addresses its attempt limits are
 // counted under. Both are HMAC-SHA256 under a server secret that is not in
@@ -91,7 +96,7 @@ func (k CodeKeys) CheckCode(v Verification, code string, now time.Time) bool {
 		return false
 	}
 	value := strconv.FormatInt(v.ConversationID, 10) + ":" + strconv.FormatInt(*v.PatientID, 10) + ":" + code
-	if all, ok := k.hasher.(interface{ Hashes(purpose, value string) []string }); ok {
+	if all, ok := k.hasher.(rotatingHasher); ok {
 		// A keyring: the code may have been issued under the key before a rotation.
 		match := false
 		for _, h := range all.Hashes(codePurpose, value) {
