@@ -11,6 +11,7 @@ import (
 // forgets keys idle for ten minutes.
 type limiter struct {
 	mu      sync.Mutex
+	now     func() time.Time // the app's clock: tests hold it still
 	perSec  rate.Limit
 	burst   int
 	buckets map[string]*bucket
@@ -22,15 +23,18 @@ type bucket struct {
 	seen time.Time
 }
 
-func newLimiter(perSec float64, burst int) *limiter {
-	return &limiter{perSec: rate.Limit(perSec), burst: burst, buckets: map[string]*bucket{}}
+func newLimiter(perSec float64, burst int, now func() time.Time) *limiter {
+	if now == nil {
+		now = time.Now
+	}
+	return &limiter{now: now, perSec: rate.Limit(perSec), burst: burst, buckets: map[string]*bucket{}}
 }
 
 // allow reports whether key may act now, and otherwise how long to wait.
 func (l *limiter) allow(key string) (time.Duration, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := time.Now() // read under the lock, so the buckets never see time go back
+	now := l.now() // read under the lock, so the buckets never see time go back
 	if now.Sub(l.swept) > time.Minute {
 		for k, b := range l.buckets {
 			if now.Sub(b.seen) > 10*time.Minute {
