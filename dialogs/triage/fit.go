@@ -874,8 +874,15 @@ func learnedReply(crisisProb, threshold float64) string {
 	return ReplyEmergency
 }
 
+// crisisMissCost is what a crisis (988) answered with the 911 reply costs
+// against a 911 emergency answered with the crisis reply, when the reply
+// threshold is chosen: the crisis reply says to call 911 in danger too,
+// the 911 reply never names the crisis line.
+const crisisMissCost = 2
+
 // replyThreshold chooses the reply model's threshold with the fewest wrong
-// replies among the emergencies, out of fold.
+// replies among the emergencies (a missed crisis counting crisisMissCost),
+// out of fold.
 func replyThreshold(ps []*prepared) (auroc, threshold float64) {
 	var probs []float64
 	var labels []bool
@@ -892,6 +899,9 @@ func replyThreshold(ps []*prepared) (auroc, threshold float64) {
 		for i, q := range probs {
 			if (q >= t) != labels[i] {
 				wrong++
+				if labels[i] {
+					wrong += crisisMissCost - 1
+				}
 			}
 		}
 		if best < 0 || wrong < best || wrong == best && math.Abs(t-0.5) < math.Abs(threshold-0.5) {
