@@ -10,9 +10,9 @@ import (
 // the learned detector (learned.go), which reads the message's concept
 // slots (concept.go), context cues, meaning and words, for emergencies the
 // word lists do not foresee. Above its high threshold a message is an
-// emergency; between the low and the high one it is a possible emergency:
-// the emergency guidance first, then one question, "is this happening
-// now?".
+// emergency; from the mid threshold, or from the low one with a red-flag
+// concept, it is a possible emergency: the emergency guidance first, then
+// one question, "is this happening now?".
 type Detector struct {
 	rules    *Matcher
 	concepts *conceptDetector

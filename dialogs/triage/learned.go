@@ -13,11 +13,11 @@ import (
 // The learned detector: a logistic regression over the features of
 // features.go, fitted on the training part of the project's own triage
 // data by `go run ./dialogs/triage/fit` and shipped as learned.json. Its
-// probability is read against two thresholds chosen on cross-validated
-// predictions: at or above High the message is an emergency; between Low
-// and High, when a red-flag concept is in the message, it is a possible
-// emergency (the guidance first, then "is this happening now?"). See
-// docs/triage.md.
+// probability is read against three thresholds chosen on cross-validated
+// predictions: at or above High the message is an emergency; at or above
+// Mid, or at or above Low when a red-flag concept is in the message, it is
+// a possible emergency (the guidance first, then "is this happening
+// now?"). See docs/triage.md.
 
 //go:embed learned.json
 var builtinLearned []byte
