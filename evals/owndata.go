@@ -320,3 +320,13 @@ func OwnKBFiles(kb string) (fs.FS, error) {
 	}
 	return fs.Sub(ownFS, src.Dir)
 }
+
+// OwnKBNames are the own knowledge bases' names, sorted.
+func OwnKBNames() []string {
+	names := make([]string, 0, len(OwnKBs))
+	for n := range OwnKBs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

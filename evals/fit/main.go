@@ -104,7 +104,7 @@ func crossValidate(k int, drop string, noMeaning bool) error {
 	experiment(&o)
 	defer evals.CloseFitting()
 	var rows []evals.SearchScores
-	kbs := []string{"sample", "riverside", ""}
+	kbs := append(evals.OwnKBNames(), "")
 	if o.Dump != nil {
 		kbs = []string{""}
 	}
@@ -121,7 +121,7 @@ func crossValidate(k int, drop string, noMeaning bool) error {
 		}
 		s.Name = kb
 		if kb == "" {
-			s.Name = "both"
+			s.Name = "all"
 		}
 		rows = append(rows, s)
 	}
@@ -148,7 +148,7 @@ func reportHeldOut() error {
 		return err
 	}
 	var rows []evals.SearchScores
-	for _, kb := range []string{"sample", "riverside"} {
+	for _, kb := range evals.OwnKBNames() {
 		var items []evals.Item
 		for _, it := range all {
 			if it.Split == evals.SplitHeldOut && it.KB == kb && (it.Expect == evals.ExpectAnswer || it.Expect == evals.ExpectAbstain) {

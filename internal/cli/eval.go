@@ -148,7 +148,7 @@ func printCrossValidation(ctx context.Context, env *Env, k int) error {
 		return err
 	}
 	var rows []evals.SearchScores
-	for _, kb := range []string{"sample", "riverside", ""} {
+	for _, kb := range append(evals.OwnKBNames(), "") {
 		var sub []evals.Item
 		for _, it := range items {
 			if kb == "" || it.KB == kb {
