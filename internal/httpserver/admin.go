@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/tend-health/tend/internal/audit"
 )
 
 // AdminCookie is the cookie a staff member's browser carries for the admin
@@ -34,6 +36,11 @@ const adminCookieAge = 12 * time.Hour
 // (Origin or Sec-Fetch-Site, checked by net/http's CrossOriginProtection,
 // and at least one of the two present) and carry the CSRF token in
 // X-CSRF-Token; otherwise 403.
+//
+// A request let through carries its actor in its context (audit.ActorFrom:
+// "admin-token" today, via "bearer" or "cookie"; console accounts and
+// named tokens will set their own) and is recorded by the server's Auditor
+// before the handler runs (see SetAuditor).
 func RequireAdmin(token string, next http.Handler) http.Handler {
 	origin := http.NewCrossOriginProtection()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -43,32 +50,39 @@ func RequireAdmin(token string, next http.Handler) http.Handler {
 		}
 		if got, ok := bearer(r); ok {
 			if !equal(got, token) {
+				refuse(r, "token")
 				unauthorized(w)
 				return
 			}
-			next.ServeHTTP(w, r)
+			admit(w, r, audit.Actor{ID: audit.ActorAdminToken, Via: "bearer"}, next)
 			return
 		}
 		c, err := r.Cookie(AdminCookie)
 		if err != nil || !(equal(c.Value, AdminBrowserKey(token)) || equal(c.Value, token)) {
+			if err == nil {
+				refuse(r, "token")
+			}
 			unauthorized(w)
 			return
 		}
 		if !safeMethod(r.Method) {
 			if r.Header.Get("Origin") == "" && r.Header.Get("Sec-Fetch-Site") == "" {
+				refuse(r, "origin")
 				WriteError(w, http.StatusForbidden, "cookie-authenticated changes must come from a browser page of this server; use the Authorization header")
 				return
 			}
 			if err := origin.Check(r); err != nil {
+				refuse(r, "origin")
 				WriteError(w, http.StatusForbidden, "cross-site request refused")
 				return
 			}
 			if !equal(r.Header.Get(CSRFHeader), CSRFToken(token)) {
+				refuse(r, "csrf")
 				WriteError(w, http.StatusForbidden, "missing or wrong "+CSRFHeader)
 				return
 			}
 		}
-		next.ServeHTTP(w, r)
+		admit(w, r, audit.Actor{ID: audit.ActorAdminToken, Via: "cookie"}, next)
 	})
 }
 
@@ -96,8 +110,18 @@ func (s *Server) adminRoutes(token string) {
 	s.mux.HandleFunc("POST /api/v1/admin/session", func(w http.ResponseWriter, r *http.Request) {
 		got, ok := bearer(r)
 		if !ok || !equal(got, token) {
+			if ok {
+				refuse(r, "token")
+			}
 			unauthorized(w)
 			return
+		}
+		signedIn := false
+		admit(w, r, audit.Actor{ID: audit.ActorAdminToken, Via: "bearer"}, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+			signedIn = true
+		}))
+		if !signedIn {
+			return // the sign-in could not be recorded: no cookie
 		}
 		http.SetCookie(w, &http.Cookie{Name: AdminCookie, Value: AdminBrowserKey(token), Path: "/",
 			MaxAge: int(adminCookieAge.Seconds()), HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.overTLS(r)})

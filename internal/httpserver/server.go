@@ -43,6 +43,7 @@ type Server struct {
 	trust       *ProxyTrust
 	adminRouted bool
 	metricsAt   atomic.Pointer[net.Addr]
+	auditor     atomic.Pointer[Auditor]
 }
 
 // New returns a server with /healthz, /readyz and /metrics routed.
@@ -61,7 +62,9 @@ func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, 
 func (s *Server) HandleFunc(pattern string, f http.HandlerFunc) { s.mux.HandleFunc(pattern, f) }
 
 // Handler is the whole server with its middleware.
-func (s *Server) Handler() http.Handler { return s.recoverer(s.logRequests(s.protect(s.mux))) }
+func (s *Server) Handler() http.Handler {
+	return s.recoverer(s.logRequests(s.protect(s.withAuditor(s.mux))))
+}
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
