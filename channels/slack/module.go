@@ -57,6 +57,9 @@ type Options struct {
 	WaitTimeout time.Duration
 	// StaffLang is the language of the Slack texts.
 	StaffLang string
+	// CardDetail is CardFull (the default) or CardMinimal: what the handoff
+	// message shows of a verified patient (SLACK_CARD_DETAIL).
+	CardDetail string
 
 	// NoticeEvery spaces "still waiting" notes to a waiting patient.
 	NoticeEvery time.Duration
@@ -73,7 +76,8 @@ type Options struct {
 // optionsFrom takes the handoff settings from Tend's configuration, which
 // validated them at start.
 func optionsFrom(c config.Slack) Options {
-	return Options{UrgentMention: c.UrgentMention, WaitTimeout: c.HandoffTimeout, StaffLang: c.StaffLang}
+	return Options{UrgentMention: c.UrgentMention, WaitTimeout: c.HandoffTimeout, StaffLang: c.StaffLang,
+		CardDetail: c.CardDetail}
 }
 
 // Module installs the Slack handoff. Create it with NewModule.
@@ -154,7 +158,7 @@ func (m *Module) Install(_ context.Context, a *app.App) error {
 	}
 	m.api = slackgo.New(cfg.BotToken.Reveal(), apiOpts...)
 	m.machine = handoff.NewMachine(a.Engine, handoff.Options{Board: &board{m: m}, WaitTimeout: m.opts.WaitTimeout,
-		NoticeEvery: m.opts.NoticeEvery, Registry: m.opts.Registry})
+		NoticeEvery: m.opts.NoticeEvery, Registry: withCardDetail(m.opts.Registry, m.opts.CardDetail)})
 	a.HandoffNotifier = m.machine
 	// Triage is added before this module and so runs first; this guard then
 	// keeps the bot quiet while staff own (or are about to own) a conversation.

@@ -126,6 +126,9 @@ func (m *Module) fields(h handoff.Handoff, s *handoff.Snapshot) []*slackgo.TextB
 		if s.Card.Phone != "" {
 			who += "\n" + m.t("slack.patient.phone", map[string]any{"Phone": escape(s.Card.Phone)})
 		}
+		if s.Card.Record != "" {
+			who += "\n" + m.t("slack.patient.record", map[string]any{"Record": escape(s.Card.Record)})
+		}
 	case s.FirstName != "":
 		status := "slack.patient.unverified"
 		if s.Verified {

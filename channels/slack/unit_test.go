@@ -155,13 +155,13 @@ func FuzzPlainText(f *testing.F) {
 func TestOptionsFromConfig(t *testing.T) {
 	t.Parallel()
 	o := optionsFrom(config.Defaults().Slack)
-	require.Equal(t, Options{WaitTimeout: handoff.DefaultWaitTimeout, StaffLang: "en"}, o)
+	require.Equal(t, Options{WaitTimeout: handoff.DefaultWaitTimeout, StaffLang: "en", CardDetail: CardFull}, o)
 
 	c, err := config.LoadFrom(map[string]string{"SLACK_URGENT_MENTION": "S0NURSES", "SLACK_HANDOFF_TIMEOUT": "20m",
 		"SLACK_STAFF_LANG": "es"})
 	require.NoError(t, err)
 	o = optionsFrom(c.Slack)
-	require.Equal(t, Options{UrgentMention: "S0NURSES", WaitTimeout: 20 * time.Minute, StaffLang: "es"}, o)
+	require.Equal(t, Options{UrgentMention: "S0NURSES", WaitTimeout: 20 * time.Minute, StaffLang: "es", CardDetail: CardFull}, o)
 }
 
 // The manifest in deploy/ asks for what the module needs.

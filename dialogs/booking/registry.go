@@ -26,7 +26,8 @@ func (Registry) Card(ctx context.Context, q store.Q, patientID int64) (handoff.C
 	if err != nil {
 		return handoff.Card{}, err
 	}
-	return handoff.Card{Name: joinName(p.FirstName, p.LastName), DateOfBirth: p.BirthDate, Phone: dialable(p.Phone)}, nil
+	return handoff.Card{Name: joinName(p.FirstName, p.LastName), DateOfBirth: p.BirthDate, Phone: dialable(p.Phone),
+		FirstName: p.FirstName, Record: p.ExternalID}, nil
 }
 
 func joinName(first, last string) string {

@@ -100,6 +100,10 @@ type Card struct {
 	Name        string `json:"name,omitempty"`
 	DateOfBirth string `json:"date_of_birth,omitempty"`
 	Phone       string `json:"phone,omitempty"`
+	// FirstName and Record (the clinic's record number) are what a minimal
+	// card shows instead (SLACK_CARD_DETAIL=minimal).
+	FirstName string `json:"first_name,omitempty"`
+	Record    string `json:"record,omitempty"`
 }
 
 // Registry looks up a verified patient's card. The patient registry (the

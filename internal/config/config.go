@@ -89,6 +89,11 @@ type Config struct {
 	// warning at start. Read them through Keyring.
 	EncryptionKey     Secret `env:"TEND_ENCRYPTION_KEY"`
 	EncryptionKeyFile string `env:"TEND_ENCRYPTION_KEY_FILE"`
+	// RetentionMessages is how long conversations' messages are kept (and
+	// what their dialogs remember, once idle that long); the retention job
+	// deletes older ones every hour. 0 keeps them. Other kinds of data have
+	// fixed periods (docs/security.md, "Audit, retention, export and erase").
+	RetentionMessages time.Duration `env:"TEND_RETENTION_MESSAGES" envDefault:"17520h"`
 
 	OpenAI   OpenAI
 	Telegram Telegram
@@ -142,6 +147,10 @@ type Slack struct {
 	HandoffTimeout time.Duration `env:"SLACK_HANDOFF_TIMEOUT" envDefault:"15m"`
 	// StaffLang is the language of the Slack texts.
 	StaffLang string `env:"SLACK_STAFF_LANG" envDefault:"en"`
+	// CardDetail is what the handoff card shows of a verified patient:
+	// "full" (name, date of birth, phone) or "minimal" (first name and
+	// record number only; the rest stays in Tend).
+	CardDetail string `env:"SLACK_CARD_DETAIL" envDefault:"full"`
 }
 
 // Booking configures follow-up booking: identity checks, reminders and
@@ -492,6 +501,12 @@ func (c Config) Validate() error {
 	}
 	if sl.HandoffTimeout <= 0 {
 		bad("SLACK_HANDOFF_TIMEOUT must be a positive duration such as 15m")
+	}
+	if sl.CardDetail != "" && sl.CardDetail != "full" && sl.CardDetail != "minimal" {
+		bad("SLACK_CARD_DETAIL must be full or minimal, got %q", sl.CardDetail)
+	}
+	if c.RetentionMessages != 0 && c.RetentionMessages < 24*time.Hour {
+		bad("TEND_RETENTION_MESSAGES must be 0 (keep) or at least 24h, like 17520h (2 years)")
 	}
 	if _, err := c.Keyring(); err != nil {
 		errs = append(errs, err)
