@@ -115,3 +115,20 @@ func (k CodeKeys) Contact(normalized string) string {
 	}
 	return "contact:" + k.mac(k.contact, "verification_limits.contact", normalized)
 }
+
+// Contacts are the limit subjects of a normalized phone number or e-mail
+// address under every key it may have been counted under (the keyring's
+// older keys after a rotation), current first: what an erase removes.
+func (k CodeKeys) Contacts(normalized string) []string {
+	if normalized == "" || !k.Usable() {
+		return nil
+	}
+	if all, ok := k.hasher.(rotatingHasher); ok {
+		var out []string
+		for _, h := range all.Hashes("verification_limits.contact", normalized) {
+			out = append(out, "contact:"+h)
+		}
+		return out
+	}
+	return []string{k.Contact(normalized)}
+}

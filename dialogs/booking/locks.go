@@ -196,3 +196,12 @@ func (l *Locks) httpUnlock(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	httpserver.WriteJSON(w, http.StatusOK, st)
 }
+
+// Subjects are every verification limit subject of the patient: the
+// patient's own and those of the phone and e-mail on file, under every
+// key (for an export or an erase).
+func (l *Locks) Subjects(p patients.Patient) []string {
+	out := []string{patients.LimitPatient(p.ID)}
+	out = append(out, l.keys.Contacts(p.Phone)...)
+	return append(out, l.keys.Contacts(p.Email)...)
+}

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/tend-health/tend/internal/app"
+	"github.com/tend-health/tend/internal/audit"
 	"github.com/tend-health/tend/internal/config"
 	"github.com/tend-health/tend/internal/logging"
 )
@@ -70,7 +71,10 @@ func Main(ctx context.Context, args []string, env *Env) int {
 		usage(env.Stderr)
 		return 2
 	}
-	err := cmd.run(ctx, env, args[1:])
+	if _, ok := audit.ActorFrom(ctx); !ok {
+		ctx = audit.WithActor(ctx, audit.CLI())
+	}
+	err := recordCLI(ctx, env, args, cmd.run(ctx, env, args[1:]))
 	var ee *exitError
 	switch {
 	case err == nil:

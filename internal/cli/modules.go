@@ -15,7 +15,9 @@ import (
 	"github.com/tend-health/tend/dialogs/triage"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
+	"github.com/tend-health/tend/internal/privacy"
 	"github.com/tend-health/tend/internal/store"
+	"github.com/tend-health/tend/patients"
 )
 
 // modules lists the capabilities to install for a mode. Triage comes first
@@ -43,8 +45,17 @@ func modules(cfg config.Config, mode app.Mode) []app.Module {
 	kb := &faq.Module{}
 	// Booking, surveys and campaigns work in both modes: `tend chat` books
 	// and answers surveys, and the CLI schedules visits and campaigns.
-	m = append(m, &booking.Module{Info: kb}, &survey.Module{}, &campaign.Module{})
+	bm := &booking.Module{Info: kb}
+	m = append(m, bm, &survey.Module{}, &campaign.Module{})
 	m = append(m, kb)
+	// Audit, retention, export and erase; erase and export reach the
+	// verification counts of the patient's phone and e-mail through booking.
+	m = append(m, &privacy.Module{Contacts: func(p patients.Patient) []string {
+		if bm.Locks == nil {
+			return nil
+		}
+		return bm.Locks.Subjects(p)
+	}})
 	// Slack stays last: its staff-ownership guard must run after triage's,
 	// and it sets a.HandoffNotifier, which other modules read at turn time.
 	if mode == app.ModeServe && cfg.SlackEnabled() {

@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	register("patients", "patients import FILE.csv (--dry-run to only check; --sample for the fictional demo patients); patients unlock ID", runPatients)
+	register("patients", "patients import FILE.csv (--dry-run to only check; --sample for the fictional demo patients); patients unlock|export|erase ID", runPatients)
 }
 
 // patientCommands are the `tend patients` subcommands other files add
