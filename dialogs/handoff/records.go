@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tend-health/tend/internal/audit"
 	"github.com/tend-health/tend/internal/store"
 )
 
@@ -132,7 +133,23 @@ func writeAudit(ctx context.Context, q store.Q, e AuditEntry) error {
 	if err != nil {
 		return fmt.Errorf("handoff: audit: %w", err)
 	}
-	return nil
+	return chainAudit(ctx, q, e)
+}
+
+// chainAudit copies a staff action into Tend's tamper-evident audit trail
+// (internal/audit), in the same transaction: "handoff.<action>" on the
+// conversation, by "slack:<user>" (or "system:handoff"), with the outcome.
+func chainAudit(ctx context.Context, q store.Q, e AuditEntry) error {
+	actor := "slack:" + e.Actor
+	if e.Actor == "system" || e.Actor == "" {
+		actor = "system:handoff"
+	}
+	detail := map[string]any{"outcome": e.Outcome}
+	if e.HandoffID != nil {
+		detail["handoff"] = *e.HandoffID
+	}
+	return audit.AppendIn(ctx, q, audit.Entry{At: e.At, Actor: actor, Action: "handoff." + e.Action,
+		Subject: audit.Conversation(e.ConversationID), Detail: detail})
 }
 
 // AuditLog lists a conversation's staff actions, oldest first.

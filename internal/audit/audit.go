@@ -93,6 +93,14 @@ func Record(ctx context.Context, db *store.DB, entries ...Entry) error {
 // with whatever else tx does. The chain's head stays locked until tx ends,
 // so append last in a long transaction.
 func Append(ctx context.Context, tx *store.Tx, entries ...Entry) error {
+	return AppendIn(ctx, tx.Q, entries...)
+}
+
+// AppendIn is Append for code that holds only its transaction's Q. q must
+// be a transaction's: outside one the head's lock would not hold, and two
+// replicas appending at once would fail on the duplicate seq (never fork
+// the chain).
+func AppendIn(ctx context.Context, q store.Q, entries ...Entry) error {
 	if len(entries) == 0 {
 		return nil
 	}
@@ -104,7 +112,6 @@ func Append(ctx context.Context, tx *store.Tx, entries ...Entry) error {
 		}
 		rows[i] = r
 	}
-	q := tx.Q
 	var seq int64
 	var prev string
 	if err := q.QueryRow(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`+q.ForUpdate()).Scan(&seq, &prev); err != nil {
