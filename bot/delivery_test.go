@@ -502,6 +502,30 @@ func TestRecoveryJobKeepsItselfGoing(t *testing.T) {
 	require.NoError(t, bot.RecoverWork(ctx, e, time.Now().Add(-2*time.Minute)), "the chain ends; the next periodic job starts another")
 }
 
+// TestRecoveryWakesWhenALeaseRunsOut: recovery looks again just after the
+// earliest delivery lease runs out, so that a delivery whose job died is
+// taken over then, not up to 5 s later.
+func TestRecoveryWakesWhenALeaseRunsOut(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clk := clock.NewFake(apptest.Epoch)
+		e := newEngine(t, db, clk)
+		args := handleN(t, e, "wake", 1)
+		crashMidSend(t, db, e, args[0], "1")
+		clk.Advance(3 * time.Second)
+		err := bot.RecoverWork(ctx, e, time.Now())
+		var snooze *river.JobSnoozeError
+		require.ErrorAs(t, err, &snooze)
+		require.Equal(t, bot.DeliverLease-3*time.Second+100*time.Millisecond, snooze.Duration)
+		require.Empty(t, newDeliverJobs(t, db, 1))
+
+		clk.Advance(snooze.Duration)
+		require.ErrorAs(t, bot.RecoverWork(ctx, e, time.Now()), &snooze)
+		require.Len(t, newDeliverJobs(t, db, 1), 1, "taken over as the lease ran out")
+	})
+}
+
 // TestSendOutcomeRecordedAfterJobEnds: a message the channel accepted just
 // as the job's context ended (shutdown, timeout) is recorded as sent, not
 // left "sending" to go out a second time.

@@ -55,33 +55,58 @@ type RecoverWorker struct {
 // it; younger ones are still in the hands of their process job.
 const recoverAfter = 10 * time.Second
 
-// Recovery runs every recoverEvery. River runs periodic jobs only on its
-// leader, and when the only process dies, its restarted successor becomes
-// leader only once the dead one's leadership expires (15 s after its last
-// renewal, then up to 6 s until the next bid). So each recovery job,
-// inserted every recoverChainEvery by the leader, keeps itself going for
-// recoverChainFor by snoozing recoverEvery between runs: a job snoozed for
-// no longer than River's scheduler interval (5 s) becomes available again
-// by itself, to whichever process fetches first, leader or not. Two chains
-// overlap, so one outlives a crash, even a crash in the middle of a run
-// (which leaves that job "running" until River's rescuer takes it).
+// Recovery runs at least every recoverEvery. River runs periodic jobs only
+// on its leader, and when the only process dies, its restarted successor
+// becomes leader only once the dead one's leadership expires (15 s after
+// its last renewal, then up to 6 s until the next bid). So each recovery
+// job, inserted every recoverChainEvery by the leader, keeps itself going
+// for recoverChainFor by snoozing between runs: a job snoozed for no longer
+// than River's scheduler interval (5 s) becomes available again by itself,
+// to whichever process fetches first, leader or not. Three chains overlap,
+// their runs staggered by chainStagger, so that a crash catching one in the
+// middle of a run (which leaves it "running" until River's rescuer, and
+// River records a snooze up to 50 ms after the run) leaves another.
 const (
 	recoverEvery      = 5 * time.Second
-	recoverChainEvery = 30 * time.Second
+	recoverChainEvery = 20 * time.Second
 	recoverChainFor   = time.Minute
+	chainStagger      = 200 * time.Millisecond
 )
 
-// Work handles stale pending messages and cut-off deliveries, then snoozes
-// to run again while its chain lasts.
+// Work handles stale pending messages and deliveries whose job died, then
+// snoozes to run again while its chain lasts.
 func (w *RecoverWorker) Work(ctx context.Context, job *river.Job[RecoverArgs]) error {
 	if err := w.engine.RecoverPending(ctx); err != nil {
 		return err
 	}
-	if time.Since(job.CreatedAt) < recoverChainFor {
-		return river.JobSnooze(recoverEvery)
+	if time.Since(job.CreatedAt) >= recoverChainFor {
+		return nil
 	}
-	return nil
+	stagger := time.Duration(job.ID%3) * chainStagger
+	return river.JobSnooze(min(recoverEvery, w.engine.nextRecovery(ctx)+stagger))
 }
+
+// nextRecovery is how long recovery waits before looking again:
+// recoverEvery, or less when a delivery lease runs out sooner, so that a
+// delivery whose job died is taken over as soon as its lease ends rather
+// than up to recoverEvery later. (Leases of live jobs are renewed when a
+// third has gone, so while deliveries run this is 3-5 s.)
+func (e *Engine) nextRecovery(ctx context.Context) time.Duration {
+	now := e.clock.Now()
+	var until *time.Time
+	if err := e.db.Q().QueryRow(ctx, `SELECT min(sending_until) FROM outbound_messages
+		WHERE status IN ('queued', 'sending') AND sending_until > $1`, now).Scan(&until); err != nil || until == nil {
+		return recoverEvery
+	}
+	return min(recoverEvery, max(recoverMinWait, until.Sub(now)+recoverSlack))
+}
+
+// recoverMinWait and recoverSlack bound how soon recovery looks again
+// for a lease about to run out.
+const (
+	recoverMinWait = 500 * time.Millisecond
+	recoverSlack   = 100 * time.Millisecond
+)
 
 // RecoverPending handles every conversation whose messages have waited too
 // long, and gives stalled deliveries another job.
@@ -208,6 +233,19 @@ func (e *Engine) redeliverStalled(ctx context.Context) error {
 			}
 		}
 		return nil
+	})
+}
+
+// StartRecovery inserts one recovery job when a process starts, leader
+// or not. A process restarted after kill -9 becomes River's leader (and
+// so inserts periodic jobs) only when the dead one's leadership expires,
+// 10-20 s later; and a process killed in its first seconds may have
+// inserted none. This chain, like the periodic ones, runs for
+// recoverChainFor and looks again as each delivery lease runs out, so a
+// send cut off by the kill is taken over about when its lease ends.
+func (e *Engine) StartRecovery(ctx context.Context) error {
+	return e.db.InTx(ctx, func(tx *store.Tx) error {
+		return tx.Enqueue(ctx, RecoverArgs{}, nil)
 	})
 }
 

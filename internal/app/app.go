@@ -206,6 +206,9 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.Jobs.Start(ctx); err != nil {
 		return err
 	}
+	if err := a.Engine.StartRecovery(ctx); err != nil {
+		return fmt.Errorf("recovery: %w", err)
+	}
 	for _, m := range a.modules {
 		if s, ok := m.(Starter); ok {
 			if err := s.Start(ctx); err != nil {

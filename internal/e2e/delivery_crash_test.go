@@ -24,8 +24,11 @@ import (
 
 // retryBound is the longest a reply undelivered at a kill -9 (its send cut
 // off, or queued behind it or for a job the kill ended) may wait to go out,
-// counted from the kill, the restart included.
-const retryBound = 30 * time.Second
+// counted from the kill, the restart included: the 5 s delivery lease, then
+// the restarted process's own recovery job (bot.Engine.StartRecovery) takes
+// it over; measured 4.7-5.8 s, so 15 s leaves room for a loaded machine
+// and fails if takeover waits for River's leadership again (19-20 s).
+const retryBound = 15 * time.Second
 
 // telegramAPI is the fake Bot API behind a proxy that delays sendMessage
 // both ways, half of the latency each, as the real API's round trip does. A
@@ -187,6 +190,7 @@ func TestKillDuringDelivery(t *testing.T) {
 		// Kill while replies are going out, at evenly spaced points of the run.
 		var cut []interrupted
 		var restarts []time.Duration
+		var atKill []string // recovery jobs' states at each kill, for a slow run's report
 		for k := 1; k <= kills; k++ {
 			at := k * patients * messages / (kills + 1)
 			for api.total() < at {
@@ -219,6 +223,10 @@ func TestKillDuringDelivery(t *testing.T) {
 			}
 			rs.Close()
 			mustNil(t, rs.Err())
+			states, err := store.CountBy(db.Q().Query(context.Background(),
+				`SELECT state, count(*) FROM river_job WHERE kind = 'recover_inbound' GROUP BY state`))
+			mustNil(t, err)
+			atKill = append(atKill, fmt.Sprint(states))
 			next := newServerAt(t, env, current.addr)
 			if err := next.start(); err != nil {
 				mu.Unlock()
@@ -348,6 +356,17 @@ func TestKillDuringDelivery(t *testing.T) {
 			t.Name(), len(rows), len(arrivals), duplicates, perThousand, sending, kills,
 			durations(resent), median(resent), maxOf(resent), len(waited), maxOf(waited), median(waited),
 			durations(restarts), latency)
+		if len(waited) > 0 && slices.Max(waited) > retryBound/2 {
+			// Slower than it should be: what the restarted server said.
+			t.Logf("recovery jobs at the kill: %v", atKill)
+			mu.Lock()
+			for _, line := range strings.Split(current.log.String(), "\n") {
+				if strings.Contains(line, "WARN") || strings.Contains(line, "ERROR") {
+					t.Log(line)
+				}
+			}
+			mu.Unlock()
+		}
 		if len(waited) > 0 && slices.Max(waited) > retryBound {
 			t.Errorf("a reply undelivered at the kill waited %s, more than %s (cut-off sends: %s)",
 				slices.Max(waited).Round(time.Millisecond), retryBound, durations(resent))
