@@ -55,7 +55,7 @@ if [ -n "${BENCH_100K:-}" ]; then
 fi
 
 echo "== booking"
-bench ./scheduling/ 'BenchmarkFreeSlots60Days|BenchmarkBookings' 2000x
+bench ./internal/scheduling/ 'BenchmarkFreeSlots60Days|BenchmarkBookings' 2000x
 
 echo "== idle memory of tend serve (SQLite, sample clinic)"
 dir=$(mktemp -d)

@@ -30,7 +30,6 @@ type Session struct {
 	ChatID string
 
 	buttons []bot.Button
-	seq     int
 }
 
 // Run reads lines until end of input or ctx ends.
@@ -65,9 +64,10 @@ func (s *Session) Run(ctx context.Context) error {
 }
 
 func (s *Session) send(ctx context.Context, line string) error {
-	s.seq++
+	// A random id, not a count: a later session on the same ChatID counting
+	// from 1 again would be taken for repeats and given the old replies.
 	in := bot.Inbound{Channel: Channel, ChatID: s.ChatID, SenderID: s.ChatID,
-		MessageID: fmt.Sprintf("%s-%d", s.ChatID, s.seq), Text: line, Locale: s.Locale}
+		MessageID: s.ChatID + "-" + httpserver.RandomToken(8), Text: line, Locale: s.Locale}
 	// A number pressing one of the last message's buttons.
 	if n, err := strconv.Atoi(line); err == nil && n >= 1 && n <= len(s.buttons) {
 		in.Text, in.Payload = s.buttons[n-1].Label, s.buttons[n-1].Payload

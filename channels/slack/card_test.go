@@ -11,9 +11,9 @@ import (
 	"github.com/tend-health/tend/channels/web"
 	"github.com/tend-health/tend/dialogs/booking"
 	"github.com/tend-health/tend/internal/config"
+	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
-	"github.com/tend-health/tend/patients"
 )
 
 // SLACK_CARD_DETAIL=minimal: the handoff message shows a verified

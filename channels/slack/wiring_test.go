@@ -12,11 +12,11 @@ import (
 	"github.com/tend-health/tend/channels/web"
 	"github.com/tend-health/tend/dialogs/booking"
 	"github.com/tend-health/tend/dialogs/handoff"
+	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 	"github.com/tend-health/tend/knowledge"
 	"github.com/tend-health/tend/knowledge/openaifake"
-	"github.com/tend-health/tend/patients"
 )
 
 // The production pieces internal/cli wires into the handoff: the chat

@@ -11,7 +11,7 @@ import (
 
 	"github.com/tend-health/tend/bot"
 	"github.com/tend-health/tend/channels/telegram/telegramtest"
-	"github.com/tend-health/tend/dialogs/triage"
+	"github.com/tend-health/tend/guards/triage"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/httpserver"
 	"github.com/tend-health/tend/internal/store"

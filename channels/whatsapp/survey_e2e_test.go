@@ -11,15 +11,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tend-health/tend/channels/whatsapp"
-	consentpkg "github.com/tend-health/tend/consent"
 	"github.com/tend-health/tend/dialogs/booking/bookingtest"
 	"github.com/tend-health/tend/dialogs/campaign"
-	"github.com/tend-health/tend/dialogs/consent"
 	"github.com/tend-health/tend/dialogs/survey"
+	"github.com/tend-health/tend/guards/optout"
 	"github.com/tend-health/tend/internal/app/apptest"
+	"github.com/tend-health/tend/internal/consent"
+	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
-	"github.com/tend-health/tend/patients"
 )
 
 // reportVisit tells Tend a visit took place, as the clinic's system does
@@ -50,10 +50,10 @@ func TestSurveyAndStopOnWhatsApp(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := survey.DefaultConfig()
 		camp := &campaign.Module{}
-		optOut := consent.Hook(func(ctx context.Context, tx *store.Tx, conv int64) error {
+		optOut := optout.Hook(func(ctx context.Context, tx *store.Tx, conv int64) error {
 			return whatsapp.DiscardHeld(ctx, tx.Q, conv)
 		})
-		e := newEnv(t, db, withModules(&consent.Module{Hooks: []consent.Hook{optOut}}, &survey.Module{Config: &sc}, camp))
+		e := newEnv(t, db, withModules(&optout.Module{Hooks: []optout.Hook{optOut}}, &survey.Module{Config: &sc}, camp))
 		bookingtest.LoadSamplePatients(t, db, e.clock.Now())
 		grace := &waPatient{e: e, waID: "15550142003", name: "Grace Okafor"} // MG-1003: surveys and messages agreed
 		setClock := func(at time.Time) { e.clock.Advance(at.Sub(e.clock.Now())) }
@@ -122,9 +122,9 @@ channels: [whatsapp]
 		require.Contains(t, out[0].Text, "You're unsubscribed")
 		p, err := patients.GetByExternalID(context.Background(), db.Q(), "MG-1003")
 		require.NoError(t, err)
-		subject := consentpkg.Subject{PatientID: &p.ID, Channel: whatsapp.Channel, ChatID: grace.waID}
-		for _, purpose := range []string{consentpkg.Surveys, consentpkg.Campaigns} {
-			d, err := consentpkg.Check(context.Background(), db.Q(), subject, &p, purpose)
+		subject := consent.Subject{PatientID: &p.ID, Channel: whatsapp.Channel, ChatID: grace.waID}
+		for _, purpose := range []string{consent.Surveys, consent.Campaigns} {
+			d, err := consent.Check(context.Background(), db.Q(), subject, &p, purpose)
 			require.NoError(t, err)
 			require.False(t, d.Allowed, purpose)
 		}
@@ -143,7 +143,7 @@ channels: [whatsapp]
 		for _, plan := range []campaign.Plan{preview, run} {
 			require.Equal(t, 1, plan.Matched)
 			require.Zero(t, plan.Eligible)
-			require.Equal(t, []campaign.Exclusion{{Patient: "MG-1003", Reason: consentpkg.ReasonOptedOut}}, plan.Exclusions)
+			require.Equal(t, []campaign.Exclusion{{Patient: "MG-1003", Reason: consent.ReasonOptedOut}}, plan.Exclusions)
 		}
 		require.Zero(t, run.Queued)
 		require.Empty(t, jobs.Scheduled(t, "campaign_send"))

@@ -11,9 +11,9 @@ import (
 	"github.com/tend-health/tend/internal/clinic"
 	"github.com/tend-health/tend/internal/clock"
 	"github.com/tend-health/tend/internal/httpserver"
+	"github.com/tend-health/tend/internal/patients"
+	"github.com/tend-health/tend/internal/scheduling"
 	"github.com/tend-health/tend/internal/store"
-	"github.com/tend-health/tend/patients"
-	"github.com/tend-health/tend/scheduling"
 )
 
 type httpHandler = http.Handler

@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tend-health/tend/internal/httpserver"
+	"github.com/tend-health/tend/internal/scheduling"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
-	"github.com/tend-health/tend/scheduling"
 )
 
 const staff = "staff-token-0123456789"

@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/internal/scheduling"
 	"github.com/tend-health/tend/internal/textutil"
-	"github.com/tend-health/tend/scheduling"
 )
 
 // offerCount is how many slots are offered at once.

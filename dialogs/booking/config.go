@@ -4,8 +4,8 @@ import (
 	"time"
 
 	"github.com/tend-health/tend/internal/config"
+	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/quiet"
-	"github.com/tend-health/tend/patients"
 )
 
 // Config tunes booking. Module fills it from internal/config (the

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/textutil"
-	"github.com/tend-health/tend/patients"
 )
 
 // When is what a patient said about when to come: a span of days and a

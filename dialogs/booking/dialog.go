@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/internal/patients"
+	"github.com/tend-health/tend/internal/scheduling"
 	"github.com/tend-health/tend/internal/textutil"
-	"github.com/tend-health/tend/patients"
-	"github.com/tend-health/tend/scheduling"
 )
 
 // Name is the dialog's key; its buttons are "booking:…".

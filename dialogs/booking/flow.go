@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/tend-health/tend/bot"
-	"github.com/tend-health/tend/patients"
-	"github.com/tend-health/tend/scheduling"
+	"github.com/tend-health/tend/internal/patients"
+	"github.com/tend-health/tend/internal/scheduling"
 )
 
 // flowButton handles the buttons of a booking in progress (verified).

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/tend-health/tend/internal/catalog"
-	"github.com/tend-health/tend/scheduling"
+	"github.com/tend-health/tend/internal/scheduling"
 )
 
 // texts renders catalog messages in one language, for turns and for jobs

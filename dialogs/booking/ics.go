@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tend-health/tend/scheduling"
+	"github.com/tend-health/tend/internal/scheduling"
 )
 
 // linkSigner makes and checks calendar links: the link names the

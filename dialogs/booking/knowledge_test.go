@@ -11,11 +11,11 @@ import (
 	"github.com/tend-health/tend/bot"
 	"github.com/tend-health/tend/dialogs/booking"
 	"github.com/tend-health/tend/dialogs/faq"
+	"github.com/tend-health/tend/internal/scheduling"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 	"github.com/tend-health/tend/knowledge"
 	"github.com/tend-health/tend/sample"
-	"github.com/tend-health/tend/scheduling"
 )
 
 // newKBEnv wires booking to the real knowledge base as internal/cli does:

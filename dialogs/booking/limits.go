@@ -6,7 +6,7 @@ import (
 
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/httpserver"
-	"github.com/tend-health/tend/patients"
+	"github.com/tend-health/tend/internal/patients"
 )
 
 // verifyLimits are the identity verification limits of cfg; a Config made

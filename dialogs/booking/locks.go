@@ -10,8 +10,8 @@ import (
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/clock"
 	"github.com/tend-health/tend/internal/httpserver"
+	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/store"
-	"github.com/tend-health/tend/patients"
 )
 
 // Locks lets staff see a patient's identity verification limits (wrong

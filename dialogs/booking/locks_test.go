@@ -20,9 +20,9 @@ import (
 	"github.com/tend-health/tend/internal/clock"
 	"github.com/tend-health/tend/internal/config"
 	"github.com/tend-health/tend/internal/httpserver"
+	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
-	"github.com/tend-health/tend/patients"
 )
 
 // The web chat answers a registered patient's contact and a stranger's in

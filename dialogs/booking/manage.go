@@ -5,8 +5,8 @@ import (
 	"strings"
 
 	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/internal/scheduling"
 	"github.com/tend-health/tend/internal/store"
-	"github.com/tend-health/tend/scheduling"
 )
 
 // remindedAppointment is the appointment a typed "C" confirms: the

@@ -12,11 +12,11 @@ import (
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
 	"github.com/tend-health/tend/internal/httpserver"
+	"github.com/tend-health/tend/internal/patients"
+	"github.com/tend-health/tend/internal/scheduling"
+	"github.com/tend-health/tend/internal/scheduling/fhir"
 	"github.com/tend-health/tend/internal/store"
-	"github.com/tend-health/tend/patients"
 	"github.com/tend-health/tend/sample"
-	"github.com/tend-health/tend/scheduling"
-	"github.com/tend-health/tend/scheduling/fhir"
 )
 
 // Module installs booking: the dialog, its reminder worker, the calendar

@@ -5,8 +5,8 @@ import (
 	"errors"
 
 	"github.com/tend-health/tend/dialogs/handoff"
+	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/store"
-	"github.com/tend-health/tend/patients"
 )
 
 // Registry gives Slack staff the card of a verified patient from the

@@ -9,13 +9,13 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/tend-health/tend/bot"
-	"github.com/tend-health/tend/consent"
 	"github.com/tend-health/tend/internal/catalog"
 	"github.com/tend-health/tend/internal/clinic"
 	"github.com/tend-health/tend/internal/clock"
+	"github.com/tend-health/tend/internal/consent"
+	"github.com/tend-health/tend/internal/patients"
+	"github.com/tend-health/tend/internal/scheduling"
 	"github.com/tend-health/tend/internal/store"
-	"github.com/tend-health/tend/patients"
-	"github.com/tend-health/tend/scheduling"
 )
 
 // ReminderArgs is a durable job that reminds a patient of an appointment

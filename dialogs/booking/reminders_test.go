@@ -10,9 +10,9 @@ import (
 	"github.com/tend-health/tend/bot"
 	"github.com/tend-health/tend/dialogs/booking"
 	"github.com/tend-health/tend/internal/quiet"
+	"github.com/tend-health/tend/internal/scheduling"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
-	"github.com/tend-health/tend/scheduling"
 )
 
 // bookFar books Dr. Chen for Rosa on WhatsApp ten days ahead, so every

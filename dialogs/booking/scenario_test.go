@@ -12,9 +12,9 @@ import (
 
 	"github.com/tend-health/tend/bot"
 	"github.com/tend-health/tend/dialogs/booking"
+	"github.com/tend-health/tend/internal/scheduling"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
-	"github.com/tend-health/tend/scheduling"
 )
 
 // Grace Okafor (sample patient MG-1003, born 1985-07-21, last seen by Maria

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/tend-health/tend/bot"
-	"github.com/tend-health/tend/patients"
+	"github.com/tend-health/tend/internal/patients"
 )
 
 // checkVerified reports whether the conversation is verified now, and

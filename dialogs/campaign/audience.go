@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/store"
-	"github.com/tend-health/tend/patients"
 )
 
 // facts are what the audience filter reads besides the registry: last

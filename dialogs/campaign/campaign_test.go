@@ -13,16 +13,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tend-health/tend/bot"
-	"github.com/tend-health/tend/consent"
 	"github.com/tend-health/tend/dialogs/booking"
 	"github.com/tend-health/tend/dialogs/campaign"
-	consentdialog "github.com/tend-health/tend/dialogs/consent"
+	"github.com/tend-health/tend/guards/optout"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/clock"
 	"github.com/tend-health/tend/internal/config"
+	"github.com/tend-health/tend/internal/consent"
+	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
-	"github.com/tend-health/tend/patients"
 	"github.com/tend-health/tend/sample"
 )
 
@@ -50,7 +50,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	bc := booking.DefaultConfig()
 	bc.LinkSecret = "test"
 	e.app, err = app.New(context.Background(), cfg, app.Options{Mode: app.ModeServe, Clock: e.clock, Store: db, SkipMigrate: true,
-		Modules: []app.Module{&consentdialog.Module{}, &booking.Module{Config: &bc}, e.mod}})
+		Modules: []app.Module{&optout.Module{}, &booking.Module{Config: &bc}, e.mod}})
 	require.NoError(t, err)
 	t.Cleanup(e.app.Close)
 	ctx := context.Background()

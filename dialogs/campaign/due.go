@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/tend-health/tend/internal/csvfile"
+	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/store"
-	"github.com/tend-health/tend/patients"
 )
 
 // DueRow is one imported due item: the patient's record number, the item

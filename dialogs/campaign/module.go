@@ -10,8 +10,8 @@ import (
 
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/httpserver"
+	"github.com/tend-health/tend/internal/outreach"
 	"github.com/tend-health/tend/internal/quiet"
-	"github.com/tend-health/tend/outreach"
 )
 
 //go:embed examples/*.yaml

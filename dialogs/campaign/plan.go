@@ -11,14 +11,14 @@ import (
 	"time"
 
 	"github.com/tend-health/tend/bot"
-	"github.com/tend-health/tend/consent"
 	"github.com/tend-health/tend/internal/catalog"
 	"github.com/tend-health/tend/internal/clinic"
 	"github.com/tend-health/tend/internal/clock"
+	"github.com/tend-health/tend/internal/consent"
+	"github.com/tend-health/tend/internal/outreach"
+	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/quiet"
 	"github.com/tend-health/tend/internal/store"
-	"github.com/tend-health/tend/outreach"
-	"github.com/tend-health/tend/patients"
 )
 
 // Reasons a patient in the audience gets no message.

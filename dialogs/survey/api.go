@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/tend-health/tend/internal/httpserver"
+	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/store"
-	"github.com/tend-health/tend/patients"
 )
 
 // api is the survey's HTTP surface; every route is for staff (admin token).

@@ -15,14 +15,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tend-health/tend/bot"
-	"github.com/tend-health/tend/dialogs/consent"
 	"github.com/tend-health/tend/dialogs/handoff"
 	"github.com/tend-health/tend/dialogs/survey"
+	"github.com/tend-health/tend/guards/optout"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/clock"
 	"github.com/tend-health/tend/internal/config"
+	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/store"
-	"github.com/tend-health/tend/patients"
 	"github.com/tend-health/tend/sample"
 )
 
@@ -101,7 +101,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	sc := survey.DefaultConfig()
 	e.mod = &survey.Module{Config: &sc, Channels: allChannels}
 	e.app, err = app.New(context.Background(), cfg, app.Options{Mode: app.ModeServe, Clock: e.clock, Store: db,
-		SkipMigrate: true, Modules: []app.Module{&consent.Module{}, e.mod, faqModule{}}})
+		SkipMigrate: true, Modules: []app.Module{&optout.Module{}, e.mod, faqModule{}}})
 	require.NoError(t, err)
 	t.Cleanup(e.app.Close)
 	ps, err := patients.ParseCSV(strings.NewReader(string(sample.PatientsCSV())), visitEnd)

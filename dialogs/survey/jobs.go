@@ -8,10 +8,10 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/tend-health/tend/bot"
-	"github.com/tend-health/tend/consent"
+	"github.com/tend-health/tend/internal/consent"
+	"github.com/tend-health/tend/internal/outreach"
+	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/store"
-	"github.com/tend-health/tend/outreach"
-	"github.com/tend-health/tend/patients"
 )
 
 // What a survey job does.

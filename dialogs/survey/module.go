@@ -10,7 +10,7 @@ import (
 	"github.com/tend-health/tend/dialogs/handoff"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/httpserver"
-	"github.com/tend-health/tend/outreach"
+	"github.com/tend-health/tend/internal/outreach"
 )
 
 //go:embed post-visit.yaml

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tend-health/tend/internal/scheduling"
 	"github.com/tend-health/tend/internal/strictyaml"
-	"github.com/tend-health/tend/scheduling"
 )
 
 // Text is a sentence per language; a file may give a plain string

@@ -12,8 +12,8 @@ import (
 	"github.com/tend-health/tend/internal/catalog"
 	"github.com/tend-health/tend/internal/clinic"
 	"github.com/tend-health/tend/internal/clock"
+	"github.com/tend-health/tend/internal/outreach"
 	"github.com/tend-health/tend/internal/store"
-	"github.com/tend-health/tend/outreach"
 )
 
 // Service is the survey capability: the questionnaire, the invitation jobs,

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/tend-health/tend/internal/csvfile"
+	"github.com/tend-health/tend/internal/patients"
+	"github.com/tend-health/tend/internal/scheduling"
 	"github.com/tend-health/tend/internal/store"
-	"github.com/tend-health/tend/patients"
-	"github.com/tend-health/tend/scheduling"
 )
 
 // Visit is a fulfilled visit, as booking, the API or an import reports it:

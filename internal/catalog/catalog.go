@@ -88,7 +88,10 @@ func (c *Catalog) addFile(name string, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("catalog: %s: %w", name, err)
 	}
-	base, _ := mf.Tag.Base()
+	base, conf := mf.Tag.Base()
+	if conf != language.Exact || mf.Tag != language.Make(base.String()) { // "messages.yaml", "active.es-MX.yaml": never shown
+		return fmt.Errorf("catalog: %s: name the file active.<language>.yaml (active.en.yaml, active.es.yaml, ...)", name)
+	}
 	lang := base.String()
 	c.langs[lang] = true
 	if c.ids[lang] == nil {

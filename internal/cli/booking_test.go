@@ -17,11 +17,11 @@ import (
 	"github.com/tend-health/tend/bot"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
+	"github.com/tend-health/tend/internal/patients"
+	"github.com/tend-health/tend/internal/scheduling"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
-	"github.com/tend-health/tend/patients"
 	"github.com/tend-health/tend/sample"
-	"github.com/tend-health/tend/scheduling"
 )
 
 func testEnv(t *testing.T, db *store.DB) (*Env, *bytes.Buffer, *bytes.Buffer) {

@@ -9,15 +9,15 @@ import (
 	"github.com/tend-health/tend/channels/whatsapp"
 	"github.com/tend-health/tend/dialogs/booking"
 	"github.com/tend-health/tend/dialogs/campaign"
-	"github.com/tend-health/tend/dialogs/consent"
 	"github.com/tend-health/tend/dialogs/faq"
 	"github.com/tend-health/tend/dialogs/survey"
-	"github.com/tend-health/tend/dialogs/triage"
+	"github.com/tend-health/tend/guards/optout"
+	"github.com/tend-health/tend/guards/triage"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
+	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/privacy"
 	"github.com/tend-health/tend/internal/store"
-	"github.com/tend-health/tend/patients"
 )
 
 // modules lists the capabilities to install for a mode. Triage comes first
@@ -26,10 +26,10 @@ import (
 // every dialog.
 func modules(cfg config.Config, mode app.Mode) []app.Module {
 	// On STOP, WhatsApp drops what it holds for the patient's next message.
-	optOut := consent.Hook(func(ctx context.Context, tx *store.Tx, conversationID int64) error {
+	optOut := optout.Hook(func(ctx context.Context, tx *store.Tx, conversationID int64) error {
 		return whatsapp.DiscardHeld(ctx, tx.Q, conversationID)
 	})
-	m := []app.Module{triage.Module{File: cfg.TriageFile}, &consent.Module{Hooks: []consent.Hook{optOut}}}
+	m := []app.Module{triage.Module{File: cfg.TriageFile}, &optout.Module{Hooks: []optout.Hook{optOut}}}
 	if mode == app.ModeServe {
 		m = append(m, web.Module{})
 		if cfg.TelegramEnabled() {

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tend-health/tend/bot"
-	"github.com/tend-health/tend/dialogs/triage"
+	"github.com/tend-health/tend/guards/triage"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
 	"github.com/tend-health/tend/internal/store/storetest"

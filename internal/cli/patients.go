@@ -8,7 +8,7 @@ import (
 	"os"
 
 	"github.com/tend-health/tend/internal/app"
-	"github.com/tend-health/tend/patients"
+	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/sample"
 )
 

@@ -10,8 +10,8 @@ import (
 	"github.com/tend-health/tend/dialogs/booking"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/audit"
+	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/privacy"
-	"github.com/tend-health/tend/patients"
 )
 
 func init() {

@@ -9,8 +9,8 @@ import (
 
 	"github.com/tend-health/tend/dialogs/booking"
 	"github.com/tend-health/tend/internal/app"
+	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/store"
-	"github.com/tend-health/tend/patients"
 )
 
 func init() { patientCommands["unlock"] = runPatientsUnlock }

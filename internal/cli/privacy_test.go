@@ -13,10 +13,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tend-health/tend/internal/audit"
+	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/privacy"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
-	"github.com/tend-health/tend/patients"
 )
 
 // `tend patients export` prints everything held about a patient;

@@ -8,8 +8,8 @@ import (
 	"os"
 
 	"github.com/tend-health/tend/internal/app"
+	"github.com/tend-health/tend/internal/scheduling"
 	"github.com/tend-health/tend/internal/store"
-	"github.com/tend-health/tend/scheduling"
 )
 
 func init() {

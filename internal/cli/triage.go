@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/tend-health/tend/dialogs/triage"
+	"github.com/tend-health/tend/guards/triage"
 )
 
 func init() {

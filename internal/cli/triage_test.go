@@ -10,7 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/tend-health/tend/dialogs/triage"
+	"github.com/tend-health/tend/guards/triage"
 	"github.com/tend-health/tend/internal/config"
 )
 

@@ -7,8 +7,8 @@ import (
 
 	"github.com/tend-health/tend/internal/audit"
 	"github.com/tend-health/tend/internal/httpserver"
+	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/store"
-	"github.com/tend-health/tend/patients"
 )
 
 // routes: the audit trail, a patient's export and erase, for staff (the

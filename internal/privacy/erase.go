@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/tend-health/tend/internal/audit"
+	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/store"
-	"github.com/tend-health/tend/patients"
 )
 
 // Erased says what an erase removed, in counts (these are also the audit

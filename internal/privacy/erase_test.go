@@ -12,10 +12,10 @@ import (
 	"github.com/tend-health/tend/bot"
 	"github.com/tend-health/tend/dialogs/booking/bookingtest"
 	"github.com/tend-health/tend/internal/audit"
+	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/privacy"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
-	"github.com/tend-health/tend/patients"
 )
 
 // walter is sample patient MG-1002 and everything that identifies him.

@@ -8,10 +8,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tend-health/tend/consent"
 	"github.com/tend-health/tend/internal/audit"
+	"github.com/tend-health/tend/internal/consent"
+	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/store"
-	"github.com/tend-health/tend/patients"
 )
 
 // ExportFormat names the shape of an export.

@@ -18,15 +18,15 @@ import (
 	"github.com/tend-health/tend/channels/web"
 	"github.com/tend-health/tend/dialogs/booking"
 	"github.com/tend-health/tend/dialogs/booking/bookingtest"
-	dconsent "github.com/tend-health/tend/dialogs/consent"
+	"github.com/tend-health/tend/guards/optout"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/app/apptest"
 	"github.com/tend-health/tend/internal/clock"
 	"github.com/tend-health/tend/internal/config"
+	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/privacy"
 	"github.com/tend-health/tend/internal/sealed"
 	"github.com/tend-health/tend/internal/store"
-	"github.com/tend-health/tend/patients"
 )
 
 const staff = "staff-token-0123456789"
@@ -57,7 +57,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	e.bm = &booking.Module{Config: &bc, Codes: e.codes}
 	e.pm = &privacy.Module{Contacts: func(p patients.Patient) []string { return e.bm.Locks.Subjects(p) }}
 	e.app, err = app.New(context.Background(), cfg, app.Options{Mode: app.ModeServe, Clock: e.clock, Store: db,
-		SkipMigrate: true, Logger: apptest.Logger(), Modules: []app.Module{web.Module{}, &dconsent.Module{}, e.bm, e.pm}})
+		SkipMigrate: true, Logger: apptest.Logger(), Modules: []app.Module{web.Module{}, &optout.Module{}, e.bm, e.pm}})
 	require.NoError(t, err)
 	t.Cleanup(e.app.Close)
 	bookingtest.LoadSamplePatients(t, db, start)

@@ -13,8 +13,8 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/store"
-	"github.com/tend-health/tend/patients"
 )
 
 // Linked conversations are the patient's: a conversation is taken as one of

@@ -16,10 +16,10 @@ import (
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/app/apptest"
 	"github.com/tend-health/tend/internal/clock"
+	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/rekey"
 	"github.com/tend-health/tend/internal/store/storetest"
-	"github.com/tend-health/tend/patients"
 	"github.com/tend-health/tend/sample"
 )
 

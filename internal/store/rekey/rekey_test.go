@@ -12,11 +12,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tend-health/tend/internal/jobs"
+	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/sealed"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/rekey"
 	"github.com/tend-health/tend/internal/store/storetest"
-	"github.com/tend-health/tend/patients"
 )
 
 // Small batches, so that a handful of rows takes several jobs.

@@ -9,7 +9,7 @@
 // words (lower-case letters and digits, inner hyphens), plus every rarer
 // word that WordNet 3.0 lists as a lemma or that the shipped lexicons and
 // documents use (knowledge/lexicon/health_admin.yaml, the lexicon and
-// phrases of dialogs/triage/rules.yaml, sample/kb, evals/kb/riverside);
+// phrases of guards/triage/rules.yaml, sample/kb, evals/kb/riverside);
 // quantizes each vector to int8 with its own scale; computes SIF's common
 // component from WordNet's glosses (Debian package wordnet-base); and
 // prints what it kept and how much precision quantization lost. The JSON
@@ -188,7 +188,7 @@ func addRepoWords(extra map[string]string, root string) error {
 	}
 	walkStrings(&doc, false, func(s string) { addWords(extra, "lexicon", s) })
 
-	rules, err := os.ReadFile(filepath.Join(root, "dialogs/triage/rules.yaml"))
+	rules, err := os.ReadFile(filepath.Join(root, "guards/triage/rules.yaml"))
 	if err != nil {
 		return err
 	}
