@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -100,8 +101,44 @@ func (e *Engine) Logger() *slog.Logger { return e.log }
 // Metrics are the engine's metrics.
 func (e *Engine) Metrics() *metrics.Metrics { return e.metrics }
 
-// AddGuard appends a guard; guards run in the order added.
-func (e *Engine) AddGuard(g Guard) { e.guards = append(e.guards, g) }
+// GuardOrder is the order guards run in, whatever order the assembly adds
+// them: triage first, so a patient in danger is answered before anything
+// else (even while staff own the conversation or after STOP); then consent,
+// so STOP / START / HELP are honoured before any dialog or staff relay
+// speaks; then handoff, which keeps the bot quiet while staff own a
+// conversation. A guard with another name runs after these, in the order
+// added. internal/cli's TestGuardOrder pins the assembled list.
+var GuardOrder = []string{"triage", "consent", "handoff"}
+
+func guardRank(name string) int {
+	if i := slices.Index(GuardOrder, name); i >= 0 {
+		return i
+	}
+	return len(GuardOrder)
+}
+
+// AddGuard adds a guard in its place in GuardOrder. Adding a second guard
+// of a name panics: that is an assembly bug, found at start.
+func (e *Engine) AddGuard(g Guard) {
+	if slices.Contains(e.Guards(), g.Name()) {
+		panic("bot: guard " + g.Name() + " added twice")
+	}
+	r := guardRank(g.Name())
+	i := len(e.guards)
+	for i > 0 && guardRank(e.guards[i-1].Name()) > r {
+		i--
+	}
+	e.guards = slices.Insert(e.guards, i, g)
+}
+
+// Guards are the names of the guards in the order they run.
+func (e *Engine) Guards() []string {
+	out := make([]string, len(e.guards))
+	for i, g := range e.guards {
+		out[i] = g.Name()
+	}
+	return out
+}
 
 // AddDialog registers a dialog.
 func (e *Engine) AddDialog(d Dialog) {

@@ -20,10 +20,9 @@ import (
 	"github.com/tend-health/tend/internal/store"
 )
 
-// modules lists the capabilities to install for a mode. Triage comes first
-// in every mode: its guard must see each message before any other. Consent
-// comes right after it: emergencies first, then STOP / START / HELP before
-// every dialog.
+// modules lists the capabilities to install for a mode. The order of the
+// guards they add is bot.GuardOrder's (triage, consent, handoff), whatever
+// the order here; TestGuardOrder pins it. Triage is still listed first.
 func modules(cfg config.Config, mode app.Mode) []app.Module {
 	// On STOP, WhatsApp drops what it holds for the patient's next message.
 	optOut := optout.Hook(func(ctx context.Context, tx *store.Tx, conversationID int64) error {
@@ -56,8 +55,8 @@ func modules(cfg config.Config, mode app.Mode) []app.Module {
 		}
 		return bm.Locks.Subjects(p)
 	}})
-	// Slack stays last: its staff-ownership guard must run after triage's,
-	// and it sets a.HandoffNotifier, which other modules read at turn time.
+	// Slack stays last: it sets a.HandoffNotifier, which other modules read
+	// at turn time.
 	if mode == app.ModeServe && cfg.SlackEnabled() {
 		m = append(m, slack.NewModule(handoffExtras(cfg)))
 	}

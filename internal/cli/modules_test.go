@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -32,7 +33,7 @@ func TestSlackModuleInServeModeOnly(t *testing.T) {
 
 	serve := names(modules(slack, app.ModeServe))
 	require.Contains(t, serve, "slack")
-	require.Equal(t, "slack", serve[len(serve)-1], "installed last: its guard runs after triage's")
+	require.Equal(t, "slack", serve[len(serve)-1], "installed last: it sets a.HandoffNotifier")
 
 	require.NotContains(t, names(modules(slack, app.ModeCLI)), "slack")
 	require.NotContains(t, names(modules(config.Config{}, app.ModeServe)), "slack")
@@ -46,6 +47,36 @@ func TestTriageFirst(t *testing.T) {
 		m := modules(config.Config{}, mode)
 		require.NotEmpty(t, m)
 		require.IsType(t, triage.Module{}, m[0], "mode %d", mode)
+	}
+}
+
+// TestGuardOrder pins the guards of the assembled product in every mode:
+// triage, then consent (STOP / START / HELP), then, with Slack, staff
+// ownership of a handoff. bot.GuardOrder decides it, not module order.
+func TestGuardOrder(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		mode app.Mode
+		env  map[string]string
+		want []string
+	}{
+		{app.ModeCLI, nil, []string{"triage", "consent"}},
+		{app.ModeServe, nil, []string{"triage", "consent"}},
+		{app.ModeServe, map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_HANDOFF_CHANNEL": "C1",
+			"SLACK_SIGNING_SECRET": "s3cret"}, []string{"triage", "consent", "handoff"}},
+	} {
+		vars := map[string]string{"TEND_DATA_DIR": t.TempDir()}
+		for k, v := range tc.env {
+			vars[k] = v
+		}
+		cfg, err := config.LoadFrom(vars)
+		require.NoError(t, err)
+		env := &Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, Config: cfg,
+			AppOptions: app.Options{Store: storetest.OpenSQLite(t), SkipMigrate: true}}
+		a, err := newApp(context.Background(), env, tc.mode, true)
+		require.NoError(t, err)
+		require.Equal(t, tc.want, a.Engine.Guards(), "mode %d, %v", tc.mode, tc.env)
+		a.Close()
 	}
 }
 
