@@ -9,7 +9,7 @@ import (
 	"io/fs"
 )
 
-//go:embed clinic.yaml kb
+//go:embed clinic.yaml kb schedule.yaml patients.csv
 var files embed.FS
 
 // ClinicYAML is the sample clinic's profile.
@@ -21,7 +21,9 @@ func ClinicYAML() []byte {
 	return b
 }
 
-// Files is the whole sample tree.
+// Files is the whole sample tree: clinic.yaml, kb/, schedule.yaml,
+// patients.csv. Only the assembly (internal/app, internal/cli) and tools
+// load it; modules get it as app.App.Sample.
 func Files() fs.FS { return files }
 
 // KB is the sample clinic's knowledge base: Markdown with front matter, an

@@ -1,10 +1,11 @@
 package booking
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"io/fs"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -16,7 +17,6 @@ import (
 	"github.com/tend-health/tend/internal/scheduling"
 	"github.com/tend-health/tend/internal/scheduling/fhir"
 	"github.com/tend-health/tend/internal/store"
-	"github.com/tend-health/tend/sample"
 )
 
 // Module installs booking: the dialog, its reminder worker, the calendar
@@ -102,10 +102,17 @@ func (m *Module) config(c config.Config) Config {
 // loadSamples gives a fresh database the sample schedule, and in demo mode
 // the sample patients.
 func loadSamples(ctx context.Context, a *app.App, cfg Config) error {
+	if a.Sample == nil {
+		return nil // an assembly without the demo clinic
+	}
 	now := a.Clock.Now()
 	return a.DB.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := scheduling.Load(ctx, tx.Q); errors.Is(err, scheduling.ErrNoSchedule) {
-			s, err := scheduling.ParseYAML(sample.ScheduleYAML())
+			data, err := fs.ReadFile(a.Sample, "schedule.yaml")
+			if err != nil {
+				return err
+			}
+			s, err := scheduling.ParseYAML(data)
 			if err != nil {
 				return err
 			}
@@ -122,7 +129,11 @@ func loadSamples(ctx context.Context, a *app.App, cfg Config) error {
 		if n, err := patients.Count(ctx, tx.Q); err != nil || n > 0 {
 			return err
 		}
-		ps, err := patients.ParseCSV(strings.NewReader(string(sample.PatientsCSV())), now)
+		csv, err := fs.ReadFile(a.Sample, "patients.csv")
+		if err != nil {
+			return err
+		}
+		ps, err := patients.ParseCSV(bytes.NewReader(csv), now)
 		if err != nil {
 			return err
 		}

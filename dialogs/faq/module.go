@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -11,7 +12,6 @@ import (
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
 	"github.com/tend-health/tend/knowledge"
-	"github.com/tend-health/tend/sample"
 )
 
 // SampleSource is the index's source name for the bundled sample clinic.
@@ -120,7 +120,7 @@ func (m *Module) StartSync(ctx context.Context, a *app.App) {
 
 // syncAtStart syncs TEND_KB_DIR or the sample, logging the outcome.
 func (m *Module) syncAtStart(ctx context.Context, a *app.App) {
-	src, ok, err := startSource(ctx, a.Config, m.Base())
+	src, ok, err := startSource(ctx, a.Config, m.Base(), a.Sample)
 	if err != nil {
 		a.Log.ErrorContext(ctx, "knowledge base not synced", "error", err)
 		return
@@ -154,7 +154,7 @@ func (m *Module) LastSync() *knowledge.SyncReport {
 }
 
 // startSource decides what to sync at start (see Module).
-func startSource(ctx context.Context, cfg config.Config, kb *knowledge.Base) (knowledge.Source, bool, error) {
+func startSource(ctx context.Context, cfg config.Config, kb *knowledge.Base, demo fs.FS) (knowledge.Source, bool, error) {
 	if cfg.KBDir != "" {
 		dir, err := filepath.Abs(cfg.KBDir)
 		if err != nil {
@@ -172,7 +172,14 @@ func startSource(ctx context.Context, cfg config.Config, kb *knowledge.Base) (kn
 	if st.Source != "" && st.Source != SampleSource {
 		return knowledge.Source{}, false, nil // the editor's own documents stay
 	}
-	return knowledge.Source{Name: SampleSource, FS: sample.KB()}, true, nil
+	if demo == nil {
+		return knowledge.Source{}, false, nil
+	}
+	sub, err := fs.Sub(demo, "kb")
+	if err != nil {
+		return knowledge.Source{}, false, err
+	}
+	return knowledge.Source{Name: SampleSource, FS: sub}, true, nil
 }
 
 // NewEmbedder is the embedder the configuration asks for: an

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 
 	"github.com/riverqueue/river"
@@ -79,6 +80,9 @@ type App struct {
 	Periodic []*river.PeriodicJob
 	// HandoffNotifier reaches staff when a channel for them is configured.
 	HandoffNotifier handoff.Notifier
+	// Sample is the bundled demo clinic (package sample's tree): what a
+	// fresh database starts from. Only the assembly loads package sample.
+	Sample fs.FS
 
 	modules  []Module
 	ownStore bool
@@ -87,7 +91,8 @@ type App struct {
 
 // New opens the store, migrates it and assembles every module.
 func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
-	a := &App{Config: cfg, Mode: o.Mode, Clock: o.Clock, Log: o.Logger, Metrics: metrics.New(), Workers: river.NewWorkers()}
+	a := &App{Config: cfg, Mode: o.Mode, Clock: o.Clock, Log: o.Logger, Metrics: metrics.New(), Workers: river.NewWorkers(),
+		Sample: sample.Files()}
 	if a.Clock == nil {
 		a.Clock = clock.Real{}
 	}
