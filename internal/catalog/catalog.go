@@ -20,6 +20,7 @@ import (
 	"sync"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
+	i18ntemplate "github.com/nicksnyder/go-i18n/v2/i18n/template"
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/text/language"
 )
@@ -98,6 +99,11 @@ func (c *Catalog) addFile(name string, data []byte) error {
 		c.ids[lang] = map[string]bool{}
 	}
 	for _, m := range mf.Messages {
+		for _, form := range []string{m.Zero, m.One, m.Two, m.Few, m.Many, m.Other} { // go-i18n parses on first use: too late
+			if _, err := (&i18ntemplate.TextParser{}).Parse(form, m.LeftDelim, m.RightDelim); err != nil {
+				return fmt.Errorf("catalog: %s: %s: %w", name, m.ID, err)
+			}
+		}
 		c.ids[lang][m.ID] = true
 	}
 	c.locs = map[string]*i18n.Localizer{} // templates changed
