@@ -15,6 +15,7 @@ import (
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/app/apptest"
 	"github.com/tend-health/tend/internal/clock"
+	"github.com/tend-health/tend/internal/handoff"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 )
@@ -33,7 +34,7 @@ func (echo) Match(t *bot.Turn) int {
 func (echo) Handle(t *bot.Turn) (bool, error) {
 	switch t.Text() {
 	case "fail":
-		if _, _, err := t.Tx.RequestHandoff(t.Ctx, t.Conv.ID, "should be rolled back", false, t.Now); err != nil {
+		if _, _, err := handoff.Open(t.Ctx, t.Tx.Q, t.Conv.ID, "should be rolled back", false, t.Now); err != nil {
 			return true, err
 		}
 		t.Start("echo")
@@ -162,7 +163,7 @@ func TestFailingDialogRollsBackItsWritesAndApologises(t *testing.T) {
 		conv, err := db.Q().FindConversation(ctx, "web", "c-fail")
 		require.NoError(t, err)
 		require.Empty(t, conv.Dialog, "the failed turn's state change is rolled back")
-		_, err = db.Q().ActiveHandoff(ctx, conv.ID)
+		_, err = handoff.ActiveFor(ctx, db.Q(), conv.ID)
 		require.ErrorIs(t, err, store.ErrNotFound, "the failed turn's writes are rolled back")
 		out, err := e.Handle(ctx, in("c-fail", "2", "echo still here"))
 		require.NoError(t, err)
@@ -208,7 +209,7 @@ func TestFailingDialogInProcessJob(t *testing.T) {
 		require.Contains(t, got[0], "something went wrong")
 		require.Equal(t, store.InboundFailed, status("alone-0"))
 		require.Empty(t, conv.Dialog, "the failed turn's state change is rolled back")
-		_, err := db.Q().ActiveHandoff(ctx, conv.ID)
+		_, err := handoff.ActiveFor(ctx, db.Q(), conv.ID)
 		require.ErrorIs(t, err, store.ErrNotFound, "the failed turn's writes are rolled back")
 
 		got, conv = replies("among", "echo a", "fail", "echo b")
@@ -218,7 +219,7 @@ func TestFailingDialogInProcessJob(t *testing.T) {
 		require.Equal(t, "b", got[2])
 		require.Equal(t, []string{store.InboundDone, store.InboundFailed, store.InboundDone},
 			[]string{status("among-0"), status("among-1"), status("among-2")})
-		_, err = db.Q().ActiveHandoff(ctx, conv.ID)
+		_, err = handoff.ActiveFor(ctx, db.Q(), conv.ID)
 		require.ErrorIs(t, err, store.ErrNotFound)
 		require.Equal(t, conv.NextInSeq, conv.HandledSeq, "nothing left pending")
 	})

@@ -3,7 +3,7 @@ package slack
 import (
 	"context"
 
-	"github.com/tend-health/tend/dialogs/handoff"
+	"github.com/tend-health/tend/internal/handoff"
 	"github.com/tend-health/tend/internal/store"
 )
 

@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tend-health/tend/bot"
-	"github.com/tend-health/tend/dialogs/handoff"
 	"github.com/tend-health/tend/internal/app"
+	"github.com/tend-health/tend/internal/handoff"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 )
@@ -24,7 +24,7 @@ func TestHandoffMessage(t *testing.T) {
 		h.send(bot.Inbound{Channel: "web", ChatID: "p1", SenderID: "p1", Text: "How much is a flu shot?",
 			Meta: map[string]string{bot.MetaFirstName: "Maria"}})
 		ho, ts := h.requestPerson("p1")
-		require.Equal(t, store.HandoffOpen, ho.Status)
+		require.Equal(t, handoff.StatusOpen, ho.Status)
 		require.Equal(t, store.ModeWaiting, h.conv("p1").Mode)
 
 		roots := h.slack.roots()
@@ -65,7 +65,7 @@ func TestTakeOverRace(t *testing.T) {
 		h.inboxSettled()
 
 		got := h.handoff("p1")
-		require.Equal(t, store.HandoffTaken, got.Status)
+		require.Equal(t, handoff.StatusTaken, got.Status)
 		winner, loser := got.OwnerName, "UBEN"
 		if got.Owner == "UBEN" {
 			loser = "UANNA"
@@ -215,7 +215,7 @@ func TestReturnToBot(t *testing.T) {
 		h.patientGot("p1", "You're back with the assistant")
 		h.threadHas(ts, "Anna returned the conversation to the assistant at 10:07 AM.")
 		require.Equal(t, store.ModeBot, h.conv("p1").Mode)
-		require.Equal(t, store.HandoffReturned, h.handoff("p1").Status)
+		require.Equal(t, handoff.StatusReturned, h.handoff("p1").Status)
 
 		// The bot answers again, and a later staff reply is not relayed.
 		require.NotEmpty(t, h.patient("p1", "hello"))

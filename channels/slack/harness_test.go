@@ -21,10 +21,10 @@ import (
 
 	"github.com/tend-health/tend/bot"
 	"github.com/tend-health/tend/channels/web"
-	"github.com/tend-health/tend/dialogs/handoff"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/clock"
 	"github.com/tend-health/tend/internal/config"
+	"github.com/tend-health/tend/internal/handoff"
 	"github.com/tend-health/tend/internal/logging"
 	"github.com/tend-health/tend/internal/store"
 )

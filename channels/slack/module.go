@@ -9,7 +9,7 @@
 // acknowledged at once, then handled by a durable job in arrival order per
 // thread; every post to Slack is a row in an outbox worked in order per
 // thread, so a Slack outage delays messages without losing or reordering
-// them. The state machine itself lives in dialogs/handoff.
+// them. The state machine itself lives in internal/handoff.
 package slack
 
 import (
@@ -27,9 +27,9 @@ import (
 	slackgo "github.com/slack-go/slack"
 
 	"github.com/tend-health/tend/channels/slack/mention"
-	"github.com/tend-health/tend/dialogs/handoff"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
+	"github.com/tend-health/tend/internal/handoff"
 )
 
 //go:embed locales/*.yaml

@@ -11,7 +11,7 @@ import (
 	"github.com/riverqueue/river"
 	slackgo "github.com/slack-go/slack"
 
-	"github.com/tend-health/tend/dialogs/handoff"
+	"github.com/tend-health/tend/internal/handoff"
 	"github.com/tend-health/tend/internal/store"
 )
 

@@ -7,8 +7,7 @@ import (
 
 	slackgo "github.com/slack-go/slack"
 
-	"github.com/tend-health/tend/dialogs/handoff"
-	"github.com/tend-health/tend/internal/store"
+	"github.com/tend-health/tend/internal/handoff"
 )
 
 // Action ids of the handoff message's buttons; each button's value is the
@@ -173,7 +172,7 @@ func (m *Module) transcript(lines []handoff.Line) []slackgo.Block {
 
 func (m *Module) status(h handoff.Handoff, r root) string {
 	switch h.Status {
-	case store.HandoffOpen:
+	case handoff.StatusOpen:
 		id, waited := "slack.status.open", m.now().Sub(h.CreatedAt)
 		if waited < time.Minute {
 			id = "slack.status.open_new"
@@ -183,15 +182,15 @@ func (m *Module) status(h handoff.Handoff, r root) string {
 			s += " " + m.t("slack.status.after_hours", nil)
 		}
 		return ":hourglass_flowing_sand: " + s
-	case store.HandoffTaken:
+	case handoff.StatusTaken:
 		at := h.UpdatedAt
 		if h.TakenAt != nil {
 			at = *h.TakenAt
 		}
 		return ":raising_hand: " + m.t("slack.status.taken", map[string]any{"Name": escape(h.OwnerName), "Time": m.clock(at)})
-	case store.HandoffReturned:
+	case handoff.StatusReturned:
 		return ":leftwards_arrow_with_hook: " + m.t("slack.status.returned", map[string]any{"Time": m.clock(closedAt(h))})
-	case store.HandoffResolved:
+	case handoff.StatusResolved:
 		return ":white_check_mark: " + m.t("slack.status.resolved", map[string]any{"Time": m.clock(closedAt(h))})
 	case handoff.StatusAlert:
 		return ":bell: " + m.t("slack.status.alert", nil)
@@ -217,9 +216,9 @@ func (m *Module) buttons(h handoff.Handoff) []slackgo.BlockElement {
 	ret := m.button(actionReturn, "slack.button.return", h, slackgo.StyleDefault)
 	resolve := m.button(actionResolve, "slack.button.resolve", h, slackgo.StyleDefault)
 	switch h.Status {
-	case store.HandoffOpen, store.HandoffReturned:
+	case handoff.StatusOpen, handoff.StatusReturned:
 		return []slackgo.BlockElement{take, resolve}
-	case store.HandoffTaken:
+	case handoff.StatusTaken:
 		return []slackgo.BlockElement{ret, resolve}
 	case handoff.StatusAlert:
 		return []slackgo.BlockElement{m.button(actionContact, "slack.button.contact", h, slackgo.StylePrimary), resolve}

@@ -11,7 +11,7 @@ import (
 	"github.com/tend-health/tend/bot"
 	"github.com/tend-health/tend/channels/web"
 	"github.com/tend-health/tend/dialogs/booking"
-	"github.com/tend-health/tend/dialogs/handoff"
+	"github.com/tend-health/tend/internal/handoff"
 	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"

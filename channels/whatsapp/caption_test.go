@@ -14,6 +14,7 @@ import (
 	"github.com/tend-health/tend/channels/whatsapp/whatsapptest"
 	"github.com/tend-health/tend/guards/triage"
 	"github.com/tend-health/tend/internal/app"
+	"github.com/tend-health/tend/internal/handoff"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 )
@@ -40,7 +41,7 @@ func (s *staffAlerts) Install(_ context.Context, a *app.App) error {
 	return nil
 }
 
-func (s *staffAlerts) HandoffOpened(t *bot.Turn, h store.Handoff) error {
+func (s *staffAlerts) HandoffOpened(t *bot.Turn, h handoff.Handoff) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.alerts = append(s.alerts, alert{channel: t.Conv.Channel, chat: t.Conv.ChatID, urgent: h.Urgent})

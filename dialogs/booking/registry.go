@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/tend-health/tend/dialogs/handoff"
+	"github.com/tend-health/tend/internal/handoff"
 	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/store"
 )

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/tend-health/tend/bot"
-	"github.com/tend-health/tend/dialogs/handoff"
+	"github.com/tend-health/tend/internal/handoff"
 	"github.com/tend-health/tend/internal/textutil"
 	"github.com/tend-health/tend/knowledge"
 )

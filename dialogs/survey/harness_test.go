@@ -15,12 +15,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tend-health/tend/bot"
-	"github.com/tend-health/tend/dialogs/handoff"
 	"github.com/tend-health/tend/dialogs/survey"
 	"github.com/tend-health/tend/guards/optout"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/clock"
 	"github.com/tend-health/tend/internal/config"
+	"github.com/tend-health/tend/internal/handoff"
 	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/sample"
@@ -69,7 +69,7 @@ type alert struct {
 	answers []handoff.Answer
 }
 
-func (s *staff) HandoffOpened(*bot.Turn, store.Handoff) error { return nil }
+func (s *staff) HandoffOpened(*bot.Turn, handoff.Handoff) error { return nil }
 func (s *staff) Alert(_ context.Context, _ *store.Tx, conv int64, summary string, answers []handoff.Answer) (handoff.Handoff, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -7,8 +7,8 @@ import (
 
 	"github.com/riverqueue/river"
 
-	"github.com/tend-health/tend/dialogs/handoff"
 	"github.com/tend-health/tend/internal/app"
+	"github.com/tend-health/tend/internal/handoff"
 	"github.com/tend-health/tend/internal/httpserver"
 	"github.com/tend-health/tend/internal/outreach"
 )

@@ -8,10 +8,10 @@ import (
 	"text/template"
 
 	"github.com/tend-health/tend/bot"
-	"github.com/tend-health/tend/dialogs/handoff"
 	"github.com/tend-health/tend/internal/catalog"
 	"github.com/tend-health/tend/internal/clinic"
 	"github.com/tend-health/tend/internal/clock"
+	"github.com/tend-health/tend/internal/handoff"
 	"github.com/tend-health/tend/internal/outreach"
 	"github.com/tend-health/tend/internal/store"
 )

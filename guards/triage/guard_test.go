@@ -13,11 +13,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tend-health/tend/bot"
-	"github.com/tend-health/tend/dialogs/handoff"
+	handoffdialog "github.com/tend-health/tend/dialogs/handoff"
 	"github.com/tend-health/tend/dialogs/menu"
 	"github.com/tend-health/tend/internal/catalog"
 	"github.com/tend-health/tend/internal/clinic"
 	"github.com/tend-health/tend/internal/clock"
+	"github.com/tend-health/tend/internal/handoff"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 	"github.com/tend-health/tend/sample"
@@ -26,11 +27,11 @@ import (
 // fakeNotifier records the handoffs staff would be alerted to.
 type fakeNotifier struct {
 	mu     sync.Mutex
-	opened []store.Handoff
+	opened []handoff.Handoff
 	err    error
 }
 
-func (n *fakeNotifier) HandoffOpened(_ *bot.Turn, h store.Handoff) error {
+func (n *fakeNotifier) HandoffOpened(_ *bot.Turn, h handoff.Handoff) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.err != nil {
@@ -86,7 +87,7 @@ func newHarnessWith(t *testing.T, db *store.DB, n handoff.Notifier, change func(
 	}
 	e.AddGuard(g)
 	e.AddDialog(menu.Dialog{})
-	e.AddDialog(handoff.Dialog{Notifier: n})
+	e.AddDialog(handoffdialog.Dialog{Notifier: n})
 	fb := menu.FallbackDialog{}
 	e.AddDialog(fb)
 	e.SetFallback(fb.Name())
@@ -115,9 +116,9 @@ func (h *harness) conversation(id int64) store.Conversation {
 	return c
 }
 
-func (h *harness) handoff(id int64) (store.Handoff, bool) {
+func (h *harness) handoff(id int64) (handoff.Handoff, bool) {
 	h.t.Helper()
-	ho, err := h.db.Q().ActiveHandoff(context.Background(), id)
+	ho, err := handoff.ActiveFor(context.Background(), h.db.Q(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		return ho, false
 	}
@@ -147,7 +148,7 @@ func TestGuardEmergency(t *testing.T) {
 		require.True(t, ok, "an emergency opens a handoff")
 		require.Equal(t, handoff.ReasonEmergency, ho.Reason)
 		require.True(t, ho.Urgent)
-		require.Equal(t, store.HandoffOpen, ho.Status)
+		require.Equal(t, handoff.StatusOpen, ho.Status)
 		require.Equal(t, 1, n.count(), "staff are alerted")
 
 		// Another red flag later: the reply again, no second alert, the first flag time kept.

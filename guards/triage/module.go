@@ -3,8 +3,8 @@ package triage
 import (
 	"context"
 
-	"github.com/tend-health/tend/dialogs/handoff"
 	"github.com/tend-health/tend/internal/app"
+	"github.com/tend-health/tend/internal/handoff"
 )
 
 // Module installs the triage guard. Register it before every other module

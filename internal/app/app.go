@@ -13,12 +13,13 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/tend-health/tend/bot"
-	"github.com/tend-health/tend/dialogs/handoff"
+	handoffdialog "github.com/tend-health/tend/dialogs/handoff"
 	"github.com/tend-health/tend/dialogs/menu"
 	"github.com/tend-health/tend/internal/catalog"
 	"github.com/tend-health/tend/internal/clinic"
 	"github.com/tend-health/tend/internal/clock"
 	"github.com/tend-health/tend/internal/config"
+	"github.com/tend-health/tend/internal/handoff"
 	"github.com/tend-health/tend/internal/httpserver"
 	"github.com/tend-health/tend/internal/jobs"
 	"github.com/tend-health/tend/internal/metrics"
@@ -200,7 +201,7 @@ func (a *App) loadCatalog() error {
 // theirs first, so a module may replace the fallback.
 func (a *App) installCoreDialogs() {
 	a.Engine.AddDialog(menu.Dialog{})
-	a.Engine.AddDialog(handoff.Dialog{Notifier: a.HandoffNotifier})
+	a.Engine.AddDialog(handoffdialog.Dialog{Notifier: a.HandoffNotifier})
 	fb := menu.FallbackDialog{}
 	a.Engine.AddDialog(fb)
 	a.Engine.SetFallback(fb.Name())

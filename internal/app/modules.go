@@ -4,8 +4,8 @@ import (
 	"io/fs"
 
 	"github.com/tend-health/tend/bot"
-	"github.com/tend-health/tend/dialogs/handoff"
 	"github.com/tend-health/tend/dialogs/menu"
+	"github.com/tend-health/tend/internal/handoff"
 )
 
 // localeSets are the catalog files of every package that speaks to patients.

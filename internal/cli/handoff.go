@@ -3,8 +3,8 @@ package cli
 import (
 	"github.com/tend-health/tend/channels/slack"
 	"github.com/tend-health/tend/dialogs/booking"
-	"github.com/tend-health/tend/dialogs/handoff"
 	"github.com/tend-health/tend/internal/config"
+	"github.com/tend-health/tend/internal/handoff"
 	"github.com/tend-health/tend/knowledge"
 )
 

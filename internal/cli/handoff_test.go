@@ -8,9 +8,9 @@ import (
 	"github.com/tend-health/tend/channels/slack"
 	"github.com/tend-health/tend/dialogs/booking"
 	"github.com/tend-health/tend/dialogs/faq"
-	"github.com/tend-health/tend/dialogs/handoff"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
+	"github.com/tend-health/tend/internal/handoff"
 )
 
 func TestHandoffExtras(t *testing.T) {

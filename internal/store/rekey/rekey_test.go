@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tend-health/tend/internal/handoff"
 	"github.com/tend-health/tend/internal/jobs"
 	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/sealed"
@@ -65,7 +66,7 @@ func fill(t *testing.T, db *store.DB, tag string) {
 			if err := patients.SaveVerification(ctx, tx.Q, v, at); err != nil {
 				return err
 			}
-			h, _, err := tx.RequestHandoff(ctx, c.ID, "asked", false, at)
+			h, _, err := handoff.Open(ctx, tx.Q, c.ID, "asked", false, at)
 			if err != nil {
 				return err
 			}

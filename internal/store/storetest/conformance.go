@@ -25,7 +25,6 @@ func RunConformance(t *testing.T, open func(t *testing.T) *store.DB) {
 		"PendingInboundInOrder":        testPendingOrder,
 		"OutboundLifecycle":            testOutboundLifecycle,
 		"RollbackDiscardsEverything":   testRollback,
-		"HandoffOneOpenAtATime":        testHandoffOneOpen,
 		"KV":                           testKV,
 		"LockKeyExcludes":              testLockKey,
 		"TimesKeepMicroseconds":        testTimes,
@@ -253,23 +252,6 @@ func testRollback(t *testing.T, db *store.DB) {
 	require.False(t, ran, "after-commit hooks do not run on rollback")
 	_, err = db.Q().FindConversation(ctx, "web", "rolled-back")
 	require.ErrorIs(t, err, store.ErrNotFound)
-}
-
-func testHandoffOneOpen(t *testing.T, db *store.DB) {
-	ctx := context.Background()
-	c := newConversation(t, db, "handoff")
-	h1, created, err := db.Q().RequestHandoff(ctx, c.ID, "asked", false, t0)
-	require.NoError(t, err)
-	require.True(t, created)
-	h2, created, err := db.Q().RequestHandoff(ctx, c.ID, "again", true, t0)
-	require.NoError(t, err)
-	require.False(t, created)
-	require.Equal(t, h1.ID, h2.ID)
-	require.True(t, h2.Urgent, "a later urgent request makes the open one urgent")
-	open, err := db.Q().ListHandoffs(ctx, store.HandoffOpen, 10)
-	require.NoError(t, err)
-	require.Len(t, open, 1)
-	require.Equal(t, "asked", open[0].Reason)
 }
 
 func testKV(t *testing.T, db *store.DB) {

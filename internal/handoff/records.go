@@ -10,34 +10,77 @@ import (
 	"github.com/tend-health/tend/internal/store"
 )
 
-// StatusAlert is a staff alert (an unhappy survey answer) that nobody has
-// acted on yet; "Contact patient" turns it into a taken handoff. Alerts are
-// outside the one-active-handoff rule until then.
-const StatusAlert = "alert"
+// Handoff statuses.
+const (
+	StatusOpen     = "open"     // asked for, nobody has taken it
+	StatusTaken    = "taken"    // a staff member owns it
+	StatusReturned = "returned" // staff gave it back to the bot
+	StatusResolved = "resolved" // closed
+	// StatusAlert is a staff alert (an unhappy survey answer) that nobody has
+	// acted on yet; "Contact patient" turns it into a taken handoff. Alerts are
+	// outside the one-active-handoff rule until then.
+	StatusAlert = "alert"
+)
 
-// Handoff is a handoff row with the columns this package adds to the core ones.
+// Handoff is a request for a person to take a conversation: one row of the
+// handoffs table.
 type Handoff struct {
-	store.Handoff
-	TakenAt    *time.Time
-	NoticeAt   *time.Time // when the patient was last told they are waiting
-	DeadlineAt *time.Time // when the no-answer timeout is due
+	ID             int64
+	ConversationID int64
+	Reason         string
+	Status         string
+	Urgent         bool
+	Owner          string
+	OwnerName      string
+	ExternalRef    string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	ClosedAt       *time.Time
+	TakenAt        *time.Time
+	NoticeAt       *time.Time // when the patient was last told they are waiting
+	DeadlineAt     *time.Time // when the no-answer timeout is due
 }
 
 // Active reports whether the handoff holds the conversation (open or taken).
 func (h Handoff) Active() bool {
-	return h.Status == store.HandoffOpen || h.Status == store.HandoffTaken
+	return h.Status == StatusOpen || h.Status == StatusTaken
 }
 
 const cols = `id, conversation_id, reason, status, urgent, owner, owner_name, external_ref, created_at, updated_at,
 	closed_at, taken_at, notice_at, deadline_at`
 
-type scanner interface{ Scan(dest ...any) error }
-
-func scan(r scanner) (Handoff, error) {
+func scan(r store.Row) (Handoff, error) {
 	var h Handoff
 	err := r.Scan(&h.ID, &h.ConversationID, &h.Reason, &h.Status, &h.Urgent, &h.Owner, &h.OwnerName, &h.ExternalRef,
 		&h.CreatedAt, &h.UpdatedAt, &h.ClosedAt, &h.TakenAt, &h.NoticeAt, &h.DeadlineAt)
 	return h, err
+}
+
+// Open opens a handoff for the conversation unless one is already open; it
+// returns the open one either way (created tells which). A later urgent
+// request makes the open one urgent.
+func Open(ctx context.Context, q store.Q, conversationID int64, reason string, urgent bool, now time.Time) (Handoff, bool, error) {
+	h, err := scan(q.QueryRow(ctx, `INSERT INTO handoffs (conversation_id, reason, urgent, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $4)
+		ON CONFLICT (conversation_id) WHERE status IN ('open', 'taken') DO NOTHING RETURNING `+cols,
+		conversationID, reason, urgent, now))
+	if err == nil {
+		return h, true, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return h, false, fmt.Errorf("handoff: open: %w", err)
+	}
+	h, err = ActiveFor(ctx, q, conversationID)
+	if urgent && err == nil && !h.Urgent {
+		_, err = q.Exec(ctx, `UPDATE handoffs SET urgent = $2, updated_at = $3 WHERE id = $1`, h.ID, true, now)
+		h.Urgent = true
+	}
+	return h, false, err
+}
+
+// List lists handoffs with the given status, oldest first.
+func List(ctx context.Context, q store.Q, status string, limit int) ([]Handoff, error) {
+	return store.Collect[Handoff](q.Query(ctx, `SELECT `+cols+` FROM handoffs WHERE status = $1 ORDER BY id LIMIT $2`, status, limit))(scan)
 }
 
 // Get loads a handoff by id; store.ErrNotFound when there is none.
@@ -49,8 +92,9 @@ func Get(ctx context.Context, q store.Q, id int64) (Handoff, error) {
 	return h, err
 }
 
-// activeFor returns the conversation's open or taken handoff.
-func activeFor(ctx context.Context, q store.Q, conversationID int64) (Handoff, error) {
+// ActiveFor returns the conversation's open or taken handoff;
+// store.ErrNotFound when there is none.
+func ActiveFor(ctx context.Context, q store.Q, conversationID int64) (Handoff, error) {
 	h, err := scan(q.QueryRow(ctx, `SELECT `+cols+` FROM handoffs
 		WHERE conversation_id = $1 AND status IN ('open', 'taken')`, conversationID))
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -66,7 +110,7 @@ func transition(ctx context.Context, q store.Q, id int64, from, to string, a Act
 	var n int64
 	var err error
 	switch to {
-	case store.HandoffTaken:
+	case StatusTaken:
 		n, err = q.Exec(ctx, `UPDATE handoffs SET status = $3, owner = $4, owner_name = $5, taken_at = $6,
 			updated_at = $6, closed_at = NULL WHERE id = $1 AND status = $2`, id, from, to, a.ID, a.Name, now)
 	default:

@@ -159,16 +159,16 @@ func (m *Machine) Take(ctx context.Context, tx *store.Tx, id int64, a Actor) (Ou
 		return Outcome{Result: Gone, Handoff: h}, err
 	}
 	switch h.Status {
-	case store.HandoffTaken:
+	case StatusTaken:
 		r := TakenByOther
 		if h.Owner == a.ID {
 			r = AlreadyYours
 		}
 		return m.finish(ctx, tx, h, a, "take", r, "", now)
-	case store.HandoffResolved:
+	case StatusResolved:
 		return m.finish(ctx, tx, h, a, "take", AlreadyResolved, "", now)
-	case StatusAlert, store.HandoffReturned:
-		other, err := activeFor(ctx, tx.Q, conv.ID)
+	case StatusAlert, StatusReturned:
+		other, err := ActiveFor(ctx, tx.Q, conv.ID)
 		if err == nil && other.ID != h.ID {
 			return m.finish(ctx, tx, h, a, "take", Busy, "", now)
 		}
@@ -176,7 +176,7 @@ func (m *Machine) Take(ctx context.Context, tx *store.Tx, id int64, a Actor) (Ou
 			return Outcome{}, err
 		}
 	}
-	won, err := transition(ctx, tx.Q, h.ID, h.Status, store.HandoffTaken, a, now)
+	won, err := transition(ctx, tx.Q, h.ID, h.Status, StatusTaken, a, now)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -210,21 +210,21 @@ func (m *Machine) Return(ctx context.Context, tx *store.Tx, id int64, a Actor) (
 		return Outcome{Result: Gone, Handoff: h}, err
 	}
 	switch h.Status {
-	case store.HandoffReturned:
+	case StatusReturned:
 		return m.finish(ctx, tx, h, a, "return", AlreadyReturned, "", now)
-	case store.HandoffResolved:
+	case StatusResolved:
 		return m.finish(ctx, tx, h, a, "return", AlreadyResolved, "", now)
 	case StatusAlert:
 		return m.finish(ctx, tx, h, a, "return", NotTaken, "", now)
 	}
-	if _, err := transition(ctx, tx.Q, h.ID, h.Status, store.HandoffReturned, a, now); err != nil {
+	if _, err := transition(ctx, tx.Q, h.ID, h.Status, StatusReturned, a, now); err != nil {
 		return Outcome{}, err
 	}
 	if err := setMode(ctx, tx.Q, conv.ID, store.ModeBot, now); err != nil {
 		return Outcome{}, err
 	}
 	msg := "handoff.returned"
-	if h.Status == store.HandoffOpen {
+	if h.Status == StatusOpen {
 		msg = "handoff.returned_untaken" // nobody had joined
 	}
 	if err := m.tell(ctx, tx, conv, bot.KindNotice, msg, map[string]any{"Name": h.OwnerName}); err != nil {
@@ -242,10 +242,10 @@ func (m *Machine) Resolve(ctx context.Context, tx *store.Tx, id int64, a Actor) 
 	if err != nil || !ok {
 		return Outcome{Result: Gone, Handoff: h}, err
 	}
-	if h.Status == store.HandoffResolved {
+	if h.Status == StatusResolved {
 		return m.finish(ctx, tx, h, a, "resolve", AlreadyResolved, "", now)
 	}
-	if _, err := transition(ctx, tx.Q, h.ID, h.Status, store.HandoffResolved, a, now); err != nil {
+	if _, err := transition(ctx, tx.Q, h.ID, h.Status, StatusResolved, a, now); err != nil {
 		return Outcome{}, err
 	}
 	if h.Active() {
@@ -275,9 +275,9 @@ func (m *Machine) Reply(ctx context.Context, tx *store.Tx, id int64, a Actor, te
 	}
 	var r Result
 	switch {
-	case h.Status == store.HandoffResolved:
+	case h.Status == StatusResolved:
 		r = AlreadyResolved
-	case h.Status != store.HandoffTaken:
+	case h.Status != StatusTaken:
 		r = NotTaken
 	case h.Owner != a.ID:
 		r = NotOwner

@@ -16,20 +16,20 @@ const maxLineRunes = 500
 
 // HandoffOpened implements Notifier: it arms the no-answer timeout and posts
 // the handoff, with its context, to staff.
-func (m *Machine) HandoffOpened(t *bot.Turn, sh store.Handoff) error {
+func (m *Machine) HandoffOpened(t *bot.Turn, opened Handoff) error {
 	deadline, afterHours := m.deadline(t.Now)
 	now := t.Now
-	if err := setTimes(t.Ctx, t.Tx.Q, sh.ID, &now, &deadline, now); err != nil {
+	if err := setTimes(t.Ctx, t.Tx.Q, opened.ID, &now, &deadline, now); err != nil {
 		return err
 	}
-	if err := m.scheduleTimeout(t.Ctx, t.Tx, sh.ID, deadline); err != nil {
+	if err := m.scheduleTimeout(t.Ctx, t.Tx, opened.ID, deadline); err != nil {
 		return err
 	}
 	snap, err := m.snapshot(t.Ctx, t.Tx.Q, *t.Conv, now)
 	if err != nil {
 		return err
 	}
-	h, err := Get(t.Ctx, t.Tx.Q, sh.ID)
+	h, err := Get(t.Ctx, t.Tx.Q, opened.ID)
 	if err != nil {
 		return err
 	}
@@ -39,8 +39,8 @@ func (m *Machine) HandoffOpened(t *bot.Turn, sh store.Handoff) error {
 // HandoffEscalated implements Escalator: triage flagged an emergency in a
 // conversation that already has a handoff. Triage stops the turn, so the
 // message is shown to staff here, marked urgent.
-func (m *Machine) HandoffEscalated(t *bot.Turn, sh store.Handoff, newlyUrgent bool) error {
-	h, err := Get(t.Ctx, t.Tx.Q, sh.ID)
+func (m *Machine) HandoffEscalated(t *bot.Turn, active Handoff, newlyUrgent bool) error {
+	h, err := Get(t.Ctx, t.Tx.Q, active.ID)
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func (g guard) Check(t *bot.Turn) (bool, error) {
 	if t.Conv.Mode == store.ModeBot {
 		return false, nil
 	}
-	h, err := activeFor(t.Ctx, t.Tx.Q, t.Conv.ID)
+	h, err := ActiveFor(t.Ctx, t.Tx.Q, t.Conv.ID)
 	if err != nil {
 		if isNotFound(err) {
 			t.Conv.Mode = store.ModeBot // the handoff ended without the mode following: heal
@@ -87,7 +87,7 @@ func (g guard) Check(t *bot.Turn) (bool, error) {
 	post := func() error {
 		return g.m.o.Board.Post(t.Ctx, t.Tx, Event{Kind: EventPatient, Handoff: h, At: t.Now, Text: patientWords(t)})
 	}
-	if h.Status == store.HandoffTaken {
+	if h.Status == StatusTaken {
 		t.Conv.Mode = store.ModeStaff
 		return true, post()
 	}
@@ -113,19 +113,19 @@ func (g guard) Check(t *bot.Turn) (bool, error) {
 // cancel lets a waiting patient go back to the assistant before anyone took
 // over; staff see it in the thread.
 func (m *Machine) cancel(t *bot.Turn) error {
-	h, err := activeFor(t.Ctx, t.Tx.Q, t.Conv.ID)
+	h, err := ActiveFor(t.Ctx, t.Tx.Q, t.Conv.ID)
 	if err != nil && !isNotFound(err) {
 		return err
 	}
-	if err == nil && h.Status == store.HandoffOpen {
-		if _, err := transition(t.Ctx, t.Tx.Q, h.ID, store.HandoffOpen, store.HandoffReturned, Patient, t.Now); err != nil {
+	if err == nil && h.Status == StatusOpen {
+		if _, err := transition(t.Ctx, t.Tx.Q, h.ID, StatusOpen, StatusReturned, Patient, t.Now); err != nil {
 			return err
 		}
 		if _, err := m.finish(t.Ctx, t.Tx, h, Patient, "cancel", Done, EventCancelled, t.Now); err != nil {
 			return err
 		}
 	}
-	if err == nil && h.Status == store.HandoffTaken {
+	if err == nil && h.Status == StatusTaken {
 		// Staff have it now; the press reaches them as a message instead.
 		t.Conv.Mode = store.ModeStaff
 		return m.o.Board.Post(t.Ctx, t.Tx, Event{Kind: EventPatient, Handoff: h, At: t.Now, Text: patientWords(t)})

@@ -44,7 +44,7 @@ func (m *Machine) AddWorkers(w *river.Workers) {
 func (m *Machine) Timeout(ctx context.Context, id int64) error {
 	return m.engine.DB().InTx(ctx, func(tx *store.Tx) error {
 		h, conv, ok, err := m.lock(ctx, tx, id)
-		if err != nil || !ok || h.Status != store.HandoffOpen {
+		if err != nil || !ok || h.Status != StatusOpen {
 			return err
 		}
 		now := m.now()

@@ -12,10 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tend-health/tend/bot"
-	"github.com/tend-health/tend/dialogs/handoff"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/clock"
 	"github.com/tend-health/tend/internal/config"
+	"github.com/tend-health/tend/internal/handoff"
 	"github.com/tend-health/tend/internal/logging"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
@@ -202,12 +202,12 @@ func (e *env) open(chat, status string) handoff.Handoff {
 	e.say(chat, "I want to talk to a person")
 	h := e.handoff(chat)
 	switch status {
-	case store.HandoffTaken:
+	case handoff.StatusTaken:
 		require.Equal(e.t, handoff.Done, e.do(h.ID, e.take(anna)).Result)
-	case store.HandoffReturned:
+	case handoff.StatusReturned:
 		require.Equal(e.t, handoff.Done, e.do(h.ID, e.take(anna)).Result)
 		require.Equal(e.t, handoff.Done, e.do(h.ID, e.ret(anna)).Result)
-	case store.HandoffResolved:
+	case handoff.StatusResolved:
 		require.Equal(e.t, handoff.Done, e.do(h.ID, e.resolve(anna)).Result)
 	}
 	return e.handoff(chat)
@@ -226,27 +226,27 @@ func TestStateMachine(t *testing.T) {
 			patient string // the last thing the patient was told ("" when nothing new)
 			event   handoff.EventKind
 		}{
-			{store.HandoffOpen, func(e *env) action { return e.take(ben) }, handoff.Done, store.HandoffTaken, store.ModeStaff, "Ben from Maple Grove Family Clinic has joined the conversation.", handoff.EventTaken},
-			{store.HandoffOpen, func(e *env) action { return e.ret(ben) }, handoff.Done, store.HandoffReturned, store.ModeBot, "Our team has passed you back to the assistant.", handoff.EventReturned},
-			{store.HandoffOpen, func(e *env) action { return e.resolve(ben) }, handoff.Done, store.HandoffResolved, store.ModeBot, "Ben has closed this conversation.", handoff.EventResolved},
-			{store.HandoffOpen, func(e *env) action { return e.reply(ben, "hi") }, handoff.NotTaken, store.HandoffOpen, store.ModeWaiting, "", ""},
-			{store.HandoffTaken, func(e *env) action { return e.take(ben) }, handoff.TakenByOther, store.HandoffTaken, store.ModeStaff, "", ""},
-			{store.HandoffTaken, func(e *env) action { return e.take(anna) }, handoff.AlreadyYours, store.HandoffTaken, store.ModeStaff, "", ""},
-			{store.HandoffTaken, func(e *env) action { return e.reply(anna, "Hello, Anna here.") }, handoff.Done, store.HandoffTaken, store.ModeStaff, "Hello, Anna here.", ""},
-			{store.HandoffTaken, func(e *env) action { return e.reply(ben, "psst") }, handoff.NotOwner, store.HandoffTaken, store.ModeStaff, "", ""},
-			{store.HandoffTaken, func(e *env) action { return e.ret(ben) }, handoff.Done, store.HandoffReturned, store.ModeBot, "Anna has left the conversation. You're back with the assistant", handoff.EventReturned},
-			{store.HandoffTaken, func(e *env) action { return e.resolve(anna) }, handoff.Done, store.HandoffResolved, store.ModeBot, "Anna has closed this conversation.", handoff.EventResolved},
-			{store.HandoffReturned, func(e *env) action { return e.take(ben) }, handoff.Done, store.HandoffTaken, store.ModeStaff, "Ben from Maple Grove Family Clinic has joined the conversation.", handoff.EventTaken},
-			{store.HandoffReturned, func(e *env) action { return e.ret(ben) }, handoff.AlreadyReturned, store.HandoffReturned, store.ModeBot, "", ""},
-			{store.HandoffReturned, func(e *env) action { return e.resolve(ben) }, handoff.Done, store.HandoffResolved, store.ModeBot, "", handoff.EventResolved},
-			{store.HandoffReturned, func(e *env) action { return e.reply(anna, "x") }, handoff.NotTaken, store.HandoffReturned, store.ModeBot, "", ""},
-			{store.HandoffResolved, func(e *env) action { return e.take(ben) }, handoff.AlreadyResolved, store.HandoffResolved, store.ModeBot, "", ""},
-			{store.HandoffResolved, func(e *env) action { return e.ret(ben) }, handoff.AlreadyResolved, store.HandoffResolved, store.ModeBot, "", ""},
-			{store.HandoffResolved, func(e *env) action { return e.resolve(ben) }, handoff.AlreadyResolved, store.HandoffResolved, store.ModeBot, "", ""},
-			{store.HandoffResolved, func(e *env) action { return e.reply(anna, "x") }, handoff.AlreadyResolved, store.HandoffResolved, store.ModeBot, "", ""},
-			{handoff.StatusAlert, func(e *env) action { return e.take(ben) }, handoff.Done, store.HandoffTaken, store.ModeStaff, "Ben from Maple Grove Family Clinic has read your feedback and joined the conversation.", handoff.EventTaken},
+			{handoff.StatusOpen, func(e *env) action { return e.take(ben) }, handoff.Done, handoff.StatusTaken, store.ModeStaff, "Ben from Maple Grove Family Clinic has joined the conversation.", handoff.EventTaken},
+			{handoff.StatusOpen, func(e *env) action { return e.ret(ben) }, handoff.Done, handoff.StatusReturned, store.ModeBot, "Our team has passed you back to the assistant.", handoff.EventReturned},
+			{handoff.StatusOpen, func(e *env) action { return e.resolve(ben) }, handoff.Done, handoff.StatusResolved, store.ModeBot, "Ben has closed this conversation.", handoff.EventResolved},
+			{handoff.StatusOpen, func(e *env) action { return e.reply(ben, "hi") }, handoff.NotTaken, handoff.StatusOpen, store.ModeWaiting, "", ""},
+			{handoff.StatusTaken, func(e *env) action { return e.take(ben) }, handoff.TakenByOther, handoff.StatusTaken, store.ModeStaff, "", ""},
+			{handoff.StatusTaken, func(e *env) action { return e.take(anna) }, handoff.AlreadyYours, handoff.StatusTaken, store.ModeStaff, "", ""},
+			{handoff.StatusTaken, func(e *env) action { return e.reply(anna, "Hello, Anna here.") }, handoff.Done, handoff.StatusTaken, store.ModeStaff, "Hello, Anna here.", ""},
+			{handoff.StatusTaken, func(e *env) action { return e.reply(ben, "psst") }, handoff.NotOwner, handoff.StatusTaken, store.ModeStaff, "", ""},
+			{handoff.StatusTaken, func(e *env) action { return e.ret(ben) }, handoff.Done, handoff.StatusReturned, store.ModeBot, "Anna has left the conversation. You're back with the assistant", handoff.EventReturned},
+			{handoff.StatusTaken, func(e *env) action { return e.resolve(anna) }, handoff.Done, handoff.StatusResolved, store.ModeBot, "Anna has closed this conversation.", handoff.EventResolved},
+			{handoff.StatusReturned, func(e *env) action { return e.take(ben) }, handoff.Done, handoff.StatusTaken, store.ModeStaff, "Ben from Maple Grove Family Clinic has joined the conversation.", handoff.EventTaken},
+			{handoff.StatusReturned, func(e *env) action { return e.ret(ben) }, handoff.AlreadyReturned, handoff.StatusReturned, store.ModeBot, "", ""},
+			{handoff.StatusReturned, func(e *env) action { return e.resolve(ben) }, handoff.Done, handoff.StatusResolved, store.ModeBot, "", handoff.EventResolved},
+			{handoff.StatusReturned, func(e *env) action { return e.reply(anna, "x") }, handoff.NotTaken, handoff.StatusReturned, store.ModeBot, "", ""},
+			{handoff.StatusResolved, func(e *env) action { return e.take(ben) }, handoff.AlreadyResolved, handoff.StatusResolved, store.ModeBot, "", ""},
+			{handoff.StatusResolved, func(e *env) action { return e.ret(ben) }, handoff.AlreadyResolved, handoff.StatusResolved, store.ModeBot, "", ""},
+			{handoff.StatusResolved, func(e *env) action { return e.resolve(ben) }, handoff.AlreadyResolved, handoff.StatusResolved, store.ModeBot, "", ""},
+			{handoff.StatusResolved, func(e *env) action { return e.reply(anna, "x") }, handoff.AlreadyResolved, handoff.StatusResolved, store.ModeBot, "", ""},
+			{handoff.StatusAlert, func(e *env) action { return e.take(ben) }, handoff.Done, handoff.StatusTaken, store.ModeStaff, "Ben from Maple Grove Family Clinic has read your feedback and joined the conversation.", handoff.EventTaken},
 			{handoff.StatusAlert, func(e *env) action { return e.ret(ben) }, handoff.NotTaken, handoff.StatusAlert, store.ModeBot, "", ""},
-			{handoff.StatusAlert, func(e *env) action { return e.resolve(ben) }, handoff.Done, store.HandoffResolved, store.ModeBot, "", handoff.EventResolved},
+			{handoff.StatusAlert, func(e *env) action { return e.resolve(ben) }, handoff.Done, handoff.StatusResolved, store.ModeBot, "", handoff.EventResolved},
 			{handoff.StatusAlert, func(e *env) action { return e.reply(ben, "x") }, handoff.NotTaken, handoff.StatusAlert, store.ModeBot, "", ""},
 		}
 		for i, c := range cases {
@@ -315,7 +315,7 @@ func TestGuard(t *testing.T) {
 		require.Equal(t, "[button] menu:main", e.board.last(h.ID).Text)
 		// A stale "continue with the assistant" button does not end the staff's conversation.
 		require.Empty(t, e.send(bot.Inbound{Channel: "cli", ChatID: "g", SenderID: "g", Payload: "handoff:cancel"}))
-		require.Equal(t, store.HandoffTaken, e.handoff("g").Status)
+		require.Equal(t, handoff.StatusTaken, e.handoff("g").Status)
 
 		// A mode left behind without a handoff heals: the bot answers.
 		_, err := db.Q().Exec(context.Background(), `UPDATE handoffs SET status = 'resolved' WHERE id = $1`, h.ID)
@@ -333,7 +333,7 @@ func TestCancelWhileWaiting(t *testing.T) {
 		h := e.handoff("c")
 		replies := e.send(bot.Inbound{Channel: "cli", ChatID: "c", SenderID: "c", Payload: "handoff:cancel"})
 		require.Equal(t, "OK, you're back with the assistant. How can I help?", replies[0].Text)
-		require.Equal(t, store.HandoffReturned, e.handoff("c").Status)
+		require.Equal(t, handoff.StatusReturned, e.handoff("c").Status)
 		require.Equal(t, store.ModeBot, e.conv("c").Mode)
 		require.Equal(t, handoff.EventCancelled, e.board.last(h.ID).Kind)
 		log, err := handoff.AuditLog(context.Background(), db.Q(), h.ConversationID)
