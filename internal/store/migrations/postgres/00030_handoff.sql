@@ -1,5 +1,5 @@
 -- +goose Up
--- The staff-handoff state machine (dialogs/handoff): when staff took the
+-- The staff-handoff state machine (internal/handoff): when staff took the
 -- conversation, when the patient was last told they are still waiting, and
 -- when the no-answer timeout is due. Alerts (survey detractors) are handoff
 -- rows with status 'alert' until a staff member contacts the patient.
