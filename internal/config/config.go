@@ -90,10 +90,21 @@ type Config struct {
 	EncryptionKey     Secret `env:"TEND_ENCRYPTION_KEY"`
 	EncryptionKeyFile string `env:"TEND_ENCRYPTION_KEY_FILE"`
 	// RetentionMessages is how long conversations' messages are kept (and
-	// what their dialogs remember, once idle that long); the retention job
-	// deletes older ones every hour. 0 keeps them. Other kinds of data have
-	// fixed periods (docs/security.md, "Audit, retention, export and erase").
+	// what their dialogs remember, once idle that long); a conversation
+	// with nothing left, nothing pending and no activity for as long also
+	// loses its channel address (the WhatsApp number, the chat id), unless
+	// an opt-out said there is still in force. The retention job applies it
+	// every hour. 0 keeps them. Periods of every kind of data are in
+	// docs/security.md, "Retention".
 	RetentionMessages time.Duration `env:"TEND_RETENTION_MESSAGES" envDefault:"17520h"`
+	// RetentionSurveys is how long survey answers typed as free text (the
+	// reason for a low score, comments) are kept after the visit; the score
+	// and the options chosen stay for the survey reports. 0 keeps them.
+	RetentionSurveys time.Duration `env:"TEND_RETENTION_SURVEYS" envDefault:"17520h"`
+	// RetentionAppointments is how long Tend's own record of an appointment
+	// is kept after it ended (the clinic's record system, FHIR when used,
+	// keeps the visit). 0 keeps them.
+	RetentionAppointments time.Duration `env:"TEND_RETENTION_APPOINTMENTS" envDefault:"17520h"`
 
 	OpenAI   OpenAI
 	Telegram Telegram
@@ -505,8 +516,14 @@ func (c Config) Validate() error {
 	if sl.CardDetail != "" && sl.CardDetail != "full" && sl.CardDetail != "minimal" {
 		bad("SLACK_CARD_DETAIL must be full or minimal, got %q", sl.CardDetail)
 	}
-	if c.RetentionMessages != 0 && c.RetentionMessages < 24*time.Hour {
-		bad("TEND_RETENTION_MESSAGES must be 0 (keep) or at least 24h, like 17520h (2 years)")
+	for _, r := range []struct {
+		name string
+		d    time.Duration
+	}{{"TEND_RETENTION_MESSAGES", c.RetentionMessages}, {"TEND_RETENTION_SURVEYS", c.RetentionSurveys},
+		{"TEND_RETENTION_APPOINTMENTS", c.RetentionAppointments}} {
+		if r.d != 0 && r.d < 24*time.Hour {
+			bad("%s must be 0 (keep) or at least 24h, like 17520h (2 years), got %s", r.name, r.d)
+		}
 	}
 	if _, err := c.Keyring(); err != nil {
 		errs = append(errs, err)

@@ -70,21 +70,38 @@ func (m *Module) httpAudit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (m *Module) patient(w http.ResponseWriter, r *http.Request) (patients.Patient, bool) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		httpserver.WriteError(w, http.StatusNotFound, "no such patient")
-		return patients.Patient{}, false
-	}
-	p, err := patients.Get(r.Context(), m.a.DB.Q(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		httpserver.WriteError(w, http.StatusNotFound, "no such patient")
-		return p, false
-	}
-	if err != nil {
-		httpserver.WriteError(w, http.StatusInternalServerError, "could not read the patient")
+	p, code, msg := m.findPatient(r)
+	if code != 0 {
+		httpserver.WriteError(w, code, msg)
 		return p, false
 	}
 	return p, true
+}
+
+// findPatient reads the patient the path's {id} names; code is 0, or the
+// HTTP status and message to answer.
+func (m *Module) findPatient(r *http.Request) (patients.Patient, int, string) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return patients.Patient{}, http.StatusNotFound, "no such patient"
+	}
+	p, err := patients.Get(r.Context(), m.a.DB.Q(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return p, http.StatusNotFound, "no such patient"
+	}
+	if err != nil {
+		return p, http.StatusInternalServerError, "could not read the patient"
+	}
+	return p, 0, ""
+}
+
+// pathSubject is the audit subject of the path's {id}: "patient:12", or
+// "patient:?" for what is not an id (what a client typed is not copied).
+func pathSubject(r *http.Request) string {
+	if id, err := strconv.ParseInt(r.PathValue("id"), 10, 64); err == nil && id > 0 {
+		return audit.Patient(id)
+	}
+	return "patient:?"
 }
 
 // httpExport answers everything held about the patient, decrypted.
@@ -104,9 +121,25 @@ func (m *Module) httpExport(w http.ResponseWriter, r *http.Request) {
 }
 
 // httpErase erases the patient's personal data and answers the counts.
+// The route records itself (audit.Route's self), so every way it ends is
+// recorded here: the erase in its transaction, a failed erase by Erase, an
+// unknown patient (not_found) or one that could not be read (failed) below;
+// if that row cannot be written the answer is 503, as for any admin request
+// that cannot be recorded.
 func (m *Module) httpErase(w http.ResponseWriter, r *http.Request) {
-	p, ok := m.patient(w, r)
-	if !ok {
+	p, code, msg := m.findPatient(r)
+	if code != 0 {
+		outcome := outcomeNotFound
+		if code != http.StatusNotFound {
+			outcome = outcomeFailed
+		}
+		if err := recordErase(r.Context(), m.a.DB, pathSubject(r), outcome, m.a.Clock.Now()); err != nil {
+			m.a.Log.ErrorContext(r.Context(), "audit: could not record an erase request; refused it", "error", err)
+			if code == http.StatusNotFound {
+				code, msg = http.StatusServiceUnavailable, "the audit trail could not be written; nothing was done"
+			}
+		}
+		httpserver.WriteError(w, code, msg)
 		return
 	}
 	res, err := Erase(r.Context(), m.a.DB, p, m.Contacts, m.a.Clock.Now())

@@ -2,6 +2,7 @@ package privacy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -31,7 +32,7 @@ type Erased struct {
 }
 
 func (e Erased) detail() map[string]any {
-	return map[string]any{"conversations": e.Conversations, "messages": e.Messages, "shared_conversations": e.SharedConversations,
+	return map[string]any{"outcome": outcomeOK, "conversations": e.Conversations, "messages": e.Messages, "shared_conversations": e.SharedConversations,
 		"appointments": e.Appointments, "survey_responses": e.SurveyResponses, "consent_rows": e.ConsentRows,
 		"verification_rows": e.VerificationRows, "slack_copies": e.SlackCopies, "other_rows": e.Other}
 }
@@ -62,7 +63,11 @@ func (e Erased) detail() map[string]any {
 //     contacts gives) and of the conversations are deleted.
 //
 // Audit rows are kept: they never held personal data, and the erase adds
-// one ("patient.erase", with the counts).
+// one ("patient.erase", with outcome "ok" and the counts). An erase that
+// fails changes nothing, its row included (it rolls back with the rest), so
+// the failure is then recorded on its own: "patient.erase" with outcome
+// "failed", the actor and the patient's id, never the error's text (which
+// may quote a value). If that cannot be written either, the error says so.
 func Erase(ctx context.Context, db *store.DB, p patients.Patient, contacts Subjects, now time.Time) (Erased, error) {
 	var res Erased
 	err := db.InTx(ctx, func(tx *store.Tx) error {
@@ -97,7 +102,32 @@ func Erase(ctx context.Context, db *store.DB, p patients.Patient, contacts Subje
 		}
 		return audit.Append(ctx, tx, audit.For(ctx, now, "patient.erase", audit.Patient(p.ID), res.detail()))
 	})
+	if err != nil {
+		if aerr := recordErase(ctx, db, audit.Patient(p.ID), outcomeFailed, now); aerr != nil {
+			err = errors.Join(err, aerr)
+		}
+	}
 	return res, err
+}
+
+// Outcomes of an erase in its audit row.
+const (
+	outcomeOK       = "ok"
+	outcomeFailed   = "failed"    // it ran and rolled back: nothing was erased
+	outcomeNotFound = "not_found" // no such patient (the API; the command line says so and records nothing)
+)
+
+// recordErase records an erase that did not happen (outcome failed or
+// not_found) in a transaction of its own, for ctx's actor, even when ctx
+// was cancelled (a client that went away, an interrupted command): the
+// attempt is what the trail must show.
+func recordErase(ctx context.Context, db *store.DB, subject, outcome string, now time.Time) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := audit.Record(ctx, db, audit.For(ctx, now, "patient.erase", subject, map[string]any{"outcome": outcome})); err != nil {
+		return fmt.Errorf("privacy: erase: the attempt could not be recorded in the audit trail: %w", err)
+	}
+	return nil
 }
 
 // exec runs statements and adds up the rows they touched.

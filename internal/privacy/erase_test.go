@@ -2,6 +2,7 @@ package privacy_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -208,4 +209,79 @@ func TestEraseLeavesNothing(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestFailedEraseIsAudited: an erase that fails changes nothing, and its
+// own row rolls back with it, so the attempt is recorded on its own:
+// "patient.erase" with outcome "failed", the actor and the patient's id,
+// no personal data. Here the erase fails at its last step (the record
+// number it would give the empty record is taken), over the API and as
+// the command line calls it; an erase of a patient that does not exist
+// is recorded as not_found. Once the obstacle is gone the erase succeeds,
+// outcome "ok". The chain still verifies. Both stores.
+func TestFailedEraseIsAudited(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		wa := e.chat("whatsapp", walter.phone) // his: the registry's number
+		wa.meta = map[string]string{bot.MetaFirstName: walter.first}
+		wa.say("hello, Walter Brooks here")
+		p := e.patient(walter.record)
+		id := strconv.FormatInt(p.ID, 10)
+		now := e.clock.Now()
+		_, err := db.Q().Exec(ctx, `INSERT INTO patients (external_id, first_name, last_name, birth_date, created_at, updated_at)
+			VALUES ($1, 'Someone', 'Else', '1990-01-01', $2, $2)`, "erased:"+id, now)
+		require.NoError(t, err)
+
+		rec := e.do("POST", "/api/v1/patients/"+id+"/erase", "")
+		require.Equal(t, http.StatusInternalServerError, rec.Code, rec.Body.String())
+		require.NotContains(t, rec.Body.String(), walter.last)
+
+		// Nothing was erased.
+		require.Equal(t, walter.last, e.patient(walter.record).LastName)
+		require.Contains(t, strings.Join(find(cells(t, db, nil), "Walter Brooks here"), ""), "inbound_messages.text")
+
+		// As the command line calls it.
+		cliCtx := audit.WithActor(ctx, audit.Actor{ID: "cli:alice", Via: "os-user"})
+		_, err = privacy.Erase(cliCtx, db, p, nil, now)
+		require.Error(t, err)
+
+		// A patient that does not exist, and an id that is not one.
+		require.Equal(t, http.StatusNotFound, e.do("POST", "/api/v1/patients/999999/erase", "").Code)
+		require.Equal(t, http.StatusNotFound, e.do("POST", "/api/v1/patients/walter/erase", "").Code)
+
+		rows, err := audit.List(ctx, db.Q(), audit.Filter{Action: "patient.erase"})
+		require.NoError(t, err)
+		require.Len(t, rows, 4)
+		type got struct{ actor, subject, outcome, via string }
+		var all []got
+		for _, r := range rows { // newest first
+			var d map[string]any
+			require.NoError(t, json.Unmarshal(r.Detail, &d))
+			via, _ := d["via"].(string)
+			all = append(all, got{r.Actor, r.Subject, d["outcome"].(string), via})
+			require.Empty(t, find(map[string][]string{"row": {r.Subject, string(r.Detail), r.Actor}},
+				walter.first, walter.last, walter.email, walter.phone, walter.dob), "no personal data in the row")
+		}
+		require.Equal(t, []got{
+			{audit.ActorAdminToken, "patient:?", "not_found", "bearer"},
+			{audit.ActorAdminToken, "patient:999999", "not_found", "bearer"},
+			{"cli:alice", "patient:" + id, "failed", "os-user"},
+			{audit.ActorAdminToken, "patient:" + id, "failed", "bearer"},
+		}, all)
+
+		// The obstacle gone, the erase goes through and says so.
+		_, err = db.Q().Exec(ctx, `DELETE FROM patients WHERE external_id = $1`, "erased:"+id)
+		require.NoError(t, err)
+		res := decode[privacy.Erased](t, e.do("POST", "/api/v1/patients/"+id+"/erase", ""))
+		require.Equal(t, 1, res.Conversations)
+		require.Empty(t, find(cells(t, db, nil), "Walter Brooks here"))
+		rows, err = audit.List(ctx, db.Q(), audit.Filter{Action: "patient.erase", Limit: 1})
+		require.NoError(t, err)
+		require.Contains(t, string(rows[0].Detail), `"outcome":"ok"`)
+		rep, err := audit.Verify(ctx, db.Q())
+		require.NoError(t, err)
+		require.True(t, rep.OK())
+	})
 }

@@ -34,13 +34,15 @@ type Module struct {
 // Name implements app.Module.
 func (m *Module) Name() string { return "privacy" }
 
-// RetentionPolicy is the policy in force: TEND_RETENTION_MESSAGES and the
-// fixed periods of the other kinds.
+// RetentionPolicy is the policy in force: TEND_RETENTION_MESSAGES,
+// TEND_RETENTION_SURVEYS, TEND_RETENTION_APPOINTMENTS and the fixed periods
+// of the other kinds.
 func (m *Module) RetentionPolicy() Policy {
 	if m.Policy != nil {
 		return m.Policy.WithDefaults()
 	}
-	return Policy{Messages: m.a.Config.RetentionMessages}.WithDefaults()
+	c := m.a.Config
+	return Policy{Messages: c.RetentionMessages, Surveys: c.RetentionSurveys, Appointments: c.RetentionAppointments}.WithDefaults()
 }
 
 // Install registers the retention job and, with an HTTP server, the

@@ -3,6 +3,7 @@ package privacy_test
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/tend-health/tend/internal/app/apptest"
 	"github.com/tend-health/tend/internal/audit"
 	"github.com/tend-health/tend/internal/clock"
+	"github.com/tend-health/tend/internal/consent"
 	"github.com/tend-health/tend/internal/privacy"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
@@ -132,5 +134,231 @@ func TestRetention(t *testing.T) {
 		require.NoError(t, err)
 		require.Zero(t, res.Rows["inbound_messages"])
 		require.Positive(t, res.Rows["verification_limits"], "other kinds keep their periods")
+	})
+}
+
+// TestRetentionOfTheRest: survey answers typed as free text, appointments
+// and the conversations' channel addresses, each with a row just outside
+// its period (an hour older than the cutoff) and one just inside (an hour
+// younger), and what must survive. Both stores, two rows a batch.
+//
+//   - Survey responses of a visit two years ago lose their free text (the
+//     reason for a low score, the comment); the score and the options
+//     chosen stay, for the reports. A younger one, one still being answered
+//     and one with no free text are untouched.
+//   - An appointment that ended two years ago goes, with its slot; a younger
+//     one, a future one and the newest row (whose id SQLite would reuse)
+//     stay.
+//   - A conversation idle for the messages period with nothing left loses
+//     its address, sender, links to the patient and the consent rows of its
+//     own channel identity (an opt-out lifted since); one whose last message
+//     goes in the same run too. One active an hour inside the period, one
+//     with a reply not yet sent, one with an open handoff, one with a future
+//     appointment and one where STOP is still in force keep their address:
+//     the opt-out is still honoured there. The patient's own consent history
+//     stays, and the same number writing again is a new conversation.
+func TestRetentionOfTheRest(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		q := db.Q()
+		now := apptest.Epoch
+		day := 24 * time.Hour
+		policy := privacy.Policy{Messages: 365 * day, Surveys: 730 * day, Appointments: 730 * day, BatchSize: 2}
+		msgCut, surveyCut, apptCut := now.Add(-policy.Messages), now.Add(-policy.Surveys), now.Add(-policy.Appointments)
+		outside := func(cut time.Time) time.Time { return cut.Add(-time.Hour) }
+		inside := func(cut time.Time) time.Time { return cut.Add(time.Hour) }
+		insert := func(sql string, args ...any) int64 {
+			t.Helper()
+			var id int64
+			require.NoError(t, q.QueryRow(ctx, sql+` RETURNING id`, args...).Scan(&id))
+			return id
+		}
+		exec := func(sql string, args ...any) {
+			t.Helper()
+			_, err := q.Exec(ctx, sql, args...)
+			require.NoError(t, err)
+		}
+		count := func(sql string, args ...any) int {
+			t.Helper()
+			var n int
+			require.NoError(t, q.QueryRow(ctx, sql, args...).Scan(&n))
+			return n
+		}
+		patient := insert(`INSERT INTO patients (external_id, first_name, last_name, birth_date, phone, created_at, updated_at)
+			VALUES ('RT-1', 'Ana', 'Ruiz', '1970-01-01', '15550000001', $1, $1)`, outside(apptCut))
+
+		// Conversations.
+		conv := func(channel, chat string, at time.Time, pid any) int64 {
+			t.Helper()
+			return insert(`INSERT INTO conversations (channel, chat_id, sender_id, state, dialog, patient_id, last_inbound_at,
+				created_at, updated_at) VALUES ($1, $2, $2, '{}', '', $3, $4, $4, $4)`, channel, chat, pid, at)
+		}
+		old := outside(msgCut)
+		linked := conv("whatsapp", "15550000001", old, patient)
+		exec(`INSERT INTO consent_links (conversation_id, patient_id, via, linked_at) VALUES ($1, $2, 'outreach', $3)`,
+			linked, patient, old)
+		c, err := q.GetConversation(ctx, linked)
+		require.NoError(t, err)
+		_, err = consent.StopConversation(ctx, q, c, false, "keyword", old.Add(-2*time.Hour))
+		require.NoError(t, err)
+		resumed, err := consent.StartConversation(ctx, q, c, "keyword", old.Add(-time.Hour))
+		require.NoError(t, err)
+		require.True(t, resumed)
+		exec(`INSERT INTO whatsapp_options (conversation_id, options, created_at) VALUES ($1, '[{"payload":"slot:1"}]', $2)`,
+			linked, old)
+		telegram := conv("telegram", "4242", old, nil)
+		lastWords := conv("web", "web-old", old, nil)
+		exec(`INSERT INTO outbound_messages (conversation_id, seq, channel, body, status, created_at)
+			VALUES ($1, 1, 'web', '{"text":"bye"}', 'sent', $2)`, lastWords, old)
+
+		active := conv("whatsapp", "15550000004", inside(msgCut), nil)
+		unsent := conv("telegram", "5001", old, nil)
+		exec(`INSERT INTO outbound_messages (conversation_id, seq, channel, body, status, created_at)
+			VALUES ($1, 1, 'telegram', '{"text":"queued"}', 'queued', $2)`, unsent, old)
+		handoff := conv("telegram", "5002", old, nil)
+		exec(`INSERT INTO handoffs (conversation_id, reason, status, created_at, updated_at) VALUES ($1, 'asked', 'open', $2, $2)`,
+			handoff, old)
+		booked := conv("telegram", "5003", old, nil)
+		stopped := conv("whatsapp", "15550000008", old, nil)
+		c, err = q.GetConversation(ctx, stopped)
+		require.NoError(t, err)
+		_, err = consent.StopConversation(ctx, q, c, false, "keyword", old)
+		require.NoError(t, err)
+
+		// Appointments: the future one was booked in the conversation above.
+		appt := func(end time.Time, convID any) int64 {
+			t.Helper()
+			return insert(`INSERT INTO appointments (patient_id, conversation_id, provider_id, location_id, visit_type, starts_at,
+				ends_at, status, created_at, updated_at) VALUES ($1, $2, 'dr-ruiz', 'main', 'checkup', $3, $4, 'booked', $3, $3)`,
+				patient, convID, end.Add(-30*time.Minute), end)
+		}
+		apptOld := appt(outside(apptCut), nil)
+		exec(`INSERT INTO appointment_slots (provider_id, starts_at, appointment_id) VALUES ('dr-ruiz', $1, $2)`,
+			outside(apptCut).Add(-30*time.Minute), apptOld)
+		apptIn := appt(inside(apptCut), nil)
+		apptFuture := appt(now.Add(day), booked)
+		apptNewest := appt(outside(apptCut).Add(-day), nil)
+
+		// Survey responses.
+		answers := `[{"linkId":"recommend","answer":[{"valueInteger":3}]},
+			{"linkId":"low-reason","answer":[{"valueString":"Dr Ruiz ignored my chest pain"}]},
+			{"linkId":"explained","answer":[{"valueCoding":{"code":"never"}}]},
+			{"linkId":"comment","answer":[{"valueString":"call me on 555 000 0001"}]}]`
+		survey := func(key, status string, visit time.Time, answers string) int64 {
+			t.Helper()
+			return insert(`INSERT INTO survey_responses (visit_key, questionnaire, patient_id, provider_id, visit_at, status,
+				answers, score, invite_at, created_at, updated_at) VALUES ($1, 'post-visit', $2, 'dr-ruiz', $3, $4, $5, 3, $3, $3, $3)`,
+				key, patient, visit, status, answers)
+		}
+		var surveysOld []int64
+		for i := range 3 {
+			surveysOld = append(surveysOld, survey("visit:old"+strconv.Itoa(i), "completed", outside(surveyCut), answers))
+		}
+		surveyIn := survey("visit:in", "completed", inside(surveyCut), answers)
+		surveyOpen := survey("visit:open", "in-progress", outside(surveyCut), answers)
+		surveyScores := survey("visit:scores", "completed", outside(surveyCut),
+			`[{"linkId":"recommend","answer":[{"valueInteger":3}]}]`)
+
+		consentBefore := count(`SELECT count(*) FROM consent_events WHERE subject = $1`, "patient:"+strconv.FormatInt(patient, 10))
+		require.Equal(t, 2, consentBefore, "STOP and START, said where she is linked")
+
+		res, err := policy.Apply(ctx, db, now)
+		require.NoError(t, err)
+		require.Equal(t, int64(3), res.Rows["conversations"])
+		require.Equal(t, int64(3), res.Rows["survey_free_text"])
+		require.Equal(t, int64(1), res.Rows["appointments"])
+		require.Equal(t, int64(1), res.Rows["outbound_messages"], "the web chat's last reply went in the same run")
+
+		// Surveys: no free text is left where it had to go; the rest stays.
+		read := func(id int64) (string, *int) {
+			t.Helper()
+			var a string
+			var score *int
+			require.NoError(t, q.QueryRow(ctx, `SELECT CAST(answers AS text), score FROM survey_responses WHERE id = $1`, id).
+				Scan(&a, &score))
+			return a, score
+		}
+		for _, id := range surveysOld {
+			a, score := read(id)
+			require.NotContains(t, a, "valueString")
+			require.NotContains(t, a, "chest pain")
+			require.NotContains(t, a, "555")
+			var items []map[string]any
+			require.NoError(t, json.Unmarshal([]byte(a), &items))
+			require.Len(t, items, 2, "the score's item and the option chosen: %s", a)
+			require.Equal(t, "recommend", items[0]["linkId"])
+			require.Equal(t, "explained", items[1]["linkId"])
+			require.Contains(t, a, `"never"`)
+			require.NotNil(t, score)
+			require.Equal(t, 3, *score)
+		}
+		for _, id := range []int64{surveyIn, surveyOpen} {
+			a, _ := read(id)
+			require.Contains(t, a, "chest pain", "inside the period, or still being answered")
+		}
+		a, _ := read(surveyScores)
+		require.Contains(t, a, "valueInteger")
+
+		// Appointments.
+		require.Zero(t, count(`SELECT count(*) FROM appointments WHERE id = $1`, apptOld))
+		require.Zero(t, count(`SELECT count(*) FROM appointment_slots WHERE appointment_id = $1`, apptOld))
+		for _, id := range []int64{apptIn, apptFuture, apptNewest} {
+			require.Equal(t, 1, count(`SELECT count(*) FROM appointments WHERE id = $1`, id))
+		}
+
+		// Conversations: the three expired ones keep no address.
+		for _, id := range []int64{linked, telegram, lastWords} {
+			var chat, sender string
+			var pid *int64
+			require.NoError(t, q.QueryRow(ctx, `SELECT chat_id, sender_id, patient_id FROM conversations WHERE id = $1`, id).
+				Scan(&chat, &sender, &pid))
+			require.Equal(t, "expired:"+strconv.FormatInt(id, 10), chat)
+			require.Empty(t, sender)
+			require.Nil(t, pid)
+		}
+		require.Zero(t, count(`SELECT count(*) FROM consent_links WHERE conversation_id = $1`, linked))
+		require.Zero(t, count(`SELECT count(*) FROM whatsapp_options WHERE conversation_id = $1`, linked))
+		require.Zero(t, count(`SELECT count(*) FROM consent_states WHERE subject = 'chat:whatsapp:15550000001'`))
+		require.Zero(t, count(`SELECT count(*) FROM consent_events WHERE subject = 'chat:whatsapp:15550000001'`))
+		// The patient's consent history is her proof of consent: it stays.
+		require.Equal(t, consentBefore,
+			count(`SELECT count(*) FROM consent_events WHERE subject = $1`, "patient:"+strconv.FormatInt(patient, 10)))
+		// The others keep their address.
+		for id, chat := range map[int64]string{active: "15550000004", unsent: "5001", handoff: "5002", booked: "5003",
+			stopped: "15550000008"} {
+			require.Equal(t, 1, count(`SELECT count(*) FROM conversations WHERE id = $1 AND chat_id = $2`, id, chat), chat)
+		}
+		// STOP is still honoured on that number, and on a new conversation
+		// from it if one were started.
+		c, err = q.FindConversation(ctx, "whatsapp", "15550000008")
+		require.NoError(t, err)
+		level, err := consent.ConversationOptOut(ctx, q, c)
+		require.NoError(t, err)
+		require.Equal(t, consent.Stopped, level)
+		level, err = consent.OptOut(ctx, q, consent.Subject{Channel: "whatsapp", ChatID: "15550000008"})
+		require.NoError(t, err)
+		require.Equal(t, consent.Stopped, level)
+
+		// Applied again, there is nothing left to do.
+		res, err = policy.Apply(ctx, db, now)
+		require.NoError(t, err)
+		for _, k := range []string{"conversations", "survey_free_text", "appointments"} {
+			require.Zero(t, res.Rows[k], k)
+		}
+
+		// Her number writing again starts a new conversation.
+		again, err := q.AdvanceConversation(ctx, "whatsapp", "15550000001", "15550000001", "en", now, now)
+		require.NoError(t, err)
+		require.NotEqual(t, linked, again.ID)
+
+		// 0 keeps surveys and appointments, whatever their age.
+		exec(`UPDATE survey_responses SET visit_at = $1`, now.Add(-100*365*day))
+		res, err = privacy.Policy{Messages: 365 * day}.Apply(ctx, db, now)
+		require.NoError(t, err)
+		require.Zero(t, res.Rows["survey_free_text"])
+		require.Zero(t, res.Rows["appointments"])
+		a, _ = read(surveyIn)
+		require.Contains(t, a, "chest pain")
 	})
 }
