@@ -36,17 +36,21 @@ type Guard interface {
 	Check(t *Turn) (stop bool, err error)
 }
 
-// Turn is everything a dialog sees and does while handling one message.
+// Turn is everything a dialog sees and does while handling one message:
+// the message, its conversation (through the accessors and setters below),
+// replies, per-dialog state, and the turn's transaction through Q, Work,
+// Enqueue and AfterCommit. A dialog never holds the transaction or the
+// conversation row itself; the engine saves both when the turn ends.
 type Turn struct {
 	Ctx    context.Context
 	In     Inbound
-	Conv   *store.Conversation
-	Tx     *store.Tx
 	Now    time.Time
 	Clinic *clinic.Profile
 	// InboundID is the stored message being handled.
 	InboundID int64
 
+	conv    *store.Conversation
+	tx      *store.Tx
 	engine  *Engine
 	replies []Reply
 	state   map[string]json.RawMessage
@@ -79,10 +83,10 @@ func (t *Turn) Memo(key string, fn func() (any, error)) (any, error) {
 func (t *Turn) AfterRouting(fn func() error) { t.after = append(t.after, fn) }
 
 // Lang is the conversation's language.
-func (t *Turn) Lang() string { return t.Conv.Lang }
+func (t *Turn) Lang() string { return t.conv.Lang }
 
 // SetLang switches the conversation's language.
-func (t *Turn) SetLang(lang string) { t.Conv.Lang = lang }
+func (t *Turn) SetLang(lang string) { t.conv.Lang = lang }
 
 // Catalog is the message catalog.
 func (t *Turn) Catalog() *catalog.Catalog { return t.engine.catalog }
@@ -93,7 +97,7 @@ func (t *Turn) T(id string, data ...map[string]any) string {
 	if len(data) > 0 {
 		d = data[0]
 	}
-	return t.engine.catalog.Text(t.Conv.Lang, id, d)
+	return t.engine.catalog.Text(t.conv.Lang, id, d)
 }
 
 // Button makes a button whose label is a catalog message.
@@ -113,15 +117,15 @@ func (t *Turn) Say(id string, buttons ...Button) {
 func (t *Turn) Replies() []Reply { return t.replies }
 
 // Active is the dialog that receives the next message first ("" for none).
-func (t *Turn) Active() string { return t.Conv.Dialog }
+func (t *Turn) Active() string { return t.conv.Dialog }
 
 // Start makes dialog the active one.
-func (t *Turn) Start(dialog string) { t.Conv.Dialog = dialog }
+func (t *Turn) Start(dialog string) { t.conv.Dialog = dialog }
 
 // Finish ends the active dialog if it is the named one, and clears its state.
 func (t *Turn) Finish(dialog string) {
-	if t.Conv.Dialog == dialog {
-		t.Conv.Dialog = ""
+	if t.conv.Dialog == dialog {
+		t.conv.Dialog = ""
 	}
 	t.ClearState(dialog)
 }

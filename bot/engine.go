@@ -466,8 +466,8 @@ func (e *Engine) handleOne(ctx context.Context, tx *store.Tx, conv *store.Conver
 
 // runTurn decides the replies to one message.
 func (e *Engine) runTurn(ctx context.Context, tx *store.Tx, conv *store.Conversation, inboundID int64, in Inbound) (t *Turn, err error) {
-	t = &Turn{Ctx: ctx, In: in, Conv: conv, Tx: tx, Now: e.clock.Now(), Clinic: e.clinic, InboundID: inboundID,
-		engine: e, state: map[string]json.RawMessage{}}
+	t = &Turn{Ctx: ctx, In: in, Now: e.clock.Now(), Clinic: e.clinic, InboundID: inboundID,
+		conv: conv, tx: tx, engine: e, state: map[string]json.RawMessage{}}
 	if len(conv.State) > 0 {
 		if err := json.Unmarshal(conv.State, &t.state); err != nil {
 			e.log.WarnContext(ctx, "conversation state unreadable; starting afresh", "conversation_id", conv.ID)
@@ -508,7 +508,7 @@ func (e *Engine) route(t *Turn) error {
 	// A patient who writes in another supported language is answered in it,
 	// from this message on (safety replies included).
 	if t.In.Payload == "" {
-		if l := lang.Detect(text); l != "" && l != t.Conv.Lang && e.catalog.Supports(l) {
+		if l := lang.Detect(text); l != "" && l != t.conv.Lang && e.catalog.Supports(l) {
 			t.SetLang(l)
 		}
 	}
@@ -537,7 +537,7 @@ func (e *Engine) route(t *Turn) error {
 	if t.In.Payload != "" {
 		return e.routePayload(t)
 	}
-	if active := e.dialogs[t.Conv.Dialog]; active != nil {
+	if active := e.dialogs[t.conv.Dialog]; active != nil {
 		handled, err := active.Handle(t)
 		if err != nil || handled {
 			return err
@@ -546,7 +546,7 @@ func (e *Engine) route(t *Turn) error {
 	best, bestScore := Dialog(nil), 0
 	for _, d := range e.order {
 		m, ok := d.(Matcher)
-		if !ok || d.Name() == t.Conv.Dialog {
+		if !ok || d.Name() == t.conv.Dialog {
 			continue
 		}
 		if s := m.Match(t); s > bestScore {
@@ -575,7 +575,7 @@ func (e *Engine) routePayload(t *Turn) error {
 	if e.dialogs[name] == nil {
 		name = "(none)"
 	}
-	e.log.InfoContext(t.Ctx, "unknown button payload", "conversation_id", t.Conv.ID, "dialog", name)
+	e.log.InfoContext(t.Ctx, "unknown button payload", "conversation_id", t.conv.ID, "dialog", name)
 	t.Say("input.unknown_button")
 	return e.runFallback(t)
 }

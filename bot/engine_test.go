@@ -34,7 +34,7 @@ func (echo) Match(t *bot.Turn) int {
 func (echo) Handle(t *bot.Turn) (bool, error) {
 	switch t.Text() {
 	case "fail":
-		if _, _, err := handoff.Open(t.Ctx, t.Tx.Q, t.Conv.ID, "should be rolled back", false, t.Now); err != nil {
+		if _, _, err := handoff.Open(t.Ctx, t.Q(), t.ConversationID(), "should be rolled back", false, t.Now); err != nil {
 			return true, err
 		}
 		t.Start("echo")

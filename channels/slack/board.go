@@ -58,48 +58,48 @@ type root struct {
 type board struct{ m *Module }
 
 // Post implements handoff.Board.
-func (b *board) Post(ctx context.Context, tx *store.Tx, e handoff.Event) error {
+func (b *board) Post(ctx context.Context, w store.Work, e handoff.Event) error {
 	id := e.Handoff.ID
 	switch e.Kind {
 	case handoff.EventOpened, handoff.EventAlert:
 		r := root{Snapshot: e.Snapshot, Alert: e.Kind == handoff.EventAlert, AfterHours: e.AfterHours}
-		created, err := b.ensureThread(ctx, tx, id, r, e.At)
+		created, err := b.ensureThread(ctx, w.Querier(), id, r, e.At)
 		if err != nil || !created {
 			return err
 		}
-		return b.enqueue(ctx, tx, id, opRoot, nil, e.At)
+		return b.enqueue(ctx, w, id, opRoot, nil, e.At)
 	}
 	// A handoff opened before Slack was set up has no message yet: post a
 	// bare one first so the thread exists.
-	created, err := b.ensureThread(ctx, tx, id, root{}, e.At)
+	created, err := b.ensureThread(ctx, w.Querier(), id, root{}, e.At)
 	if err != nil {
 		return err
 	}
 	if created {
-		if err := b.enqueue(ctx, tx, id, opRoot, nil, e.At); err != nil {
+		if err := b.enqueue(ctx, w, id, opRoot, nil, e.At); err != nil {
 			return err
 		}
 	}
 	n := note{Kind: e.Kind, Text: e.Text, Actor: e.Actor.Name, At: e.At, Waited: e.Waited, AfterHours: e.AfterHours,
 		Mention: e.NewlyUrgent}
-	if err := b.enqueue(ctx, tx, id, opThread, n, e.At); err != nil {
+	if err := b.enqueue(ctx, w, id, opThread, n, e.At); err != nil {
 		return err
 	}
 	if e.Kind == handoff.EventPatient {
 		return nil // the handoff message does not change
 	}
-	return b.enqueue(ctx, tx, id, opUpdate, nil, e.At)
+	return b.enqueue(ctx, w, id, opUpdate, nil, e.At)
 }
 
 // ensureThread records the handoff's Slack thread; created is false when it existed.
-func (b *board) ensureThread(ctx context.Context, tx *store.Tx, id int64, r root, now time.Time) (bool, error) {
+func (b *board) ensureThread(ctx context.Context, q store.Q, id int64, r root, now time.Time) (bool, error) {
 	body, err := json.Marshal(r)
 	if err != nil {
 		return false, err
 	}
 	var got int64
-	err = tx.QueryRow(ctx, `INSERT INTO slack_threads (handoff_id, channel, root, created_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (handoff_id) DO NOTHING RETURNING handoff_id`, id, b.m.channel, tx.SealJSON(purposeRoot, string(body)),
+	err = q.QueryRow(ctx, `INSERT INTO slack_threads (handoff_id, channel, root, created_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (handoff_id) DO NOTHING RETURNING handoff_id`, id, b.m.channel, q.SealJSON(purposeRoot, string(body)),
 		now).Scan(&got)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
@@ -113,7 +113,7 @@ func (b *board) ensureThread(ctx context.Context, tx *store.Tx, id int64, r root
 // enqueue appends a post to the handoff's outbox and a job to send it. Seq
 // is allocated under the conversation's row lock, which every caller of
 // Board.Post holds, so posts to one thread are numbered in commit order.
-func (b *board) enqueue(ctx context.Context, tx *store.Tx, id int64, op string, body any, now time.Time) error {
+func (b *board) enqueue(ctx context.Context, w store.Work, id int64, op string, body any, now time.Time) error {
 	raw := []byte("{}")
 	if body != nil {
 		var err error
@@ -122,11 +122,12 @@ func (b *board) enqueue(ctx context.Context, tx *store.Tx, id int64, op string, 
 		}
 	}
 	var seq int64
-	err := tx.QueryRow(ctx, `INSERT INTO slack_outbox (handoff_id, seq, op, body, created_at)
+	q := w.Querier()
+	err := q.QueryRow(ctx, `INSERT INTO slack_outbox (handoff_id, seq, op, body, created_at)
 		VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM slack_outbox WHERE handoff_id = $1), $2, $3, $4)
-		RETURNING seq`, id, op, tx.SealJSON(purposePost, string(raw)), now).Scan(&seq)
+		RETURNING seq`, id, op, q.SealJSON(purposePost, string(raw)), now).Scan(&seq)
 	if err != nil {
 		return fmt.Errorf("slack: queue %s: %w", op, err)
 	}
-	return tx.Enqueue(ctx, PostArgs{HandoffID: id, Seq: seq}, &river.InsertOpts{MaxAttempts: postMaxAttempts})
+	return w.Enqueue(ctx, PostArgs{HandoffID: id, Seq: seq}, &river.InsertOpts{MaxAttempts: postMaxAttempts})
 }

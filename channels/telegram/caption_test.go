@@ -44,7 +44,7 @@ func (s *staffAlerts) Install(_ context.Context, a *app.App) error {
 func (s *staffAlerts) HandoffOpened(t *bot.Turn, h handoff.Handoff) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.alerts = append(s.alerts, alert{channel: t.Conv.Channel, chat: t.Conv.ChatID, urgent: h.Urgent})
+	s.alerts = append(s.alerts, alert{channel: t.Conversation().Channel, chat: t.Conversation().ChatID, urgent: h.Urgent})
 	return nil
 }
 

@@ -67,7 +67,7 @@ func (tt *turn) lastProvider() (string, error) {
 	if tt.patient == nil {
 		return "", nil
 	}
-	last, err := scheduling.LastProvider(tt.Ctx, tt.Tx.Q, tt.patient.ID, tt.Now)
+	last, err := scheduling.LastProvider(tt.Ctx, tt.Q(), tt.patient.ID, tt.Now)
 	if err != nil || last != "" {
 		return last, err
 	}
@@ -135,7 +135,7 @@ func (tt *turn) findSlots(from time.Time) ([]scheduling.Slot, error) {
 			to = w.To
 		}
 	}
-	all, err := tt.d.svc.FreeSlots(tt.Ctx, tt.Tx.Q, tt.st.Provider, tt.st.Visit, from, to, limit)
+	all, err := tt.d.svc.FreeSlots(tt.Ctx, tt.Q(), tt.st.Provider, tt.st.Visit, from, to, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +208,7 @@ func (tt *turn) pickProvider(id string) error {
 	}
 	var best scheduling.Slot
 	for _, p := range tt.dir.Providers(tt.st.Visit) {
-		s, err := tt.d.svc.FreeSlots(tt.Ctx, tt.Tx.Q, p.ID, tt.st.Visit, tt.searchFrom(), time.Time{}, 1)
+		s, err := tt.d.svc.FreeSlots(tt.Ctx, tt.Q(), p.ID, tt.st.Visit, tt.searchFrom(), time.Time{}, 1)
 		if err != nil {
 			return err
 		}

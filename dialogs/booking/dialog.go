@@ -243,7 +243,7 @@ func (d *Dialog) Match(t *bot.Turn) int {
 	tt := &turn{Turn: t, d: d, st: &st}
 	norm := textutil.Normalize(t.Text())
 	if textutil.HasAny(norm, aboutWords...) {
-		tt.dir, _ = d.svc.Directory(t.Ctx, t.Tx.Q)
+		tt.dir, _ = d.svc.Directory(t.Ctx, t.Q())
 	}
 	switch tt.intent() {
 	case intentConfirm:

@@ -105,7 +105,7 @@ func (tt *turn) chooseSlot(seq, i int) error {
 	yes, no := tt.button("booking.button.book_it", bot.Payload(Name, "book", itoa(st.Seq))),
 		tt.button("booking.button.other_times", bot.Payload(Name, "other"))
 	if st.ApptID != 0 {
-		a, err := scheduling.GetAppointment(tt.Ctx, tt.Tx.Q, st.ApptID)
+		a, err := scheduling.GetAppointment(tt.Ctx, tt.Q(), st.ApptID)
 		if err != nil {
 			return err
 		}
@@ -141,18 +141,19 @@ func (tt *turn) book(seq int) error {
 	if st.ApptID != 0 {
 		return tt.reschedule()
 	}
-	a, err := tt.d.svc.Book(tt.Ctx, tt.Tx, scheduling.BookRequest{PatientID: tt.patient.ID, ConversationID: &tt.Conv.ID,
+	conv := tt.ConversationID()
+	a, err := tt.d.svc.Book(tt.Ctx, tt.Q(), scheduling.BookRequest{PatientID: tt.patient.ID, ConversationID: &conv,
 		VisitType: st.Visit, Slot: st.Chosen.slot()})
 	if done, err := tt.bookingFailed(err); done || err != nil {
 		return err
 	}
-	if err := patients.SetLastProvider(tt.Ctx, tt.Tx.Q, tt.patient.ID, a.ProviderID, tt.Now); err != nil {
+	if err := patients.SetLastProvider(tt.Ctx, tt.Q(), tt.patient.ID, a.ProviderID, tt.Now); err != nil {
 		return err
 	}
-	if err := tt.d.scheduleJobs(tt.Ctx, tt.Tx, a, *tt.patient); err != nil {
+	if err := tt.d.scheduleJobs(tt.Turn, a, *tt.patient); err != nil {
 		return err
 	}
-	tt.d.log.InfoContext(tt.Ctx, "appointment booked", "appointment_id", a.ID, "patient_id", a.PatientID, "conversation_id", tt.Conv.ID)
+	tt.d.log.InfoContext(tt.Ctx, "appointment booked", "appointment_id", a.ID, "patient_id", a.PatientID, "conversation_id", tt.ConversationID())
 	tt.confirmation(a, "booking.booked")
 	tt.finish()
 	return nil
@@ -179,11 +180,11 @@ func (tt *turn) bookingFailed(err error) (bool, error) {
 
 func (tt *turn) reschedule() error {
 	st := tt.st
-	a, err := tt.d.svc.Reschedule(tt.Ctx, tt.Tx, st.ApptID, st.ApptVer, st.Chosen.slot())
+	a, err := tt.d.svc.Reschedule(tt.Ctx, tt.Q(), st.ApptID, st.ApptVer, st.Chosen.slot())
 	if done, err := tt.bookingFailed(err); done || err != nil {
 		return err
 	}
-	if err := tt.d.scheduleJobs(tt.Ctx, tt.Tx, a, *tt.patient); err != nil {
+	if err := tt.d.scheduleJobs(tt.Turn, a, *tt.patient); err != nil {
 		return err
 	}
 	tt.d.log.InfoContext(tt.Ctx, "appointment moved", "appointment_id", a.ID, "version", a.Version)
@@ -204,7 +205,7 @@ func (tt *turn) confirmation(a scheduling.Appointment, headID string) {
 		text += "\n\n" + tt.x.T("booking.bring", data)
 	}
 	r := bot.Reply{Buttons: tt.menuButtons()}
-	if info, src, ok := visitInfo(tt.Ctx, tt.Tx.Q, tt.d.info, a.VisitType, tt.Lang()); ok {
+	if info, src, ok := visitInfo(tt.Ctx, tt.Q(), tt.d.info, a.VisitType, tt.Lang()); ok {
 		text += "\n\n" + tt.x.T("booking.info", map[string]any{"Info": info, "Source": src})
 		r.Sources = []bot.Source{{Document: src}}
 	}

@@ -12,10 +12,10 @@ import (
 // remindedAppointment is the appointment a typed "C" confirms: the
 // conversation's patient's next one that was reminded and not confirmed.
 func (tt *turn) remindedAppointment() *scheduling.Appointment {
-	if tt.Conv.PatientID == nil {
+	if tt.PatientID() == nil {
 		return nil
 	}
-	list, err := scheduling.Upcoming(tt.Ctx, tt.Tx.Q, *tt.Conv.PatientID, tt.Now)
+	list, err := scheduling.Upcoming(tt.Ctx, tt.Q(), *tt.PatientID(), tt.Now)
 	if err != nil {
 		return nil
 	}
@@ -29,7 +29,7 @@ func (tt *turn) remindedAppointment() *scheduling.Appointment {
 
 // list shows the patient's upcoming appointments with buttons to change them.
 func (tt *turn) list() error {
-	appts, err := scheduling.Upcoming(tt.Ctx, tt.Tx.Q, tt.patient.ID, tt.Now)
+	appts, err := scheduling.Upcoming(tt.Ctx, tt.Q(), tt.patient.ID, tt.Now)
 	if err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func pendingPayload(action string, a scheduling.Appointment) string {
 // pickAppointment asks which appointment to cancel or move (or takes the
 // only one).
 func (tt *turn) pickAppointment(kind string) error {
-	appts, err := scheduling.Upcoming(tt.Ctx, tt.Tx.Q, tt.patient.ID, tt.Now)
+	appts, err := scheduling.Upcoming(tt.Ctx, tt.Q(), tt.patient.ID, tt.Now)
 	if err != nil {
 		return err
 	}
@@ -89,7 +89,7 @@ func (tt *turn) pickAppointment(kind string) error {
 // apptAction confirms, starts moving, asks to cancel or cancels an
 // appointment named by a button (id and the version the button showed).
 func (tt *turn) apptAction(kind string, id int64, version int) error {
-	a, err := scheduling.GetAppointment(tt.Ctx, tt.Tx.Q, id)
+	a, err := scheduling.GetAppointment(tt.Ctx, tt.Q(), id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && a.PatientID != tt.patient.ID) {
 		tt.say("booking.appt_not_found", nil)
 		tt.finish()
@@ -106,7 +106,7 @@ func (tt *turn) apptAction(kind string, id int64, version int) error {
 	data["Hours"] = int(tt.dir.LateCancel().Hours())
 	switch kind {
 	case "ok":
-		if _, err := tt.d.svc.Confirm(tt.Ctx, tt.Tx, a.ID, a.Version); err != nil {
+		if _, err := tt.d.svc.Confirm(tt.Ctx, tt.Q(), a.ID, a.Version); err != nil {
 			return err
 		}
 		tt.say("booking.confirmed", data, tt.menuButtons()...)
@@ -133,7 +133,7 @@ func (tt *turn) apptAction(kind string, id int64, version int) error {
 }
 
 func (tt *turn) cancel(a scheduling.Appointment, late bool, data map[string]any) error {
-	c, err := tt.d.svc.Cancel(tt.Ctx, tt.Tx, a.ID, a.Version)
+	c, err := tt.d.svc.Cancel(tt.Ctx, tt.Q(), a.ID, a.Version)
 	var stale *scheduling.StaleError
 	if errors.As(err, &stale) {
 		return tt.stale(stale.Current)

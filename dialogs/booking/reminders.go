@@ -34,8 +34,8 @@ func (ReminderArgs) Kind() string { return "booking_reminder" }
 const kindPrep = "prep"
 
 // scheduleJobs enqueues an appointment's reminders and "what to expect"
-// message in the booking's transaction, outside quiet hours.
-func (d *Dialog) scheduleJobs(ctx context.Context, tx *store.Tx, a scheduling.Appointment, p patients.Patient) error {
+// message in the booking's turn, outside quiet hours.
+func (d *Dialog) scheduleJobs(t *bot.Turn, a scheduling.Appointment, p patients.Patient) error {
 	if !p.ConsentReminders || a.ConversationID == nil {
 		return nil
 	}
@@ -57,7 +57,7 @@ func (d *Dialog) scheduleJobs(ctx context.Context, tx *store.Tx, a scheduling.Ap
 		if !at.After(now) {
 			continue // booked too late for this one
 		}
-		err := tx.Enqueue(ctx, ReminderArgs{AppointmentID: a.ID, Version: a.Version, What: j.kind}, reminderOpts(at))
+		err := t.Enqueue(ReminderArgs{AppointmentID: a.ID, Version: a.Version, What: j.kind}, reminderOpts(at))
 		if err != nil {
 			return err
 		}

@@ -24,7 +24,7 @@ type turn struct {
 
 func (d *Dialog) newTurn(t *bot.Turn, st *state) (*turn, error) {
 	tt := &turn{Turn: t, d: d, st: st, x: texts{cat: t.Catalog(), lang: t.Lang()}}
-	dir, err := d.svc.Directory(t.Ctx, t.Tx.Q)
+	dir, err := d.svc.Directory(t.Ctx, t.Q())
 	if err != nil && !errors.Is(err, scheduling.ErrNoSchedule) {
 		return nil, err
 	}

@@ -18,17 +18,17 @@ func (tt *turn) checkVerified() (bool, error) {
 	if tt.patient != nil {
 		return true, nil
 	}
-	if tt.Conv.PatientID == nil {
+	if tt.PatientID() == nil {
 		return false, nil
 	}
-	v, err := patients.LoadVerification(tt.Ctx, tt.Tx.Q, tt.Conv.ID)
+	v, err := patients.LoadVerification(tt.Ctx, tt.Q(), tt.ConversationID())
 	if err != nil {
 		return false, err
 	}
-	if !v.Valid(tt.Now) || *v.PatientID != *tt.Conv.PatientID {
+	if !v.Valid(tt.Now) || *v.PatientID != *tt.PatientID() {
 		return false, nil
 	}
-	p, err := patients.Get(tt.Ctx, tt.Tx.Q, *v.PatientID)
+	p, err := patients.Get(tt.Ctx, tt.Q(), *v.PatientID)
 	if err != nil {
 		return false, err
 	}
@@ -74,7 +74,7 @@ func (tt *turn) run(pending string) error {
 }
 
 func (tt *turn) startVerify() error {
-	v, err := patients.LoadVerification(tt.Ctx, tt.Tx.Q, tt.Conv.ID)
+	v, err := patients.LoadVerification(tt.Ctx, tt.Q(), tt.ConversationID())
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func (tt *turn) startVerify() error {
 	v.PatientID, v.CodeHash, v.CodeExpiresAt, v.VerifiedAt, v.ExpiresAt = nil, "", nil, nil, nil
 	switch {
 	case (method == MethodPhone || method == MethodContact) && phone != "":
-		cands, err := patients.FindByPhone(tt.Ctx, tt.Tx.Q, phone)
+		cands, err := patients.FindByPhone(tt.Ctx, tt.Q(), phone)
 		if err != nil {
 			return err
 		}
@@ -119,7 +119,7 @@ func (tt *turn) startVerify() error {
 		tt.say("booking.verify.intro", nil)
 		tt.say("booking.verify.ask_contact", nil)
 	}
-	return patients.SaveVerification(tt.Ctx, tt.Tx.Q, v, tt.Now)
+	return patients.SaveVerification(tt.Ctx, tt.Q(), v, tt.Now)
 }
 
 // verifyText handles an answer during verification.
@@ -135,7 +135,7 @@ func (tt *turn) verifyText() (bool, error) {
 			tt.Reply(bot.Reply{Text: tt.x.T("booking.verify.share_again"), RequestContact: true})
 			return true, nil
 		}
-		cands, err := patients.FindByPhone(tt.Ctx, tt.Tx.Q, phone)
+		cands, err := patients.FindByPhone(tt.Ctx, tt.Q(), phone)
 		if err != nil {
 			return true, err
 		}
@@ -183,12 +183,12 @@ func (tt *turn) verifyText() (bool, error) {
 }
 
 func (tt *turn) updateVerification(fn func(v *patients.Verification)) error {
-	v, err := patients.LoadVerification(tt.Ctx, tt.Tx.Q, tt.Conv.ID)
+	v, err := patients.LoadVerification(tt.Ctx, tt.Q(), tt.ConversationID())
 	if err != nil {
 		return err
 	}
 	fn(&v)
-	return patients.SaveVerification(tt.Ctx, tt.Tx.Q, v, tt.Now)
+	return patients.SaveVerification(tt.Ctx, tt.Q(), v, tt.Now)
 }
 
 // guard is what one answer is counted against (patients.Limits): the
@@ -213,7 +213,7 @@ type guard struct {
 func (tt *turn) lockGuard(contact string, cands []patients.Patient, vouched bool) (*guard, error) {
 	g := &guard{contact: tt.d.keys.Contact(contact)}
 	if !vouched {
-		g.conv = patients.LimitConversation(tt.Conv.ID)
+		g.conv = patients.LimitConversation(tt.ConversationID())
 	}
 	for _, p := range cands {
 		g.patients = append(g.patients, patients.LimitPatient(p.ID))
@@ -227,7 +227,7 @@ func (tt *turn) lockGuard(contact string, cands []patients.Patient, vouched bool
 		g.visible = append(g.visible, g.patients...)
 	}
 	var err error
-	g.states, err = tt.d.limits.Lock(tt.Ctx, tt.Tx.Q, tt.Now, append(slices.Clone(g.visible), g.patients...)...)
+	g.states, err = tt.d.limits.Lock(tt.Ctx, tt.Q(), tt.Now, append(slices.Clone(g.visible), g.patients...)...)
 	return g, err
 }
 
@@ -235,7 +235,7 @@ func (g *guard) locked(now time.Time) bool  { return patients.AnyLocked(g.states
 func (g *guard) waiting(now time.Time) bool { return patients.AnyWaiting(g.states, now, g.visible...) }
 
 func (tt *turn) attempt() patients.Attempt {
-	return patients.Attempt{ConversationID: tt.Conv.ID, Channel: tt.In.Channel}
+	return patients.Attempt{ConversationID: tt.ConversationID(), Channel: tt.In.Channel}
 }
 
 func (tt *turn) sayLocked() error {
@@ -252,14 +252,14 @@ func (tt *turn) sayWait() error {
 }
 
 func (tt *turn) checkDOB(dob patients.Date) error {
-	v, err := patients.LoadVerification(tt.Ctx, tt.Tx.Q, tt.Conv.ID)
+	v, err := patients.LoadVerification(tt.Ctx, tt.Q(), tt.ConversationID())
 	if err != nil {
 		return err
 	}
 	if v.Method == MethodCode {
 		return tt.sendCode(v, dob)
 	}
-	cands, err := patients.FindByPhone(tt.Ctx, tt.Tx.Q, v.Phone)
+	cands, err := patients.FindByPhone(tt.Ctx, tt.Q(), v.Phone)
 	if err != nil {
 		return err
 	}
@@ -288,9 +288,9 @@ func (tt *turn) sendCode(v patients.Verification, dob patients.Date) error {
 	var cands []patients.Patient
 	var err error
 	if strings.Contains(tt.st.Claim, "@") {
-		cands, err = patients.FindByEmail(tt.Ctx, tt.Tx.Q, tt.st.Claim)
+		cands, err = patients.FindByEmail(tt.Ctx, tt.Q(), tt.st.Claim)
 	} else {
-		cands, err = patients.FindByPhone(tt.Ctx, tt.Tx.Q, tt.st.Claim)
+		cands, err = patients.FindByPhone(tt.Ctx, tt.Q(), tt.st.Claim)
 	}
 	if err != nil {
 		return err
@@ -308,27 +308,27 @@ func (tt *turn) sendCode(v patients.Verification, dob patients.Date) error {
 	v.CodeHash, v.CodeExpiresAt, v.PatientID = "", nil, nil
 	code := ""
 	if p, ok := patients.MatchDOB(cands, dob); !ok {
-		if _, err := tt.d.limits.Fail(tt.Ctx, tt.Tx.Q, g.states, tt.Now, tt.attempt(), g.patients...); err != nil {
+		if _, err := tt.d.limits.Fail(tt.Ctx, tt.Q(), g.states, tt.Now, tt.attempt(), g.patients...); err != nil {
 			return err
 		}
 	} else {
 		v.PatientID = &p.ID
 		subject := patients.LimitPatient(p.ID)
-		allowed, err := tt.d.limits.CodeAllowed(tt.Ctx, tt.Tx.Q, tt.Now, subject, g.contact)
+		allowed, err := tt.d.limits.CodeAllowed(tt.Ctx, tt.Q(), tt.Now, subject, g.contact)
 		if err != nil {
 			return err
 		}
 		kind := patients.EventCodeSent
 		if !allowed || g.states[subject].Locked(tt.Now) {
 			// Same answer to the chat; nothing more to the patient's phone.
-			tt.d.log.WarnContext(tt.Ctx, "one-time code held back (limit or lock)", "conversation_id", tt.Conv.ID, "patient_id", p.ID)
+			tt.d.log.WarnContext(tt.Ctx, "one-time code held back (limit or lock)", "conversation_id", tt.ConversationID(), "patient_id", p.ID)
 			kind = patients.EventCodeWithheld
 		} else {
 			code = patients.NewCode()
 			exp := tt.Now.Add(tt.d.policy.CodeTTL)
-			v.CodeHash, v.CodeExpiresAt = tt.d.keys.HashCode(tt.Conv.ID, p.ID, code), &exp
+			v.CodeHash, v.CodeExpiresAt = tt.d.keys.HashCode(tt.ConversationID(), p.ID, code), &exp
 		}
-		if err := patients.RecordCode(tt.Ctx, tt.Tx.Q, kind, tt.Now, tt.attempt(), subject, g.contact); err != nil {
+		if err := patients.RecordCode(tt.Ctx, tt.Q(), kind, tt.Now, tt.attempt(), subject, g.contact); err != nil {
 			return err
 		}
 	}
@@ -337,9 +337,9 @@ func (tt *turn) sendCode(v patients.Verification, dob patients.Date) error {
 		if strings.Contains(tt.st.Claim, "@") {
 			to = Destination{PatientID: *v.PatientID, Email: tt.st.Claim}
 		}
-		sender, lang, log, convID := tt.d.codes, tt.Lang(), tt.d.log, tt.Conv.ID
+		sender, lang, log, convID := tt.d.codes, tt.Lang(), tt.d.log, tt.ConversationID()
 		ctx := context.WithoutCancel(tt.Ctx)
-		tt.Tx.AfterCommit(func() {
+		tt.AfterCommit(func() {
 			if err := sender.SendCode(ctx, to, code, lang); err != nil {
 				log.WarnContext(ctx, "sending a one-time code failed", "conversation_id", convID, "patient_id", to.PatientID, "error", err)
 			}
@@ -351,7 +351,7 @@ func (tt *turn) sendCode(v patients.Verification, dob patients.Date) error {
 	}
 	tt.st.Step = stepCode
 	tt.say("booking.verify.code_sent", map[string]any{"To": masked})
-	return patients.SaveVerification(tt.Ctx, tt.Tx.Q, v, tt.Now)
+	return patients.SaveVerification(tt.Ctx, tt.Q(), v, tt.Now)
 }
 
 func (tt *turn) checkCode(text string) (bool, error) {
@@ -368,7 +368,7 @@ func (tt *turn) checkCode(text string) (bool, error) {
 		tt.say("booking.verify.code_format", nil)
 		return true, nil
 	}
-	v, err := patients.LoadVerification(tt.Ctx, tt.Tx.Q, tt.Conv.ID)
+	v, err := patients.LoadVerification(tt.Ctx, tt.Q(), tt.ConversationID())
 	if err != nil {
 		return true, err
 	}
@@ -385,7 +385,7 @@ func (tt *turn) checkCode(text string) (bool, error) {
 	counted := g.visible
 	if v.PatientID != nil {
 		subject := patients.LimitPatient(*v.PatientID)
-		states, err := tt.d.limits.Lock(tt.Ctx, tt.Tx.Q, tt.Now, subject)
+		states, err := tt.d.limits.Lock(tt.Ctx, tt.Q(), tt.Now, subject)
 		if err != nil {
 			return true, err
 		}
@@ -395,7 +395,7 @@ func (tt *turn) checkCode(text string) (bool, error) {
 		if st := states[subject]; !st.Locked(tt.Now) && !st.Waiting(tt.Now) {
 			counted = append(slices.Clone(counted), subject)
 			if tt.d.keys.CheckCode(v, code, tt.Now) {
-				p, err := patients.Get(tt.Ctx, tt.Tx.Q, *v.PatientID)
+				p, err := patients.Get(tt.Ctx, tt.Q(), *v.PatientID)
 				if err != nil {
 					return true, err
 				}
@@ -409,15 +409,15 @@ func (tt *turn) checkCode(text string) (bool, error) {
 // fail counts a wrong answer against counted and tells the patient, from
 // the visible subjects only, whether to try again or call the clinic.
 func (tt *turn) fail(v patients.Verification, g *guard, counted []string) error {
-	if _, err := tt.d.limits.Fail(tt.Ctx, tt.Tx.Q, g.states, tt.Now, tt.attempt(), counted...); err != nil {
+	if _, err := tt.d.limits.Fail(tt.Ctx, tt.Q(), g.states, tt.Now, tt.attempt(), counted...); err != nil {
 		return err
 	}
 	locked := g.locked(tt.Now)
-	tt.d.log.InfoContext(tt.Ctx, "identity verification failed", "conversation_id", tt.Conv.ID, "locked", locked)
+	tt.d.log.InfoContext(tt.Ctx, "identity verification failed", "conversation_id", tt.ConversationID(), "locked", locked)
 	if locked {
 		v.PatientID, v.Phone, v.CodeHash, v.CodeExpiresAt = nil, "", "", nil
 	}
-	if err := patients.SaveVerification(tt.Ctx, tt.Tx.Q, v, tt.Now); err != nil {
+	if err := patients.SaveVerification(tt.Ctx, tt.Q(), v, tt.Now); err != nil {
 		return err
 	}
 	if locked {
@@ -436,15 +436,15 @@ func (tt *turn) fail(v patients.Verification, g *guard, counted []string) error 
 // succeed verifies the conversation as p and clears the counts of the
 // subjects the answer was judged against.
 func (tt *turn) succeed(v patients.Verification, p patients.Patient, subjects ...string) error {
-	if err := tt.d.limits.Succeed(tt.Ctx, tt.Tx.Q, tt.Now, tt.attempt(), subjects...); err != nil {
+	if err := tt.d.limits.Succeed(tt.Ctx, tt.Q(), tt.Now, tt.attempt(), subjects...); err != nil {
 		return err
 	}
 	tt.d.policy.Succeed(&v, p.ID, tt.Now)
-	if err := patients.SaveVerification(tt.Ctx, tt.Tx.Q, v, tt.Now); err != nil {
+	if err := patients.SaveVerification(tt.Ctx, tt.Q(), v, tt.Now); err != nil {
 		return err
 	}
-	tt.d.log.InfoContext(tt.Ctx, "identity verified", "conversation_id", tt.Conv.ID, "patient_id", p.ID)
-	tt.Conv.PatientID = &p.ID
+	tt.d.log.InfoContext(tt.Ctx, "identity verified", "conversation_id", tt.ConversationID(), "patient_id", p.ID)
+	tt.LinkPatient(p.ID)
 	tt.patient = &p
 	tt.st.Step, tt.st.Claim = "", ""
 	tt.say("booking.verify.ok", map[string]any{"Name": p.FirstName})

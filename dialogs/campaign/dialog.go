@@ -68,15 +68,15 @@ func (d *Dialog) Handle(t *bot.Turn) (bool, error) {
 		return false, nil
 	}
 	id, _ := strconv.ParseInt(args[0], 10, 64)
-	del, err := lockDelivery(t.Ctx, t.Tx.Q, id)
-	if err != nil || del.ConversationID == nil || *del.ConversationID != t.Conv.ID {
+	del, err := lockDelivery(t.Ctx, t.Q(), id)
+	if err != nil || del.ConversationID == nil || *del.ConversationID != t.ConversationID() {
 		t.Say("campaign.unknown")
 		return true, nil
 	}
 	del.Response = action
 	switch action {
 	case ButtonBook:
-		if err := saveDelivery(t.Ctx, t.Tx.Q, del, t.Now); err != nil {
+		if err := saveDelivery(t.Ctx, t.Q(), del, t.Now); err != nil {
 			return true, err
 		}
 		if t.Dialog("booking") == nil {
@@ -89,7 +89,7 @@ func (d *Dialog) Handle(t *bot.Turn) (bool, error) {
 		return true, d.later(t, del)
 	case ButtonNo:
 		t.Say("campaign.not_interested")
-		return true, saveDelivery(t.Ctx, t.Tx.Q, del, t.Now)
+		return true, saveDelivery(t.Ctx, t.Q(), del, t.Now)
 	case ButtonRefill:
 		return true, d.refill(t, del)
 	}
@@ -100,28 +100,28 @@ func (d *Dialog) Handle(t *bot.Turn) (bool, error) {
 func (d *Dialog) later(t *bot.Turn, del Delivery) error {
 	if del.LaterCount > 0 || del.Status != StatusSent {
 		t.Say("campaign.not_interested")
-		return saveDelivery(t.Ctx, t.Tx.Q, del, t.Now)
+		return saveDelivery(t.Ctx, t.Q(), del, t.Now)
 	}
 	del.LaterCount++
 	del.Status, del.SendAt = StatusQueued, t.Now.Add(LaterAfter)
-	if err := saveDelivery(t.Ctx, t.Tx.Q, del, t.Now); err != nil {
+	if err := saveDelivery(t.Ctx, t.Q(), del, t.Now); err != nil {
 		return err
 	}
 	t.Say("campaign.later")
-	return t.Tx.Enqueue(t.Ctx, SendArgs{DeliveryID: del.ID, Attempt: del.LaterCount}, sendOpts(del.SendAt))
+	return t.Enqueue(SendArgs{DeliveryID: del.ID, Attempt: del.LaterCount}, sendOpts(del.SendAt))
 }
 
 // refill records a refill request for staff (listed by the staff API).
 func (d *Dialog) refill(t *bot.Turn, del Delivery) error {
 	del.Response = ButtonRefill
-	if err := saveDelivery(t.Ctx, t.Tx.Q, del, t.Now); err != nil {
+	if err := saveDelivery(t.Ctx, t.Q(), del, t.Now); err != nil {
 		return err
 	}
-	if _, err := t.Tx.Exec(t.Ctx, `INSERT INTO campaign_requests (kind, patient_id, conversation_id, delivery_id, created_at)
-		VALUES ('refill', $1, $2, $3, $4)`, del.PatientID, t.Conv.ID, del.ID, t.Now); err != nil {
+	if _, err := t.Q().Exec(t.Ctx, `INSERT INTO campaign_requests (kind, patient_id, conversation_id, delivery_id, created_at)
+		VALUES ('refill', $1, $2, $3, $4)`, del.PatientID, t.ConversationID(), del.ID, t.Now); err != nil {
 		return fmt.Errorf("campaign: refill request: %w", err)
 	}
-	d.S.Log.InfoContext(t.Ctx, "refill request recorded", "conversation_id", t.Conv.ID, "delivery_id", del.ID)
+	d.S.Log.InfoContext(t.Ctx, "refill request recorded", "conversation_id", t.ConversationID(), "delivery_id", del.ID)
 	t.Say("campaign.refill_recorded")
 	return nil
 }
@@ -129,8 +129,8 @@ func (d *Dialog) refill(t *bot.Turn, del Delivery) error {
 // recentRefill finds a refill campaign message sent to this conversation
 // in the last 14 days.
 func (d *Dialog) recentRefill(t *bot.Turn) (Delivery, bool, error) {
-	rs, err := t.Tx.Query(t.Ctx, `SELECT id, campaign_id FROM campaign_deliveries WHERE conversation_id = $1
-		AND status = 'sent' AND sent_at > $2 ORDER BY sent_at DESC`, t.Conv.ID, t.Now.Add(-14*24*time.Hour))
+	rs, err := t.Q().Query(t.Ctx, `SELECT id, campaign_id FROM campaign_deliveries WHERE conversation_id = $1
+		AND status = 'sent' AND sent_at > $2 ORDER BY sent_at DESC`, t.ConversationID(), t.Now.Add(-14*24*time.Hour))
 	if err != nil {
 		return Delivery{}, false, err
 	}
@@ -149,13 +149,13 @@ func (d *Dialog) recentRefill(t *bot.Turn) (Delivery, bool, error) {
 	}
 	rs.Close()
 	for _, r := range rows {
-		c, err := loadDefinition(t.Ctx, t.Tx.Q, r.campaign)
+		c, err := loadDefinition(t.Ctx, t.Q(), r.campaign)
 		if err != nil {
 			continue
 		}
 		for _, b := range c.Buttons {
 			if b == ButtonRefill {
-				del, err := lockDelivery(t.Ctx, t.Tx.Q, r.id)
+				del, err := lockDelivery(t.Ctx, t.Q(), r.id)
 				return del, err == nil, err
 			}
 		}
@@ -166,7 +166,7 @@ func (d *Dialog) recentRefill(t *bot.Turn) (Delivery, bool, error) {
 // OptedOut implements the consent guard's listener: queued messages of
 // this patient (or conversation) are cancelled.
 func (d *Dialog) OptedOut(t *bot.Turn, _ bool) error {
-	return cancelFor(t.Ctx, t.Tx.Q, t.Conv.PatientID, t.Conv.ID, t.Now)
+	return cancelFor(t.Ctx, t.Q(), t.PatientID(), t.ConversationID(), t.Now)
 }
 
 // Requests lists open refill requests for staff.

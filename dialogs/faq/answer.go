@@ -56,7 +56,7 @@ func (d Dialog) inPatientLanguage(t *bot.Turn, r knowledge.Result) (knowledge.Re
 	if r.Language == "" || r.Language == lang {
 		return r, "", nil
 	}
-	c, ok, err := d.KB.Counterpart(t.Ctx, t.Tx.Q, r, lang)
+	c, ok, err := d.KB.Counterpart(t.Ctx, t.Q(), r, lang)
 	if err != nil {
 		return r, "", err
 	}
@@ -79,11 +79,11 @@ func (d Dialog) generate(t *bot.Turn, question string, results []knowledge.Resul
 	g, err := d.Generator.Answer(t.Ctx, question, t.Lang(), passages)
 	log := d.logger()
 	if err != nil {
-		log.WarnContext(t.Ctx, "generated answer not used; answering from the passage", "conversation_id", t.Conv.ID, "error", err)
+		log.WarnContext(t.Ctx, "generated answer not used; answering from the passage", "conversation_id", t.ConversationID(), "error", err)
 		return "", nil, fallback
 	}
 	if !g.Supported {
-		log.InfoContext(t.Ctx, "chat model found no answer in the passages", "conversation_id", t.Conv.ID)
+		log.InfoContext(t.Ctx, "chat model found no answer in the passages", "conversation_id", t.ConversationID())
 		return "", nil, unsupported
 	}
 	order := append([]int(nil), g.Citations...)

@@ -200,7 +200,7 @@ func (d Dialog) minConfidence(resp knowledge.Response) float64 {
 // question to remember for the next turn.
 func (d Dialog) retrieve(t *bot.Turn, question string, prev state) (knowledge.Response, string, error) {
 	o := knowledge.SearchOptions{Lang: t.Lang(), Mode: d.Mode, Limit: 5}
-	alone, err := d.KB.Search(t.Ctx, t.Tx.Q, question, o)
+	alone, err := d.KB.Search(t.Ctx, t.Q(), question, o)
 	if err != nil {
 		return alone, question, err
 	}
@@ -210,7 +210,7 @@ func (d Dialog) retrieve(t *bot.Turn, question string, prev state) (knowledge.Re
 	// The follow-up is read as a question of its own with the previous
 	// question's topic put in front ("video visits" + "how much is it?"):
 	// the search and its confidence then see an ordinary question.
-	with, err := d.KB.Search(t.Ctx, t.Tx.Q, d.KB.Analyzer().Topic(prev.Question, t.Lang())+" "+question, o)
+	with, err := d.KB.Search(t.Ctx, t.Q(), d.KB.Analyzer().Topic(prev.Question, t.Lang())+" "+question, o)
 	if err != nil {
 		return alone, question, err
 	}
@@ -274,10 +274,10 @@ func isFollowUp(text string) bool {
 }
 
 func (d Dialog) abstain(t *bot.Turn, question string, resp knowledge.Response) error {
-	if err := d.KB.RecordUnanswered(t.Ctx, t.Tx.Q, question, t.Lang(), t.Conv.ID, resp.Confidence, t.Now); err != nil {
+	if err := d.KB.RecordUnanswered(t.Ctx, t.Q(), question, t.Lang(), t.ConversationID(), resp.Confidence, t.Now); err != nil {
 		return err
 	}
-	d.logger().InfoContext(t.Ctx, "faq abstained", "conversation_id", t.Conv.ID, "confidence", resp.Confidence)
+	d.logger().InfoContext(t.Ctx, "faq abstained", "conversation_id", t.ConversationID(), "confidence", resp.Confidence)
 	t.Reply(bot.Reply{
 		Text:       t.T("faq.not_sure"),
 		Action:     bot.ActionAbstain,

@@ -47,10 +47,10 @@ func (s *Service) complaint(text string) bool {
 	return false
 }
 
-// raiseAlert tells staff about an unhappy response once, inside tx, through
+// raiseAlert tells staff about an unhappy response once, inside w, through
 // handoff.Alert (Slack: the answers and a "Contact patient" button).
 // Without a staff channel the alert is recorded for the admin page.
-func (s *Service) raiseAlert(ctx context.Context, tx *store.Tx, r *Response) error {
+func (s *Service) raiseAlert(ctx context.Context, w store.Work, r *Response) error {
 	if r.Alert != "" || r.ConversationID == nil {
 		return nil
 	}
@@ -69,10 +69,11 @@ func (s *Service) raiseAlert(ctx context.Context, tx *store.Tx, r *Response) err
 	}
 	// A savepoint of our own: a failing staff channel must not lose the
 	// patient's answers, which are saved by the caller after this.
-	if _, err := tx.Exec(ctx, "SAVEPOINT survey_alert"); err != nil {
+	q := w.Querier()
+	if _, err := q.Exec(ctx, "SAVEPOINT survey_alert"); err != nil {
 		return fmt.Errorf("survey: savepoint: %w", err)
 	}
-	err := handoff.Alert(ctx, tx, n, *r.ConversationID, summary, answers)
+	err := handoff.Alert(ctx, w, n, *r.ConversationID, summary, answers)
 	switch {
 	case err == nil:
 		r.Alert = AlertSent
@@ -80,12 +81,12 @@ func (s *Service) raiseAlert(ctx context.Context, tx *store.Tx, r *Response) err
 		r.Alert = AlertRecorded
 	default:
 		s.Log.ErrorContext(ctx, "survey: staff alert failed; recorded for the admin page", "response_id", r.ID, "error", err)
-		if _, rerr := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT survey_alert"); rerr != nil {
+		if _, rerr := q.Exec(ctx, "ROLLBACK TO SAVEPOINT survey_alert"); rerr != nil {
 			return fmt.Errorf("survey: rollback to savepoint: %w", rerr)
 		}
 		r.Alert = AlertRecorded
 	}
-	if _, err := tx.Exec(ctx, "RELEASE SAVEPOINT survey_alert"); err != nil {
+	if _, err := q.Exec(ctx, "RELEASE SAVEPOINT survey_alert"); err != nil {
 		return fmt.Errorf("survey: release savepoint: %w", err)
 	}
 	s.Log.InfoContext(ctx, "survey alert", "response_id", r.ID, "outcome", r.Alert, "detractor", detractor, "complaint", complaint)

@@ -50,7 +50,7 @@ func (d *Dialog) Match(t *bot.Turn) int {
 	if len(textutil.Words(text)) > 3 {
 		return 0
 	}
-	r, open, err := openFor(t.Ctx, t.Tx.Q, t.Conv.ID, t.Now)
+	r, open, err := openFor(t.Ctx, t.Q(), t.ConversationID(), t.Now)
 	if err != nil || !open || r.Current < 0 || r.Current >= len(d.S.Q.Item) {
 		return 0
 	}
@@ -69,7 +69,7 @@ func (d *Dialog) Handle(t *bot.Turn) (bool, error) {
 	if action, args, ok := t.Payload(Name); ok {
 		return true, d.button(t, action, args)
 	}
-	r, open, err := openFor(t.Ctx, t.Tx.Q, t.Conv.ID, t.Now)
+	r, open, err := openFor(t.Ctx, t.Q(), t.ConversationID(), t.Now)
 	if err != nil {
 		return false, err
 	}
@@ -91,8 +91,8 @@ func (d *Dialog) button(t *bot.Turn, action string, args []string) error {
 	}
 	id, _ := strconv.ParseInt(args[0], 10, 64)
 	idx, _ := strconv.Atoi(args[1])
-	r, err := lockResponse(t.Ctx, t.Tx.Q, id)
-	if err != nil || r.ConversationID == nil || *r.ConversationID != t.Conv.ID || !r.Open(t.Now) {
+	r, err := lockResponse(t.Ctx, t.Q(), id)
+	if err != nil || r.ConversationID == nil || *r.ConversationID != t.ConversationID() || !r.Open(t.Now) {
 		t.Say("survey.closed")
 		return nil
 	}
@@ -195,7 +195,7 @@ func (d *Dialog) skip(t *bot.Turn, r *Response) error {
 		t.Say("survey.required")
 		t.Reply(d.S.question(t.Lang(), *r, r.Current))
 		t.Start(Name)
-		return saveResponse(t.Ctx, t.Tx.Q, r, t.Now)
+		return saveResponse(t.Ctx, t.Q(), r, t.Now)
 	}
 	return d.advance(t, r, r.Current+1)
 }
@@ -210,7 +210,7 @@ func (d *Dialog) advance(t *bot.Turn, r *Response, from int) error {
 	r.Current = next
 	t.Reply(d.S.question(t.Lang(), *r, next))
 	t.Start(Name)
-	return saveResponse(t.Ctx, t.Tx.Q, r, t.Now)
+	return saveResponse(t.Ctx, t.Q(), r, t.Now)
 }
 
 func (d *Dialog) stop(t *bot.Turn, r *Response) error {
@@ -232,31 +232,31 @@ func (d *Dialog) finish(t *bot.Turn, r *Response, status string) error {
 		t.Say("survey.stopped")
 	}
 	t.Finish(Name)
-	if err := d.S.raiseAlert(t.Ctx, t.Tx, r); err != nil {
+	if err := d.S.raiseAlert(t.Ctx, t.Work(), r); err != nil {
 		return err
 	}
-	return saveResponse(t.Ctx, t.Tx.Q, r, now)
+	return saveResponse(t.Ctx, t.Q(), r, now)
 }
 
 // OptedOut implements the consent guard's listener: STOP ends the
 // conversation's open survey (kept as stopped, with its answers), and the
 // patient's other open ones.
 func (d *Dialog) OptedOut(t *bot.Turn, _ bool) error {
-	ids, err := openIDs(t.Ctx, t.Tx.Q, t.Conv.ID, t.Conv.PatientID)
+	ids, err := openIDs(t.Ctx, t.Q(), t.ConversationID(), t.PatientID())
 	if err != nil {
 		return err
 	}
 	for _, id := range ids {
-		r, err := lockResponse(t.Ctx, t.Tx.Q, id)
+		r, err := lockResponse(t.Ctx, t.Q(), id)
 		if err != nil {
 			return err
 		}
 		now := t.Now
 		r.Status, r.Reason, r.FinishedAt = StatusStopped, "opted_out", &now
-		if err := d.S.raiseAlert(t.Ctx, t.Tx, &r); err != nil {
+		if err := d.S.raiseAlert(t.Ctx, t.Work(), &r); err != nil {
 			return err
 		}
-		if err := saveResponse(t.Ctx, t.Tx.Q, &r, now); err != nil {
+		if err := saveResponse(t.Ctx, t.Q(), &r, now); err != nil {
 			return err
 		}
 	}

@@ -70,7 +70,7 @@ type alert struct {
 }
 
 func (s *staff) HandoffOpened(*bot.Turn, handoff.Handoff) error { return nil }
-func (s *staff) Alert(_ context.Context, _ *store.Tx, conv int64, summary string, answers []handoff.Answer) (handoff.Handoff, error) {
+func (s *staff) Alert(_ context.Context, _ store.Work, conv int64, summary string, answers []handoff.Answer) (handoff.Handoff, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.alerts = append(s.alerts, alert{conv, summary, answers})

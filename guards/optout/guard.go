@@ -36,7 +36,9 @@ type Listener interface {
 }
 
 // Hook is told of an opt-out inside its transaction (a channel dropping
-// messages it holds, such as WhatsApp's held replies).
+// messages it holds, such as WhatsApp's held replies). It should take a
+// store.Q, which is all it uses; the command layer still builds it over the
+// *store.Tx, which only Turn.WithTx gives.
 type Hook func(ctx context.Context, tx *store.Tx, conversationID int64) error
 
 // Guard is the consent bot.Guard, and the dialog for its buttons.
@@ -65,7 +67,7 @@ func (g *Guard) Check(t *bot.Turn) (bool, error) {
 		return g.start(t)
 	case Help:
 		text := t.T("consent.help")
-		level, err := consent.ConversationOptOut(t.Ctx, t.Tx.Q, *t.Conv)
+		level, err := consent.ConversationOptOut(t.Ctx, t.Q(), t.Conversation())
 		if err != nil {
 			return true, err
 		}
@@ -91,11 +93,11 @@ func (g *Guard) Handle(t *bot.Turn) (bool, error) {
 // reached by a survey or campaign, or the registry's WhatsApp number), on
 // every channel; then tells the listeners and confirms once.
 func (g *Guard) stop(t *bot.Turn, all bool, source string) error {
-	linked, err := consent.StopConversation(t.Ctx, t.Tx.Q, *t.Conv, all, source, t.Now)
+	linked, err := consent.StopConversation(t.Ctx, t.Q(), t.Conversation(), all, source, t.Now)
 	if err != nil {
 		return err
 	}
-	conv := t.Conv.ID
+	conv := t.ConversationID()
 	for _, name := range g.Listeners {
 		if l, ok := t.Dialog(name).(Listener); ok {
 			if err := l.OptedOut(t, all); err != nil {
@@ -104,7 +106,8 @@ func (g *Guard) stop(t *bot.Turn, all bool, source string) error {
 		}
 	}
 	for _, h := range g.Hooks {
-		if err := h(t.Ctx, t.Tx, conv); err != nil {
+		err := t.WithTx(func(ctx context.Context, tx *store.Tx) error { return h(ctx, tx, conv) })
+		if err != nil {
 			return err
 		}
 	}
@@ -121,11 +124,11 @@ func (g *Guard) stop(t *bot.Turn, all bool, source string) error {
 // start resumes messages for a stopped conversation or patient; anyone
 // else's START is a greeting and goes on to the menu.
 func (g *Guard) start(t *bot.Turn) (bool, error) {
-	resumed, err := consent.StartConversation(t.Ctx, t.Tx.Q, *t.Conv, "keyword", t.Now)
+	resumed, err := consent.StartConversation(t.Ctx, t.Q(), t.Conversation(), "keyword", t.Now)
 	if err != nil || !resumed {
 		return false, err
 	}
-	g.log().InfoContext(t.Ctx, "consent: resumed", "conversation_id", t.Conv.ID)
+	g.log().InfoContext(t.Ctx, "consent: resumed", "conversation_id", t.ConversationID())
 	t.Reply(bot.Reply{Text: t.T("consent.started"), Buttons: menu.MainButtons(t)})
 	return true, nil
 }

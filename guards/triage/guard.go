@@ -80,7 +80,7 @@ func (g *Guard) Check(t *bot.Turn) (bool, error) {
 	case KindAdvice:
 		// A button press is never a question, and once staff own the
 		// conversation they answer it themselves.
-		if t.In.Payload != "" || t.Conv.Mode == store.ModeStaff {
+		if t.In.Payload != "" || t.Mode() == store.ModeStaff {
 			return false, nil
 		}
 		g.advice(t, res)
@@ -93,31 +93,28 @@ func (g *Guard) Check(t *bot.Turn) (bool, error) {
 // take it urgently. The reply is given even when alerting staff fails.
 func (g *Guard) emergency(t *bot.Turn, res Result) error {
 	t.Reply(bot.Reply{Text: g.text(t, res, "triage."+res.Reply), Action: bot.ActionEmergency})
-	if t.Conv.FlaggedAt == nil {
-		now := t.Now
-		t.Conv.FlaggedAt = &now
-	}
-	g.log.WarnContext(t.Ctx, "triage: emergency", "conversation_id", t.Conv.ID, "inbound_id", t.InboundID,
+	t.Flag()
+	g.log.WarnContext(t.Ctx, "triage: emergency", "conversation_id", t.ConversationID(), "inbound_id", t.InboundID,
 		"category", res.Category, "rule", res.Rule)
 	// One source (a conversation, a web session, an address) makes one
 	// urgent mention per window; the next emergencies reach staff
 	// grouped, without it (the patient's reply is the same).
-	urgent, grouped := g.limiter.Allow(t.Now, handoff.Sources(t)...)
+	urgent, grouped := g.limiter.Allow(t.Now, handoff.Sources(t.ConversationID(), t.In)...)
 	if !urgent {
-		g.log.WarnContext(t.Ctx, "triage: urgent alert grouped", "conversation_id", t.Conv.ID, "grouped", grouped)
+		g.log.WarnContext(t.Ctx, "triage: urgent alert grouped", "conversation_id", t.ConversationID(), "grouped", grouped)
 	}
 	// A savepoint of our own: a failing staff alert must not roll back the
 	// turn, which would replace the emergency reply with an apology.
-	if _, err := t.Tx.Exec(t.Ctx, "SAVEPOINT triage_handoff"); err != nil {
+	if _, err := t.Q().Exec(t.Ctx, "SAVEPOINT triage_handoff"); err != nil {
 		return fmt.Errorf("triage: savepoint: %w", err)
 	}
 	if err := handoff.Request(t, handoff.ReasonEmergency, urgent, g.notifier()); err != nil {
-		g.log.ErrorContext(t.Ctx, "triage: could not open the emergency handoff", "conversation_id", t.Conv.ID, "error", err)
-		if _, rerr := t.Tx.Exec(t.Ctx, "ROLLBACK TO SAVEPOINT triage_handoff"); rerr != nil {
+		g.log.ErrorContext(t.Ctx, "triage: could not open the emergency handoff", "conversation_id", t.ConversationID(), "error", err)
+		if _, rerr := t.Q().Exec(t.Ctx, "ROLLBACK TO SAVEPOINT triage_handoff"); rerr != nil {
 			return fmt.Errorf("triage: rollback to savepoint: %w (handoff: %v)", rerr, err)
 		}
 	}
-	if _, err := t.Tx.Exec(t.Ctx, "RELEASE SAVEPOINT triage_handoff"); err != nil {
+	if _, err := t.Q().Exec(t.Ctx, "RELEASE SAVEPOINT triage_handoff"); err != nil {
 		return fmt.Errorf("triage: release savepoint: %w", err)
 	}
 	return nil
@@ -140,24 +137,24 @@ func (g *Guard) possible(t *bot.Turn, res Result) error {
 		},
 		Action: bot.ActionEmergency,
 	})
-	g.log.WarnContext(t.Ctx, "triage: possible emergency", "conversation_id", t.Conv.ID, "inbound_id", t.InboundID,
+	g.log.WarnContext(t.Ctx, "triage: possible emergency", "conversation_id", t.ConversationID(), "inbound_id", t.InboundID,
 		"category", res.Category, "rule", res.Rule)
-	ok, grouped := g.possibleLimiter.Allow(t.Now, handoff.Sources(t)...)
+	ok, grouped := g.possibleLimiter.Allow(t.Now, handoff.Sources(t.ConversationID(), t.In)...)
 	if !ok {
-		g.log.WarnContext(t.Ctx, "triage: possible-emergency alert grouped", "conversation_id", t.Conv.ID, "grouped", grouped)
+		g.log.WarnContext(t.Ctx, "triage: possible-emergency alert grouped", "conversation_id", t.ConversationID(), "grouped", grouped)
 		return nil
 	}
-	if _, err := t.Tx.Exec(t.Ctx, "SAVEPOINT triage_alert"); err != nil {
+	if _, err := t.Q().Exec(t.Ctx, "SAVEPOINT triage_alert"); err != nil {
 		return fmt.Errorf("triage: savepoint: %w", err)
 	}
 	summary := "Possible emergency (" + res.Category + "): the patient was given the emergency numbers and asked whether it is happening now."
-	if err := handoff.Alert(t.Ctx, t.Tx, g.notifier(), t.Conv.ID, summary, nil); err != nil && !errors.Is(err, handoff.ErrNoStaffChannel) {
-		g.log.ErrorContext(t.Ctx, "triage: could not alert staff of a possible emergency", "conversation_id", t.Conv.ID, "error", err)
-		if _, rerr := t.Tx.Exec(t.Ctx, "ROLLBACK TO SAVEPOINT triage_alert"); rerr != nil {
+	if err := handoff.Alert(t.Ctx, t.Work(), g.notifier(), t.ConversationID(), summary, nil); err != nil && !errors.Is(err, handoff.ErrNoStaffChannel) {
+		g.log.ErrorContext(t.Ctx, "triage: could not alert staff of a possible emergency", "conversation_id", t.ConversationID(), "error", err)
+		if _, rerr := t.Q().Exec(t.Ctx, "ROLLBACK TO SAVEPOINT triage_alert"); rerr != nil {
 			return fmt.Errorf("triage: rollback to savepoint: %w (alert: %v)", rerr, err)
 		}
 	}
-	if _, err := t.Tx.Exec(t.Ctx, "RELEASE SAVEPOINT triage_alert"); err != nil {
+	if _, err := t.Q().Exec(t.Ctx, "RELEASE SAVEPOINT triage_alert"); err != nil {
 		return fmt.Errorf("triage: release savepoint: %w", err)
 	}
 	return nil
@@ -179,7 +176,7 @@ func (g *Guard) answerNow(t *bot.Turn, args []string) error {
 
 // advice declines and offers a person, with the clinic's phone number in the text.
 func (g *Guard) advice(t *bot.Turn, res Result) {
-	g.log.InfoContext(t.Ctx, "triage: medical advice declined", "conversation_id", t.Conv.ID, "inbound_id", t.InboundID,
+	g.log.InfoContext(t.Ctx, "triage: medical advice declined", "conversation_id", t.ConversationID(), "inbound_id", t.InboundID,
 		"category", res.Category, "rule", res.Rule)
 	t.Reply(bot.Reply{
 		Text:    g.text(t, res, "triage."+res.Reply),

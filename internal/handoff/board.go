@@ -54,9 +54,10 @@ type Event struct {
 // Board shows handoff events to staff (the Slack handoff channel). Post runs
 // inside the transaction that made the change, with the conversation row
 // locked, so that the staff side sees changes exactly when they commit and
-// in the order they were made: it should only write rows and enqueue jobs.
+// in the order they were made: it should only write rows and enqueue jobs,
+// which is all w allows.
 type Board interface {
-	Post(ctx context.Context, tx *store.Tx, e Event) error
+	Post(ctx context.Context, w store.Work, e Event) error
 }
 
 // Snapshot is what staff need to pick up a conversation: who (as far as the

@@ -76,13 +76,13 @@ type canceller interface {
 func Request(t *bot.Turn, reason string, urgent bool, n Notifier) error {
 	wasUrgent := false
 	if urgent {
-		prev, err := ActiveFor(t.Ctx, t.Tx.Q, t.Conv.ID)
+		prev, err := ActiveFor(t.Ctx, t.Q(), t.ConversationID())
 		if err != nil && !isNotFound(err) {
 			return err
 		}
 		wasUrgent = err == nil && prev.Urgent
 	}
-	h, created, err := Open(t.Ctx, t.Tx.Q, t.Conv.ID, reason, urgent, t.Now)
+	h, created, err := Open(t.Ctx, t.Q(), t.ConversationID(), reason, urgent, t.Now)
 	if err != nil {
 		return err
 	}
@@ -92,8 +92,8 @@ func Request(t *bot.Turn, reason string, urgent bool, n Notifier) error {
 		}
 		return nil
 	}
-	if created && t.Conv.Mode == store.ModeBot {
-		t.Conv.Mode = store.ModeWaiting
+	if created && t.Mode() == store.ModeBot {
+		t.SetMode(store.ModeWaiting)
 	}
 	if !created {
 		if reason == ReasonEmergency {

@@ -38,16 +38,17 @@ func NewAlertLimiter(window time.Duration) *AlertLimiter {
 	return &AlertLimiter{Window: window, last: map[string]time.Time{}, count: map[string]int{}}
 }
 
-// Sources are the keys a turn's alerts are grouped by.
-func Sources(t *bot.Turn) []string {
+// Sources are the keys the alerts of a turn (its conversation's id and
+// message) are grouped by.
+func Sources(conversationID int64, in bot.Inbound) []string {
 	var keys []string
-	if t.Conv != nil && t.Conv.ID != 0 {
-		keys = append(keys, "conv:"+strconv.FormatInt(t.Conv.ID, 10))
+	if conversationID != 0 {
+		keys = append(keys, "conv:"+strconv.FormatInt(conversationID, 10))
 	}
-	if t.In.ChatID != "" {
-		keys = append(keys, "chat:"+t.In.Channel+":"+t.In.ChatID)
+	if in.ChatID != "" {
+		keys = append(keys, "chat:"+in.Channel+":"+in.ChatID)
 	}
-	if addr := t.In.Meta[MetaSourceAddr]; addr != "" {
+	if addr := in.Meta[MetaSourceAddr]; addr != "" {
 		keys = append(keys, "addr:"+addr)
 	}
 	return keys

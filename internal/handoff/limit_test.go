@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tend-health/tend/bot"
-	"github.com/tend-health/tend/internal/store"
 )
 
 func TestAlertLimiterGroupsPerSource(t *testing.T) {
@@ -37,9 +36,8 @@ func TestAlertLimiterGroupsPerSource(t *testing.T) {
 }
 
 func TestSources(t *testing.T) {
-	tr := &bot.Turn{In: bot.Inbound{Channel: "web", ChatID: "abc", Meta: map[string]string{MetaSourceAddr: "192.0.2.1"}},
-		Conv: &store.Conversation{ID: 7}}
-	require.Equal(t, []string{"conv:7", "chat:web:abc", "addr:192.0.2.1"}, Sources(tr))
+	in := bot.Inbound{Channel: "web", ChatID: "abc", Meta: map[string]string{MetaSourceAddr: "192.0.2.1"}}
+	require.Equal(t, []string{"conv:7", "chat:web:abc", "addr:192.0.2.1"}, Sources(7, in))
 	var nilLimiter *AlertLimiter
 	ok, _ := nilLimiter.Allow(time.Now(), "x")
 	require.True(t, ok)

@@ -123,21 +123,21 @@ func (m *Machine) lock(ctx context.Context, tx *store.Tx, id int64) (Handoff, st
 }
 
 // finish records the action and, when it changed something, shows staff.
-func (m *Machine) finish(ctx context.Context, tx *store.Tx, h Handoff, a Actor, action string, r Result, kind EventKind, now time.Time) (Outcome, error) {
+func (m *Machine) finish(ctx context.Context, w store.Work, h Handoff, a Actor, action string, r Result, kind EventKind, now time.Time) (Outcome, error) {
 	id := h.ID
-	if err := writeAudit(ctx, tx.Q, AuditEntry{HandoffID: &id, ConversationID: h.ConversationID, Actor: a.ID,
+	if err := writeAudit(ctx, w.Querier(), AuditEntry{HandoffID: &id, ConversationID: h.ConversationID, Actor: a.ID,
 		ActorName: a.Name, Action: action, Outcome: string(r), At: now}); err != nil {
 		return Outcome{}, err
 	}
 	if r != Done {
 		return Outcome{Result: r, Handoff: h}, nil
 	}
-	h, err := Get(ctx, tx.Q, id)
+	h, err := Get(ctx, w.Querier(), id)
 	if err != nil {
 		return Outcome{}, err
 	}
 	if kind != "" {
-		if err := m.o.Board.Post(ctx, tx, Event{Kind: kind, Handoff: h, Actor: a, At: now}); err != nil {
+		if err := m.o.Board.Post(ctx, w, Event{Kind: kind, Handoff: h, Actor: a, At: now}); err != nil {
 			return Outcome{}, err
 		}
 	}
@@ -340,6 +340,6 @@ func (m *Machine) nextOpening(now time.Time) time.Time {
 	return c.NextOpening(now)
 }
 
-func (m *Machine) scheduleTimeout(ctx context.Context, tx *store.Tx, id int64, at time.Time) error {
-	return tx.Enqueue(ctx, TimeoutArgs{HandoffID: id}, &river.InsertOpts{ScheduledAt: at, MaxAttempts: 10})
+func (m *Machine) scheduleTimeout(ctx context.Context, w store.Work, id int64, at time.Time) error {
+	return w.Enqueue(ctx, TimeoutArgs{HandoffID: id}, &river.InsertOpts{ScheduledAt: at, MaxAttempts: 10})
 }

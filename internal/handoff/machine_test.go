@@ -35,7 +35,7 @@ type recBoard struct {
 	events []handoff.Event
 }
 
-func (b *recBoard) Post(_ context.Context, _ *store.Tx, e handoff.Event) error {
+func (b *recBoard) Post(_ context.Context, _ store.Work, e handoff.Event) error {
 	b.mu.Lock()
 	b.events = append(b.events, e)
 	b.mu.Unlock()

@@ -19,32 +19,32 @@ const maxLineRunes = 500
 func (m *Machine) HandoffOpened(t *bot.Turn, opened Handoff) error {
 	deadline, afterHours := m.deadline(t.Now)
 	now := t.Now
-	if err := setTimes(t.Ctx, t.Tx.Q, opened.ID, &now, &deadline, now); err != nil {
+	if err := setTimes(t.Ctx, t.Q(), opened.ID, &now, &deadline, now); err != nil {
 		return err
 	}
-	if err := m.scheduleTimeout(t.Ctx, t.Tx, opened.ID, deadline); err != nil {
+	if err := m.scheduleTimeout(t.Ctx, t.Work(), opened.ID, deadline); err != nil {
 		return err
 	}
-	snap, err := m.snapshot(t.Ctx, t.Tx.Q, *t.Conv, now)
+	snap, err := m.snapshot(t.Ctx, t.Q(), t.Conversation(), now)
 	if err != nil {
 		return err
 	}
-	h, err := Get(t.Ctx, t.Tx.Q, opened.ID)
+	h, err := Get(t.Ctx, t.Q(), opened.ID)
 	if err != nil {
 		return err
 	}
-	return m.o.Board.Post(t.Ctx, t.Tx, Event{Kind: EventOpened, Handoff: h, At: now, Snapshot: snap, AfterHours: afterHours})
+	return m.o.Board.Post(t.Ctx, t.Work(), Event{Kind: EventOpened, Handoff: h, At: now, Snapshot: snap, AfterHours: afterHours})
 }
 
 // HandoffEscalated implements Escalator: triage flagged an emergency in a
 // conversation that already has a handoff. Triage stops the turn, so the
 // message is shown to staff here, marked urgent.
 func (m *Machine) HandoffEscalated(t *bot.Turn, active Handoff, newlyUrgent bool) error {
-	h, err := Get(t.Ctx, t.Tx.Q, active.ID)
+	h, err := Get(t.Ctx, t.Q(), active.ID)
 	if err != nil {
 		return err
 	}
-	return m.o.Board.Post(t.Ctx, t.Tx, Event{Kind: EventEscalated, Handoff: h, At: t.Now, Text: patientWords(t),
+	return m.o.Board.Post(t.Ctx, t.Work(), Event{Kind: EventEscalated, Handoff: h, At: t.Now, Text: patientWords(t),
 		NewlyUrgent: newlyUrgent})
 }
 
@@ -73,25 +73,25 @@ func (guard) Name() string { return "handoff" }
 // waiting" note at most every NoticeEvery (not a reply per message), and
 // handoff buttons (go back to the assistant) still work.
 func (g guard) Check(t *bot.Turn) (bool, error) {
-	if t.Conv.Mode == store.ModeBot {
+	if t.Mode() == store.ModeBot {
 		return false, nil
 	}
-	h, err := ActiveFor(t.Ctx, t.Tx.Q, t.Conv.ID)
+	h, err := ActiveFor(t.Ctx, t.Q(), t.ConversationID())
 	if err != nil {
 		if isNotFound(err) {
-			t.Conv.Mode = store.ModeBot // the handoff ended without the mode following: heal
+			t.SetMode(store.ModeBot) // the handoff ended without the mode following: heal
 			return false, nil
 		}
 		return false, err
 	}
 	post := func() error {
-		return g.m.o.Board.Post(t.Ctx, t.Tx, Event{Kind: EventPatient, Handoff: h, At: t.Now, Text: patientWords(t)})
+		return g.m.o.Board.Post(t.Ctx, t.Work(), Event{Kind: EventPatient, Handoff: h, At: t.Now, Text: patientWords(t)})
 	}
 	if h.Status == StatusTaken {
-		t.Conv.Mode = store.ModeStaff
+		t.SetMode(store.ModeStaff)
 		return true, post()
 	}
-	t.Conv.Mode = store.ModeWaiting
+	t.SetMode(store.ModeWaiting)
 	if _, _, ok := t.Payload(Name); ok {
 		return false, nil
 	}
@@ -107,30 +107,30 @@ func (g guard) Check(t *bot.Turn) (bool, error) {
 	}
 	back := t.Button("handoff.button.back", bot.Payload(Name, "cancel"))
 	t.Reply(bot.Reply{Text: text, Buttons: []bot.Button{back}, Action: bot.ActionHandoff})
-	return true, setNotice(t.Ctx, t.Tx.Q, h.ID, t.Now)
+	return true, setNotice(t.Ctx, t.Q(), h.ID, t.Now)
 }
 
 // cancel lets a waiting patient go back to the assistant before anyone took
 // over; staff see it in the thread.
 func (m *Machine) cancel(t *bot.Turn) error {
-	h, err := ActiveFor(t.Ctx, t.Tx.Q, t.Conv.ID)
+	h, err := ActiveFor(t.Ctx, t.Q(), t.ConversationID())
 	if err != nil && !isNotFound(err) {
 		return err
 	}
 	if err == nil && h.Status == StatusOpen {
-		if _, err := transition(t.Ctx, t.Tx.Q, h.ID, StatusOpen, StatusReturned, Patient, t.Now); err != nil {
+		if _, err := transition(t.Ctx, t.Q(), h.ID, StatusOpen, StatusReturned, Patient, t.Now); err != nil {
 			return err
 		}
-		if _, err := m.finish(t.Ctx, t.Tx, h, Patient, "cancel", Done, EventCancelled, t.Now); err != nil {
+		if _, err := m.finish(t.Ctx, t.Work(), h, Patient, "cancel", Done, EventCancelled, t.Now); err != nil {
 			return err
 		}
 	}
 	if err == nil && h.Status == StatusTaken {
 		// Staff have it now; the press reaches them as a message instead.
-		t.Conv.Mode = store.ModeStaff
-		return m.o.Board.Post(t.Ctx, t.Tx, Event{Kind: EventPatient, Handoff: h, At: t.Now, Text: patientWords(t)})
+		t.SetMode(store.ModeStaff)
+		return m.o.Board.Post(t.Ctx, t.Work(), Event{Kind: EventPatient, Handoff: h, At: t.Now, Text: patientWords(t)})
 	}
-	t.Conv.Mode = store.ModeBot
+	t.SetMode(store.ModeBot)
 	t.Reply(bot.Reply{Text: t.T("handoff.cancelled")})
 	return nil
 }

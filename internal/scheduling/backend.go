@@ -47,14 +47,14 @@ type Backend interface {
 	// FreeSlots lists bookable slots in [q.From, q.To), sorted by start.
 	FreeSlots(ctx context.Context, q store.Q, dir *Directory, sq SlotQuery) ([]Slot, error)
 	// Reserve books s for appointment a (already inserted, so a.ID is set)
-	// inside tx, and may set a.ExternalID and a.ExternalSlot. It returns
+	// inside q's transaction, and may set a.ExternalID and a.ExternalSlot. It returns
 	// ErrSlotTaken when the slot is no longer free.
-	Reserve(ctx context.Context, tx *store.Tx, dir *Directory, a *Appointment, s Slot) error
+	Reserve(ctx context.Context, q store.Q, dir *Directory, a *Appointment, s Slot) error
 	// Release frees the slot a holds.
-	Release(ctx context.Context, tx *store.Tx, a Appointment) error
+	Release(ctx context.Context, q store.Q, a Appointment) error
 	// Move gives a the slot s in place of old's, all or nothing: on error,
 	// old keeps its slot.
-	Move(ctx context.Context, tx *store.Tx, dir *Directory, old Appointment, a *Appointment, s Slot) error
+	Move(ctx context.Context, q store.Q, dir *Directory, old Appointment, a *Appointment, s Slot) error
 }
 
 // DBBackend books in Tend's own database: a slot unit is held by one row in
@@ -110,7 +110,7 @@ func (DBBackend) FreeSlots(ctx context.Context, q store.Q, dir *Directory, sq Sl
 }
 
 // Reserve implements Backend.
-func (DBBackend) Reserve(ctx context.Context, tx *store.Tx, dir *Directory, a *Appointment, s Slot) error {
+func (DBBackend) Reserve(ctx context.Context, q store.Q, dir *Directory, a *Appointment, s Slot) error {
 	v, ok := dir.VisitType(a.VisitType)
 	if !ok {
 		return ErrUnknown
@@ -121,7 +121,7 @@ func (DBBackend) Reserve(ctx context.Context, tx *store.Tx, dir *Directory, a *A
 	for _, u := range dir.Units(s.Start, v.Minutes) {
 		// ON CONFLICT DO NOTHING rather than catching the violation: a
 		// failed statement would abort a PostgreSQL transaction.
-		n, err := tx.Exec(ctx, `INSERT INTO appointment_slots (provider_id, starts_at, appointment_id) VALUES ($1, $2, $3)
+		n, err := q.Exec(ctx, `INSERT INTO appointment_slots (provider_id, starts_at, appointment_id) VALUES ($1, $2, $3)
 			ON CONFLICT (provider_id, starts_at) DO NOTHING`, a.ProviderID, u, a.ID)
 		if err != nil {
 			return fmt.Errorf("scheduling: hold slot: %w", err)
@@ -134,8 +134,8 @@ func (DBBackend) Reserve(ctx context.Context, tx *store.Tx, dir *Directory, a *A
 }
 
 // Release implements Backend.
-func (DBBackend) Release(ctx context.Context, tx *store.Tx, a Appointment) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM appointment_slots WHERE appointment_id = $1`, a.ID); err != nil {
+func (DBBackend) Release(ctx context.Context, q store.Q, a Appointment) error {
+	if _, err := q.Exec(ctx, `DELETE FROM appointment_slots WHERE appointment_id = $1`, a.ID); err != nil {
 		return fmt.Errorf("scheduling: release slot: %w", err)
 	}
 	return nil
@@ -143,9 +143,9 @@ func (DBBackend) Release(ctx context.Context, tx *store.Tx, a Appointment) error
 
 // Move implements Backend; the caller's savepoint undoes the release when
 // the new slot is taken.
-func (b DBBackend) Move(ctx context.Context, tx *store.Tx, dir *Directory, old Appointment, a *Appointment, s Slot) error {
-	if err := b.Release(ctx, tx, old); err != nil {
+func (b DBBackend) Move(ctx context.Context, q store.Q, dir *Directory, old Appointment, a *Appointment, s Slot) error {
+	if err := b.Release(ctx, q, old); err != nil {
 		return err
 	}
-	return b.Reserve(ctx, tx, dir, a, s)
+	return b.Reserve(ctx, q, dir, a, s)
 }

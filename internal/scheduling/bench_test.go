@@ -60,7 +60,7 @@ func (benchReminder) Kind() string { return "bench_reminder" }
 // claim and two unique reminder jobs in one transaction.
 func bookOne(ctx context.Context, db *store.DB, svc *scheduling.Service, patient int64, s scheduling.Slot) error {
 	return db.InTx(ctx, func(tx *store.Tx) error {
-		a, err := svc.Book(ctx, tx, scheduling.BookRequest{PatientID: patient, VisitType: "follow-up", Slot: s})
+		a, err := svc.Book(ctx, tx.Q, scheduling.BookRequest{PatientID: patient, VisitType: "follow-up", Slot: s})
 		if err != nil {
 			return err
 		}

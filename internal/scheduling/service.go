@@ -68,11 +68,12 @@ type BookRequest struct {
 	Slot           Slot
 }
 
-// Book books a slot in tx. It fails with ErrSlotTaken when someone was
-// faster (the transaction stays usable: offer Alternatives), ErrSlotPast,
+// Book books a slot in q, which must be a transaction's (a savepoint undoes
+// a failed attempt). It fails with ErrSlotTaken when someone was faster (the
+// transaction stays usable: offer Alternatives), ErrSlotPast,
 // ErrNotInSchedule or ErrUnknown.
-func (s *Service) Book(ctx context.Context, tx *store.Tx, req BookRequest) (Appointment, error) {
-	dir, err := s.Directory(ctx, tx.Q)
+func (s *Service) Book(ctx context.Context, q store.Q, req BookRequest) (Appointment, error) {
+	dir, err := s.Directory(ctx, q)
 	if err != nil {
 		return Appointment{}, err
 	}
@@ -89,14 +90,14 @@ func (s *Service) Book(ctx context.Context, tx *store.Tx, req BookRequest) (Appo
 		LocationID: req.Slot.LocationID, VisitType: v.ID, Start: req.Slot.Start.UTC(),
 		End: req.Slot.Start.Add(time.Duration(v.Minutes) * time.Minute).UTC(), Status: StatusBooked, Version: 1,
 		Backend: s.Backend.Name(), CreatedAt: now, UpdatedAt: now}
-	err = savepoint(ctx, tx, func() error {
-		if err := insertAppt(ctx, tx.Q, &a); err != nil {
+	err = savepoint(ctx, q, func() error {
+		if err := insertAppt(ctx, q, &a); err != nil {
 			return err
 		}
-		if err := s.Backend.Reserve(ctx, tx, dir, &a, req.Slot); err != nil {
+		if err := s.Backend.Reserve(ctx, q, dir, &a, req.Slot); err != nil {
 			return err
 		}
-		return updateAppt(ctx, tx.Q, &a)
+		return updateAppt(ctx, q, &a)
 	})
 	if err != nil {
 		return Appointment{}, err
@@ -112,8 +113,8 @@ func (s *Service) Alternatives(ctx context.Context, q store.Q, visitType string,
 
 // lockCurrent locks an appointment and checks that the caller saw its
 // current version; a mismatch is a *StaleError.
-func lockCurrent(ctx context.Context, tx *store.Tx, id int64, version int) (Appointment, error) {
-	a, err := LockAppointment(ctx, tx.Q, id)
+func lockCurrent(ctx context.Context, q store.Q, id int64, version int) (Appointment, error) {
+	a, err := LockAppointment(ctx, q, id)
 	if err != nil {
 		return a, err
 	}
@@ -124,13 +125,14 @@ func lockCurrent(ctx context.Context, tx *store.Tx, id int64, version int) (Appo
 }
 
 // Reschedule moves an appointment (seen at version) to a new slot, all or
-// nothing; the version rises so old reminders and buttons see the change.
-func (s *Service) Reschedule(ctx context.Context, tx *store.Tx, id int64, version int, slot Slot) (Appointment, error) {
-	dir, err := s.Directory(ctx, tx.Q)
+// nothing (q is a transaction's, as for Book); the version rises so old
+// reminders and buttons see the change.
+func (s *Service) Reschedule(ctx context.Context, q store.Q, id int64, version int, slot Slot) (Appointment, error) {
+	dir, err := s.Directory(ctx, q)
 	if err != nil {
 		return Appointment{}, err
 	}
-	old, err := lockCurrent(ctx, tx, id, version)
+	old, err := lockCurrent(ctx, q, id, version)
 	if err != nil {
 		return old, err
 	}
@@ -148,11 +150,11 @@ func (s *Service) Reschedule(ctx context.Context, tx *store.Tx, id int64, versio
 	a.Version++
 	a.LateCancel = old.Start.Sub(now) < dir.LateCancel()
 	a.ConfirmedAt, a.RemindedAt, a.UpdatedAt = nil, nil, now
-	err = savepoint(ctx, tx, func() error {
-		if err := s.Backend.Move(ctx, tx, dir, old, &a, slot); err != nil {
+	err = savepoint(ctx, q, func() error {
+		if err := s.Backend.Move(ctx, q, dir, old, &a, slot); err != nil {
 			return err
 		}
-		return updateAppt(ctx, tx.Q, &a)
+		return updateAppt(ctx, q, &a)
 	})
 	if err != nil {
 		return old, err
@@ -161,48 +163,48 @@ func (s *Service) Reschedule(ctx context.Context, tx *store.Tx, id int64, versio
 }
 
 // Cancel cancels an appointment seen at version.
-func (s *Service) Cancel(ctx context.Context, tx *store.Tx, id int64, version int) (Appointment, error) {
-	dir, err := s.Directory(ctx, tx.Q)
+func (s *Service) Cancel(ctx context.Context, q store.Q, id int64, version int) (Appointment, error) {
+	dir, err := s.Directory(ctx, q)
 	if err != nil {
 		return Appointment{}, err
 	}
-	a, err := lockCurrent(ctx, tx, id, version)
+	a, err := lockCurrent(ctx, q, id, version)
 	if err != nil {
 		return a, err
 	}
 	now := s.Clock.Now()
-	if err := s.Backend.Release(ctx, tx, a); err != nil {
+	if err := s.Backend.Release(ctx, q, a); err != nil {
 		return a, err
 	}
 	a.Status, a.Version, a.CancelledAt, a.UpdatedAt = StatusCancelled, a.Version+1, &now, now
 	a.LateCancel = a.Start.Sub(now) < dir.LateCancel()
-	return a, updateAppt(ctx, tx.Q, &a)
+	return a, updateAppt(ctx, q, &a)
 }
 
 // Confirm records that the patient will come.
-func (s *Service) Confirm(ctx context.Context, tx *store.Tx, id int64, version int) (Appointment, error) {
-	a, err := lockCurrent(ctx, tx, id, version)
+func (s *Service) Confirm(ctx context.Context, q store.Q, id int64, version int) (Appointment, error) {
+	a, err := lockCurrent(ctx, q, id, version)
 	if err != nil {
 		return a, err
 	}
 	now := s.Clock.Now()
 	a.ConfirmedAt, a.UpdatedAt = &now, now
-	return a, updateAppt(ctx, tx.Q, &a)
+	return a, updateAppt(ctx, q, &a)
 }
 
 // savepoint runs fn so that its writes are undone if it fails, leaving the
 // surrounding transaction usable (a taken slot is an answer, not a crash).
-func savepoint(ctx context.Context, tx *store.Tx, fn func() error) error {
-	if _, err := tx.Exec(ctx, "SAVEPOINT scheduling"); err != nil {
+func savepoint(ctx context.Context, q store.Q, fn func() error) error {
+	if _, err := q.Exec(ctx, "SAVEPOINT scheduling"); err != nil {
 		return fmt.Errorf("scheduling: savepoint: %w", err)
 	}
 	ferr := fn()
 	if ferr != nil {
-		if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT scheduling"); err != nil {
+		if _, err := q.Exec(ctx, "ROLLBACK TO SAVEPOINT scheduling"); err != nil {
 			return errors.Join(ferr, fmt.Errorf("scheduling: rollback to savepoint: %w", err))
 		}
 	}
-	if _, err := tx.Exec(ctx, "RELEASE SAVEPOINT scheduling"); err != nil {
+	if _, err := q.Exec(ctx, "RELEASE SAVEPOINT scheduling"); err != nil {
 		return errors.Join(ferr, fmt.Errorf("scheduling: release savepoint: %w", err))
 	}
 	return ferr

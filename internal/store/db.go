@@ -159,6 +159,19 @@ func (tx *Tx) Enqueue(ctx context.Context, args river.JobArgs, opts *river.Inser
 // AfterCommit runs fn once the transaction has committed (not on rollback).
 func (tx *Tx) AfterCommit(fn func()) { tx.after = append(tx.after, fn) }
 
+// Querier is the transaction's Q; it makes *Tx a Work.
+func (tx *Tx) Querier() Q { return tx.Q }
+
+// Work is a transaction lent to code that runs inside it without owning it:
+// a domain service called from a dialog's turn (bot.Turn.Work) or from a
+// staff action (a *Tx). It reads and writes through Querier and enqueues
+// jobs that commit with the transaction; it cannot commit, hold writes back
+// or reach the driver.
+type Work interface {
+	Querier() Q
+	Enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error
+}
+
 // Q carries the repository methods; it runs on a pool or inside a transaction.
 type Q struct {
 	q       querier

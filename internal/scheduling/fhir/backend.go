@@ -92,7 +92,7 @@ func sortSlots(s []scheduling.Slot) {
 
 // Reserve implements scheduling.Backend: one transaction Bundle creates the
 // Appointment and marks the Slot busy, guarded by the Slot's version.
-func (b *Backend) Reserve(ctx context.Context, _ *store.Tx, dir *scheduling.Directory, a *scheduling.Appointment, s scheduling.Slot) error {
+func (b *Backend) Reserve(ctx context.Context, _ store.Q, dir *scheduling.Directory, a *scheduling.Appointment, s scheduling.Slot) error {
 	if !strings.HasPrefix(s.Ref, "Slot/") {
 		return scheduling.ErrNotInSchedule
 	}
@@ -140,7 +140,7 @@ func providerName(dir *scheduling.Directory, id string) string {
 
 // Release implements scheduling.Backend: the Appointment is cancelled and
 // the Slot freed in one transaction.
-func (b *Backend) Release(ctx context.Context, _ *store.Tx, a scheduling.Appointment) error {
+func (b *Backend) Release(ctx context.Context, _ store.Q, a scheduling.Appointment) error {
 	if a.ExternalSlot == "" {
 		return nil
 	}
@@ -174,13 +174,13 @@ func (b *Backend) Release(ctx context.Context, _ *store.Tx, a scheduling.Appoint
 
 // Move implements scheduling.Backend: book the new slot first, then free the
 // old one, so a failure leaves the patient with the slot they had.
-func (b *Backend) Move(ctx context.Context, tx *store.Tx, dir *scheduling.Directory, old scheduling.Appointment, a *scheduling.Appointment, s scheduling.Slot) error {
-	if err := b.Reserve(ctx, tx, dir, a, s); err != nil {
+func (b *Backend) Move(ctx context.Context, q store.Q, dir *scheduling.Directory, old scheduling.Appointment, a *scheduling.Appointment, s scheduling.Slot) error {
+	if err := b.Reserve(ctx, q, dir, a, s); err != nil {
 		return err
 	}
-	if err := b.Release(ctx, tx, old); err != nil {
+	if err := b.Release(ctx, q, old); err != nil {
 		// Undo the new booking so the server matches our records (the old one).
-		if uerr := b.Release(ctx, tx, *a); uerr != nil {
+		if uerr := b.Release(ctx, q, *a); uerr != nil {
 			return errors.Join(err, fmt.Errorf("fhir: undo new booking: %w", uerr))
 		}
 		return err

@@ -54,7 +54,7 @@ func book(h schedtest.Harness, s scheduling.Slot) (scheduling.Appointment, error
 	var a scheduling.Appointment
 	err := h.DB.InTx(context.Background(), func(tx *store.Tx) error {
 		var err error
-		a, err = h.Service.Book(context.Background(), tx, scheduling.BookRequest{PatientID: h.Patients[0], VisitType: h.VisitType, Slot: s})
+		a, err = h.Service.Book(context.Background(), tx.Q, scheduling.BookRequest{PatientID: h.Patients[0], VisitType: h.VisitType, Slot: s})
 		return err
 	})
 	return a, err
@@ -102,7 +102,7 @@ func TestFHIRWire(t *testing.T) {
 
 	// Cancelling frees the slot and cancels the Appointment on the server.
 	require.NoError(t, h.DB.InTx(ctx, func(tx *store.Tx) error {
-		_, err := h.Service.Cancel(ctx, tx, a.ID, a.Version)
+		_, err := h.Service.Cancel(ctx, tx.Q, a.ID, a.Version)
 		return err
 	}))
 	require.Equal(t, "free", srv.SlotStatus(slots[0].Ref))

@@ -100,7 +100,7 @@ func book(h Harness, patient int64, s scheduling.Slot) (scheduling.Appointment, 
 	var a scheduling.Appointment
 	err := h.DB.InTx(context.Background(), func(tx *store.Tx) error {
 		var err error
-		a, err = h.Service.Book(context.Background(), tx, scheduling.BookRequest{PatientID: patient, VisitType: h.VisitType, Slot: s})
+		a, err = h.Service.Book(context.Background(), tx.Q, scheduling.BookRequest{PatientID: patient, VisitType: h.VisitType, Slot: s})
 		return err
 	})
 	return a, err
@@ -165,14 +165,14 @@ func testCancel(t *testing.T, h Harness) {
 	require.NoError(t, err)
 	var c scheduling.Appointment
 	require.NoError(t, h.DB.InTx(context.Background(), func(tx *store.Tx) error {
-		c, err = h.Service.Cancel(context.Background(), tx, a.ID, a.Version)
+		c, err = h.Service.Cancel(context.Background(), tx.Q, a.ID, a.Version)
 		return err
 	}))
 	require.Equal(t, scheduling.StatusCancelled, c.Status)
 	require.Equal(t, 2, c.Version)
 	require.True(t, has(free(t, h), s), "a cancelled slot is free again")
 	err = h.DB.InTx(context.Background(), func(tx *store.Tx) error {
-		_, err := h.Service.Cancel(context.Background(), tx, a.ID, a.Version)
+		_, err := h.Service.Cancel(context.Background(), tx.Q, a.ID, a.Version)
 		return err
 	})
 	var stale *scheduling.StaleError
@@ -192,7 +192,7 @@ func testReschedule(t *testing.T, h Harness) {
 		var m scheduling.Appointment
 		err := h.DB.InTx(context.Background(), func(tx *store.Tx) error {
 			var err error
-			m, err = h.Service.Reschedule(context.Background(), tx, a.ID, version, s)
+			m, err = h.Service.Reschedule(context.Background(), tx.Q, a.ID, version, s)
 			return err
 		})
 		return m, err
