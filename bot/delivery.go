@@ -19,8 +19,8 @@ const deliverMaxAttempts = 20
 // deliverLease is how long a delivery job's hold on its messages lasts
 // (outbound_messages.sending_until): the message it is sending and those
 // queued behind it up to its seq. The job renews it every leaseRenewEvery
-// while it runs and drops it from the queued ones when it stops early
-// (a failure, a snooze: River has its retry in hand). A lease left to run
+// while it runs and shortens it to leaseGrace on the queued ones when it
+// stops early (a failure, a snooze: River has its retry in hand). A lease left to run
 // out means the job's process died: recovery (redeliverUncovered) gives
 // the conversation a new job within seconds, instead of leaving its job
 // "running" until River's rescuer takes it, minutes later. The delivery
@@ -33,6 +33,12 @@ const deliverMaxAttempts = 20
 // with no River leader needed (a restarted process has none for up to
 // about 20 s).
 const deliverLease = 5 * time.Second
+
+// leaseGrace is what is left of a lease when its job stops early: long
+// enough for River to record the job as snoozed or retryable, so that
+// recovery, which takes a "running" job whose lease ran out for a dead one,
+// does not cut River's retry short (a rate limit's wait, for one).
+const leaseGrace = 2 * time.Second
 
 // leaseRenewEvery is how often a long send renews its lease (tests shorten it).
 var leaseRenewEvery = deliverLease / 3
@@ -278,8 +284,13 @@ func (l *deliveryLease) end(err error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
 	defer cancel()
-	if _, rerr := l.q.Exec(ctx, `UPDATE outbound_messages SET sending_until = NULL
-		WHERE conversation_id = $1 AND seq <= $2 AND status = 'queued'`, l.conv, l.upTo); rerr != nil {
+	// Shortened to leaseGrace, not dropped: River records the job's new
+	// state (snoozed, retryable) a moment after it returns, and until then
+	// the job still looks "running", as a dead one does.
+	until := l.e.clock.Now().Add(leaseGrace)
+	if _, rerr := l.q.Exec(ctx, `UPDATE outbound_messages SET sending_until = $3
+		WHERE conversation_id = $1 AND seq <= $2 AND status = 'queued' AND sending_until > $3`,
+		l.conv, l.upTo, until); rerr != nil {
 		l.e.log.WarnContext(ctx, "could not release a delivery lease", "conversation_id", l.conv, "error", rerr)
 	}
 }

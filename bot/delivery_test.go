@@ -458,9 +458,11 @@ func TestJobCutOffBetweenMessagesIsTakenOver(t *testing.T) {
 	})
 }
 
-// TestFailedDeliveryIsLeftToRiver: a job that stops on a failure releases
-// its lease on the messages still queued, and River's retry (backoff, or
-// the wait a rate limit asks for) is not cut short by a takeover.
+// TestFailedDeliveryIsLeftToRiver: a job that stops on a failure keeps
+// its lease on the messages still queued only for a short grace (while
+// River records its new state), and River's retry (backoff, or the wait a
+// rate limit asks for) is not cut short by a takeover, not even in the
+// moment the job still looks "running".
 func TestFailedDeliveryIsLeftToRiver(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
@@ -473,8 +475,14 @@ func TestFailedDeliveryIsLeftToRiver(t *testing.T) {
 			require.Error(t, e.Deliver(ctx, args[1]))
 			var leased int
 			require.NoError(t, db.Q().QueryRow(ctx, `SELECT count(*) FROM outbound_messages
-				WHERE conversation_id = $1 AND sending_until IS NOT NULL AND status = 'queued'`, args[0].ConversationID).Scan(&leased))
-			require.Zero(t, leased, "the failed job holds nothing")
+				WHERE conversation_id = $1 AND sending_until > $2 AND status = 'queued'`,
+				args[0].ConversationID, clk.Now().Add(bot.LeaseGrace)).Scan(&leased))
+			require.Zero(t, leased, "the failed job holds its messages no longer than the grace")
+			// The job still looks running (River has not recorded the retry yet).
+			_, err := db.Q().Exec(ctx, `UPDATE river_job SET state = 'running' WHERE kind = 'deliver'`)
+			require.NoError(t, err)
+			require.NoError(t, e.RecoverPending(ctx))
+			require.Empty(t, newDeliverJobs(t, db, 2), "not taken for a dead job within the grace")
 		}
 		// River holds the job (retryable or snoozed); the message is not taken over.
 		_, err := db.Q().Exec(ctx, `UPDATE river_job SET state = 'retryable' WHERE kind = 'deliver'`)
@@ -544,5 +552,27 @@ func TestSendOutcomeRecordedAfterJobEnds(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, store.OutboundSent, o.Status)
 		require.Equal(t, "ext-late", o.ExternalID)
+	})
+}
+
+// TestYoungMessageNotTakenOver: a message younger than a lease whose
+// delivery job River already calls "running" (picked, not yet holding its
+// lease) is not taken for abandoned; once a lease's time has passed with no
+// lease on it, it is.
+func TestYoungMessageNotTakenOver(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clk := clock.NewFake(apptest.Epoch)
+		e := newEngine(t, db, clk)
+		handleN(t, e, "young", 1)
+		_, err := db.Q().Exec(ctx, `UPDATE river_job SET state = 'running' WHERE kind = 'deliver'`)
+		require.NoError(t, err)
+		require.NoError(t, e.RecoverPending(ctx))
+		require.Empty(t, newDeliverJobs(t, db, 1), "its job is starting")
+
+		clk.Advance(bot.DeliverLease + time.Second)
+		require.NoError(t, e.RecoverPending(ctx))
+		require.Len(t, newDeliverJobs(t, db, 1), 1, "no lease after a lease's time: its job died")
 	})
 }

@@ -11,6 +11,9 @@ import (
 // DeliverLease is exported for tests.
 const DeliverLease = deliverLease
 
+// LeaseGrace is exported for tests.
+const LeaseGrace = leaseGrace
+
 func init() {
 	// Tests move an injected clock past the lease; renewing often lets a
 	// test see a renewal without waiting seconds of real time.

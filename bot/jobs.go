@@ -146,7 +146,12 @@ const takeoverPeriod = time.Minute
 // message, so the replies held behind the cut-off one follow it, in order.
 // It takes the delivery lock like any other, so a job that is alive after
 // all (too slow to renew its lease, or running but not yet holding the
-// lock) finishes first and nothing is sent twice.
+// lock) finishes first and nothing is sent twice. A message younger than a
+// lease is left alone: its job may have been picked (River says
+// "running") and not yet have leased it, and a takeover then would follow
+// that job at once even if it stopped to wait (a rate limit's
+// retry_after). A job that died leased its message anyway, so waiting as
+// long as a lease costs a takeover nothing.
 func (e *Engine) redeliverUncovered(ctx context.Context) error {
 	now := e.clock.Now()
 	// status IN (…) repeats the partial index's condition word for word:
@@ -156,12 +161,12 @@ func (e *Engine) redeliverUncovered(ctx context.Context) error {
 				WHERE x.conversation_id = o.conversation_id AND x.status IN ('queued', 'sending'))
 		FROM outbound_messages o
 		WHERE o.status IN ('queued', 'sending')
-			AND (o.sending_until IS NULL OR o.sending_until <= $1) AND o.created_at > $2
+			AND (o.sending_until IS NULL OR o.sending_until <= $1) AND o.created_at > $2 AND o.created_at <= $3
 			AND (o.status = 'sending' OR o.conversation_id NOT IN (
 				SELECT CAST(j.args ->> 'conversation_id' AS BIGINT) FROM river_job j
 				WHERE j.kind = 'deliver' AND j.state IN ('available', 'pending', 'retryable', 'scheduled')))
 		GROUP BY o.conversation_id
-		LIMIT 500`, now, now.Add(-redeliverWithin))
+		LIMIT 500`, now, now.Add(-redeliverWithin), now.Add(-deliverLease))
 	if err != nil {
 		return err
 	}
