@@ -15,7 +15,7 @@ import (
 // in checkImport; test files and test-support packages are free.
 const (
 	foundation = iota // store, jobs, HTTP, config, catalog, clock, crypto, text
-	engine            // bot: the message pipeline
+	engine            // bot: the message pipeline; internal/host: what modules install into
 	domain            // patients, scheduling, consent, outreach, handoff, privacy, knowledge
 	feature           // guards/* and dialogs/*
 	channel           // channels/*
@@ -30,17 +30,6 @@ var layerNames = []string{"foundation", "engine", "domain", "feature", "channel"
 // it, below the dialogs that talk about it.
 var domainPkgs = []string{"internal/patients", "internal/scheduling", "internal/scheduling/fhir",
 	"internal/consent", "internal/outreach", "internal/handoff", "internal/privacy", "knowledge"}
-
-// assemblyDebt are imports of internal/app by modules, which still install
-// themselves through app.Module's Install(ctx, *app.App). Issue 15 item 1
-// replaces that with constructors the command layer calls; each package
-// comes off this list as it does, and the test fails on an entry no longer
-// needed, so the list only shrinks.
-var assemblyDebt = []string{
-	"channels/slack", "channels/telegram", "channels/web", "channels/whatsapp",
-	"dialogs/booking", "dialogs/campaign", "dialogs/faq", "dialogs/survey",
-	"guards/optout", "guards/triage", "internal/privacy",
-}
 
 // support reports packages that exist for tests and tools: fakes of outside
 // APIs, harnesses, model fitting and generators. Production code must not
@@ -62,8 +51,8 @@ func layerOf(p string) int {
 		return channel
 	case strings.HasPrefix(p, "dialogs/"), strings.HasPrefix(p, "guards/"):
 		return feature
-	case p == "bot":
-		return engine
+	case p == "bot", p == "internal/host":
+		return engine // internal/host: what modules install into (the engine and shared services)
 	case slices.Contains(domainPkgs, p):
 		return domain
 	case strings.HasPrefix(p, "internal/"):
@@ -82,10 +71,7 @@ func checkImport(from, to string) string {
 	case to == "sample" && layerOf(from) != assembly:
 		return "the demo clinic is loaded by the assembly only (modules read app.App.Sample)"
 	case to == "internal/app" && layerOf(from) != assembly:
-		if slices.Contains(assemblyDebt, from) {
-			return ""
-		}
-		return "only the command layer imports the assembly"
+		return "only the command layer imports the assembly (modules install into internal/host)"
 	}
 	lf, lt := layerOf(from), layerOf(to)
 	if lf < 0 || lt < 0 {
@@ -142,7 +128,6 @@ func TestLayers(t *testing.T) {
 	if len(imports) < 30 {
 		t.Fatalf("found imports in only %d packages: is the test running from the module root?", len(imports))
 	}
-	debtUsed := map[string]bool{}
 	for from, tos := range imports {
 		if support(from) {
 			for _, to := range tos {
@@ -153,17 +138,9 @@ func TestLayers(t *testing.T) {
 			continue
 		}
 		for _, to := range tos {
-			if to == "internal/app" {
-				debtUsed[from] = true
-			}
 			if why := checkImport(from, to); why != "" {
 				t.Errorf("%s imports %s: %s", from, to, why)
 			}
-		}
-	}
-	for _, p := range assemblyDebt {
-		if !debtUsed[p] {
-			t.Errorf("%s no longer imports internal/app: take it off assemblyDebt", p)
 		}
 	}
 }
@@ -180,6 +157,8 @@ func TestLayerRules(t *testing.T) {
 		{"channels/web", "channels/telegram"},
 		{"dialogs/booking", "sample"},
 		{"internal/audit", "internal/app"},
+		{"dialogs/faq", "internal/app"},
+		{"internal/host", "dialogs/menu"},
 		{"knowledge", "knowledge/embedtest"},
 		{"dialogs/menu", "internal/cli"},
 	} {

@@ -9,6 +9,7 @@ import (
 	"github.com/tend-health/tend/bot"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/app/apptest"
+	"github.com/tend-health/tend/internal/host"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 )
@@ -28,7 +29,7 @@ func (alarmGuard) Check(t *bot.Turn) (bool, error) {
 type alarmModule struct{}
 
 func (alarmModule) Name() string { return "alarm" }
-func (alarmModule) Install(_ context.Context, a *app.App) error {
+func (alarmModule) Install(_ context.Context, a *host.Host) error {
 	a.Engine.AddGuard(alarmGuard{})
 	a.Engine.AddDialog(echo{})
 	return nil

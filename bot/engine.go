@@ -140,6 +140,9 @@ func (e *Engine) Guards() []string {
 	return out
 }
 
+// HasDialog reports whether a dialog of that name is registered.
+func (e *Engine) HasDialog(name string) bool { _, ok := e.dialogs[name]; return ok }
+
 // AddDialog registers a dialog.
 func (e *Engine) AddDialog(d Dialog) {
 	e.dialogs[d.Name()] = d

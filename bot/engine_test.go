@@ -16,6 +16,7 @@ import (
 	"github.com/tend-health/tend/internal/app/apptest"
 	"github.com/tend-health/tend/internal/clock"
 	"github.com/tend-health/tend/internal/handoff"
+	"github.com/tend-health/tend/internal/host"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 )
@@ -49,7 +50,7 @@ func (echo) Handle(t *bot.Turn) (bool, error) {
 type echoModule struct{}
 
 func (echoModule) Name() string { return "echo" }
-func (echoModule) Install(_ context.Context, a *app.App) error {
+func (echoModule) Install(_ context.Context, a *host.Host) error {
 	a.Engine.AddDialog(echo{})
 	return nil
 }

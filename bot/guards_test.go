@@ -10,6 +10,7 @@ import (
 	"github.com/tend-health/tend/bot"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/app/apptest"
+	"github.com/tend-health/tend/internal/host"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 )
@@ -32,7 +33,7 @@ func (r recorder) Check(*bot.Turn) (bool, error) {
 type guardsModule struct{ guards []bot.Guard }
 
 func (guardsModule) Name() string { return "guards" }
-func (m guardsModule) Install(_ context.Context, a *app.App) error {
+func (m guardsModule) Install(_ context.Context, a *host.Host) error {
 	for _, g := range m.guards {
 		a.Engine.AddGuard(g)
 	}

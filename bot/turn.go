@@ -46,13 +46,6 @@ func (t *Turn) Enqueue(args river.JobArgs, opts *river.InsertOpts) error {
 // code by e-mail.
 func (t *Turn) AfterCommit(fn func()) { t.tx.AfterCommit(fn) }
 
-// WithTx runs fn with the turn's transaction itself. It exists only for
-// optout.Hook, which internal/cli still builds over a *store.Tx; dialogs,
-// guards and domain services use Q, Work, Enqueue and AfterCommit.
-func (t *Turn) WithTx(fn func(ctx context.Context, tx *store.Tx) error) error {
-	return fn(t.Ctx, t.tx)
-}
-
 // ConversationID is the id of the turn's conversation.
 func (t *Turn) ConversationID() int64 { return t.conv.ID }
 

@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tend-health/tend/bot"
-	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/handoff"
+	"github.com/tend-health/tend/internal/host"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 )
@@ -353,19 +353,19 @@ func TestEmergencyEscalation(t *testing.T) {
 	})
 }
 
-// fakeTriage plays the triage module's part: a guard installed before the
-// Slack module that answers red flags and calls handoff.Request the way
-// triage does, reading a.HandoffNotifier at turn time.
-type fakeTriage struct{}
+// fakeTriage plays the triage module's part: a guard that answers red
+// flags and calls handoff.Request the way triage does, with the staff side
+// it was given.
+type fakeTriage struct{ staff handoff.Notifier }
 
 func (fakeTriage) Name() string { return "triage" }
 
-func (fakeTriage) Install(_ context.Context, a *app.App) error {
-	a.Engine.AddGuard(triageGuard{a})
+func (f fakeTriage) Install(_ context.Context, a *host.Host) error {
+	a.Engine.AddGuard(triageGuard{f.staff})
 	return nil
 }
 
-type triageGuard struct{ a *app.App }
+type triageGuard struct{ staff handoff.Notifier }
 
 func (triageGuard) Name() string { return "triage" }
 
@@ -375,7 +375,7 @@ func (g triageGuard) Check(t *bot.Turn) (bool, error) {
 		return false, nil
 	}
 	t.Reply(bot.Reply{Text: "Call 911 now.", Action: bot.ActionEmergency})
-	return true, handoff.Request(t, handoff.ReasonEmergency, true, g.a.HandoffNotifier)
+	return true, handoff.Request(t, handoff.ReasonEmergency, true, g.staff)
 }
 
 func TestSurveyAlert(t *testing.T) {
@@ -386,7 +386,7 @@ func TestSurveyAlert(t *testing.T) {
 		require.NotEmpty(t, h.patient("p1", "hi"))
 		conv := h.conv("p1")
 		require.NoError(t, db.InTx(context.Background(), func(tx *store.Tx) error {
-			return handoff.Alert(context.Background(), tx, h.app.HandoffNotifier, conv.ID, "Rated the visit 2 of 10",
+			return handoff.Alert(context.Background(), tx, h.mod.Staff(), conv.ID, "Rated the visit 2 of 10",
 				[]handoff.Answer{{Question: "How likely are you to recommend us?", Answer: "2"}, {Question: "What went wrong?", Answer: "Waited 1 hour"}})
 		}))
 		h.eventually("alert posted", func() bool { return len(h.slack.roots()) == 1 })

@@ -27,9 +27,9 @@ import (
 	slackgo "github.com/slack-go/slack"
 
 	"github.com/tend-health/tend/channels/slack/mention"
-	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
 	"github.com/tend-health/tend/internal/handoff"
+	"github.com/tend-health/tend/internal/host"
 )
 
 //go:embed locales/*.yaml
@@ -82,11 +82,9 @@ func optionsFrom(c config.Slack) Options {
 
 // Module installs the Slack handoff. Create it with NewModule.
 type Module struct {
-	opts       Options
-	fromConfig bool
-	edits      []func(*Options)
+	opts Options
 
-	a         *app.App
+	a         *host.Host
 	api       *slackgo.Client
 	apiURL    string
 	channel   string
@@ -99,29 +97,47 @@ type Module struct {
 	done      chan struct{}
 }
 
-// NewModule returns the module configured from the App's Config (read at
-// install); edits then adjust the options, e.g. to add a Summarizer once
-// an LLM client exists: NewModule(func(o *Options) { o.Summarizer = s }).
-func NewModule(edits ...func(*Options)) *Module { return &Module{fromConfig: true, edits: edits} }
+// NewModule returns the module configured from Tend's Slack settings;
+// edits then adjust the options, e.g. to add a Summarizer once an LLM
+// client exists: NewModule(cfg.Slack, func(o *Options) { o.Summarizer = s }).
+func NewModule(cfg config.Slack, edits ...func(*Options)) *Module {
+	o := optionsFrom(cfg)
+	for _, edit := range edits {
+		edit(&o)
+	}
+	return NewModuleWith(o)
+}
 
-// NewModuleWith returns the module with explicit options (tests).
-func NewModuleWith(o Options) *Module { return &Module{opts: o} }
+// NewModuleWith returns the module with explicit options (tests). Its
+// handoff state machine exists from here on, so the command layer can hand
+// it to the modules that open handoffs (Staff) before any is installed.
+func NewModuleWith(o Options) *Module {
+	if o.WaitTimeout <= 0 {
+		o.WaitTimeout = handoff.DefaultWaitTimeout
+	}
+	if o.StaffLang == "" {
+		o.StaffLang = "en"
+	}
+	m := &Module{opts: o}
+	m.machine = handoff.NewMachine(handoff.Options{Board: &board{m: m}, WaitTimeout: o.WaitTimeout,
+		NoticeEvery: o.NoticeEvery, Registry: withCardDetail(o.Registry, o.CardDetail)})
+	return m
+}
 
-// Name implements app.Module.
+// Name implements host.Module.
 func (m *Module) Name() string { return "slack" }
 
 // Machine is the handoff state machine the module drives.
 func (m *Module) Machine() *handoff.Machine { return m.machine }
 
-// Install wires the handoff machine as the app's HandoffNotifier, adds the
+// Staff is the staff side of handoffs, for the modules that open them
+// (triage, "talk to a person", surveys): the state machine, which works
+// once this module is installed.
+func (m *Module) Staff() handoff.Notifier { return m.machine }
+
+// Install attaches the handoff machine to the engine and adds its
 // staff-ownership guard, the job workers and (HTTP mode) the webhook routes.
-func (m *Module) Install(_ context.Context, a *app.App) error {
-	if m.fromConfig {
-		m.opts = optionsFrom(a.Config.Slack)
-	}
-	for _, edit := range m.edits {
-		edit(&m.opts)
-	}
+func (m *Module) Install(_ context.Context, a *host.Host) error {
 	cfg := a.Config.Slack
 	if cfg.BotToken == "" || cfg.HandoffChannel == "" {
 		return errors.New("SLACK_BOT_TOKEN and SLACK_HANDOFF_CHANNEL are required")
@@ -129,12 +145,6 @@ func (m *Module) Install(_ context.Context, a *app.App) error {
 	var err error
 	if m.mention, err = mention.Parse(m.opts.UrgentMention); err != nil {
 		return fmt.Errorf("SLACK_URGENT_MENTION %w, got %q", err, m.opts.UrgentMention)
-	}
-	if m.opts.WaitTimeout <= 0 {
-		m.opts.WaitTimeout = handoff.DefaultWaitTimeout
-	}
-	if m.opts.StaffLang == "" {
-		m.opts.StaffLang = "en"
 	}
 	if err := a.Catalog.AddFS(Locales()); err != nil {
 		return err
@@ -157,18 +167,16 @@ func (m *Module) Install(_ context.Context, a *app.App) error {
 		apiOpts = append(apiOpts, slackgo.OptionAppLevelToken(cfg.AppToken.Reveal()))
 	}
 	m.api = slackgo.New(cfg.BotToken.Reveal(), apiOpts...)
-	m.machine = handoff.NewMachine(a.Engine, handoff.Options{Board: &board{m: m}, WaitTimeout: m.opts.WaitTimeout,
-		NoticeEvery: m.opts.NoticeEvery, Registry: withCardDetail(m.opts.Registry, m.opts.CardDetail)})
-	a.HandoffNotifier = m.machine
-	// Triage is added before this module and so runs first; this guard then
-	// keeps the bot quiet while staff own (or are about to own) a conversation.
+	m.machine.Attach(a.Engine)
+	// Runs after triage and consent (bot.GuardOrder): keeps the bot quiet
+	// while staff own (or are about to own) a conversation.
 	a.Engine.AddGuard(m.machine.Guard())
 	m.machine.AddWorkers(a.Workers)
 	river.AddWorker(a.Workers, &postWorker{m: m})
 	river.AddWorker(a.Workers, &inboxWorker{m: m})
 	river.AddWorker(a.Workers, &ephemeralWorker{m: m})
 	river.AddWorker(a.Workers, &cleanupWorker{m: m})
-	a.Periodic = append(a.Periodic, cleanupJob())
+	a.AddPeriodic(cleanupJob())
 	if a.HTTP != nil && m.secret != "" {
 		a.HTTP.Handle("POST /webhooks/slack/events", http.HandlerFunc(m.events))
 		a.HTTP.Handle("POST /webhooks/slack/interactions", http.HandlerFunc(m.interactions))

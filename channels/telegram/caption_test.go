@@ -1,7 +1,6 @@
 package telegram_test
 
 import (
-	"context"
 	"strconv"
 	"sync"
 	"testing"
@@ -35,12 +34,6 @@ type alert struct {
 	urgent        bool
 }
 
-func (s *staffAlerts) Name() string { return "test-staff-alerts" }
-func (s *staffAlerts) Install(_ context.Context, a *app.App) error {
-	a.HandoffNotifier = s
-	return nil
-}
-
 func (s *staffAlerts) HandoffOpened(t *bot.Turn, h handoff.Handoff) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -64,7 +57,7 @@ func (s *staffAlerts) urgentFor(chat string) int {
 // safetyHarness is the harness with the triage guard and a staff channel.
 func safetyHarness(t *testing.T, db *store.DB, webhook bool) (*harness, *staffAlerts) {
 	staff := &staffAlerts{}
-	h := newHarness(t, db, harnessOpts{webhook: webhook, modules: []app.Module{triage.Module{}, staff}})
+	h := newHarness(t, db, harnessOpts{webhook: webhook, modules: []app.Module{triage.Module{Staff: staff}}})
 	h.start()
 	return h, staff
 }

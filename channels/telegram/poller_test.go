@@ -42,7 +42,7 @@ func TestRestartDuringBurst(t *testing.T) {
 		var prevCancel context.CancelFunc
 		for round := 0; h.countInbound() < chats*perChat; round++ {
 			require.Less(t, round, 100, "no progress")
-			b := telegram.New(h.app, opts)
+			b := telegram.New(h.app.Host, opts)
 			ctx, cancel := context.WithCancel(context.Background())
 			b.Start(ctx)
 			overlap := round%4 == 1
@@ -126,7 +126,7 @@ func TestCrashBetweenRecordAndConfirm(t *testing.T) {
 // acceptAllAgain runs a poller until Telegram holds nothing unconfirmed.
 func (h *harness) acceptAllAgain() {
 	h.t.Helper()
-	b := telegram.New(h.app, testOptions())
+	b := telegram.New(h.app.Host, testOptions())
 	ctx, cancel := context.WithCancel(context.Background())
 	b.Start(ctx)
 	require.Eventually(h.t, func() bool { return h.fake.Pending() == 0 }, waitFor, 20*time.Millisecond)

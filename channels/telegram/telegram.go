@@ -22,9 +22,9 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/tend-health/tend/bot"
-	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/catalog"
 	"github.com/tend-health/tend/internal/clock"
+	"github.com/tend-health/tend/internal/host"
 	"github.com/tend-health/tend/internal/metrics"
 	"github.com/tend-health/tend/internal/store"
 )
@@ -94,11 +94,11 @@ type Module struct {
 	ch      *Bot
 }
 
-// Name implements app.Module.
+// Name implements host.Module.
 func (*Module) Name() string { return "telegram" }
 
 // Install registers the sender, and the webhook route in webhook mode.
-func (m *Module) Install(_ context.Context, a *app.App) error {
+func (m *Module) Install(_ context.Context, a *host.Host) error {
 	if err := a.Catalog.AddFS(Locales()); err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func (m *Module) Install(_ context.Context, a *app.App) error {
 	return nil
 }
 
-// Start implements app.Starter: it connects to Telegram in the background
+// Start implements host.Starter: it connects to Telegram in the background
 // (never failing the start) and then polls or registers the webhook.
 func (m *Module) Start(ctx context.Context) error {
 	if m.ch != nil {
@@ -151,7 +151,7 @@ type Bot struct {
 
 // New builds the channel from the app's configuration. Webhook mode needs
 // both TELEGRAM_WEBHOOK_SECRET and TEND_PUBLIC_URL; otherwise it polls.
-func New(a *app.App, o Options) *Bot {
+func New(a *host.Host, o Options) *Bot {
 	o = o.withDefaults()
 	cfg := a.Config.Telegram
 	c := &Bot{

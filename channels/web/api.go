@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/tend-health/tend/bot"
-	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
+	"github.com/tend-health/tend/internal/host"
 	"github.com/tend-health/tend/internal/httpserver"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/textutil"
@@ -39,7 +39,7 @@ const (
 
 // Handler serves the web chat.
 type Handler struct {
-	app       *app.App
+	app       *host.Host
 	hub       *hub
 	sessions  *sessions
 	streams   *streams
@@ -64,7 +64,7 @@ type Handler struct {
 }
 
 // NewHandler builds the handler from the app's configuration.
-func NewHandler(a *app.App) *Handler {
+func NewHandler(a *host.Host) *Handler {
 	def := config.Defaults()
 	perMin := a.Config.WebRatePerMinute
 	if perMin <= 0 {

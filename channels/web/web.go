@@ -14,7 +14,7 @@ import (
 	"sync"
 
 	"github.com/tend-health/tend/bot"
-	"github.com/tend-health/tend/internal/app"
+	"github.com/tend-health/tend/internal/host"
 	"github.com/tend-health/tend/internal/httpserver"
 )
 
@@ -24,11 +24,11 @@ const Channel = "web"
 // Module installs the web chat.
 type Module struct{}
 
-// Name implements app.Module.
+// Name implements host.Module.
 func (Module) Name() string { return "web" }
 
 // Install routes the widget and API and registers the sender.
-func (Module) Install(_ context.Context, a *app.App) error {
+func (Module) Install(_ context.Context, a *host.Host) error {
 	if err := a.Catalog.AddFS(Locales()); err != nil {
 		return err
 	}

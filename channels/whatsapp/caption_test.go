@@ -13,7 +13,6 @@ import (
 	"github.com/tend-health/tend/channels/whatsapp"
 	"github.com/tend-health/tend/channels/whatsapp/whatsapptest"
 	"github.com/tend-health/tend/guards/triage"
-	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/handoff"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
@@ -33,12 +32,6 @@ type staffAlerts struct {
 type alert struct {
 	channel, chat string
 	urgent        bool
-}
-
-func (s *staffAlerts) Name() string { return "test-staff-alerts" }
-func (s *staffAlerts) Install(_ context.Context, a *app.App) error {
-	a.HandoffNotifier = s
-	return nil
 }
 
 func (s *staffAlerts) HandoffOpened(t *bot.Turn, h handoff.Handoff) error {
@@ -64,7 +57,7 @@ func (s *staffAlerts) urgentFor(waID string) int {
 // safetyEnv is an env with the triage guard and a staff channel.
 func safetyEnv(t *testing.T, db *store.DB) (*env, *staffAlerts) {
 	staff := &staffAlerts{}
-	return newEnv(t, db, withModules(triage.Module{}, staff)), staff
+	return newEnv(t, db, withModules(triage.Module{Staff: staff})), staff
 }
 
 // emergencyReply is what the web chat answers to text: the engine's

@@ -22,6 +22,7 @@ import (
 	"github.com/tend-health/tend/channels/whatsapp/whatsapptest"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
+	"github.com/tend-health/tend/internal/host"
 	"github.com/tend-health/tend/internal/logging"
 	"github.com/tend-health/tend/internal/store"
 )
@@ -68,8 +69,8 @@ func withToken(token string) envOption {
 
 type tokenOverride string
 
-func (tokenOverride) Name() string                            { return "token-override" }
-func (tokenOverride) Install(context.Context, *app.App) error { return nil }
+func (tokenOverride) Name() string                              { return "token-override" }
+func (tokenOverride) Install(context.Context, *host.Host) error { return nil }
 
 func withDialog(d bot.Dialog) envOption { return withModules(dialogModule{d}) }
 
@@ -83,7 +84,7 @@ func withModules(ms ...app.Module) envOption {
 type dialogModule struct{ d bot.Dialog }
 
 func (m dialogModule) Name() string { return "test-dialog" }
-func (m dialogModule) Install(_ context.Context, a *app.App) error {
+func (m dialogModule) Install(_ context.Context, a *host.Host) error {
 	a.Engine.AddDialog(m.d)
 	return nil
 }

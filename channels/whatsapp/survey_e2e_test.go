@@ -50,8 +50,8 @@ func TestSurveyAndStopOnWhatsApp(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := survey.DefaultConfig()
 		camp := &campaign.Module{}
-		optOut := optout.Hook(func(ctx context.Context, tx *store.Tx, conv int64) error {
-			return whatsapp.DiscardHeld(ctx, tx.Q, conv)
+		optOut := optout.Hook(func(ctx context.Context, q store.Q, conv int64) error {
+			return whatsapp.DiscardHeld(ctx, q, conv)
 		})
 		e := newEnv(t, db, withModules(&optout.Module{Hooks: []optout.Hook{optOut}}, &survey.Module{Config: &sc}, camp))
 		bookingtest.LoadSamplePatients(t, db, e.clock.Now())

@@ -15,7 +15,7 @@ import (
 	"io/fs"
 	"net/http"
 
-	"github.com/tend-health/tend/internal/app"
+	"github.com/tend-health/tend/internal/host"
 )
 
 // Channel is the channel's name in conversations and metrics.
@@ -44,11 +44,11 @@ type Module struct {
 	reads *reader
 }
 
-// Name implements app.Module.
+// Name implements host.Module.
 func (*Module) Name() string { return "whatsapp" }
 
 // Install registers the sender, the catalog and (serve mode) the webhook.
-func (m *Module) Install(_ context.Context, a *app.App) error {
+func (m *Module) Install(_ context.Context, a *host.Host) error {
 	cfg := a.Config.WhatsApp
 	if cfg.PhoneNumberID == "" || cfg.AccessToken == "" || cfg.AppSecret == "" || cfg.VerifyToken == "" {
 		return errors.New("WhatsApp needs WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_ACCESS_TOKEN, WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN")

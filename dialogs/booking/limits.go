@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/tend-health/tend/internal/app"
+	"github.com/tend-health/tend/internal/host"
 	"github.com/tend-health/tend/internal/httpserver"
 	"github.com/tend-health/tend/internal/patients"
 )
@@ -36,7 +36,7 @@ const codeSecretKV = "booking:code_secret"
 //     every replica shares it. That still separates the key from the codes'
 //     table (patient_verifications), but whoever can read the whole database
 //     can read it too, so the start-up log says to set one of the above.
-func codeKeys(ctx context.Context, a *app.App, cfg Config, enc patients.Hasher) (patients.CodeKeys, error) {
+func codeKeys(ctx context.Context, a *host.Host, cfg Config, enc patients.Hasher) (patients.CodeKeys, error) {
 	if cfg.CodeSecret != "" {
 		return patients.NewCodeKeys([]byte(cfg.CodeSecret.Reveal()), "TEND_CODE_SECRET")
 	}
@@ -57,7 +57,7 @@ func codeKeys(ctx context.Context, a *app.App, cfg Config, enc patients.Hasher) 
 	if err != nil {
 		return patients.CodeKeys{}, fmt.Errorf("booking: code secret: %w", err)
 	}
-	if a.Mode == app.ModeServe {
+	if a.Mode == host.ModeServe {
 		a.Log.Warn("one-time codes are keyed with a secret kept in the database; set TEND_CODE_SECRET (or TEND_ENCRYPTION_KEY) to keep it out of it")
 	}
 	return patients.NewCodeKeys([]byte(secret), "database")

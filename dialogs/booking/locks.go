@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/clock"
+	"github.com/tend-health/tend/internal/host"
 	"github.com/tend-health/tend/internal/httpserver"
 	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/store"
@@ -26,7 +26,7 @@ type Locks struct {
 
 // installLimits keys the dialog's one-time codes and gives staff the
 // verification locks (Module.Locks, the admin API).
-func (m *Module) installLimits(ctx context.Context, a *app.App, cfg Config, d *Dialog) error {
+func (m *Module) installLimits(ctx context.Context, a *host.Host, cfg Config, d *Dialog) error {
 	keys, err := codeKeys(ctx, a, cfg, m.Keys)
 	if err != nil {
 		return err

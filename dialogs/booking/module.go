@@ -10,8 +10,8 @@ import (
 
 	"github.com/riverqueue/river"
 
-	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
+	"github.com/tend-health/tend/internal/host"
 	"github.com/tend-health/tend/internal/httpserver"
 	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/scheduling"
@@ -43,11 +43,11 @@ type Module struct {
 	Locks *Locks
 }
 
-// Name implements app.Module.
+// Name implements host.Module.
 func (*Module) Name() string { return "booking" }
 
-// Install implements app.Module.
-func (m *Module) Install(ctx context.Context, a *app.App) error {
+// Install implements host.Module.
+func (m *Module) Install(ctx context.Context, a *host.Host) error {
 	cfg := m.config(a.Config)
 	cfg.PublicURL, cfg.AdminToken = a.Config.PublicURL, a.Config.AdminToken
 	if err := a.Catalog.AddFS(Locales()); err != nil {
@@ -66,7 +66,7 @@ func (m *Module) Install(ctx context.Context, a *app.App) error {
 		return err
 	}
 	codes := m.Codes
-	if codes == nil && (cfg.CodeSender == "log" || cfg.Demo || a.Mode == app.ModeCLI) {
+	if codes == nil && (cfg.CodeSender == "log" || cfg.Demo || a.Mode == host.ModeCLI) {
 		codes = DevCodeSender{Log: a.Log}
 	}
 	links := &linkSigner{secret: []byte(secret), base: cfg.PublicURL, validity: cfg.LinkValidity}
@@ -101,7 +101,7 @@ func (m *Module) config(c config.Config) Config {
 
 // loadSamples gives a fresh database the sample schedule, and in demo mode
 // the sample patients.
-func loadSamples(ctx context.Context, a *app.App, cfg Config) error {
+func loadSamples(ctx context.Context, a *host.Host, cfg Config) error {
 	if a.Sample == nil {
 		return nil // an assembly without the demo clinic
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/riverqueue/river"
 
-	"github.com/tend-health/tend/internal/app"
+	"github.com/tend-health/tend/internal/host"
 	"github.com/tend-health/tend/internal/httpserver"
 	"github.com/tend-health/tend/internal/outreach"
 	"github.com/tend-health/tend/internal/quiet"
@@ -42,11 +42,11 @@ type Module struct {
 	Worker  *Worker
 }
 
-// Name implements app.Module.
+// Name implements host.Module.
 func (*Module) Name() string { return Name }
 
-// Install implements app.Module.
-func (m *Module) Install(_ context.Context, a *app.App) error {
+// Install implements host.Module.
+func (m *Module) Install(_ context.Context, a *host.Host) error {
 	if err := a.Catalog.AddFS(Locales()); err != nil {
 		return err
 	}

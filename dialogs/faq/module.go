@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
+	"github.com/tend-health/tend/internal/host"
 	"github.com/tend-health/tend/knowledge"
 )
 
@@ -47,17 +47,17 @@ type Module struct {
 	Options Options
 
 	mu   sync.Mutex
-	app  *app.App
+	app  *host.Host
 	kb   *knowledge.Base
 	wg   sync.WaitGroup
 	last *knowledge.SyncReport
 }
 
-// Name implements app.Module.
+// Name implements host.Module.
 func (*Module) Name() string { return "knowledge" }
 
-// Install implements app.Module.
-func (m *Module) Install(ctx context.Context, a *app.App) error {
+// Install implements host.Module.
+func (m *Module) Install(ctx context.Context, a *host.Host) error {
 	if err := a.Catalog.AddFS(Locales()); err != nil {
 		return err
 	}
@@ -79,21 +79,21 @@ func (m *Module) Install(ctx context.Context, a *app.App) error {
 	if m.Options.NoSync {
 		return nil
 	}
-	if a.Mode == app.ModeServe {
+	if a.Mode == host.ModeServe {
 		return nil // Start syncs in the background
 	}
 	m.syncAtStart(ctx, a)
 	return nil
 }
 
-// Start implements app.Starter: in serve mode the start-up sync runs in
+// Start implements host.Starter: in serve mode the start-up sync runs in
 // the background, so a large folder or a slow embedding service does not
 // hold up the server; the app waits for it when it closes.
 func (m *Module) Start(ctx context.Context) error {
 	m.mu.Lock()
 	a := m.app
 	m.mu.Unlock()
-	if a == nil || a.Mode != app.ModeServe || m.Options.NoSync {
+	if a == nil || a.Mode != host.ModeServe || m.Options.NoSync {
 		return nil
 	}
 	m.StartSync(ctx, a)
@@ -109,7 +109,7 @@ func (m *Module) Base() *knowledge.Base {
 
 // StartSync runs the start-up sync in the background and registers a
 // wait for it when the app closes.
-func (m *Module) StartSync(ctx context.Context, a *app.App) {
+func (m *Module) StartSync(ctx context.Context, a *host.Host) {
 	m.wg.Add(1)
 	a.OnClose(m.wg.Wait)
 	go func() {
@@ -119,7 +119,7 @@ func (m *Module) StartSync(ctx context.Context, a *app.App) {
 }
 
 // syncAtStart syncs TEND_KB_DIR or the sample, logging the outcome.
-func (m *Module) syncAtStart(ctx context.Context, a *app.App) {
+func (m *Module) syncAtStart(ctx context.Context, a *host.Host) {
 	src, ok, err := startSource(ctx, a.Config, m.Base(), a.Sample)
 	if err != nil {
 		a.Log.ErrorContext(ctx, "knowledge base not synced", "error", err)

@@ -13,6 +13,7 @@ import (
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/app/apptest"
 	"github.com/tend-health/tend/internal/catalog"
+	"github.com/tend-health/tend/internal/host"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 )
@@ -198,7 +199,7 @@ type stubModule struct{ dialogs []bot.Dialog }
 
 func (stubModule) Name() string { return "stubs" }
 
-func (m stubModule) Install(_ context.Context, a *app.App) error {
+func (m stubModule) Install(_ context.Context, a *host.Host) error {
 	for _, d := range m.dialogs {
 		a.Engine.AddDialog(d)
 	}

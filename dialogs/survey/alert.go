@@ -63,10 +63,7 @@ func (s *Service) raiseAlert(ctx context.Context, w store.Work, r *Response) err
 	for _, it := range r.Items {
 		answers = append(answers, handoff.Answer{Question: s.itemText(it.LinkID), Answer: answerText(it)})
 	}
-	var n handoff.Notifier
-	if s.Notifier != nil {
-		n = s.Notifier()
-	}
+	n := s.Staff
 	// A savepoint of our own: a failing staff channel must not lose the
 	// patient's answers, which are saved by the caller after this.
 	q := w.Querier()

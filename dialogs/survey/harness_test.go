@@ -21,6 +21,7 @@ import (
 	"github.com/tend-health/tend/internal/clock"
 	"github.com/tend-health/tend/internal/config"
 	"github.com/tend-health/tend/internal/handoff"
+	"github.com/tend-health/tend/internal/host"
 	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/sample"
@@ -52,7 +53,7 @@ func (faq) Handle(t *bot.Turn) (bool, error) {
 type faqModule struct{}
 
 func (faqModule) Name() string { return "faq" }
-func (faqModule) Install(_ context.Context, a *app.App) error {
+func (faqModule) Install(_ context.Context, a *host.Host) error {
 	a.Engine.AddDialog(faq{})
 	return nil
 }

@@ -7,8 +7,8 @@ import (
 
 	"github.com/riverqueue/river"
 
-	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/handoff"
+	"github.com/tend-health/tend/internal/host"
 	"github.com/tend-health/tend/internal/httpserver"
 	"github.com/tend-health/tend/internal/outreach"
 )
@@ -35,18 +35,21 @@ type Module struct {
 	Config *Config
 	// Channels overrides which channels can be reached first (tests).
 	Channels outreach.Channels
+	// Staff is told of low scores and complaints; nil when no staff
+	// channel is configured.
+	Staff handoff.Notifier
 
 	// Service is set by Install, for the CLI and tests.
 	Service *Service
 	Worker  *Worker
 }
 
-// Name implements app.Module.
+// Name implements host.Module.
 func (*Module) Name() string { return Name }
 
-// Install implements app.Module. A survey file that does not validate
+// Install implements host.Module. A survey file that does not validate
 // stops the start, with every problem named.
-func (m *Module) Install(_ context.Context, a *app.App) error {
+func (m *Module) Install(_ context.Context, a *host.Host) error {
 	cfg := ConfigFrom(a.Config)
 	if m.Config != nil {
 		cfg = *m.Config
@@ -66,7 +69,7 @@ func (m *Module) Install(_ context.Context, a *app.App) error {
 		ch = outreach.ChannelsFromConfig(a.Config)
 	}
 	s := &Service{DB: a.DB, Engine: a.Engine, Catalog: a.Catalog, Clinic: a.Clinic, Clock: a.Clock, Log: a.Log, Q: q,
-		Cfg: cfg, Channels: ch, Notifier: func() handoff.Notifier { return a.HandoffNotifier }}
+		Cfg: cfg, Channels: ch, Staff: m.Staff}
 	a.Engine.AddDialog(&Dialog{S: s})
 	m.Worker = &Worker{S: s}
 	river.AddWorker(a.Workers, m.Worker)

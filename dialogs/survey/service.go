@@ -28,9 +28,9 @@ type Service struct {
 	Q        *Questionnaire
 	Cfg      Config
 	Channels outreach.Channels
-	// Notifier is read when an alert is raised: the Slack module sets it
-	// after this module is installed.
-	Notifier func() handoff.Notifier
+	// Staff is told of alerts (low scores, complaints); nil when no staff
+	// channel is configured.
+	Staff handoff.Notifier
 }
 
 // fill renders a questionnaire text with the clinic's fields ({{.Clinic}}).

@@ -77,7 +77,7 @@ func TestSkipLogicAndDetractorAlert(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		st := &staff{}
-		e.app.HandoffNotifier = st
+		e.mod.Service.Staff = st
 		c, id := invite(t, e)
 		require.Contains(t, c.press("3"), "razón principal", "0-6 asks why")
 		require.Contains(t, c.say("La espera fue muy larga"), "explicó las cosas")

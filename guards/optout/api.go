@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/consent"
+	"github.com/tend-health/tend/internal/host"
 	"github.com/tend-health/tend/internal/httpserver"
 	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/store"
@@ -14,7 +14,7 @@ import (
 
 // api lets staff read a patient's consent with its audit trail, and record
 // what the patient told them (on the phone, on a form).
-type api struct{ a *app.App }
+type api struct{ a *host.Host }
 
 func (x api) routes(token string) {
 	guard := func(h http.HandlerFunc) http.Handler { return httpserver.RequireAdmin(token, h) }

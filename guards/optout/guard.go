@@ -35,11 +35,9 @@ type Listener interface {
 	OptedOut(t *bot.Turn, all bool) error
 }
 
-// Hook is told of an opt-out inside its transaction (a channel dropping
-// messages it holds, such as WhatsApp's held replies). It should take a
-// store.Q, which is all it uses; the command layer still builds it over the
-// *store.Tx, which only Turn.WithTx gives.
-type Hook func(ctx context.Context, tx *store.Tx, conversationID int64) error
+// Hook is told of an opt-out inside the turn's transaction (a channel
+// dropping messages it holds, such as WhatsApp's held replies).
+type Hook func(ctx context.Context, q store.Q, conversationID int64) error
 
 // Guard is the consent bot.Guard, and the dialog for its buttons.
 type Guard struct {
@@ -106,8 +104,7 @@ func (g *Guard) stop(t *bot.Turn, all bool, source string) error {
 		}
 	}
 	for _, h := range g.Hooks {
-		err := t.WithTx(func(ctx context.Context, tx *store.Tx) error { return h(ctx, tx, conv) })
-		if err != nil {
+		if err := h(t.Ctx, t.Q(), conv); err != nil {
 			return err
 		}
 	}

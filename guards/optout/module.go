@@ -3,7 +3,7 @@ package optout
 import (
 	"context"
 
-	"github.com/tend-health/tend/internal/app"
+	"github.com/tend-health/tend/internal/host"
 )
 
 // Module installs the consent guard. Install it right after triage, so
@@ -15,11 +15,11 @@ type Module struct {
 	Guard *Guard
 }
 
-// Name implements app.Module.
+// Name implements host.Module.
 func (*Module) Name() string { return Name }
 
-// Install implements app.Module, in every mode: STOP works in `tend chat` too.
-func (m *Module) Install(_ context.Context, a *app.App) error {
+// Install implements host.Module, in every mode: STOP works in `tend chat` too.
+func (m *Module) Install(_ context.Context, a *host.Host) error {
 	if err := a.Catalog.AddFS(Locales()); err != nil {
 		return err
 	}

@@ -37,24 +37,20 @@ type Guard struct {
 	// the alerts for possible emergencies, apart, so that a "yes" after
 	// one still makes the urgent alert.
 	limiter, possibleLimiter *handoff.AlertLimiter
-	// notifier is looked up per message: the module that configures staff
-	// alerts (Slack) may be installed after this one.
-	notifier func() handoff.Notifier
-	log      *slog.Logger
+	// staff reaches clinic staff (nil: no staff channel is configured).
+	staff handoff.Notifier
+	log   *slog.Logger
 }
 
 // NewGuard returns a guard over compiled rules (with the built-in concept
-// detector after them); notifier may return nil (no staff channel), log
-// may be nil. Urgent staff alerts are grouped per source (AlertLimiter).
-func NewGuard(m *Matcher, notifier func() handoff.Notifier, log *slog.Logger) *Guard {
-	if notifier == nil {
-		notifier = func() handoff.Notifier { return nil }
-	}
+// detector after them); staff may be nil (no staff channel), log may be
+// nil. Urgent staff alerts are grouped per source (AlertLimiter).
+func NewGuard(m *Matcher, staff handoff.Notifier, log *slog.Logger) *Guard {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Guard{detector: NewDetector(m), limiter: handoff.NewAlertLimiter(0), possibleLimiter: handoff.NewAlertLimiter(0),
-		notifier: notifier, log: log}
+		staff: staff, log: log}
 }
 
 // Name implements bot.Guard.
@@ -108,7 +104,7 @@ func (g *Guard) emergency(t *bot.Turn, res Result) error {
 	if _, err := t.Q().Exec(t.Ctx, "SAVEPOINT triage_handoff"); err != nil {
 		return fmt.Errorf("triage: savepoint: %w", err)
 	}
-	if err := handoff.Request(t, handoff.ReasonEmergency, urgent, g.notifier()); err != nil {
+	if err := handoff.Request(t, handoff.ReasonEmergency, urgent, g.staff); err != nil {
 		g.log.ErrorContext(t.Ctx, "triage: could not open the emergency handoff", "conversation_id", t.ConversationID(), "error", err)
 		if _, rerr := t.Q().Exec(t.Ctx, "ROLLBACK TO SAVEPOINT triage_handoff"); rerr != nil {
 			return fmt.Errorf("triage: rollback to savepoint: %w (handoff: %v)", rerr, err)
@@ -148,7 +144,7 @@ func (g *Guard) possible(t *bot.Turn, res Result) error {
 		return fmt.Errorf("triage: savepoint: %w", err)
 	}
 	summary := "Possible emergency (" + res.Category + "): the patient was given the emergency numbers and asked whether it is happening now."
-	if err := handoff.Alert(t.Ctx, t.Work(), g.notifier(), t.ConversationID(), summary, nil); err != nil && !errors.Is(err, handoff.ErrNoStaffChannel) {
+	if err := handoff.Alert(t.Ctx, t.Work(), g.staff, t.ConversationID(), summary, nil); err != nil && !errors.Is(err, handoff.ErrNoStaffChannel) {
 		g.log.ErrorContext(t.Ctx, "triage: could not alert staff of a possible emergency", "conversation_id", t.ConversationID(), "error", err)
 		if _, rerr := t.Q().Exec(t.Ctx, "ROLLBACK TO SAVEPOINT triage_alert"); rerr != nil {
 			return fmt.Errorf("triage: rollback to savepoint: %w (alert: %v)", rerr, err)

@@ -76,12 +76,7 @@ func newHarnessWith(t *testing.T, db *store.DB, n handoff.Notifier, change func(
 	}
 	clk := clock.NewFake(testNow)
 	e := bot.New(bot.Options{DB: db, Clock: clk, Catalog: cat, Clinic: profile, InlineChannels: []string{"cli"}})
-	g := NewGuard(matcher(t), func() handoff.Notifier {
-		if n == nil {
-			return nil // a nil *fakeNotifier must not become a non-nil interface
-		}
-		return n
-	}, nil)
+	g := NewGuard(matcher(t), n, nil)
 	if change != nil {
 		change(g)
 	}

@@ -3,24 +3,27 @@ package triage
 import (
 	"context"
 
-	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/handoff"
+	"github.com/tend-health/tend/internal/host"
 )
 
-// Module installs the triage guard. Register it before every other module
-// so that its guard runs first.
+// Module installs the triage guard, which runs before every other guard
+// whatever the order of installation (bot.GuardOrder).
 type Module struct {
 	// File is a clinic's rules file (TEND_TRIAGE_FILE); empty means the
 	// built-in rules. A file that does not validate stops the start.
 	File string
+	// Staff is told of emergencies and urgent alerts; nil when no staff
+	// channel is configured (the patient is still answered).
+	Staff handoff.Notifier
 }
 
-// Name implements app.Module.
+// Name implements host.Module.
 func (Module) Name() string { return Name }
 
-// Install implements app.Module, in every mode: the terminal chat and
+// Install implements host.Module, in every mode: the terminal chat and
 // `tend ask` are guarded like the channels.
-func (m Module) Install(_ context.Context, a *app.App) error {
+func (m Module) Install(_ context.Context, a *host.Host) error {
 	f, source, err := m.rules()
 	if err != nil {
 		return err
@@ -28,7 +31,7 @@ func (m Module) Install(_ context.Context, a *app.App) error {
 	if err := a.Catalog.AddFS(Locales()); err != nil {
 		return err
 	}
-	a.Engine.AddGuard(NewGuard(Compile(f), func() handoff.Notifier { return a.HandoffNotifier }, a.Log))
+	a.Engine.AddGuard(NewGuard(Compile(f), m.Staff, a.Log))
 	a.Log.Debug("triage rules loaded", "source", source, "categories", len(f.Categories))
 	return nil
 }

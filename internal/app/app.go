@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 
 	"github.com/riverqueue/river"
@@ -20,6 +19,7 @@ import (
 	"github.com/tend-health/tend/internal/clock"
 	"github.com/tend-health/tend/internal/config"
 	"github.com/tend-health/tend/internal/handoff"
+	"github.com/tend-health/tend/internal/host"
 	"github.com/tend-health/tend/internal/httpserver"
 	"github.com/tend-health/tend/internal/jobs"
 	"github.com/tend-health/tend/internal/metrics"
@@ -27,14 +27,18 @@ import (
 	"github.com/tend-health/tend/sample"
 )
 
-// Mode says what the process will do, so that modules start only what it needs.
-type Mode int
+// Mode, Module and Starter are the host's: modules import internal/host,
+// never this package.
+type (
+	Mode    = host.Mode
+	Module  = host.Module
+	Starter = host.Starter
+)
 
+// Modes of a process.
 const (
-	// ModeCLI handles messages in-process (chat, ask) and works no jobs.
-	ModeCLI Mode = iota
-	// ModeServe runs the HTTP server, channels and job workers.
-	ModeServe
+	ModeCLI   = host.ModeCLI
+	ModeServe = host.ModeServe
 )
 
 // Options adjust assembly, mostly for tests.
@@ -46,54 +50,24 @@ type Options struct {
 	Store *store.DB
 	// SkipMigrate leaves the schema alone (the caller migrated already).
 	SkipMigrate bool
-	// Modules are extra capabilities, installed after the built-in ones.
+	// Modules are the capabilities, installed in this order.
 	Modules []Module
 }
 
-// Module is one capability (knowledge base, a channel, booking, ...).
-type Module interface {
-	Name() string
-	// Install registers dialogs, guards, senders, workers and routes.
-	Install(ctx context.Context, a *App) error
-}
-
-// Starter is a module with background work in serve mode (a poller).
-type Starter interface {
-	Start(ctx context.Context) error
-}
-
-// App is an assembled Tend.
+// App is an assembled Tend: the host every module installed into, and the
+// job client and modules the commands start and stop.
 type App struct {
-	Config  config.Config
-	Mode    Mode
-	Clock   clock.Clock
-	Log     *slog.Logger
-	DB      *store.DB
-	Jobs    *jobs.Client
-	Catalog *catalog.Catalog
-	Clinic  *clinic.Profile
-	Metrics *metrics.Metrics
-	Engine  *bot.Engine
-	// HTTP is the server's router (serve mode); modules add routes to it.
-	HTTP *httpserver.Server
-	// Workers and Periodic collect job workers from every module.
-	Workers  *river.Workers
-	Periodic []*river.PeriodicJob
-	// HandoffNotifier reaches staff when a channel for them is configured.
-	HandoffNotifier handoff.Notifier
-	// Sample is the bundled demo clinic (package sample's tree): what a
-	// fresh database starts from. Only the assembly loads package sample.
-	Sample fs.FS
+	*host.Host
+	Jobs *jobs.Client
 
 	modules  []Module
 	ownStore bool
-	closers  []func()
 }
 
 // New opens the store, migrates it and assembles every module.
 func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
-	a := &App{Config: cfg, Mode: o.Mode, Clock: o.Clock, Log: o.Logger, Metrics: metrics.New(), Workers: river.NewWorkers(),
-		Sample: sample.Files()}
+	a := &App{Host: &host.Host{Config: cfg, Mode: o.Mode, Clock: o.Clock, Log: o.Logger, Metrics: metrics.New(),
+		Workers: river.NewWorkers(), Sample: sample.Files()}}
 	if a.Clock == nil {
 		a.Clock = clock.Real{}
 	}
@@ -123,9 +97,9 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	if a.Mode == ModeServe {
 		a.HTTP = httpserver.New(httpserver.Options{Logger: a.Log, Metrics: a.Metrics, DB: a.DB})
 	}
-	a.modules = append(builtinModules(), o.Modules...)
+	a.modules = o.Modules
 	for _, m := range a.modules {
-		if err := m.Install(ctx, a); err != nil {
+		if err := m.Install(ctx, a.Host); err != nil {
 			return nil, fmt.Errorf("%s: %w", m.Name(), err)
 		}
 	}
@@ -135,10 +109,10 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		return nil, err
 	}
 	a.Engine.AddWorkers(a.Workers)
-	a.Periodic = append(a.Periodic, a.Engine.PeriodicJobs()...)
+	a.AddPeriodic(a.Engine.PeriodicJobs()...)
 	jo := jobs.Options{Logger: a.Log, ErrorHook: func(kind string) { a.Metrics.Errors.WithLabelValues("job:" + kind).Inc() }}
 	if a.Mode == ModeServe {
-		jo.Workers, jo.Periodic = a.Workers, a.Periodic
+		jo.Workers, jo.Periodic = a.Workers, a.Periodic()
 	}
 	var err error
 	if a.Jobs, err = jobs.New(a.DB, jo); err != nil {
@@ -197,11 +171,17 @@ func (a *App) loadCatalog() error {
 	return nil
 }
 
-// installCoreDialogs adds the dialogs every assembly has. Modules install
-// theirs first, so a module may replace the fallback.
+// installCoreDialogs adds the dialogs every assembly has, unless a module
+// installed its own of the name: the menu, "talk to a person" (without a
+// staff channel unless the command layer installed it with one) and the
+// fallback.
 func (a *App) installCoreDialogs() {
-	a.Engine.AddDialog(menu.Dialog{})
-	a.Engine.AddDialog(handoffdialog.Dialog{Notifier: a.HandoffNotifier})
+	if !a.Engine.HasDialog(menu.Dialog{}.Name()) {
+		a.Engine.AddDialog(menu.Dialog{})
+	}
+	if !a.Engine.HasDialog(handoff.Name) {
+		a.Engine.AddDialog(handoffdialog.Dialog{})
+	}
 	fb := menu.FallbackDialog{}
 	a.Engine.AddDialog(fb)
 	a.Engine.SetFallback(fb.Name())
@@ -225,9 +205,6 @@ func (a *App) Start(ctx context.Context) error {
 	return nil
 }
 
-// OnClose registers cleanup to run when the app closes (in reverse order).
-func (a *App) OnClose(fn func()) { a.closers = append(a.closers, fn) }
-
 // Stop finishes running jobs, waiting up to ctx's deadline.
 func (a *App) Stop(ctx context.Context) error {
 	if a.Jobs == nil || a.Mode != ModeServe {
@@ -238,10 +215,7 @@ func (a *App) Stop(ctx context.Context) error {
 
 // Close releases everything the app opened.
 func (a *App) Close() {
-	for i := len(a.closers) - 1; i >= 0; i-- {
-		a.closers[i]()
-	}
-	a.closers = nil
+	a.RunClosers()
 	if a.ownStore && a.DB != nil {
 		_ = a.DB.Close()
 		a.DB = nil

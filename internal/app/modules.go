@@ -12,8 +12,3 @@ import (
 func localeSets() []fs.FS {
 	return []fs.FS{bot.Locales(), menu.Locales(), handoff.Locales()}
 }
-
-// builtinModules are the capabilities every assembly installs, in order.
-func builtinModules() []Module {
-	return []Module{}
-}

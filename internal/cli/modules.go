@@ -10,25 +10,37 @@ import (
 	"github.com/tend-health/tend/dialogs/booking"
 	"github.com/tend-health/tend/dialogs/campaign"
 	"github.com/tend-health/tend/dialogs/faq"
+	handoffdialog "github.com/tend-health/tend/dialogs/handoff"
 	"github.com/tend-health/tend/dialogs/survey"
 	"github.com/tend-health/tend/guards/optout"
 	"github.com/tend-health/tend/guards/triage"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
+	"github.com/tend-health/tend/internal/handoff"
 	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/privacy"
 	"github.com/tend-health/tend/internal/store"
 )
 
-// modules lists the capabilities to install for a mode. The order of the
-// guards they add is bot.GuardOrder's (triage, consent, handoff), whatever
-// the order here; TestGuardOrder pins it. Triage is still listed first.
+// modules lists the capabilities to install for a mode, and hands each
+// its collaborators. The order of the guards they add is bot.GuardOrder's
+// (triage, consent, handoff), whatever the order here; TestGuardOrder pins
+// it.
 func modules(cfg config.Config, mode app.Mode) []app.Module {
+	// The staff side of handoffs (Slack), when configured: triage, "talk to
+	// a person" and surveys reach staff through it.
+	var staff handoff.Notifier
+	var staffSide *slack.Module
+	if mode == app.ModeServe && cfg.SlackEnabled() {
+		staffSide = slack.NewModule(cfg.Slack, handoffExtras(cfg))
+		staff = staffSide.Staff()
+	}
 	// On STOP, WhatsApp drops what it holds for the patient's next message.
-	optOut := optout.Hook(func(ctx context.Context, tx *store.Tx, conversationID int64) error {
-		return whatsapp.DiscardHeld(ctx, tx.Q, conversationID)
+	optOut := optout.Hook(func(ctx context.Context, q store.Q, conversationID int64) error {
+		return whatsapp.DiscardHeld(ctx, q, conversationID)
 	})
-	m := []app.Module{triage.Module{File: cfg.TriageFile}, &optout.Module{Hooks: []optout.Hook{optOut}}}
+	m := []app.Module{triage.Module{File: cfg.TriageFile, Staff: staff}, &optout.Module{Hooks: []optout.Hook{optOut}},
+		handoffdialog.Module{Staff: staff}}
 	if mode == app.ModeServe {
 		m = append(m, web.Module{})
 		if cfg.TelegramEnabled() {
@@ -38,14 +50,14 @@ func modules(cfg config.Config, mode app.Mode) []app.Module {
 			m = append(m, &whatsapp.Module{})
 		}
 	}
-	// The knowledge base answers ordinary questions (and syncs the documents).
-	// It is created here but installed after booking, which quotes it in
-	// confirmations: VisitInfo reads the installed base at call time.
+	// The knowledge base answers ordinary questions (and syncs the
+	// documents); booking quotes it in confirmations (VisitInfo reads the
+	// installed base at call time).
 	kb := &faq.Module{}
 	// Booking, surveys and campaigns work in both modes: `tend chat` books
 	// and answers surveys, and the CLI schedules visits and campaigns.
 	bm := &booking.Module{Info: kb}
-	m = append(m, bm, &survey.Module{}, &campaign.Module{})
+	m = append(m, bm, &survey.Module{Staff: staff}, &campaign.Module{})
 	m = append(m, kb)
 	// Audit, retention, export and erase; erase and export reach the
 	// verification counts of the patient's phone and e-mail through booking.
@@ -55,10 +67,8 @@ func modules(cfg config.Config, mode app.Mode) []app.Module {
 		}
 		return bm.Locks.Subjects(p)
 	}})
-	// Slack stays last: it sets a.HandoffNotifier, which other modules read
-	// at turn time.
-	if mode == app.ModeServe && cfg.SlackEnabled() {
-		m = append(m, slack.NewModule(handoffExtras(cfg)))
+	if staffSide != nil {
+		m = append(m, staffSide)
 	}
 	return m
 }

@@ -52,8 +52,9 @@ type Machine struct {
 	o      Options
 }
 
-// NewMachine returns a machine over the engine's store, clock and catalog.
-func NewMachine(e *bot.Engine, o Options) *Machine {
+// NewMachine returns a machine; it works over the store, clock and catalog
+// of the engine Attach gives it.
+func NewMachine(o Options) *Machine {
 	if o.WaitTimeout <= 0 {
 		o.WaitTimeout = DefaultWaitTimeout
 	}
@@ -63,8 +64,13 @@ func NewMachine(e *bot.Engine, o Options) *Machine {
 	if o.TranscriptLines <= 0 {
 		o.TranscriptLines = DefaultTranscriptLines
 	}
-	return &Machine{engine: e, o: o}
+	return &Machine{o: o}
 }
+
+// Attach gives the machine the engine it relays through. The staff
+// channel's module calls it when installed; the machine is made earlier,
+// so the modules that open handoffs can be given it as their Staff.
+func (m *Machine) Attach(e *bot.Engine) { m.engine = e }
 
 // ExpectedWait is how long patients are told they may wait.
 func (m *Machine) ExpectedWait() time.Duration { return m.o.WaitTimeout }

@@ -2,6 +2,7 @@ package handoff_test
 
 import (
 	"context"
+	handoffdialog "github.com/tend-health/tend/dialogs/handoff"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/tend-health/tend/internal/clock"
 	"github.com/tend-health/tend/internal/config"
 	"github.com/tend-health/tend/internal/handoff"
+	"github.com/tend-health/tend/internal/host"
 	"github.com/tend-health/tend/internal/logging"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
@@ -74,9 +76,8 @@ type staff struct {
 
 func (*staff) Name() string { return "staff" }
 
-func (s *staff) Install(_ context.Context, a *app.App) error {
-	s.m = handoff.NewMachine(a.Engine, handoff.Options{Board: s.board})
-	a.HandoffNotifier = s.m
+func (s *staff) Install(_ context.Context, a *host.Host) error {
+	s.m.Attach(a.Engine)
 	a.Engine.AddGuard(s.m.Guard())
 	s.m.AddWorkers(a.Workers)
 	return nil
@@ -88,6 +89,7 @@ type env struct {
 	app   *app.App
 	board *recBoard
 	m     *handoff.Machine
+	staff handoff.Notifier // nil without a staff channel
 	clock *clock.Fake
 	n     atomic.Int64
 }
@@ -96,8 +98,12 @@ func newEnv(t *testing.T, db *store.DB, withStaff bool) *env {
 	t.Helper()
 	clk := clock.NewFake(wedMorning)
 	e := &env{t: t, db: db, board: &recBoard{}, clock: clk}
-	mods := []app.Module{triage{}}
-	s := &staff{board: e.board}
+	s := &staff{board: e.board, m: handoff.NewMachine(handoff.Options{Board: e.board})}
+	var n handoff.Notifier // nil: no staff channel
+	if withStaff {
+		n = s.m
+	}
+	mods := []app.Module{triage{n}, handoffdialog.Module{Staff: n}}
 	if withStaff {
 		mods = append(mods, s)
 	}
@@ -105,7 +111,7 @@ func newEnv(t *testing.T, db *store.DB, withStaff bool) *env {
 		Store: db, Logger: logging.Discard(), Modules: mods})
 	require.NoError(t, err)
 	t.Cleanup(a.Close)
-	e.app, e.m = a, s.m
+	e.app, e.m, e.staff = a, s.m, n
 	return e
 }
 
@@ -195,7 +201,7 @@ func (e *env) open(chat, status string) handoff.Handoff {
 	case handoff.StatusAlert:
 		e.say(chat, "hi")
 		require.NoError(e.t, e.db.InTx(context.Background(), func(tx *store.Tx) error {
-			return handoff.Alert(context.Background(), tx, e.app.HandoffNotifier, e.conv(chat).ID, "2/10", nil)
+			return handoff.Alert(context.Background(), tx, e.staff, e.conv(chat).ID, "2/10", nil)
 		}))
 		return e.handoff(chat)
 	}
@@ -352,7 +358,7 @@ func TestRequestWithoutStaffChannel(t *testing.T) {
 		require.Equal(t, store.ModeBot, e.conv("n").Mode, "no staff channel: the bot keeps answering")
 		require.NotEmpty(t, e.say("n", "hi"))
 		require.ErrorIs(t, db.InTx(context.Background(), func(tx *store.Tx) error {
-			return handoff.Alert(context.Background(), tx, e.app.HandoffNotifier, e.conv("n").ID, "x", nil)
+			return handoff.Alert(context.Background(), tx, e.staff, e.conv("n").ID, "x", nil)
 		}), handoff.ErrNoStaffChannel)
 	})
 }
@@ -436,17 +442,18 @@ func texts(sent []bot.Sent) []string {
 	return out
 }
 
-// triage plays the triage module: a guard added before the handoff guard.
-type triage struct{}
+// triage plays the triage module: a guard that runs before the handoff
+// guard, with the staff side it was given.
+type triage struct{ staff handoff.Notifier }
 
 func (triage) Name() string { return "triage" }
 
-func (triage) Install(_ context.Context, a *app.App) error {
-	a.Engine.AddGuard(triageGuard{a})
+func (tr triage) Install(_ context.Context, a *host.Host) error {
+	a.Engine.AddGuard(triageGuard{tr.staff})
 	return nil
 }
 
-type triageGuard struct{ a *app.App }
+type triageGuard struct{ staff handoff.Notifier }
 
 func (triageGuard) Name() string { return "triage" }
 
@@ -455,5 +462,5 @@ func (g triageGuard) Check(t *bot.Turn) (bool, error) {
 		return false, nil
 	}
 	t.Reply(bot.Reply{Text: "Call 911 now.", Action: bot.ActionEmergency})
-	return true, handoff.Request(t, handoff.ReasonEmergency, true, g.a.HandoffNotifier)
+	return true, handoff.Request(t, handoff.ReasonEmergency, true, g.staff)
 }

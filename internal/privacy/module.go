@@ -9,8 +9,8 @@ import (
 	"github.com/riverqueue/river"
 	"golang.org/x/time/rate"
 
-	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/audit"
+	"github.com/tend-health/tend/internal/host"
 	"github.com/tend-health/tend/internal/httpserver"
 )
 
@@ -27,11 +27,11 @@ type Module struct {
 	// (tests).
 	Policy *Policy
 
-	a       *app.App
+	a       *host.Host
 	dropped atomic.Int64
 }
 
-// Name implements app.Module.
+// Name implements host.Module.
 func (m *Module) Name() string { return "privacy" }
 
 // RetentionPolicy is the policy in force: TEND_RETENTION_MESSAGES,
@@ -47,10 +47,10 @@ func (m *Module) RetentionPolicy() Policy {
 
 // Install registers the retention job and, with an HTTP server, the
 // auditor and the routes.
-func (m *Module) Install(_ context.Context, a *app.App) error {
+func (m *Module) Install(_ context.Context, a *host.Host) error {
 	m.a = a
 	river.AddWorker(a.Workers, &RetentionWorker{DB: a.DB, Policy: m.RetentionPolicy(), Now: a.Clock.Now, Log: a.Log})
-	a.Periodic = append(a.Periodic, retentionJob())
+	a.AddPeriodic(retentionJob())
 	if a.HTTP != nil {
 		a.HTTP.SetAuditor(m.auditor())
 		m.routes(a.HTTP, a.Config.AdminToken.Reveal())
@@ -61,7 +61,7 @@ func (m *Module) Install(_ context.Context, a *app.App) error {
 // Start records what changed in the configuration and the knowledge base
 // since the last start (serve mode).
 func (m *Module) Start(ctx context.Context) error {
-	if m.a == nil || m.a.Mode != app.ModeServe {
+	if m.a == nil || m.a.Mode != host.ModeServe {
 		return nil
 	}
 	if err := RecordConfigChanges(ctx, m.a.DB, m.a.Config, m.a.Clock.Now()); err != nil {
