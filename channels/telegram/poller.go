@@ -11,6 +11,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"github.com/tend-health/tend/internal/poison"
 	"github.com/tend-health/tend/internal/store"
 )
 
@@ -90,7 +91,7 @@ func (c *Bot) poll(ctx context.Context) {
 		cancel()
 		if err != nil {
 			wait := bo.next()
-			c.log.WarnContext(ctx, "telegram: could not record updates; fetching them again", "error", errClass(err),
+			c.log.WarnContext(ctx, "telegram: could not record updates; fetching them again", "error", poison.ErrClass(err),
 				"retry_in", wait.Round(time.Millisecond))
 			if !sleep(ctx, wait) {
 				return
@@ -159,7 +160,7 @@ func (c *Bot) handleBatch(ctx context.Context, raws []json.RawMessage, offset in
 			continue // confirmed before; Telegram should not have sent it
 		}
 		if err != nil {
-			c.rejectUpdate(ctx, rejection{updateID: u.ID, kind: u.Kind, reason: rejectUndecodable, err: err})
+			c.rejectUndecodable(ctx, u, err)
 			if failed == nil {
 				next = u.ID + 1
 			}

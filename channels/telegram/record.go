@@ -42,7 +42,7 @@ func (c *Bot) process(ctx context.Context, u update) error {
 	if _, err := c.engine.Accept(ctx, in); err != nil {
 		return fmt.Errorf("telegram: record update %d: %w", u.ID, err)
 	}
-	c.poison.ok(updateKey(u))
+	c.rejects.OK(updateKey(u))
 	return nil
 }
 
@@ -54,14 +54,9 @@ func (c *Bot) record(ctx context.Context, u update) error {
 	if err == nil {
 		return nil
 	}
-	if c.rejectedBefore(ctx, u.ID) {
-		return nil // rejected already; Telegram sent it again
-	}
-	if reason := c.poison.failed(updateKey(u), err, func() bool { return c.dbUp(ctx) }); reason != "" {
-		c.rejectUpdate(ctx, rejection{updateID: u.ID, kind: u.Kind, chatID: chatOf(u), reason: reason, err: err})
-		return nil
-	}
-	return err
+	rej := c.rejection(u, err)
+	rej.ChatID = chatOf(u)
+	return c.rejects.Settle(ctx, updateKey(u), rej)
 }
 
 func updateKey(u update) string { return strconv.FormatInt(u.ID, 10) }

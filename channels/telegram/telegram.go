@@ -26,6 +26,7 @@ import (
 	"github.com/tend-health/tend/internal/clock"
 	"github.com/tend-health/tend/internal/host"
 	"github.com/tend-health/tend/internal/metrics"
+	"github.com/tend-health/tend/internal/poison"
 	"github.com/tend-health/tend/internal/store"
 )
 
@@ -139,7 +140,7 @@ type Bot struct {
 	metrics *metrics.Metrics
 	own     *channelMetrics
 	limiter *rate.Limiter
-	poison  *poisonJudge
+	rejects *poison.Recorder // poison updates, skipped for good
 
 	webhook    bool
 	webhookURL string
@@ -166,8 +167,8 @@ func New(a *host.Host, o Options) *Bot {
 		metrics: a.Metrics,
 		own:     newChannelMetrics(a.Metrics.Registry),
 		limiter: rate.NewLimiter(rate.Limit(o.SendPerSecond), max(1, int(o.SendPerSecond))),
-		poison:  newPoisonJudge(),
 	}
+	c.rejects = &poison.Recorder{Channel: Channel, DB: c.db, Clock: c.clock, Log: c.log, Rejections: c.metrics.WebhookRejections}
 	c.api.onError = func(method, reason string) { c.own.apiErrors.WithLabelValues(method, reason).Inc() }
 	if cfg.WebhookSecret != "" {
 		if a.Config.PublicURL == "" {

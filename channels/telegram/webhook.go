@@ -13,6 +13,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/tend-health/tend/internal/httpserver"
+	"github.com/tend-health/tend/internal/poison"
 )
 
 // MaxWebhookBody is the largest webhook request accepted (413 above it).
@@ -49,7 +50,7 @@ func (c *Bot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		// From Telegram (the secret matched) but not as documented. Refusing
 		// it would make Telegram resend it, holding up the updates after it.
-		c.rejectUpdate(r.Context(), rejection{updateID: u.ID, kind: u.Kind, reason: rejectUndecodable, err: err})
+		c.rejectUndecodable(r.Context(), u, err)
 		writeOK(w)
 		return
 	}
@@ -58,7 +59,7 @@ func (c *Bot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := c.record(r.Context(), u); err != nil {
 		c.metrics.Errors.WithLabelValues("telegram_webhook").Inc()
 		c.log.ErrorContext(r.Context(), "telegram: update not recorded; Telegram will resend it", "update_id", u.ID,
-			"error", errClass(err))
+			"error", poison.ErrClass(err))
 		httpserver.WriteError(w, http.StatusServiceUnavailable, "temporarily unavailable")
 		return
 	}

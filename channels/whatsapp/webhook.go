@@ -17,6 +17,7 @@ import (
 	"github.com/tend-health/tend/bot"
 	"github.com/tend-health/tend/internal/clock"
 	"github.com/tend-health/tend/internal/metrics"
+	"github.com/tend-health/tend/internal/poison"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/textutil"
 )
@@ -42,7 +43,11 @@ type webhook struct {
 	verifyToken []byte
 	phoneID     string
 	reads       *reader
-	poison      *poisonJudge
+	// rejects skips for good a poison message (or status): one that cannot
+	// be recorded however often Meta delivers it. Answering 500 for it
+	// would have Meta resend the whole notification for a week; the rest of
+	// the notification is recorded as usual.
+	rejects *poison.Recorder
 }
 
 // verify answers Meta's subscription check: the challenge, as plain text,
@@ -95,7 +100,7 @@ func (h *webhook) receive(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := h.record(r.Context(), doc); err != nil {
 		h.metrics.Errors.WithLabelValues("whatsapp_webhook").Inc()
-		h.log.ErrorContext(r.Context(), "whatsapp: webhook not recorded; Meta will deliver it again", "error", errClass(err))
+		h.log.ErrorContext(r.Context(), "whatsapp: webhook not recorded; Meta will deliver it again", "error", poison.ErrClass(err))
 		http.Error(w, "temporarily unavailable", http.StatusInternalServerError)
 		return
 	}
@@ -172,13 +177,6 @@ func (h *webhook) record(ctx context.Context, doc webhookBody) error {
 	return first
 }
 
-// dbUp reports whether the database answers.
-func (h *webhook) dbUp(ctx context.Context) bool {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	return h.db.Ping(ctx) == nil
-}
-
 func (h *webhook) unknown(kind string) {
 	h.metrics.UnknownUpdates.WithLabelValues(Channel, kind).Inc()
 }
@@ -190,7 +188,7 @@ func (h *webhook) unknown(kind string) {
 func (h *webhook) message(ctx context.Context, raw json.RawMessage, names map[string]string) error {
 	m, id, err := decodeMessage(raw)
 	if err != nil {
-		h.rejectMessage(ctx, rejection{id: cleanID(id), reason: rejectUndecodable, err: err})
+		h.rejects.Reject(ctx, poison.Rejection{What: "message", ID: cleanID(id), Reason: poison.Undecodable, Err: err})
 		return nil
 	}
 	in, skip := toInbound(m, names)
@@ -214,16 +212,10 @@ func (h *webhook) message(ctx context.Context, raw json.RawMessage, names map[st
 	}
 	out, err := h.accept(ctx, in)
 	if err != nil {
-		if h.rejectedBefore(ctx, in.MessageID) {
-			return nil // rejected already; Meta delivered the notification again
-		}
-		if reason := h.poison.failed(in.MessageID, err, func() bool { return h.dbUp(ctx) }); reason != "" {
-			h.rejectMessage(ctx, rejection{id: in.MessageID, chatID: in.ChatID, reason: reason, err: err})
-			return nil
-		}
-		return err
+		// nil when rejected now or before (Meta delivered the notification again)
+		return h.rejects.Settle(ctx, in.MessageID, poison.Rejection{What: "message", ID: in.MessageID, ChatID: in.ChatID, Err: err})
 	}
-	h.poison.ok(in.MessageID)
+	h.rejects.OK(in.MessageID)
 	if out.Duplicate {
 		h.cm.duplicates.Inc()
 		return nil
@@ -249,15 +241,11 @@ func (h *webhook) status(ctx context.Context, raw json.RawMessage) error {
 	}
 	conv, err := recordStatus(ctx, h.db.Q(), s, h.clock.Now())
 	if err != nil {
-		key := "status:" + s.ID + ":" + s.Status
-		if reason := h.poison.failed(key, err, func() bool { return h.dbUp(ctx) }); reason != "" {
-			h.metrics.WebhookRejections.WithLabelValues(Channel, reason).Inc()
-			h.log.WarnContext(ctx, "whatsapp: delivery status rejected and skipped", "reason", reason, "error", errClass(err))
-			return nil
-		}
-		return err
+		// A status has no row in inbound_rejections (no ID): a poison one is
+		// counted and logged only.
+		return h.rejects.Settle(ctx, statusKey(s), poison.Rejection{What: "delivery status", Err: err})
 	}
-	h.poison.ok("status:" + s.ID + ":" + s.Status)
+	h.rejects.OK(statusKey(s))
 	if s.Status != "failed" || conv == nil {
 		return nil
 	}
@@ -273,3 +261,7 @@ func (h *webhook) status(ctx context.Context, raw json.RawMessage) error {
 	}
 	return nil
 }
+
+// statusKey names a status for the poison judge: one message's statuses
+// (sent, delivered, read) are recorded one by one.
+func statusKey(s status) string { return "status:" + s.ID + ":" + s.Status }

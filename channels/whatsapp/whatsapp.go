@@ -16,6 +16,7 @@ import (
 	"net/http"
 
 	"github.com/tend-health/tend/internal/host"
+	"github.com/tend-health/tend/internal/poison"
 )
 
 // Channel is the channel's name in conversations and metrics.
@@ -68,7 +69,8 @@ func (m *Module) Install(_ context.Context, a *host.Host) error {
 	if a.HTTP != nil {
 		h := &webhook{accept: a.Engine.Accept, db: a.DB, clock: a.Clock, log: a.Log, metrics: a.Metrics, cm: cm,
 			appSecret: []byte(cfg.AppSecret.Reveal()), verifyToken: []byte(cfg.VerifyToken.Reveal()),
-			phoneID: cfg.PhoneNumberID, reads: m.reads, poison: newPoisonJudge()}
+			phoneID: cfg.PhoneNumberID, reads: m.reads,
+			rejects: &poison.Recorder{Channel: Channel, DB: a.DB, Clock: a.Clock, Log: a.Log, Rejections: a.Metrics.WebhookRejections}}
 		a.HTTP.HandleFunc("GET /webhooks/whatsapp", h.verify)
 		a.HTTP.HandleFunc("POST /webhooks/whatsapp", h.receive)
 	}
