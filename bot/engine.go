@@ -28,8 +28,8 @@ const (
 	// MaxTextRunes is the longest message the bot reads; longer ones get a
 	// polite request for a shorter question (safety checks still run first).
 	MaxTextRunes = 4000
-	// maxStoredRunes caps what is stored of an over-long message.
-	maxStoredRunes = 16000
+	// MaxStoredRunes caps what is stored of an over-long message.
+	MaxStoredRunes = 16000
 	// MaxPayloadBytes is the longest button payload accepted.
 	MaxPayloadBytes = 256
 )
@@ -695,7 +695,7 @@ func (e *Engine) History(ctx context.Context, conversationID, afterSeq int64, li
 // normalize makes outside text safe to store and match: valid UTF-8, no
 // control characters but newlines and tabs, a bounded size, and a time.
 func (e *Engine) normalize(in Inbound) Inbound {
-	in.Text = cleanText(in.Text, maxStoredRunes)
+	in.Text = cleanText(in.Text, MaxStoredRunes)
 	in.Payload = cleanText(in.Payload, MaxPayloadBytes)
 	if len(in.Payload) > MaxPayloadBytes {
 		in.Payload = in.Payload[:MaxPayloadBytes]

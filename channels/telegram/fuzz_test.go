@@ -57,7 +57,7 @@ func FuzzDecodeUpdate(f *testing.F) {
 			}
 		}
 		for k, v := range in.Meta {
-			if textutil.CleanLine(v, maxMetaRunes) != v {
+			if textutil.CleanLine(v, bot.MaxMetaRunes) != v {
 				t.Fatalf("meta %s not made valid: %q", k, v)
 			}
 		}

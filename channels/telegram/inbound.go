@@ -122,7 +122,7 @@ func mapEdit(m *wireMessage, botID string) event {
 	if text == "" {
 		text = m.Caption
 	}
-	if strings.TrimSpace(textutil.Clean(text, maxTextRunes)) == "" {
+	if strings.TrimSpace(textutil.Clean(text, bot.MaxStoredRunes)) == "" {
 		return event{Ignored: "edited_message"}
 	}
 	date := m.EditDate
@@ -144,7 +144,7 @@ func mapEdit(m *wireMessage, botID string) event {
 
 func mapCallback(cb *wireCallback, botID string) event {
 	ev := event{}
-	if len(cb.ID) <= maxCallbackData && cleanID(cb.ID) == cb.ID {
+	if len(cb.ID) <= maxCallbackData && bot.CleanID(cb.ID) == cb.ID {
 		ev.CallbackID = cb.ID // anything else is no query Telegram made
 	}
 	chatID := cb.From.ID // a private chat's id is the user's

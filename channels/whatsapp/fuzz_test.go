@@ -52,7 +52,7 @@ func FuzzWebhook(f *testing.F) {
 						}
 					}
 					for k, v := range in.Meta {
-						if textutil.CleanLine(v, maxMetaRunes) != v {
+						if textutil.CleanLine(v, bot.MaxMetaRunes) != v {
 							t.Fatalf("meta %s not made valid: %q", k, v)
 						}
 					}

@@ -72,7 +72,7 @@ func toInbound(m message, names map[string]string) (in bot.Inbound, skip string)
 		// edit that turns into an emergency gets the emergency reply;
 		// nothing else answers it (the original was answered).
 		words, kind := editWords(m.Edit)
-		if strings.TrimSpace(textutil.Clean(words, maxTextRunes)) == "" {
+		if strings.TrimSpace(textutil.Clean(words, bot.MaxStoredRunes)) == "" {
 			return bot.Inbound{}, skipEdit
 		}
 		in.Text = words

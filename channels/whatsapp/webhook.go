@@ -188,7 +188,7 @@ func (h *webhook) unknown(kind string) {
 func (h *webhook) message(ctx context.Context, raw json.RawMessage, names map[string]string) error {
 	m, id, err := decodeMessage(raw)
 	if err != nil {
-		h.rejects.Reject(ctx, poison.Rejection{What: "message", ID: cleanID(id), Reason: poison.Undecodable, Err: err})
+		h.rejects.Reject(ctx, poison.Rejection{What: "message", ID: bot.CleanID(id), Reason: poison.Undecodable, Err: err})
 		return nil
 	}
 	in, skip := toInbound(m, names)
@@ -231,7 +231,7 @@ func (h *webhook) message(ctx context.Context, raw json.RawMessage, names map[st
 // database refuses for good is skipped.
 func (h *webhook) status(ctx context.Context, raw json.RawMessage) error {
 	var s status
-	if err := json.Unmarshal(raw, &s); err != nil || s.ID == "" || statusRank[s.Status] == 0 || cleanID(s.ID) != s.ID {
+	if err := json.Unmarshal(raw, &s); err != nil || s.ID == "" || statusRank[s.Status] == 0 || bot.CleanID(s.ID) != s.ID {
 		h.unknown("status")
 		return nil
 	}
