@@ -27,6 +27,7 @@ import (
 	slackgo "github.com/slack-go/slack"
 
 	"github.com/tend-health/tend/channels/slack/mention"
+	"github.com/tend-health/tend/internal/catalog"
 	"github.com/tend-health/tend/internal/config"
 	"github.com/tend-health/tend/internal/handoff"
 	"github.com/tend-health/tend/internal/host"
@@ -36,10 +37,7 @@ import (
 var locales embed.FS
 
 // Locales are the staff-facing messages (Slack texts).
-func Locales() fs.FS {
-	sub, _ := fs.Sub(locales, "locales")
-	return sub
-}
+func Locales() fs.FS { return catalog.Locales(locales) }
 
 // DefaultAPIURL is Slack's Web API.
 const DefaultAPIURL = "https://slack.com/api/"

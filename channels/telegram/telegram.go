@@ -40,10 +40,7 @@ const WebhookPath = "/webhooks/telegram"
 var locales embed.FS
 
 // Locales are the channel's catalog messages.
-func Locales() fs.FS {
-	sub, _ := fs.Sub(locales, "locales")
-	return sub
-}
+func Locales() fs.FS { return catalog.Locales(locales) }
 
 // Options tune the channel; zero values take the defaults, which suit
 // production. Tests shorten the waits.

@@ -3,6 +3,8 @@ package web
 import (
 	"embed"
 	"io/fs"
+
+	"github.com/tend-health/tend/internal/catalog"
 )
 
 //go:embed static
@@ -20,4 +22,4 @@ func mustSub(f fs.FS, dir string) fs.FS {
 var localesFS embed.FS
 
 // Locales are the widget's own words.
-func Locales() fs.FS { return mustSub(localesFS, "locales") }
+func Locales() fs.FS { return catalog.Locales(localesFS) }

@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"net/http"
 
+	"github.com/tend-health/tend/internal/catalog"
 	"github.com/tend-health/tend/internal/host"
 	"github.com/tend-health/tend/internal/poison"
 )
@@ -26,10 +27,7 @@ const Channel = "whatsapp"
 var locales embed.FS
 
 // Locales are the channel's catalog messages.
-func Locales() fs.FS {
-	sub, _ := fs.Sub(locales, "locales")
-	return sub
-}
+func Locales() fs.FS { return catalog.Locales(locales) }
 
 // Module installs the WhatsApp channel. Use it as a pointer: Install keeps
 // what Start needs.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/internal/catalog"
 	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/scheduling"
 	"github.com/tend-health/tend/internal/textutil"
@@ -26,10 +27,7 @@ const Name = "booking"
 var locales embed.FS
 
 // Locales are the dialog's catalog messages.
-func Locales() fs.FS {
-	sub, _ := fs.Sub(locales, "locales")
-	return sub
-}
+func Locales() fs.FS { return catalog.Locales(locales) }
 
 // Dialog books, moves and cancels appointments.
 type Dialog struct {

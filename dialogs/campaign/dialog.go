@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/internal/catalog"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/textutil"
 )
@@ -25,10 +26,7 @@ const Name = "campaign"
 var locales embed.FS
 
 // Locales are the dialog's catalog messages.
-func Locales() fs.FS {
-	sub, _ := fs.Sub(locales, "locales")
-	return sub
-}
+func Locales() fs.FS { return catalog.Locales(locales) }
 
 // Dialog answers campaign buttons and a typed refill request.
 type Dialog struct{ S *Service }

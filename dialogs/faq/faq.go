@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/internal/catalog"
 	"github.com/tend-health/tend/internal/handoff"
 	"github.com/tend-health/tend/internal/textutil"
 	"github.com/tend-health/tend/knowledge"
@@ -27,10 +28,7 @@ const Name = "faq"
 var locales embed.FS
 
 // Locales are the dialog's catalog messages.
-func Locales() fs.FS {
-	sub, _ := fs.Sub(locales, "locales")
-	return sub
-}
+func Locales() fs.FS { return catalog.Locales(locales) }
 
 // matchScore is how strongly the dialog claims an ordinary question: above
 // nothing, below the menu's greetings (80-95) and explicit requests for a

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 
 	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/internal/catalog"
 	"github.com/tend-health/tend/internal/textutil"
 )
 
@@ -18,10 +19,7 @@ const Name = "menu"
 var locales embed.FS
 
 // Locales are the dialog's catalog messages.
-func Locales() fs.FS {
-	sub, _ := fs.Sub(locales, "locales")
-	return sub
-}
+func Locales() fs.FS { return catalog.Locales(locales) }
 
 // Dialog is the menu.
 type Dialog struct{}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/internal/catalog"
 	"github.com/tend-health/tend/internal/textutil"
 )
 
@@ -22,10 +23,7 @@ const Name = "survey"
 var locales embed.FS
 
 // Locales are the dialog's catalog messages.
-func Locales() fs.FS {
-	sub, _ := fs.Sub(locales, "locales")
-	return sub
-}
+func Locales() fs.FS { return catalog.Locales(locales) }
 
 // Dialog is the survey conversation.
 type Dialog struct{ S *Service }

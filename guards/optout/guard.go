@@ -13,6 +13,7 @@ import (
 
 	"github.com/tend-health/tend/bot"
 	"github.com/tend-health/tend/dialogs/menu"
+	"github.com/tend-health/tend/internal/catalog"
 	"github.com/tend-health/tend/internal/consent"
 	"github.com/tend-health/tend/internal/store"
 )
@@ -24,10 +25,7 @@ const Name = "consent"
 var locales embed.FS
 
 // Locales are the guard's catalog messages.
-func Locales() fs.FS {
-	sub, _ := fs.Sub(locales, "locales")
-	return sub
-}
+func Locales() fs.FS { return catalog.Locales(locales) }
 
 // Listener is a dialog that must hear of an opt-out in its conversation:
 // a survey in progress stops, queued campaign messages are cancelled.

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 
 	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/internal/catalog"
 	"github.com/tend-health/tend/internal/handoff"
 	"github.com/tend-health/tend/internal/store"
 )
@@ -25,10 +26,7 @@ const Name = "triage"
 var localeFiles embed.FS
 
 // Locales are the guard's catalog messages.
-func Locales() fs.FS {
-	sub, _ := fs.Sub(localeFiles, "locales")
-	return sub
-}
+func Locales() fs.FS { return catalog.Locales(localeFiles) }
 
 // Guard is the triage bot.Guard.
 type Guard struct {

@@ -71,6 +71,17 @@ func (c *Catalog) AddFS(fsys fs.FS) error {
 	return nil
 }
 
+// Locales is the locales folder of a package's embedded message files
+// (`//go:embed locales/*.yaml`), ready for AddFS: every package that speaks
+// to patients ships its own and exports them through this one function.
+func Locales(embedded fs.FS) fs.FS {
+	sub, err := fs.Sub(embedded, "locales")
+	if err != nil {
+		panic(err) // only for an invalid name, which "locales" is not
+	}
+	return sub
+}
+
 // AddDir loads a clinic's override files from a directory on disk.
 func (c *Catalog) AddDir(dir string) error {
 	if dir == "" {

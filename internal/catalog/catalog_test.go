@@ -63,6 +63,19 @@ func TestAddFSLoadsLanguages(t *testing.T) {
 	require.Equal(t, catalog.DefaultLanguage, empty.Match("es-MX"), "nothing loaded: everyone gets the default")
 }
 
+// Locales is what a package embeds as locales/*.yaml, seen from inside the
+// folder: AddFS finds its files at the root.
+func TestLocales(t *testing.T) {
+	t.Parallel()
+	embedded := fstest.MapFS{}
+	for name, f := range files() {
+		embedded["locales/"+name] = f
+	}
+	c := catalog.New(defaults, nil)
+	require.NoError(t, c.AddFS(catalog.Locales(embedded)))
+	require.Equal(t, []string{"en", "es"}, c.Languages())
+}
+
 // Match turns what a channel reports (Telegram's "es", a browser's
 // "es-MX", LANG's "es_MX") into a language the catalog has.
 func TestMatch(t *testing.T) {

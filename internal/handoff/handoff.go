@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/internal/catalog"
 	"github.com/tend-health/tend/internal/store"
 )
 
@@ -39,10 +40,7 @@ const (
 var locales embed.FS
 
 // Locales are the patient-facing handoff messages.
-func Locales() fs.FS {
-	sub, _ := fs.Sub(locales, "locales")
-	return sub
-}
+func Locales() fs.FS { return catalog.Locales(locales) }
 
 // Notifier tells staff about a new handoff, inside the transaction that
 // opened it (typically by enqueuing a job). The Slack module's Machine is
