@@ -80,6 +80,11 @@ var conceptRules = []conceptRule{
 	{name: "hopeless_with_means", reply: ReplyCrisis, all: [][]string{{"hopeless", "farewell", "self_harm_act"}, {"means", "lethal_question", "farewell"}}},
 	{name: "farewell_twice", reply: ReplyCrisis, all: [][]string{{"farewell"}, {"farewell2"}}},
 	{name: "lethal_question", reply: ReplyCrisis, all: [][]string{{"lethal_question"}}},
+	// A goodbye or talk of dying, then no answer ("texted us all goodbye and
+	// now he won't pick up"); a means or a lethal amount asked with a thin
+	// pretext ("asking for myself", "not for rats").
+	{name: "farewell_unreachable", reply: ReplyCrisis, all: [][]string{{"farewell", "hopeless", "self_harm_act"}, {"unreachable"}}},
+	{name: "lethal_pretext", reply: ReplyCrisis, all: [][]string{{"lethal_question", "means"}, {"pretext"}}},
 	{name: "self_harm_now", reply: ReplyCrisis, all: [][]string{{"self_harm_act"}, {"soon", "means", "now"}}},
 	{name: "hopeless_soon", reply: ReplyCrisis, all: [][]string{{"hopeless"}, {"soon"}}},
 	// Arrangements for after a death with hopelessness, a means, a plan or
