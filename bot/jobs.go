@@ -167,32 +167,13 @@ func (e *Engine) redeliverUncovered(ctx context.Context) error {
 				WHERE j.kind = 'deliver' AND j.state IN ('available', 'pending', 'retryable', 'scheduled')))
 		GROUP BY o.conversation_id
 		LIMIT 500`, now, now.Add(-redeliverWithin), now.Add(-deliverLease))
-	if err != nil {
-		return err
-	}
-	var cut []DeliverArgs
-	for rs.Next() {
-		var a DeliverArgs
-		if err := rs.Scan(&a.ConversationID, &a.OutboundID, &a.Seq); err != nil {
-			rs.Close()
-			return err
-		}
-		cut = append(cut, a)
-	}
-	rs.Close()
-	if err := rs.Err(); err != nil || len(cut) == 0 {
+	cut, err := store.Collect[DeliverArgs](rs, err)(scanDeliverArgs)
+	if err != nil || len(cut) == 0 {
 		return err
 	}
 	e.log.WarnContext(ctx, "taking over deliveries whose job died", "conversations", len(cut))
-	return e.db.InTx(ctx, func(tx *store.Tx) error {
-		for _, a := range cut {
-			if err := tx.Enqueue(ctx, a, &river.InsertOpts{MaxAttempts: deliverMaxAttempts,
-				UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: takeoverPeriod}}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return e.enqueueAll(ctx, cut, river.InsertOpts{MaxAttempts: deliverMaxAttempts,
+		UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: takeoverPeriod}})
 }
 
 // Stalled deliveries: a message still undelivered this long after it was
@@ -213,27 +194,29 @@ func (e *Engine) redeliverStalled(ctx context.Context) error {
 		AND o.seq = (SELECT max(x.seq) FROM outbound_messages x
 			WHERE x.conversation_id = o.conversation_id AND x.status IN ('queued', 'sending'))
 		LIMIT 500`, now.Add(-redeliverAfter), now.Add(-redeliverWithin))
-	if err != nil {
-		return err
-	}
-	var stalled []DeliverArgs
-	for rs.Next() {
-		var a DeliverArgs
-		if err := rs.Scan(&a.ConversationID, &a.OutboundID, &a.Seq); err != nil {
-			rs.Close()
-			return err
-		}
-		stalled = append(stalled, a)
-	}
-	rs.Close()
-	if err := rs.Err(); err != nil || len(stalled) == 0 {
+	stalled, err := store.Collect[DeliverArgs](rs, err)(scanDeliverArgs)
+	if err != nil || len(stalled) == 0 {
 		return err
 	}
 	e.log.InfoContext(ctx, "re-enqueuing stalled deliveries", "conversations", len(stalled))
+	return e.enqueueAll(ctx, stalled, river.InsertOpts{MaxAttempts: 1,
+		UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: redeliverPeriod}})
+}
+
+// scanDeliverArgs reads a (conversation_id, outbound id, seq) row: the
+// delivery job a conversation needs.
+func scanDeliverArgs(r store.Row) (DeliverArgs, error) {
+	var a DeliverArgs
+	return a, r.Scan(&a.ConversationID, &a.OutboundID, &a.Seq)
+}
+
+// enqueueAll gives each conversation of all a delivery job with opts, in
+// one transaction.
+func (e *Engine) enqueueAll(ctx context.Context, all []DeliverArgs, opts river.InsertOpts) error {
 	return e.db.InTx(ctx, func(tx *store.Tx) error {
-		for _, a := range stalled {
-			if err := tx.Enqueue(ctx, a, &river.InsertOpts{MaxAttempts: 1,
-				UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: redeliverPeriod}}); err != nil {
+		for _, a := range all {
+			o := opts // each insert its own copy
+			if err := tx.Enqueue(ctx, a, &o); err != nil {
 				return err
 			}
 		}

@@ -195,9 +195,8 @@ func (b *Base) Documents(ctx context.Context, q store.Q) ([]DocumentInfo, error)
 
 // termDF reads the document frequency of terms (missing terms are absent).
 func termDF(ctx context.Context, q store.Q, terms []string) (map[string]int, error) {
-	out := make(map[string]int, len(terms))
 	if len(terms) == 0 {
-		return out, nil
+		return map[string]int{}, nil
 	}
 	args := make([]any, len(terms))
 	ph := make([]string, len(terms))
@@ -205,20 +204,11 @@ func termDF(ctx context.Context, q store.Q, terms []string) (map[string]int, err
 		args[i] = t
 		ph[i] = fmt.Sprintf("$%d", i+1)
 	}
-	rows, err := q.Query(ctx, `SELECT term, df FROM kb_terms WHERE term IN (`+strings.Join(ph, ", ")+`)`, args...)
+	out, err := store.CountBy(q.Query(ctx, `SELECT term, df FROM kb_terms WHERE term IN (`+strings.Join(ph, ", ")+`)`, args...))
 	if err != nil {
 		return nil, fmt.Errorf("knowledge: term statistics: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var t string
-		var df int
-		if err := rows.Scan(&t, &df); err != nil {
-			return nil, err
-		}
-		out[t] = df
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // placeholders returns "$from, $from+1, ..." for n arguments.

@@ -310,20 +310,11 @@ func (b *Base) textCandidates(ctx context.Context, q store.Q, qt queryTerms) ([]
 		arg = strings.Join(quoted, " OR ")
 		sql = `SELECT rowid FROM kb_fts WHERE kb_fts MATCH $1 ORDER BY bm25(kb_fts, 2.5, 1.0, 0.5), rowid LIMIT $2`
 	}
-	rows, err := q.Query(ctx, sql, arg, candidatesPerSignal)
+	ids, err := store.IDs(q.Query(ctx, sql, arg, candidatesPerSignal))
 	if err != nil {
 		return nil, fmt.Errorf("knowledge: full-text search: %w", err)
 	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 // maxTextMatches bounds how many passages the full-text query may match:

@@ -123,11 +123,7 @@ func (l *Locks) Unlock(ctx context.Context, p patients.Patient) (LockStatus, err
 	err := l.db.InTx(ctx, func(tx *store.Tx) error {
 		subjects := l.subjects(p)
 		list := []string{subjects["patient"], subjects["phone"], subjects["email"]}
-		ids, err := store.Collect[int64](tx.Q.Query(ctx, `SELECT id FROM conversations WHERE patient_id = $1`, p.ID))(
-			func(r store.Row) (int64, error) {
-				var id int64
-				return id, r.Scan(&id)
-			})
+		ids, err := store.IDs(tx.Q.Query(ctx, `SELECT id FROM conversations WHERE patient_id = $1`, p.ID))
 		if err != nil {
 			return err
 		}

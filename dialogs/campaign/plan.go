@@ -147,25 +147,15 @@ func (s *Service) decide(ctx context.Context, q store.Q, c *Campaign, p patients
 // recentSends counts each patient's campaign messages within the cap's
 // period, from other campaigns.
 func recentSends(ctx context.Context, q store.Q, c *Campaign, now time.Time) (map[int64]int, error) {
-	out := map[int64]int{}
 	if c.Cap.Max == 0 {
-		return out, nil
+		return map[int64]int{}, nil
 	}
-	rs, err := q.Query(ctx, `SELECT patient_id, count(*) FROM campaign_deliveries WHERE status = 'sent'
-		AND sent_at > $1 AND campaign_id <> $2 GROUP BY patient_id`, now.Add(-days(c.Cap.PerDays)), c.ID)
+	out, err := store.CountByID(q.Query(ctx, `SELECT patient_id, count(*) FROM campaign_deliveries WHERE status = 'sent'
+		AND sent_at > $1 AND campaign_id <> $2 GROUP BY patient_id`, now.Add(-days(c.Cap.PerDays)), c.ID))
 	if err != nil {
 		return nil, fmt.Errorf("campaign: recent sends: %w", err)
 	}
-	defer rs.Close()
-	for rs.Next() {
-		var id int64
-		var n int
-		if err := rs.Scan(&id, &n); err != nil {
-			return nil, err
-		}
-		out[id] = n
-	}
-	return out, rs.Err()
+	return out, nil
 }
 
 // Preview evaluates the campaign without sending or recording anything.

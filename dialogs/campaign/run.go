@@ -158,7 +158,7 @@ type Delivery struct {
 const deliveryCols = `d.id, d.campaign_id, d.patient_id, d.conversation_id, d.outbound_id, d.channel, d.status, d.reason,
 	d.response, d.send_at, d.sent_at, d.later_count, COALESCE(o.status, '')`
 
-func scanDelivery(r interface{ Scan(...any) error }) (Delivery, error) {
+func scanDelivery(r store.Row) (Delivery, error) {
 	var d Delivery
 	err := r.Scan(&d.ID, &d.CampaignID, &d.PatientID, &d.ConversationID, &d.OutboundID, &d.Channel, &d.Status, &d.Reason,
 		&d.Response, &d.SendAt, &d.SentAt, &d.LaterCount, &d.Delivered)
@@ -167,21 +167,12 @@ func scanDelivery(r interface{ Scan(...any) error }) (Delivery, error) {
 
 // Deliveries lists a campaign's deliveries with the channel's outcome.
 func Deliveries(ctx context.Context, q store.Q, campaignID string) ([]Delivery, error) {
-	rs, err := q.Query(ctx, `SELECT `+deliveryCols+` FROM campaign_deliveries d
-		LEFT JOIN outbound_messages o ON o.id = d.outbound_id WHERE d.campaign_id = $1 ORDER BY d.id`, campaignID)
+	out, err := store.Collect[Delivery](q.Query(ctx, `SELECT `+deliveryCols+` FROM campaign_deliveries d
+		LEFT JOIN outbound_messages o ON o.id = d.outbound_id WHERE d.campaign_id = $1 ORDER BY d.id`, campaignID))(scanDelivery)
 	if err != nil {
 		return nil, fmt.Errorf("campaign: deliveries: %w", err)
 	}
-	defer rs.Close()
-	var out []Delivery
-	for rs.Next() {
-		d, err := scanDelivery(rs)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rs.Err()
+	return out, nil
 }
 
 func lockDelivery(ctx context.Context, q store.Q, id int64) (Delivery, error) {

@@ -88,7 +88,7 @@ const responseCols = `id, visit_key, questionnaire, patient_id, appointment_id, 
 	visit_type, visit_at, status, reason, lang, current_item, answers, score, alert, invite_at, invited_at, reminded_at,
 	expires_at, finished_at, created_at, updated_at`
 
-func scanResponse(row interface{ Scan(...any) error }) (Response, error) {
+func scanResponse(row store.Row) (Response, error) {
 	var r Response
 	var answers string
 	err := row.Scan(&r.ID, &r.VisitKey, &r.Questionnaire, &r.PatientID, &r.AppointmentID, &r.ConversationID, &r.ProviderID,
@@ -182,40 +182,16 @@ type Filter struct {
 // List returns responses by visit time.
 func List(ctx context.Context, q store.Q, f Filter) ([]Response, error) {
 	var w store.Where
-	if !f.From.IsZero() {
-		w.Add("visit_at >= %s", f.From)
-	}
-	if !f.To.IsZero() {
-		w.Add("visit_at < %s", f.To)
-	}
-	if f.Status != "" {
-		w.Add("status = %s", f.Status)
-	}
-	if f.ProviderID != "" {
-		w.Add("provider_id = %s", f.ProviderID)
-	}
-	if f.LocationID != "" {
-		w.Add("location_id = %s", f.LocationID)
-	}
-	if f.Limit <= 0 || f.Limit > 50000 {
-		f.Limit = 50000
-	}
-	sql := `SELECT ` + responseCols + ` FROM survey_responses`
-	sql += w.SQL() + " ORDER BY visit_at, id LIMIT " + w.Arg(f.Limit)
+	w.Between("visit_at", f.From, f.To)
+	w.Equal("status", f.Status)
+	w.Equal("provider_id", f.ProviderID)
+	w.Equal("location_id", f.LocationID)
+	sql := `SELECT ` + responseCols + ` FROM survey_responses` + w.SQL() + " ORDER BY visit_at, id" + w.Limit(f.Limit, 50000)
 	rs, err := q.Query(ctx, sql, w.Args()...)
 	if err != nil {
 		return nil, fmt.Errorf("survey: list: %w", err)
 	}
-	defer rs.Close()
-	var out []Response
-	for rs.Next() {
-		r, err := scanResponse(rs)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rs.Err()
+	return store.Collect[Response](rs, nil)(scanResponse)
 }
 
 // openIDs lists the open or scheduled responses of a conversation or a patient.
@@ -224,19 +200,10 @@ func openIDs(ctx context.Context, q store.Q, conversationID int64, patientID *in
 	if patientID != nil {
 		pid = *patientID
 	}
-	rs, err := q.Query(ctx, `SELECT id FROM survey_responses WHERE (conversation_id = $1 OR patient_id = $2)
-		AND status IN ('scheduled', 'invited', 'in-progress') ORDER BY id`, conversationID, pid)
+	ids, err := store.IDs(q.Query(ctx, `SELECT id FROM survey_responses WHERE (conversation_id = $1 OR patient_id = $2)
+		AND status IN ('scheduled', 'invited', 'in-progress') ORDER BY id`, conversationID, pid))
 	if err != nil {
 		return nil, fmt.Errorf("survey: open responses: %w", err)
 	}
-	defer rs.Close()
-	var ids []int64
-	for rs.Next() {
-		var id int64
-		if err := rs.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rs.Err()
+	return ids, nil
 }

@@ -49,7 +49,7 @@ func Patients(ctx context.Context, q store.Q, c store.Conversation) ([]int64, er
 	if c.PatientID != nil {
 		out = append(out, *c.PatientID)
 	}
-	linked, err := ids(q.Query(ctx, `SELECT patient_id FROM consent_links WHERE conversation_id = $1`, c.ID))
+	linked, err := store.IDs(q.Query(ctx, `SELECT patient_id FROM consent_links WHERE conversation_id = $1`, c.ID))
 	if err != nil {
 		return nil, fmt.Errorf("consent: linked patients: %w", err)
 	}
@@ -70,7 +70,7 @@ func Patients(ctx context.Context, q store.Q, c store.Conversation) ([]int64, er
 // identities are the subject keys of every conversation linked to the
 // patient, with the WhatsApp identity of the registry's number.
 func identities(ctx context.Context, q store.Q, patientID int64, phone string) ([]string, error) {
-	convs, err := ids(q.Query(ctx, `SELECT id FROM conversations WHERE patient_id = $1
+	convs, err := store.IDs(q.Query(ctx, `SELECT id FROM conversations WHERE patient_id = $1
 		UNION SELECT conversation_id FROM consent_links WHERE patient_id = $1`, patientID))
 	if err != nil {
 		return nil, fmt.Errorf("consent: linked conversations: %w", err)
@@ -95,13 +95,6 @@ func identities(ctx context.Context, q store.Q, patientID int64, phone string) (
 func chatKey(channel, chatID string) string { return "chat:" + channel + ":" + chatID }
 
 func patientKey(id int64) string { return "patient:" + strconv.FormatInt(id, 10) }
-
-func ids(rs store.Rows, err error) ([]int64, error) {
-	return store.Collect[int64](rs, err)(func(r store.Row) (int64, error) {
-		var id int64
-		return id, r.Scan(&id)
-	})
-}
 
 // allKeys are the subject's own keys and, for a patient, the keys of every
 // conversation linked to the patient. p, when given, is the patient's

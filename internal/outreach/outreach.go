@@ -133,23 +133,10 @@ func Find(ctx context.Context, q store.Q, p patients.Patient, prefer []string, f
 
 // linkedConversations are the conversations verified as p, most recent first.
 func linkedConversations(ctx context.Context, q store.Q, patientID int64) ([]store.Conversation, error) {
-	rs, err := q.Query(ctx, `SELECT id FROM conversations WHERE patient_id = $1
-		ORDER BY last_inbound_at DESC, id DESC LIMIT 20`, patientID)
+	ids, err := store.IDs(q.Query(ctx, `SELECT id FROM conversations WHERE patient_id = $1
+		ORDER BY last_inbound_at DESC, id DESC LIMIT 20`, patientID))
 	if err != nil {
 		return nil, fmt.Errorf("outreach: linked conversations: %w", err)
-	}
-	var ids []int64
-	for rs.Next() {
-		var id int64
-		if err := rs.Scan(&id); err != nil {
-			rs.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rs.Close()
-	if err := rs.Err(); err != nil {
-		return nil, err
 	}
 	out := make([]store.Conversation, 0, len(ids))
 	for _, id := range ids {

@@ -70,10 +70,7 @@ func linked(ctx context.Context, q store.Q, p patients.Patient, subjects []strin
 				args = append(args, c)
 			}
 		}
-		ids, err := store.Collect[int64](q.Query(ctx, s.sql, args...))(func(r store.Row) (int64, error) {
-			var id int64
-			return id, r.Scan(&id)
-		})
+		ids, err := store.IDs(q.Query(ctx, s.sql, args...))
 		if err != nil {
 			return nil, 0, fmt.Errorf("privacy: linked conversations (%s): %w", s.via, err)
 		}

@@ -115,43 +115,17 @@ type Filter struct {
 // ListAppointments returns appointments by start time.
 func ListAppointments(ctx context.Context, q store.Q, f Filter) ([]Appointment, error) {
 	var w store.Where
-	if !f.From.IsZero() {
-		w.Add("starts_at >= %s", f.From)
-	}
-	if !f.To.IsZero() {
-		w.Add("starts_at < %s", f.To)
-	}
-	if f.ProviderID != "" {
-		w.Add("provider_id = %s", f.ProviderID)
-	}
-	if f.LocationID != "" {
-		w.Add("location_id = %s", f.LocationID)
-	}
-	if f.Status != "" {
-		w.Add("status = %s", f.Status)
-	}
-	if f.PatientID != 0 {
-		w.Add("patient_id = %s", f.PatientID)
-	}
-	if f.Limit <= 0 || f.Limit > 5000 {
-		f.Limit = 5000
-	}
-	sql := `SELECT ` + apptCols + ` FROM appointments`
-	sql += w.SQL() + " ORDER BY starts_at, id LIMIT " + w.Arg(f.Limit)
+	w.Between("starts_at", f.From, f.To)
+	w.Equal("provider_id", f.ProviderID)
+	w.Equal("location_id", f.LocationID)
+	w.Equal("status", f.Status)
+	w.Equal("patient_id", f.PatientID)
+	sql := `SELECT ` + apptCols + ` FROM appointments` + w.SQL() + " ORDER BY starts_at, id" + w.Limit(f.Limit, 5000)
 	rs, err := q.Query(ctx, sql, w.Args()...)
 	if err != nil {
 		return nil, fmt.Errorf("scheduling: list appointments: %w", err)
 	}
-	defer rs.Close()
-	var out []Appointment
-	for rs.Next() {
-		a, err := scanAppt(rs)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rs.Err()
+	return store.Collect[Appointment](rs, nil)(scanAppt)
 }
 
 // Upcoming lists a patient's booked appointments that have not started.

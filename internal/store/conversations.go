@@ -176,21 +176,12 @@ func (q Q) SetUnreachable(ctx context.Context, id int64, unreachable bool, now t
 // still pending since before the cutoff: accepted but not yet handled, as
 // after a crash. The recovery job handles them.
 func (q Q) ConversationsWithPending(ctx context.Context, before time.Time, limit int) ([]int64, error) {
-	rs, err := q.q.query(ctx, `SELECT DISTINCT conversation_id FROM inbound_messages
-		WHERE status = 'pending' AND received_at < $1 ORDER BY conversation_id LIMIT $2`, before, limit)
+	ids, err := IDs(q.q.query(ctx, `SELECT DISTINCT conversation_id FROM inbound_messages
+		WHERE status = 'pending' AND received_at < $1 ORDER BY conversation_id LIMIT $2`, before, limit))
 	if err != nil {
 		return nil, fmt.Errorf("store: pending conversations: %w", err)
 	}
-	defer rs.Close()
-	var ids []int64
-	for rs.Next() {
-		var id int64
-		if err := rs.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rs.Err()
+	return ids, nil
 }
 
 // AdvanceConversation records a new inbound message's arrival on the

@@ -53,15 +53,29 @@ func Collect[T any](rs Rows, err error) func(scan func(Row) (T, error)) ([]T, er
 	}
 }
 
+// IDs reads a query of one integer column (ids), closing the rows:
+// store.IDs(q.Query(ctx, `SELECT id FROM ...`)).
+func IDs(rs Rows, err error) ([]int64, error) {
+	return Collect[int64](rs, err)(func(r Row) (int64, error) {
+		var id int64
+		return id, r.Scan(&id)
+	})
+}
+
 // CountBy reads (key, count) rows into a map, closing the rows.
-func CountBy(rs Rows, err error) (map[string]int, error) {
+func CountBy(rs Rows, err error) (map[string]int, error) { return countBy[string](rs, err) }
+
+// CountByID is CountBy for rows keyed by an id (a GROUP BY patient_id).
+func CountByID(rs Rows, err error) (map[int64]int, error) { return countBy[int64](rs, err) }
+
+func countBy[K comparable](rs Rows, err error) (map[K]int, error) {
 	if err != nil {
 		return nil, err
 	}
 	defer rs.Close()
-	out := map[string]int{}
+	out := map[K]int{}
 	for rs.Next() {
-		var k string
+		var k K
 		var n int
 		if err := rs.Scan(&k, &n); err != nil {
 			return nil, err

@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Where builds the WHERE clause of a filtered list query with numbered
@@ -21,6 +22,36 @@ func (w *Where) Add(cond string, values ...any) {
 		ph[i] = fmt.Sprintf("$%d", len(w.args))
 	}
 	w.conds = append(w.conds, fmt.Sprintf(cond, ph...))
+}
+
+// Between keeps rows whose col is in [from, to); a zero time leaves that
+// end open, as a list's unset date filter.
+func (w *Where) Between(col string, from, to time.Time) {
+	if !from.IsZero() {
+		w.Add(col+" >= %s", from)
+	}
+	if !to.IsZero() {
+		w.Add(col+" < %s", to)
+	}
+}
+
+// Equal keeps rows whose col is v, unless v is unset ("" or a zero int):
+// a list's optional exact-match filter.
+func (w *Where) Equal(col string, v any) {
+	switch v {
+	case "", 0, int64(0):
+		return
+	}
+	w.Add(col+" = %s", v)
+}
+
+// Limit is " LIMIT $n" for n rows, or for most when n is not in 1..most:
+// a list asked for none or too many gets the most it gives.
+func (w *Where) Limit(n, most int) string {
+	if n <= 0 || n > most {
+		n = most
+	}
+	return " LIMIT " + w.Arg(n)
 }
 
 // Arg adds a value used outside the conditions (LIMIT) and returns its placeholder.
