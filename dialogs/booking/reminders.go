@@ -13,6 +13,7 @@ import (
 	"github.com/tend-health/tend/internal/clinic"
 	"github.com/tend-health/tend/internal/clock"
 	"github.com/tend-health/tend/internal/consent"
+	"github.com/tend-health/tend/internal/jobs"
 	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/scheduling"
 	"github.com/tend-health/tend/internal/store"
@@ -84,19 +85,7 @@ type ReminderWorker struct {
 
 // Work implements river.Worker.
 func (w *ReminderWorker) Work(ctx context.Context, job *river.Job[ReminderArgs]) error {
-	var snooze time.Duration
-	err := w.DB.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		snooze, err = w.send(ctx, tx, job.Args)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	if snooze > 0 {
-		return river.JobSnooze(snooze)
-	}
-	return nil
+	return jobs.RunInTx(ctx, w.DB, func(tx *store.Tx) (time.Duration, error) { return w.send(ctx, tx, job.Args) })
 }
 
 // send sends one reminder if it is still due; a positive duration asks to

@@ -8,6 +8,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/tend-health/tend/internal/consent"
+	"github.com/tend-health/tend/internal/jobs"
 	"github.com/tend-health/tend/internal/outreach"
 	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/store"
@@ -21,16 +22,7 @@ type Worker struct {
 
 // Work implements river.Worker.
 func (w *Worker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
-	var snooze time.Duration
-	err := w.S.DB.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		snooze, err = w.S.Send(ctx, tx, job.Args)
-		return err
-	})
-	if err == nil && snooze > 0 {
-		return river.JobSnooze(snooze)
-	}
-	return err
+	return jobs.RunInTx(ctx, w.S.DB, func(tx *store.Tx) (time.Duration, error) { return w.S.Send(ctx, tx, job.Args) })
 }
 
 // Send sends one delivery if it is still due and still allowed: consent,

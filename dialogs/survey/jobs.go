@@ -9,6 +9,7 @@ import (
 
 	"github.com/tend-health/tend/bot"
 	"github.com/tend-health/tend/internal/consent"
+	"github.com/tend-health/tend/internal/jobs"
 	"github.com/tend-health/tend/internal/outreach"
 	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/store"
@@ -44,16 +45,7 @@ type Worker struct {
 
 // Work implements river.Worker.
 func (w *Worker) Work(ctx context.Context, job *river.Job[JobArgs]) error {
-	var snooze time.Duration
-	err := w.S.DB.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		snooze, err = w.S.Run(ctx, tx, job.Args)
-		return err
-	})
-	if err == nil && snooze > 0 {
-		return river.JobSnooze(snooze)
-	}
-	return err
+	return jobs.RunInTx(ctx, w.S.DB, func(tx *store.Tx) (time.Duration, error) { return w.S.Run(ctx, tx, job.Args) })
 }
 
 // Run does one job's work in tx; a positive duration asks to run again

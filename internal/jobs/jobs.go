@@ -117,6 +117,22 @@ func (c *Client) InsertTx(ctx context.Context, tx *store.Tx, args river.JobArgs,
 	return nil
 }
 
+// RunInTx does one job's work in a transaction of db. A positive duration
+// from work asks River to run the job again that much later (quiet hours
+// began, the send window is shut): the transaction commits first.
+func RunInTx(ctx context.Context, db *store.DB, work func(tx *store.Tx) (time.Duration, error)) error {
+	var snooze time.Duration
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		snooze, err = work(tx)
+		return err
+	})
+	if err == nil && snooze > 0 {
+		return river.JobSnooze(snooze)
+	}
+	return err
+}
+
 // Start begins working jobs; it is an error on an insert-only client.
 func (c *Client) Start(ctx context.Context) error {
 	if !c.canRun {

@@ -2,8 +2,11 @@ package jobs_test
 
 import (
 	"context"
+	"errors"
 	"testing"
+	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tend-health/tend/internal/jobs"
@@ -47,5 +50,32 @@ func TestDepthCountsDueJobs(t *testing.T) {
 		n, err = c.Depth(ctx)
 		require.NoError(t, err)
 		require.Equal(t, int64(2), n, "the snoozed job is not waiting yet")
+	})
+}
+
+// TestRunInTx: the work's writes commit and a positive duration snoozes
+// the job; an error rolls the writes back and is returned as it is.
+func TestRunInTx(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		put := func(key string, snooze time.Duration, fail error) error {
+			return jobs.RunInTx(ctx, db, func(tx *store.Tx) (time.Duration, error) {
+				if _, err := tx.Q.Exec(ctx, `INSERT INTO kv (key, value, updated_at) VALUES ($1, 'x', $2)`, key, time.Now()); err != nil {
+					return 0, err
+				}
+				return snooze, fail
+			})
+		}
+		require.NoError(t, put("done", 0, nil))
+		var snoozed *river.JobSnoozeError
+		require.ErrorAs(t, put("later", time.Minute, nil), &snoozed)
+		require.Equal(t, time.Minute, snoozed.Duration)
+		boom := errors.New("boom")
+		require.ErrorIs(t, put("failed", time.Minute, boom), boom)
+
+		n, err := store.CountBy(db.Q().Query(ctx, `SELECT key, count(*) FROM kv WHERE key IN ('done', 'later', 'failed') GROUP BY key`))
+		require.NoError(t, err)
+		require.Equal(t, map[string]int{"done": 1, "later": 1}, n)
 	})
 }
