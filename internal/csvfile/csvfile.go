@@ -4,7 +4,6 @@
 package csvfile
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -17,9 +16,7 @@ type Get func(column string) string
 // Read calls row for each record after the header; row returns a problem
 // ("" for none). The problems come back as "line N: problem".
 func Read(r io.Reader, required []string, row func(get Get) string) ([]string, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
+	cr := NewReader(r)
 	header, err := cr.Read()
 	if err != nil {
 		return nil, errors.New("line 1: a header row is required")

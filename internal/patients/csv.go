@@ -2,13 +2,13 @@ package patients
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
+	"github.com/tend-health/tend/internal/csvfile"
 	"github.com/tend-health/tend/internal/store"
 )
 
@@ -29,18 +29,7 @@ func (e LineError) Error() string {
 // ImportError lists every problem found; nothing was imported.
 type ImportError struct{ Errors []LineError }
 
-func (e *ImportError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d problem(s), nothing imported:", len(e.Errors))
-	for i, le := range e.Errors {
-		if i == 20 {
-			fmt.Fprintf(&b, "\n  ... and %d more", len(e.Errors)-20)
-			break
-		}
-		b.WriteString("\n  " + le.Error())
-	}
-	return b.String()
-}
+func (e *ImportError) Error() string { return csvfile.Summary(e.Errors, 20) }
 
 // maxErrors stops a hopeless file early.
 const maxErrors = 200
@@ -68,15 +57,10 @@ var Channels = map[string]bool{"": true, "web": true, "telegram": true, "whatsap
 // validates every row; on any problem it returns an *ImportError listing
 // them all by line, and no patients.
 func ParseCSV(r io.Reader, today time.Time) ([]Patient, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
-	header, err := cr.Read()
-	if errors.Is(err, io.EOF) {
-		return nil, &ImportError{Errors: []LineError{{Line: 1, Msg: "the file is empty"}}}
-	}
-	if err != nil {
-		return nil, &ImportError{Errors: []LineError{csvError(err, 1)}}
+	cr := csvfile.NewReader(r)
+	header, line, problem := csvfile.ReadHeader(cr)
+	if problem != "" {
+		return nil, &ImportError{Errors: []LineError{{Line: line, Msg: problem}}}
 	}
 	idx, errs := headerIndex(header)
 	if len(errs) > 0 {
@@ -118,11 +102,8 @@ func ParseCSV(r io.Reader, today time.Time) ([]Patient, error) {
 }
 
 func csvError(err error, line int) LineError {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return LineError{Line: pe.Line, Msg: pe.Err.Error()}
-	}
-	return LineError{Line: line, Msg: err.Error()}
+	line, msg := csvfile.ErrorAt(err, line)
+	return LineError{Line: line, Msg: msg}
 }
 
 func blank(rec []string) bool {

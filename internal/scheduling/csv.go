@@ -1,12 +1,13 @@
 package scheduling
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/tend-health/tend/internal/csvfile"
 )
 
 // csvColumns lists, per record kind, the columns it reads. A cell filled in
@@ -27,15 +28,10 @@ var csvColumns = map[string][]string{
 // template, exception). Lists inside a cell are separated by "|".
 func ParseCSV(r io.Reader) (Schedule, error) {
 	var s Schedule
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
-	header, err := cr.Read()
-	if errors.Is(err, io.EOF) {
-		return s, &ImportError{Errors: []LineError{{Line: 1, Msg: "the file is empty"}}}
-	}
-	if err != nil {
-		return s, &ImportError{Errors: []LineError{csvLineError(err, 1)}}
+	cr := csvfile.NewReader(r)
+	header, line, problem := csvfile.ReadHeader(cr)
+	if problem != "" {
+		return s, &ImportError{Errors: []LineError{{Line: line, Msg: problem}}}
 	}
 	idx, errs := csvHeader(header)
 	if len(errs) > 0 {
@@ -66,11 +62,8 @@ func ParseCSV(r io.Reader) (Schedule, error) {
 }
 
 func csvLineError(err error, line int) LineError {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return LineError{Line: pe.Line, Msg: pe.Err.Error()}
-	}
-	return LineError{Line: line, Msg: err.Error()}
+	line, msg := csvfile.ErrorAt(err, line)
+	return LineError{Line: line, Msg: msg}
 }
 
 func csvHeader(header []string) (map[string]int, []LineError) {

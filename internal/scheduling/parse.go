@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/tend-health/tend/internal/csvfile"
 )
 
 // LineError is one problem in a schedule file: by line for YAML and CSV,
@@ -36,18 +38,7 @@ func (e LineError) Error() string {
 // ImportError lists every problem found in a schedule; nothing was imported.
 type ImportError struct{ Errors []LineError }
 
-func (e *ImportError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d problem(s), nothing imported:", len(e.Errors))
-	for i, le := range e.Errors {
-		if i == 30 {
-			fmt.Fprintf(&b, "\n  ... and %d more", len(e.Errors)-30)
-			break
-		}
-		b.WriteString("\n  " + le.Error())
-	}
-	return b.String()
-}
+func (e *ImportError) Error() string { return csvfile.Summary(e.Errors, 30) }
 
 // Parse reads a schedule in the format its name says (.yaml, .yml, .json,
 // .csv), without validating it (Compile does).
