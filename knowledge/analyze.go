@@ -60,37 +60,31 @@ type lexiconFile struct {
 	Stopwords map[string][]string `yaml:"stopwords"`
 }
 
-var (
-	defaultAnalyzer     *Analyzer
-	defaultAnalyzerOnce sync.Once
-)
-
 // DefaultAnalyzer is the analyzer built from the bundled health-admin lexicon.
-func DefaultAnalyzer() *Analyzer {
-	defaultAnalyzerOnce.Do(func() {
-		data, err := lexiconFS.ReadFile("lexicon/health_admin.yaml")
-		if err != nil {
-			panic(err) // embedded at build time
-		}
-		a, err := NewAnalyzer(data)
-		if err != nil {
-			panic(err) // the bundled lexicon is tested
-		}
-		freq, err := lexiconFS.ReadFile("lexicon/wordfreq_en.txt")
-		if err != nil {
-			panic(err)
-		}
-		a.SetWordFrequencies(freq)
-		ents, err := lexiconFS.ReadFile("lexicon/entities.yaml")
-		if err != nil {
-			panic(err)
-		}
-		if err := a.AddEntities(ents); err != nil {
-			panic(err) // the bundled lexicon is tested
-		}
-		defaultAnalyzer = a
-	})
-	return defaultAnalyzer
+func DefaultAnalyzer() *Analyzer { return defaultAnalyzer() }
+
+var defaultAnalyzer = sync.OnceValue(func() *Analyzer {
+	a := mustBundled(NewAnalyzer(bundled("health_admin.yaml")))
+	a.SetWordFrequencies(bundled("wordfreq_en.txt"))
+	if err := a.AddEntities(bundled("entities.yaml")); err != nil {
+		panic(err) // the bundled lexicon is tested
+	}
+	return a
+})
+
+// bundled is a file of lexicon/, embedded at build time: failing to read
+// it is a broken build.
+func bundled(name string) []byte {
+	return mustBundled(lexiconFS.ReadFile("lexicon/" + name))
+}
+
+// mustBundled returns v, or panics on err: what is built from the bundled
+// files is tested, so an error there is a broken build, not bad input.
+func mustBundled[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 // NewAnalyzer builds an analyzer from a lexicon in the YAML format of

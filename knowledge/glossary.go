@@ -46,26 +46,10 @@ func NewGlossary(data []byte) (*Glossary, error) {
 	return g, nil
 }
 
-var (
-	spanishGlossary     *Glossary
-	spanishGlossaryOnce sync.Once
-)
-
 // SpanishGlossary is the bundled Spanish-English glossary.
-func SpanishGlossary() *Glossary {
-	spanishGlossaryOnce.Do(func() {
-		data, err := lexiconFS.ReadFile("lexicon/es_en.yaml")
-		if err != nil {
-			panic(err) // embedded at build time
-		}
-		g, err := NewGlossary(data)
-		if err != nil {
-			panic(err) // the bundled glossary is tested
-		}
-		spanishGlossary = g
-	})
-	return spanishGlossary
-}
+func SpanishGlossary() *Glossary { return spanishGlossary() }
+
+var spanishGlossary = sync.OnceValue(func() *Glossary { return mustBundled(NewGlossary(bundled("es_en.yaml"))) })
 
 // Translate returns the English words of a Spanish text, folded, in the
 // text's order. Figures ("$35", "7:30", phone numbers) are kept as

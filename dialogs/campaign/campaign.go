@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -88,13 +87,7 @@ var (
 )
 
 // LoadFile reads a campaign file (.yaml, .yml or .json).
-func LoadFile(path string) (*Campaign, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return Parse(data, path)
-}
+func LoadFile(path string) (*Campaign, error) { return strictyaml.LoadFile(path, Parse) }
 
 // Parse reads and validates a campaign; the error lists every problem.
 func Parse(data []byte, source string) (*Campaign, error) {

@@ -2,7 +2,6 @@ package survey
 
 import (
 	"fmt"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -92,13 +91,7 @@ func (q *Questionnaire) Index(linkID string) int {
 }
 
 // LoadFile reads a survey definition (.yaml, .yml or .json).
-func LoadFile(path string) (*Questionnaire, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return Parse(data, path)
-}
+func LoadFile(path string) (*Questionnaire, error) { return strictyaml.LoadFile(path, Parse) }
 
 // Parse reads and validates a definition; the error lists every problem,
 // each naming the item. JSON is accepted too.

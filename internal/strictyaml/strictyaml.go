@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -28,4 +29,15 @@ func Decode(data []byte, v any) error {
 		return err
 	}
 	return nil
+}
+
+// LoadFile reads the file at path and hands it to parse (a campaign's or a
+// survey's Parse), with the path as the source its errors name.
+func LoadFile[T any](path string, parse func(data []byte, source string) (T, error)) (T, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		var none T
+		return none, err
+	}
+	return parse(data, path)
 }
