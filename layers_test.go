@@ -4,6 +4,7 @@ import (
 	"go/build"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -47,6 +48,8 @@ func layerOf(p string) int {
 		return assembly
 	case p == "channels/slack/mention", p == "knowledge/learn", p == "knowledge/wordvec", p == "sample":
 		return foundation // leaves with no domain knowledge
+	case migrations(p):
+		return foundation // an owner's embedded SQL, merged by internal/schema
 	case strings.HasPrefix(p, "channels/"):
 		return channel
 	case strings.HasPrefix(p, "dialogs/"), strings.HasPrefix(p, "guards/"):
@@ -61,6 +64,10 @@ func layerOf(p string) int {
 	return -1
 }
 
+// migrations reports a package that only embeds its owner's schema
+// (<owner>/migrations, docs/architecture.md "Store conventions").
+func migrations(p string) bool { return path.Base(p) == "migrations" }
+
 // checkImport says what is wrong with from importing to, or "".
 func checkImport(from, to string) string {
 	switch {
@@ -72,6 +79,10 @@ func checkImport(from, to string) string {
 		return "the demo clinic is loaded by the assembly only (modules read app.App.Sample)"
 	case to == "internal/app" && layerOf(from) != assembly:
 		return "only the command layer imports the assembly (modules install into internal/host)"
+	case migrations(from):
+		return "a migrations package only embeds SQL"
+	case migrations(to) && from != "internal/schema":
+		return "migrations reach the store through internal/schema's one list"
 	}
 	lf, lt := layerOf(from), layerOf(to)
 	if lf < 0 || lt < 0 {
@@ -161,6 +172,8 @@ func TestLayerRules(t *testing.T) {
 		{"internal/host", "dialogs/menu"},
 		{"knowledge", "knowledge/embedtest"},
 		{"dialogs/menu", "internal/cli"},
+		{"internal/app", "knowledge/migrations"},           // one list of migrations
+		{"internal/patients/migrations", "internal/store"}, // SQL only
 	} {
 		if checkImport(c[0], c[1]) == "" {
 			t.Errorf("%s importing %s passes the rules", c[0], c[1])
@@ -169,6 +182,7 @@ func TestLayerRules(t *testing.T) {
 	for _, c := range [][2]string{
 		{"guards/optout", "dialogs/menu"}, {"internal/outreach", "bot"}, {"channels/slack", "internal/handoff"},
 		{"internal/cli", "sample"}, {"dialogs/faq", "knowledge"},
+		{"internal/schema", "channels/slack/migrations"}, {"internal/schema", "dialogs/survey/migrations"},
 	} {
 		if why := checkImport(c[0], c[1]); why != "" {
 			t.Errorf("%s importing %s refused: %s", c[0], c[1], why)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/tend-health/tend/internal/schema"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/knowledge"
 	"github.com/tend-health/tend/knowledge/learn"
@@ -90,7 +91,8 @@ func (p *kbPool) base(ctx context.Context, name string, m *knowledge.Model, o Fi
 		}
 		p.dir = dir
 	}
-	db, err := store.Open(ctx, store.Options{SQLitePath: filepath.Join(p.dir, fmt.Sprintf("kb%d.db", len(p.dbs)))})
+	db, err := store.Open(ctx, store.Options{SQLitePath: filepath.Join(p.dir, fmt.Sprintf("kb%d.db", len(p.dbs))),
+		Migrations: schema.All()})
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/config"
 	"github.com/tend-health/tend/internal/loadtest"
+	tendschema "github.com/tend-health/tend/internal/schema"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 )
@@ -33,7 +34,8 @@ func BenchmarkWebhook(b *testing.B) {
 	schema := storetest.NewSchemaName()
 	ctx := context.Background()
 	// The production pool size (store.Open's minimum) rather than the tests' 8.
-	db, err := store.Open(ctx, store.Options{PostgresURL: storetest.PostgresURL(), Schema: schema, MaxConns: 16})
+	db, err := store.Open(ctx, store.Options{PostgresURL: storetest.PostgresURL(), Schema: schema, MaxConns: 16,
+		Migrations: tendschema.All()})
 	if err != nil {
 		storetest.RequireInCI(b, "PostgreSQL: %v", err)
 	}

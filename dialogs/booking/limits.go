@@ -49,11 +49,7 @@ func codeKeys(ctx context.Context, a *host.Host, cfg Config, enc patients.Hasher
 		return patients.CodeKeysFrom(enc, "TEND_ENCRYPTION_KEY"), nil
 	}
 	now := a.Clock.Now()
-	if _, err := a.DB.Q().Exec(ctx, `INSERT INTO kv (key, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`,
-		codeSecretKV, httpserver.RandomToken(32), now); err != nil {
-		return patients.CodeKeys{}, fmt.Errorf("booking: code secret: %w", err)
-	}
-	secret, err := a.DB.Q().GetKV(ctx, codeSecretKV)
+	secret, err := a.DB.Q().EnsureKV(ctx, codeSecretKV, httpserver.RandomToken(32), now)
 	if err != nil {
 		return patients.CodeKeys{}, fmt.Errorf("booking: code secret: %w", err)
 	}

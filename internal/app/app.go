@@ -23,6 +23,7 @@ import (
 	"github.com/tend-health/tend/internal/httpserver"
 	"github.com/tend-health/tend/internal/jobs"
 	"github.com/tend-health/tend/internal/metrics"
+	"github.com/tend-health/tend/internal/schema"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/sample"
 )
@@ -132,7 +133,8 @@ func (a *App) openStore(ctx context.Context, o Options) error {
 	if o.Store != nil {
 		a.DB = o.Store
 	} else {
-		db, err := store.Open(ctx, store.Options{PostgresURL: a.Config.DatabaseURL.Reveal(), SQLitePath: a.Config.SQLitePath(), Logger: a.Log})
+		db, err := store.Open(ctx, store.Options{PostgresURL: a.Config.DatabaseURL.Reveal(), SQLitePath: a.Config.SQLitePath(), Logger: a.Log,
+			Migrations: schema.All()})
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tend-health/tend/internal/audit"
+	"github.com/tend-health/tend/internal/schema"
 	"github.com/tend-health/tend/internal/store"
 )
 
@@ -44,7 +45,8 @@ func openStore(ctx context.Context, env *Env) (*store.DB, func(), error) {
 	if db := env.AppOptions.Store; db != nil {
 		return db, func() {}, nil
 	}
-	db, err := store.Open(ctx, store.Options{PostgresURL: env.Config.DatabaseURL.Reveal(), SQLitePath: env.Config.SQLitePath()})
+	db, err := store.Open(ctx, store.Options{PostgresURL: env.Config.DatabaseURL.Reveal(), SQLitePath: env.Config.SQLitePath(),
+		Migrations: schema.All()})
 	if err != nil {
 		return nil, nil, err
 	}

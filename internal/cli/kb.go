@@ -16,6 +16,7 @@ import (
 
 	"github.com/tend-health/tend/dialogs/faq"
 	"github.com/tend-health/tend/internal/logging"
+	"github.com/tend-health/tend/internal/schema"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/knowledge"
 )
@@ -60,7 +61,8 @@ func openKB(ctx context.Context, env *Env) (*knowledge.Base, func(), error) {
 	closeFn := func() {}
 	if db == nil {
 		var err error
-		db, err = store.Open(ctx, store.Options{PostgresURL: env.Config.DatabaseURL.Reveal(), SQLitePath: env.Config.SQLitePath()})
+		db, err = store.Open(ctx, store.Options{PostgresURL: env.Config.DatabaseURL.Reveal(), SQLitePath: env.Config.SQLitePath(),
+			Migrations: schema.All()})
 		if err != nil {
 			return nil, nil, err
 		}

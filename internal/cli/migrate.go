@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/tend-health/tend/internal/schema"
 	"github.com/tend-health/tend/internal/store"
 )
 
@@ -18,7 +19,8 @@ func runMigrate(ctx context.Context, env *Env, args []string) error {
 	db := env.AppOptions.Store
 	if db == nil {
 		var err error
-		db, err = store.Open(ctx, store.Options{PostgresURL: env.Config.DatabaseURL.Reveal(), SQLitePath: env.Config.SQLitePath()})
+		db, err = store.Open(ctx, store.Options{PostgresURL: env.Config.DatabaseURL.Reveal(), SQLitePath: env.Config.SQLitePath(),
+			Migrations: schema.All()})
 		if err != nil {
 			return err
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/tend-health/tend/channels/web"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/app/apptest"
+	tendschema "github.com/tend-health/tend/internal/schema"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 )
@@ -97,7 +98,7 @@ func TestDatabaseOutageLosesNothing(t *testing.T) {
 	q.Set("connect_timeout", "2")
 	u.RawQuery = q.Encode()
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Options{PostgresURL: u.String(), Schema: schema})
+	db, err := store.Open(ctx, store.Options{PostgresURL: u.String(), Schema: schema, Migrations: tendschema.All()})
 	mustNil(t, err)
 	t.Cleanup(func() { db.Close() })
 	a := apptest.New(t, db, apptest.Options{Mode: app.ModeServe, Modules: []app.Module{web.Module{}}, Start: true})

@@ -24,6 +24,7 @@ import (
 	"github.com/tend-health/tend/internal/httpserver"
 	"github.com/tend-health/tend/internal/logging"
 	"github.com/tend-health/tend/internal/metrics"
+	tendschema "github.com/tend-health/tend/internal/schema"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 )
@@ -56,10 +57,10 @@ func TestHealthz(t *testing.T) {
 func openUnmigrated(t *testing.T, db *store.DB) *store.DB {
 	t.Helper()
 	ctx := context.Background()
-	o := store.Options{SQLitePath: filepath.Join(t.TempDir(), "empty.db")}
+	o := store.Options{SQLitePath: filepath.Join(t.TempDir(), "empty.db"), Migrations: tendschema.All()}
 	if db.Dialect() == store.Postgres {
 		schema := storetest.NewSchemaName()
-		o = store.Options{PostgresURL: storetest.PostgresURL(), Schema: schema, MaxConns: 4}
+		o = store.Options{PostgresURL: storetest.PostgresURL(), Schema: schema, MaxConns: 4, Migrations: tendschema.All()}
 		t.Cleanup(func() { storetest.DropSchema(t, schema) })
 	}
 	empty, err := store.Open(ctx, o)

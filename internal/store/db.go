@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io/fs"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -76,6 +77,7 @@ type DB struct {
 	sqldb        *sql.DB // sqlite only: the single writer connection
 	schema       string  // postgres schema in use (search_path), "" for default
 	log          *slog.Logger
+	migrations   fs.FS // every owner's migrations for this dialect, merged (migrate.go)
 
 	// writer, on SQLite, lets one transaction of this process at a time ask
 	// for the database's write lock, in arrival order (see gateWriter).

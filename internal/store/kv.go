@@ -23,17 +23,27 @@ func (q Q) PutKV(ctx context.Context, key, value string, now time.Time) error {
 	return nil
 }
 
-// EnsureSecretKV returns the secret kept under key (one of SecretKVKeys),
-// storing value first when there is none: the first replica to start
-// makes it and every replica reads the same one. It is sealed at rest.
-func (q Q) EnsureSecretKV(ctx context.Context, key, value string, now time.Time) (string, error) {
+// EnsureKV returns the value kept under key, storing value first when
+// there is none: the first replica to start makes it and every replica
+// reads the same one.
+func (q Q) EnsureKV(ctx context.Context, key, value string, now time.Time) (string, error) {
 	if _, err := q.q.exec(ctx, `INSERT INTO kv (key, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`,
-		key, q.Seal("kv.value", value), now); err != nil {
+		key, value, now); err != nil {
 		return "", fmt.Errorf("store: put %s: %w", key, err)
 	}
 	v, err := q.GetKV(ctx, key)
 	if err != nil {
 		return "", fmt.Errorf("store: get %s: %w", key, err)
+	}
+	return v, nil
+}
+
+// EnsureSecretKV is EnsureKV for a secret (key is one of SecretKVKeys):
+// sealed at rest.
+func (q Q) EnsureSecretKV(ctx context.Context, key, value string, now time.Time) (string, error) {
+	v, err := q.EnsureKV(ctx, key, q.Seal("kv.value", value), now)
+	if err != nil {
+		return "", err
 	}
 	return q.Open("kv.value", v)
 }

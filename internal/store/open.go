@@ -3,10 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -17,19 +15,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/pgx/v5/stdlib"
 	pgxvec "github.com/pgvector/pgvector-go/pgx"
-	"github.com/pressly/goose/v3"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/tend-health/tend/internal/sealed"
 )
-
-//go:embed migrations
-var migrationsFS embed.FS
 
 // Options says which database to open.
 type Options struct {
@@ -49,6 +39,10 @@ type Options struct {
 	// Keys seal personal data at rest (see SetKeyring); nil stores it as
 	// plaintext.
 	Keys *sealed.Keyring
+	// Migrations are the schema of the packages that own tables beside the
+	// store's own (internal/schema.All); Migrate applies them with the
+	// store's as one ordered set.
+	Migrations []Migrations
 }
 
 // Open connects to the database. It does not migrate: call Migrate.
@@ -57,14 +51,19 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	open := openSQLite
+	open, dialect := openSQLite, SQLite
 	if o.PostgresURL != "" {
-		open = openPostgres
+		open, dialect = openPostgres, Postgres
+	}
+	migrations, err := mergeMigrations(dialect, append([]Migrations{coreMigrations()}, o.Migrations...))
+	if err != nil {
+		return nil, err
 	}
 	db, err := open(ctx, o, log)
 	if err != nil {
 		return nil, err
 	}
+	db.migrations = migrations
 	db.SetKeyring(o.Keys)
 	return db, nil
 }
@@ -171,126 +170,4 @@ func redactURL(err error, dsn string) error {
 		return errors.New(strings.ReplaceAll(err.Error(), pw, "xxxxx"))
 	}
 	return err
-}
-
-func (db *DB) migrationFS() (fs.FS, goose.Dialect, error) {
-	sub, err := fs.Sub(migrationsFS, "migrations/"+string(db.dialect))
-	if err != nil {
-		return nil, "", err
-	}
-	if db.dialect == Postgres {
-		return sub, goose.DialectPostgres, nil
-	}
-	return sub, goose.DialectSQLite3, nil
-}
-
-func (db *DB) gooseProvider() (*goose.Provider, func(), error) {
-	fsys, dialect, err := db.migrationFS()
-	if err != nil {
-		return nil, nil, err
-	}
-	sqldb := db.sqldb
-	closeFn := func() {}
-	if db.pool != nil {
-		sqldb = stdlib.OpenDBFromPool(db.pool)
-		closeFn = func() { _ = sqldb.Close() }
-	}
-	// Out-of-order lets a feature's migration numbered below an applied one
-	// still apply (features number their migrations in ranges of their own).
-	p, err := goose.NewProvider(dialect, sqldb, fsys, goose.WithAllowOutofOrder(true))
-	if err != nil {
-		closeFn()
-		return nil, nil, fmt.Errorf("store: migrations: %w", err)
-	}
-	return p, closeFn, nil
-}
-
-// MigrationResult lists what Migrate applied.
-type MigrationResult struct {
-	Applied []string
-}
-
-// Migrate applies Tend's migrations and River's, in that order, and is a
-// no-op when both are current.
-func (db *DB) Migrate(ctx context.Context) (MigrationResult, error) {
-	var res MigrationResult
-	p, closeFn, err := db.gooseProvider()
-	if err != nil {
-		return res, err
-	}
-	defer closeFn()
-	results, err := p.Up(ctx)
-	if err != nil {
-		return res, fmt.Errorf("store: migrate: %w", err)
-	}
-	for _, r := range results {
-		res.Applied = append(res.Applied, r.Source.Path)
-	}
-	if db.pool != nil {
-		m, err := rivermigrate.New(riverpgxv5.New(db.pool), &rivermigrate.Config{Schema: db.schema})
-		if err != nil {
-			return res, fmt.Errorf("store: river migrate: %w", err)
-		}
-		rr, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
-		if err != nil {
-			return res, fmt.Errorf("store: river migrate: %w", err)
-		}
-		for _, v := range rr.Versions {
-			res.Applied = append(res.Applied, fmt.Sprintf("river/%03d_%s", v.Version, v.Name))
-		}
-		// Connections opened before the vector extension existed have no
-		// codec for it; start fresh ones.
-		db.pool.Reset()
-	} else {
-		m, err := rivermigrate.New(riversqlite.New(db.sqldb), nil)
-		if err != nil {
-			return res, fmt.Errorf("store: river migrate: %w", err)
-		}
-		rr, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
-		if err != nil {
-			return res, fmt.Errorf("store: river migrate: %w", err)
-		}
-		for _, v := range rr.Versions {
-			res.Applied = append(res.Applied, fmt.Sprintf("river/%03d_%s", v.Version, v.Name))
-		}
-	}
-	return res, nil
-}
-
-// MigrationsPending reports whether any of Tend's or River's migrations is
-// not yet applied; readiness fails while it is true.
-func (db *DB) MigrationsPending(ctx context.Context) (bool, error) {
-	p, closeFn, err := db.gooseProvider()
-	if err != nil {
-		return false, err
-	}
-	defer closeFn()
-	pending, err := p.HasPending(ctx)
-	if err != nil || pending {
-		return pending, err
-	}
-	return db.riverPending(ctx)
-}
-
-func (db *DB) riverPending(ctx context.Context) (bool, error) {
-	if db.pool != nil {
-		m, err := rivermigrate.New(riverpgxv5.New(db.pool), &rivermigrate.Config{Schema: db.schema})
-		if err != nil {
-			return false, err
-		}
-		res, err := m.Migrate(ctx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{DryRun: true})
-		if err != nil {
-			return false, err
-		}
-		return len(res.Versions) > 0, nil
-	}
-	m, err := rivermigrate.New(riversqlite.New(db.sqldb), nil)
-	if err != nil {
-		return false, err
-	}
-	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{DryRun: true})
-	if err != nil {
-		return false, err
-	}
-	return len(res.Versions) > 0, nil
 }

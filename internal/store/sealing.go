@@ -117,7 +117,7 @@ var SecretKVKeys = []string{"booking:link_secret"}
 
 // SealedColumns lists every column that holds sealed values, in the order
 // the rekey job walks them. A package that seals a column of its own adds
-// it here (its table is in this package's migrations).
+// it here, wherever its table's migrations live.
 func SealedColumns() []SealedColumn {
 	kvKeys := make([]string, len(SecretKVKeys))
 	for i, k := range SecretKVKeys {

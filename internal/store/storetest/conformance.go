@@ -263,6 +263,15 @@ func testKV(t *testing.T, db *store.DB) {
 	v, err := db.Q().GetKV(ctx, "telegram.offset")
 	require.NoError(t, err)
 	require.Equal(t, "11", v)
+
+	// EnsureKV keeps the first value written: two replicas starting at once
+	// agree on one secret.
+	v, err = db.Q().EnsureKV(ctx, "booking:code_secret", "first", t0)
+	require.NoError(t, err)
+	require.Equal(t, "first", v)
+	v, err = db.Q().EnsureKV(ctx, "booking:code_secret", "second", t0)
+	require.NoError(t, err)
+	require.Equal(t, "first", v)
 }
 
 func testLockKey(t *testing.T, db *store.DB) {

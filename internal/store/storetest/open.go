@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	tendschema "github.com/tend-health/tend/internal/schema"
 	"github.com/tend-health/tend/internal/store"
 )
 
@@ -48,7 +49,7 @@ func OpenSQLite(t testing.TB) *store.DB {
 func OpenSQLiteAt(t testing.TB, path string) *store.DB {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Options{SQLitePath: path})
+	db, err := store.Open(ctx, store.Options{SQLitePath: path, Migrations: tendschema.All()})
 	if err != nil {
 		t.Fatalf("open sqlite: %v", err)
 	}
@@ -103,7 +104,8 @@ func openPostgres(t testing.TB, schema string, tracer pgx.QueryTracer) *store.DB
 	if !hasVector {
 		RequireInCI(t, "the vector extension is not installed in the test database; run scripts/setup.sh")
 	}
-	db, err := store.Open(ctx, store.Options{PostgresURL: PostgresURL(), Schema: schema, MaxConns: 8, Tracer: tracer})
+	db, err := store.Open(ctx, store.Options{PostgresURL: PostgresURL(), Schema: schema, MaxConns: 8, Tracer: tracer,
+		Migrations: tendschema.All()})
 	if err != nil {
 		t.Fatalf("open postgres: %v", err)
 	}
