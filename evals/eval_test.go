@@ -31,7 +31,7 @@ func TestOwnHeldOut(t *testing.T) {
 			d.Close()
 		}
 	})
-	require.Len(t, sets, 4, "held-out questions on the sample clinic, Riverside and Harbor, and triage messages")
+	require.Len(t, sets, 5, "held-out questions on the sample clinic, Riverside, Harbor and Larkspur, and triage messages")
 	for _, ds := range sets {
 		runChecked(t, ds, base, floor)
 	}

@@ -96,6 +96,7 @@ var OwnKBs = map[string]struct {
 	"sample":    {},
 	"riverside": {Dir: "kb/riverside", Clinic: riversideProfile},
 	"harbor":    {Dir: "kb/harbor", Clinic: harborProfile},
+	"larkspur":  {Dir: "kb/larkspur", Clinic: larkspurProfile},
 }
 
 // harborProfile is the profile of Harbor County Public Health, the fictional
@@ -110,6 +111,21 @@ hours:
   wed: "08:00-17:00"
   thu: "08:00-17:00"
   fri: "08:00-17:00"
+`
+
+// larkspurProfile is the profile of Larkspur State University Student
+// Health Services, the fictional university health service of
+// evals/kb/larkspur; its number is the main line.
+const larkspurProfile = `name: Larkspur State University Student Health Services
+phone: "(555) 017-4400"
+timezone: America/Chicago
+hours:
+  mon: "08:00-17:00"
+  tue: "08:00-17:00"
+  wed: "09:00-17:00"
+  thu: "08:00-17:00"
+  fri: "08:00-17:00"
+  sat: "10:00-14:00"
 `
 
 // OwnItems reads every own item: the questions (with their KB) and the
