@@ -27,6 +27,7 @@ import (
 	"github.com/tend-health/tend/internal/privacy"
 	"github.com/tend-health/tend/internal/sealed"
 	"github.com/tend-health/tend/internal/store"
+	"github.com/tend-health/tend/internal/store/storetest"
 )
 
 const staff = "staff-token-0123456789"
@@ -158,62 +159,24 @@ func (c *codeBox) last() string {
 // "held" whether or not it is sealed).
 func cells(t *testing.T, db *store.DB, keys *sealed.Keyring) map[string][]string {
 	t.Helper()
-	ctx := context.Background()
-	q := db.Q()
-	var cols [][2]string
-	if db.Dialect() == store.Postgres {
-		rs, err := q.Query(ctx, `SELECT table_name, column_name FROM information_schema.columns
-			WHERE table_schema = $1 AND data_type IN ('text', 'jsonb', 'json', 'character varying', 'bytea')`, db.Schema())
-		require.NoError(t, err)
-		for rs.Next() {
-			var c [2]string
-			require.NoError(t, rs.Scan(&c[0], &c[1]))
-			cols = append(cols, c)
-		}
-		rs.Close()
-	} else {
-		var tables []string
-		rs, err := q.Query(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
-		require.NoError(t, err)
-		for rs.Next() {
-			var n string
-			require.NoError(t, rs.Scan(&n))
-			tables = append(tables, n)
-		}
-		rs.Close()
-		for _, tb := range tables {
-			rs, err := q.Query(ctx, `SELECT name FROM pragma_table_info($1)`, tb)
-			require.NoError(t, err)
-			for rs.Next() {
-				var c string
-				require.NoError(t, rs.Scan(&c))
-				cols = append(cols, [2]string{tb, c})
-			}
-			rs.Close()
-		}
+	stored := storetest.StoredText(t, db)
+	if keys == nil {
+		return stored
 	}
 	out := map[string][]string{}
-	for _, c := range cols {
-		rs, err := q.Query(ctx, fmt.Sprintf(`SELECT CAST(%q AS text) FROM %q WHERE %q IS NOT NULL`, c[1], c[0], c[1]))
-		require.NoError(t, err, "%s.%s", c[0], c[1])
-		where := c[0] + "." + c[1]
-		for rs.Next() {
-			var v string
-			require.NoError(t, rs.Scan(&v))
+	for where, values := range stored {
+		for _, v := range values {
 			out[where] = append(out[where], v)
-			if keys != nil {
-				inner := v
-				if u, err := strconv.Unquote(v); err == nil && strings.HasPrefix(v, `"`) {
-					inner = u
-				}
-				if sealed.IsSealed(inner) {
-					plain, err := keys.Open(where, inner)
-					require.NoError(t, err, "%s holds a value its key does not open", where)
-					out[where] = append(out[where], plain)
-				}
+			inner := v
+			if u, err := strconv.Unquote(v); err == nil && strings.HasPrefix(v, `"`) {
+				inner = u
+			}
+			if sealed.IsSealed(inner) {
+				plain, err := keys.Open(where, inner)
+				require.NoError(t, err, "%s holds a value its key does not open", where)
+				out[where] = append(out[where], plain)
 			}
 		}
-		rs.Close()
 	}
 	return out
 }
