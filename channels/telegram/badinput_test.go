@@ -2,45 +2,32 @@ package telegram_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tend-health/tend/channels/channeltest"
+	"github.com/tend-health/tend/channels/telegram"
 	"github.com/tend-health/tend/channels/telegram/telegramtest"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 )
 
-// badValue is a field value as it appears in the JSON body, raw: some of
-// these bytes are not what json.Marshal would ever write.
-type badValue struct {
-	name string
-	raw  string // a JSON string literal, quotes included
-}
-
-// badValues are the shapes of bad input issue 13 found blocking a channel.
-var badValues = []badValue{
-	{"nul", `"Pa\u0000t"`},
-	{"invalid utf-8", "\"Pa\xff\xfet\\ud800\""},
-	{"60000 characters", `"` + strings.Repeat("a", 60000) + `"`},
-	{"right-to-left override", `"Pat\u202egnp.exe\u2066x\u2069"`},
-	{"all at once", "\"\\u0000\xff\\u202e" + strings.Repeat("b", 60000) + "\""},
-}
-
+// badValues are the shapes of bad input issue 13 found blocking a channel;
 // badMarker stands for the bad value in a body built with json.Marshal.
-const badMarker = "@@BAD@@"
+var badValues = channeltest.BadValues("Pa", "t")
+
+const badMarker = channeltest.BadMarker
 
 // withBad replaces every badMarker string in body with the bad value.
-func withBad(body []byte, v badValue) []byte {
-	return bytes.ReplaceAll(body, []byte(`"`+badMarker+`"`), []byte(v.raw))
+func withBad(body []byte, v channeltest.BadValue) []byte {
+	return bytes.ReplaceAll(body, []byte(`"`+badMarker+`"`), []byte(v.Raw))
 }
 
 // badUser is a patient whose every name field is bad.
@@ -95,41 +82,6 @@ func badUpdates(id int64, firstChat int64) (bodies [][]byte, chats []int64, answ
 	return bodies, chats, answered
 }
 
-// requireStoredClean checks every stored Telegram message: valid UTF-8,
-// no NUL or other control character, no bidirectional override, bounded.
-func (h *harness) requireStoredClean() {
-	h.t.Helper()
-	rows, err := h.db.Q().Query(context.Background(),
-		`SELECT external_id, sender_id, text, payload, locale, meta FROM inbound_messages WHERE channel = 'telegram'`)
-	require.NoError(h.t, err)
-	defer rows.Close()
-	n := 0
-	for rows.Next() {
-		var ext, sender, text, payload, locale, meta string
-		require.NoError(h.t, rows.Scan(&ext, &sender, &text, &payload, &locale, &meta))
-		for name, v := range map[string]string{"external_id": ext, "sender_id": sender, "text": text, "payload": payload,
-			"locale": locale, "meta": meta} {
-			require.True(h.t, utf8.ValidString(v), "%s is not valid UTF-8", name)
-			require.NotContains(h.t, v, "\x00", name)
-			require.NotContains(h.t, v, `\u0000`, name)
-			require.NotContains(h.t, v, "\u202e", name)
-			require.NotContains(h.t, v, "\u2066", name)
-		}
-		require.LessOrEqual(h.t, utf8.RuneCountInString(text), 16000)
-		require.LessOrEqual(h.t, len(payload), 256)
-		require.LessOrEqual(h.t, len(locale), 35)
-		require.LessOrEqual(h.t, len(ext), 128)
-		var m map[string]string
-		require.NoError(h.t, json.Unmarshal([]byte(meta), &m))
-		for k, v := range m {
-			require.LessOrEqual(h.t, utf8.RuneCountInString(v), 64, k)
-		}
-		n++
-	}
-	require.NoError(h.t, rows.Err())
-	require.NotZero(h.t, n)
-}
-
 // TestBadInputDoesNotBlockPolling: updates with a NUL, invalid UTF-8, 60,000
 // characters or a right-to-left override in every field are made valid and
 // handled, and the patients who write after them are answered (issue 13:
@@ -162,7 +114,7 @@ func TestBadInputDoesNotBlockPolling(t *testing.T) {
 			h.waitSent(chat, 1)
 		}
 		require.Eventually(t, func() bool { return h.fake.Pending() == 0 }, waitFor, 20*time.Millisecond)
-		h.requireStoredClean()
+		channeltest.RequireStoredClean(t, db, telegram.Channel, 35)
 		require.Zero(t, metricSum(t, h, "tend_webhook_rejections_total"), "nothing needed rejecting")
 		h.requireCleanLogs(strings.Repeat("a", 100), "gnp.exe")
 	})
@@ -182,7 +134,7 @@ func TestBadInputDoesNotBlockWebhook(t *testing.T) {
 			for _, body := range bodies {
 				b := withID(withBad(body, v), h.fake.NextUpdateID())
 				rec := h.postWebhook(webhookSecret, b)
-				require.Equal(t, http.StatusOK, rec.Code, "%s: %s", v.name, rec.Body.String())
+				require.Equal(t, http.StatusOK, rec.Code, "%s: %s", v.Name, rec.Body.String())
 			}
 			answered = append(answered, ans...)
 		}
@@ -197,7 +149,7 @@ func TestBadInputDoesNotBlockWebhook(t *testing.T) {
 		for _, chat := range answered {
 			h.waitSent(chat, 1)
 		}
-		h.requireStoredClean()
+		channeltest.RequireStoredClean(t, db, telegram.Channel, 35)
 		require.Zero(t, testutil.ToFloat64(h.app.Metrics.Errors.WithLabelValues("telegram_webhook")))
 		h.requireCleanLogs(strings.Repeat("a", 100), "gnp.exe")
 	})

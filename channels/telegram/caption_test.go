@@ -2,61 +2,25 @@ package telegram_test
 
 import (
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/channels/channeltest"
+	"github.com/tend-health/tend/channels/telegram"
 	"github.com/tend-health/tend/channels/telegram/telegramtest"
 	"github.com/tend-health/tend/guards/triage"
 	"github.com/tend-health/tend/internal/app"
-	"github.com/tend-health/tend/internal/handoff"
 	"github.com/tend-health/tend/internal/httpserver"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 )
 
-// emergencyText is the caption of issue 12: it got "I can only read text
-// messages here" instead of 911 and an urgent alert.
-const emergencyText = "my husband has crushing chest pain and can't breathe"
-
-// staffAlerts stands in for the staff channel (Slack): it records every
-// handoff triage opens.
-type staffAlerts struct {
-	mu     sync.Mutex
-	alerts []alert
-}
-
-type alert struct {
-	channel, chat string
-	urgent        bool
-}
-
-func (s *staffAlerts) HandoffOpened(t *bot.Turn, h handoff.Handoff) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.alerts = append(s.alerts, alert{channel: t.Conversation().Channel, chat: t.Conversation().ChatID, urgent: h.Urgent})
-	return nil
-}
-
-// urgentFor is how many urgent alerts named the Telegram chat.
-func (s *staffAlerts) urgentFor(chat string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, a := range s.alerts {
-		if a.channel == "telegram" && a.chat == chat && a.urgent {
-			n++
-		}
-	}
-	return n
-}
-
 // safetyHarness is the harness with the triage guard and a staff channel.
-func safetyHarness(t *testing.T, db *store.DB, webhook bool) (*harness, *staffAlerts) {
-	staff := &staffAlerts{}
+func safetyHarness(t *testing.T, db *store.DB, webhook bool) (*harness, *channeltest.StaffAlerts) {
+	staff := &channeltest.StaffAlerts{}
 	h := newHarness(t, db, harnessOpts{webhook: webhook, modules: []app.Module{triage.Module{Staff: staff}}})
 	h.start()
 	return h, staff
@@ -72,9 +36,9 @@ func (h *harness) emergencyReply(text string) string {
 	return web[0].Text
 }
 
-func (h *harness) waitUrgent(staff *staffAlerts, chat int64) {
+func (h *harness) waitUrgent(staff *channeltest.StaffAlerts, chat int64) {
 	h.t.Helper()
-	require.Eventually(h.t, func() bool { return staff.urgentFor(telegramChat(chat)) == 1 }, waitFor, 20*time.Millisecond,
+	require.Eventually(h.t, func() bool { return staff.UrgentFor(telegram.Channel, telegramChat(chat)) == 1 }, waitFor, 20*time.Millisecond,
 		"an urgent staff alert for chat %d", chat)
 }
 
@@ -97,7 +61,7 @@ func TestEmergencyCaption(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		h, staff := safetyHarness(t, db, false)
-		want := h.emergencyReply(emergencyText)
+		want := h.emergencyReply(channeltest.EmergencyText)
 		attachments := map[int64]map[string]any{
 			8101: {"photo": []map[string]any{{"file_id": "p", "file_unique_id": "p", "width": 90, "height": 90}}},
 			8102: {"video": map[string]any{"file_id": "v", "file_unique_id": "v", "width": 9, "height": 9, "duration": 3}},
@@ -106,7 +70,7 @@ func TestEmergencyCaption(t *testing.T) {
 			8104: {"document": map[string]any{"file_id": "d", "file_unique_id": "d", "file_name": "ecg.pdf"}},
 		}
 		for chat, fields := range attachments {
-			fields["caption"] = emergencyText
+			fields["caption"] = channeltest.EmergencyText
 			h.fake.Push("message", h.fake.Message(patient(chat), fields))
 		}
 		for chat := range attachments {
@@ -116,7 +80,7 @@ func TestEmergencyCaption(t *testing.T) {
 		}
 		// A forwarded message is read like any text.
 		fwd := patient(8105)
-		h.fake.Push("message", h.fake.Message(fwd, map[string]any{"text": emergencyText,
+		h.fake.Push("message", h.fake.Message(fwd, map[string]any{"text": channeltest.EmergencyText,
 			"forward_origin": map[string]any{"type": "hidden_user", "sender_user_name": "My husband", "date": 1700000000}}))
 		require.Equal(t, want, h.waitSent(fwd.ID, 1)[0].Text)
 		h.waitUrgent(staff, fwd.ID)
@@ -125,7 +89,7 @@ func TestEmergencyCaption(t *testing.T) {
 		for chat := range attachments {
 			require.Len(t, h.fake.SentTo(chat), 1)
 		}
-		h.requireCleanLogs(emergencyText)
+		h.requireCleanLogs(channeltest.EmergencyText)
 	})
 }
 
@@ -151,7 +115,7 @@ func TestOrdinaryCaption(t *testing.T) {
 		require.Equal(t, 200, h.postWebhook(webhookSecret, body).Code)
 		got = h.waitSent(bare.ID, 1)
 		require.Equal(t, h.app.Catalog.Text("en", "input.unsupported", nil), got[0].Text)
-		require.Zero(t, staff.urgentFor("8201")+staff.urgentFor("8202"))
+		require.Zero(t, staff.UrgentFor(telegram.Channel, "8201")+staff.UrgentFor(telegram.Channel, "8202"))
 	})
 }
 
@@ -162,7 +126,7 @@ func TestEditedMessages(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		h, staff := safetyHarness(t, db, false)
-		want := h.emergencyReply(emergencyText)
+		want := h.emergencyReply(channeltest.EmergencyText)
 		u := patient(8301)
 		original := h.fake.Message(u, map[string]any{"text": "hello"})
 		h.fake.Push("message", original)
@@ -180,7 +144,7 @@ func TestEditedMessages(t *testing.T) {
 		require.Eventually(t, func() bool { return h.countInbound() == 2 }, waitFor, 20*time.Millisecond)
 		h.settled()
 		require.Len(t, h.fake.SentTo(u.ID), len(first), "the ordinary edit got no answer")
-		edit(emergencyText, time.Now().Unix()+2)
+		edit(channeltest.EmergencyText, time.Now().Unix()+2)
 		got := h.waitSent(u.ID, len(first)+1)
 		require.Equal(t, want, got[len(first)].Text)
 		h.waitUrgent(staff, u.ID)

@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/channels/channeltest"
 	"github.com/tend-health/tend/channels/telegram"
 	"github.com/tend-health/tend/dialogs/faq"
 	"github.com/tend-health/tend/internal/app"
@@ -28,7 +28,7 @@ func TestCitedCostAnswerMatchesWebChat(t *testing.T) {
 		h.start()
 		require.Eventually(t, func() bool { return kb.LastSync() != nil }, waitFor, 20*time.Millisecond, "the sample clinic is indexed")
 
-		const question = "How much is a flu shot?"
+		question := channeltest.CostQuestion
 		u := patient(1101)
 		h.fake.PushText(u, question)
 		apptest.Settle(t, db, telegram.Channel, "1101", 1)
@@ -36,20 +36,16 @@ func TestCitedCostAnswerMatchesWebChat(t *testing.T) {
 
 		session := httpserver.RandomToken(24)
 		web := h.webReply(session, "c1", question, "")
-		require.Equal(t, bot.ActionAnswer, web[0].Action)
-		require.Contains(t, web[0].Text, "$30")
-		require.Contains(t, web[0].Text, "Source: Vaccines and Flu Shots › How much does a flu shot cost?")
-		require.Equal(t, "vaccines.md", web[0].Sources[0].Document)
+		channeltest.RequireCitedCost(t, web)
 		requireSame(t, web, got)
 
 		// A question the documents do not answer: the same abstention,
 		// with its buttons as an inline keyboard.
-		h.fake.PushText(u, "How much is a vasectomy?")
+		h.fake.PushText(u, channeltest.UncoveredCostQuestion)
 		apptest.Settle(t, db, telegram.Channel, "1101", 2)
 		got = h.fake.SentTo(u.ID)[len(got):]
-		web = h.webReply(session, "c2", "How much is a vasectomy?", "")
-		require.Equal(t, bot.ActionAbstain, web[0].Action)
-		require.NotEmpty(t, web[0].Buttons)
+		web = h.webReply(session, "c2", channeltest.UncoveredCostQuestion, "")
+		channeltest.RequireAbstention(t, web)
 		requireSame(t, web, got)
 	})
 }

@@ -2,7 +2,6 @@ package telegram_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -10,54 +9,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tend-health/tend/channels/channeltest"
 	"github.com/tend-health/tend/channels/telegram/telegramtest"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 )
-
-const poisonText = "this exact message is refused by the database"
-
-// refuseText makes the database refuse every inbound message whose text is
-// poisonText: a poison update that no cleaning at the edge prevents. On
-// PostgreSQL the error has the SQLSTATE code given (22023 is a data
-// exception, P0001 a plain error that says nothing about the data); on
-// SQLite it is a constraint error.
-func refuseText(t *testing.T, db *store.DB, code string) {
-	t.Helper()
-	ctx := context.Background()
-	if db.Dialect() == store.Postgres {
-		_, err := db.Q().Exec(ctx, fmt.Sprintf(`CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
-			BEGIN
-				IF NEW.text = '%s' THEN RAISE EXCEPTION 'refused: %%', NEW.text USING ERRCODE = '%s'; END IF;
-				RETURN NEW;
-			END $$`, poisonText, code))
-		require.NoError(t, err)
-		_, err = db.Q().Exec(ctx, `CREATE TRIGGER refuse_poison BEFORE INSERT ON inbound_messages
-			FOR EACH ROW EXECUTE FUNCTION refuse_poison()`)
-		require.NoError(t, err)
-		return
-	}
-	_, err := db.Q().Exec(ctx, fmt.Sprintf(`CREATE TRIGGER refuse_poison BEFORE INSERT ON inbound_messages
-		WHEN NEW.text = '%s' BEGIN SELECT RAISE(ABORT, 'refused: ' || NEW.text); END`, poisonText))
-	require.NoError(t, err)
-}
-
-// poisonCases: a data exception is rejected at once; another error only
-// after repeated failures while other updates were recorded (PostgreSQL;
-// SQLite's trigger error is always a constraint error).
-var poisonCases = []struct {
-	name, code, pgReason string
-}{
-	{"data exception", "22023", "store_refused"},
-	{"other error", "P0001", "repeated_failure"},
-}
-
-func wantReason(db *store.DB, pgReason string) string {
-	if db.Dialect() == store.Postgres {
-		return pgReason
-	}
-	return "store_refused"
-}
 
 // requireRejected checks the rejection's metric and row, and that neither
 // the row nor the log holds what the patient wrote.
@@ -73,7 +29,7 @@ func (h *harness) requireRejected(reason string) {
 	require.Equal(h.t, "9501", chat)
 	require.Equal(h.t, reason, gotReason)
 	require.NotContains(h.t, detail, "refused")
-	h.requireCleanLogs(poisonText, "refused:")
+	h.requireCleanLogs(channeltest.PoisonText, "refused:")
 }
 
 // TestPoisonUpdatePolling: an update the database refuses is recorded as
@@ -81,14 +37,14 @@ func (h *harness) requireRejected(reason string) {
 // own, are handled, and the poller does not fetch it again.
 func TestPoisonUpdatePolling(t *testing.T) {
 	t.Parallel()
-	for _, tc := range poisonCases {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, tc := range channeltest.PoisonCases {
+		t.Run(tc.Name, func(t *testing.T) {
 			t.Parallel()
 			storetest.Each(t, func(t *testing.T, db *store.DB) {
 				h := newHarness(t, db, harnessOpts{})
-				refuseText(t, db, tc.code)
+				channeltest.RefuseText(t, db, tc.Code)
 				sick, others := patient(9501), []telegramtest.User{patient(9502), patient(9503), patient(9504)}
-				h.fake.PushText(sick, poisonText)
+				h.fake.PushText(sick, channeltest.PoisonText)
 				for _, u := range others {
 					h.fake.PushText(u, "hello")
 				}
@@ -99,7 +55,7 @@ func TestPoisonUpdatePolling(t *testing.T) {
 				}
 				h.waitSent(sick.ID, 1) // the greeting for "hello": the refused message got nothing
 				require.Eventually(t, func() bool { return h.fake.Pending() == 0 }, waitFor, 20*time.Millisecond)
-				h.requireRejected(wantReason(db, tc.pgReason))
+				h.requireRejected(channeltest.WantReason(db, tc.PGReason))
 				require.Equal(t, 4, h.countInbound())
 				require.Len(t, h.fake.SentTo(sick.ID), 1)
 			})
@@ -113,15 +69,15 @@ func TestPoisonUpdatePolling(t *testing.T) {
 // recorded otherwise. Never 503 forever.
 func TestPoisonUpdateWebhook(t *testing.T) {
 	t.Parallel()
-	for _, tc := range poisonCases {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, tc := range channeltest.PoisonCases {
+		t.Run(tc.Name, func(t *testing.T) {
 			t.Parallel()
 			storetest.Each(t, func(t *testing.T, db *store.DB) {
 				h := newHarness(t, db, harnessOpts{webhook: true})
 				h.start()
-				refuseText(t, db, tc.code)
+				channeltest.RefuseText(t, db, tc.Code)
 				sick, other := patient(9501), patient(9502)
-				poison := telegramtest.Update(h.fake.NextUpdateID(), "message", h.fake.Message(sick, map[string]any{"text": poisonText}))
+				poison := telegramtest.Update(h.fake.NextUpdateID(), "message", h.fake.Message(sick, map[string]any{"text": channeltest.PoisonText}))
 				first := h.postWebhook(webhookSecret, poison).Code
 				hello := telegramtest.Update(h.fake.NextUpdateID(), "message", h.fake.Message(other, map[string]any{"text": "hello"}))
 				require.Equal(t, http.StatusOK, h.postWebhook(webhookSecret, hello).Code)
@@ -132,7 +88,7 @@ func TestPoisonUpdateWebhook(t *testing.T) {
 					attempts++
 				}
 				require.Equal(t, http.StatusOK, code, "Telegram is told to stop resending")
-				if wantReason(db, tc.pgReason) == "store_refused" {
+				if channeltest.WantReason(db, tc.PGReason) == "store_refused" {
 					require.Equal(t, 1, attempts, "a refused update is rejected at once")
 				} else {
 					require.Equal(t, 5, attempts)
@@ -142,7 +98,7 @@ func TestPoisonUpdateWebhook(t *testing.T) {
 				later := telegramtest.Update(h.fake.NextUpdateID(), "message", h.fake.Message(sick, map[string]any{"text": "hello"}))
 				require.Equal(t, http.StatusOK, h.postWebhook(webhookSecret, later).Code)
 				h.waitSent(sick.ID, 1)
-				h.requireRejected(wantReason(db, tc.pgReason))
+				h.requireRejected(channeltest.WantReason(db, tc.PGReason))
 			})
 		})
 	}

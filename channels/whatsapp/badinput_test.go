@@ -2,46 +2,33 @@ package whatsapp_test
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tend-health/tend/channels/channeltest"
+	"github.com/tend-health/tend/channels/whatsapp"
 	"github.com/tend-health/tend/channels/whatsapp/whatsapptest"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 )
 
-// badValue is a field value as it appears in the JSON body, raw: some of
-// these bytes are not what json.Marshal would ever write.
-type badValue struct {
-	name string
-	raw  string // a JSON string literal, quotes included
-}
-
-var badValues = []badValue{
-	{"nul", `"Ma\u0000ria"`},
-	{"invalid utf-8", "\"Ma\xff\xferia\\ud800\""},
-	{"60000 characters", `"` + strings.Repeat("a", 60000) + `"`},
-	{"right-to-left override", `"Maria\u202egnp.exe\u2066x\u2069"`},
-	{"all at once", "\"\\u0000\xff\\u202e" + strings.Repeat("b", 60000) + "\""},
-}
+// badValues are the shapes of bad input issue 13 found blocking a channel.
+var badValues = channeltest.BadValues("Ma", "ria")
 
 // badMarker stands for the bad value in a body built with json.Marshal;
 // badIDMarker for a message id made of a unique prefix and the bad value.
 const (
-	badMarker   = "@@BAD@@"
+	badMarker   = channeltest.BadMarker
 	badIDMarker = "@@BADID@@"
 )
 
-func withBad(body []byte, v badValue) []byte {
-	body = bytes.ReplaceAll(body, []byte(`"`+badIDMarker+`"`), []byte(`"`+wamid()+v.raw[1:]))
-	return bytes.ReplaceAll(body, []byte(`"`+badMarker+`"`), []byte(v.raw))
+func withBad(body []byte, v channeltest.BadValue) []byte {
+	body = bytes.ReplaceAll(body, []byte(`"`+badIDMarker+`"`), []byte(`"`+wamid()+v.Raw[1:]))
+	return bytes.ReplaceAll(body, []byte(`"`+badMarker+`"`), []byte(v.Raw))
 }
 
 // badNotifications are notifications with a message of each kind a patient
@@ -50,7 +37,7 @@ func withBad(body []byte, v badValue) []byte {
 // notification each: 60,000 characters in every field of one would pass
 // the 1 MiB limit). answered are the patients who must get an answer (an
 // edit that is not an emergency gets none).
-func (e *env) badNotifications(v badValue) (bodies [][]byte, answered []string) {
+func (e *env) badNotifications(v channeltest.BadValue) (bodies [][]byte, answered []string) {
 	add := func(m map[string]any, answers bool) {
 		wa := m["from"].(string)
 		bodies = append(bodies, withBad(e.api.Notification(whatsapptest.Inbound(wa, badMarker, m)), v))
@@ -77,40 +64,6 @@ func (e *env) badNotifications(v badValue) (bodies [][]byte, answered []string) 
 	return bodies, answered
 }
 
-// requireStoredClean checks every stored WhatsApp message: valid UTF-8, no
-// NUL or other control character, no bidirectional override, bounded.
-func (e *env) requireStoredClean() {
-	e.t.Helper()
-	rows, err := e.db.Q().Query(context.Background(),
-		`SELECT external_id, sender_id, text, payload, locale, meta FROM inbound_messages WHERE channel = 'whatsapp'`)
-	require.NoError(e.t, err)
-	defer rows.Close()
-	n := 0
-	for rows.Next() {
-		var ext, sender, text, payload, locale, meta string
-		require.NoError(e.t, rows.Scan(&ext, &sender, &text, &payload, &locale, &meta))
-		for name, v := range map[string]string{"external_id": ext, "sender_id": sender, "text": text, "payload": payload,
-			"locale": locale, "meta": meta} {
-			require.True(e.t, utf8.ValidString(v), "%s is not valid UTF-8", name)
-			require.NotContains(e.t, v, "\x00", name)
-			require.NotContains(e.t, v, `\u0000`, name)
-			require.NotContains(e.t, v, "\u202e", name)
-			require.NotContains(e.t, v, "\u2066", name)
-		}
-		require.LessOrEqual(e.t, utf8.RuneCountInString(text), 16000)
-		require.LessOrEqual(e.t, len(payload), 256)
-		require.LessOrEqual(e.t, len(ext), 128)
-		var m map[string]string
-		require.NoError(e.t, json.Unmarshal([]byte(meta), &m))
-		for k, v := range m {
-			require.LessOrEqual(e.t, utf8.RuneCountInString(v), 64, k)
-		}
-		n++
-	}
-	require.NoError(e.t, rows.Err())
-	require.NotZero(e.t, n)
-}
-
 // TestBadInputDoesNotBlockWebhook: notifications with a NUL, invalid UTF-8,
 // 60,000 characters or a right-to-left override in every field are
 // answered 200 (a 500 would have Meta resend them for a week) and every
@@ -125,7 +78,7 @@ func TestBadInputDoesNotBlockWebhook(t *testing.T) {
 		for _, v := range badValues {
 			bodies, ans := e.badNotifications(v)
 			for _, body := range bodies {
-				require.Equal(t, http.StatusOK, e.post(body), v.name)
+				require.Equal(t, http.StatusOK, e.post(body), v.Name)
 			}
 			answered = append(answered, ans...)
 		}
@@ -136,7 +89,7 @@ func TestBadInputDoesNotBlockWebhook(t *testing.T) {
 		for _, wa := range append(good, answered...) {
 			e.waitSent(wa, 1)
 		}
-		e.requireStoredClean()
+		channeltest.RequireStoredClean(t, db, whatsapp.Channel, 0)
 		require.Zero(t, testutil.ToFloat64(e.app.Metrics.Errors.WithLabelValues("whatsapp_webhook")))
 		require.Zero(t, metricSum(t, e, "tend_webhook_rejections_total"), "nothing needed rejecting")
 		require.NotContains(t, logs.String(), strings.Repeat("a", 100))

@@ -3,60 +3,23 @@ package whatsapp_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/channels/channeltest"
 	"github.com/tend-health/tend/channels/whatsapp"
 	"github.com/tend-health/tend/channels/whatsapp/whatsapptest"
 	"github.com/tend-health/tend/guards/triage"
-	"github.com/tend-health/tend/internal/handoff"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 )
 
-// emergencyText is the caption of issue 12: it got "I can only read text
-// messages here" instead of 911 and an urgent alert.
-const emergencyText = "my husband has crushing chest pain and can't breathe"
-
-// staffAlerts stands in for the staff channel (Slack): it records every
-// handoff triage opens.
-type staffAlerts struct {
-	mu     sync.Mutex
-	alerts []alert
-}
-
-type alert struct {
-	channel, chat string
-	urgent        bool
-}
-
-func (s *staffAlerts) HandoffOpened(t *bot.Turn, h handoff.Handoff) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.alerts = append(s.alerts, alert{channel: t.Conversation().Channel, chat: t.Conversation().ChatID, urgent: h.Urgent})
-	return nil
-}
-
-// urgentFor is how many urgent alerts named the WhatsApp conversation.
-func (s *staffAlerts) urgentFor(waID string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, a := range s.alerts {
-		if a.channel == whatsapp.Channel && a.chat == waID && a.urgent {
-			n++
-		}
-	}
-	return n
-}
-
 // safetyEnv is an env with the triage guard and a staff channel.
-func safetyEnv(t *testing.T, db *store.DB) (*env, *staffAlerts) {
-	staff := &staffAlerts{}
+func safetyEnv(t *testing.T, db *store.DB) (*env, *channeltest.StaffAlerts) {
+	staff := &channeltest.StaffAlerts{}
 	return newEnv(t, db, withModules(triage.Module{Staff: staff})), staff
 }
 
@@ -70,9 +33,9 @@ func (e *env) emergencyReply(text string) string {
 	return web[0].Text
 }
 
-func (e *env) waitUrgent(staff *staffAlerts, waID string) {
+func (e *env) waitUrgent(staff *channeltest.StaffAlerts, waID string) {
 	e.t.Helper()
-	require.Eventually(e.t, func() bool { return staff.urgentFor(waID) == 1 }, 20*time.Second, 20*time.Millisecond,
+	require.Eventually(e.t, func() bool { return staff.UrgentFor(whatsapp.Channel, waID) == 1 }, 20*time.Second, 20*time.Millisecond,
 		"an urgent staff alert for %s", waID)
 }
 
@@ -97,18 +60,18 @@ func TestEmergencyCaption(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e, staff := safetyEnv(t, db)
-		want := e.emergencyReply(emergencyText)
+		want := e.emergencyReply(channeltest.EmergencyText)
 		var patients []string
 		for _, typ := range []string{"image", "video", "document"} {
 			wa := newPatient()
 			patients = append(patients, wa)
 			require.Equal(t, http200, e.post(e.api.Notification(whatsapptest.Inbound(wa, "Ana",
-				whatsapptest.Media(wa, wamid(), typ, emergencyText)))))
+				whatsapptest.Media(wa, wamid(), typ, channeltest.EmergencyText)))))
 		}
 		fwd := newPatient()
 		patients = append(patients, fwd)
 		require.Equal(t, http200, e.post(e.api.Notification(whatsapptest.Inbound(fwd, "Ana",
-			whatsapptest.Forwarded(whatsapptest.Text(fwd, wamid(), emergencyText))))))
+			whatsapptest.Forwarded(whatsapptest.Text(fwd, wamid(), channeltest.EmergencyText))))))
 		for _, wa := range patients {
 			require.Equal(t, want, e.waitSent(wa, 1)[0].Text, wa)
 			e.waitUrgent(staff, wa)
@@ -140,7 +103,7 @@ func TestOrdinaryCaption(t *testing.T) {
 		bare := newPatient()
 		require.Equal(t, http200, e.post(e.api.Notification(whatsapptest.Inbound(bare, "Ana", whatsapptest.Image(bare, wamid())))))
 		require.Equal(t, e.app.Catalog.Text("en", "input.unsupported", nil), e.waitSent(bare, 1)[0].Text)
-		require.Zero(t, staff.urgentFor(wa)+staff.urgentFor(bare))
+		require.Zero(t, staff.UrgentFor(whatsapp.Channel, wa)+staff.UrgentFor(whatsapp.Channel, bare))
 	})
 }
 
@@ -151,7 +114,7 @@ func TestEditedMessage(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e, staff := safetyEnv(t, db)
-		want := e.emergencyReply(emergencyText)
+		want := e.emergencyReply(channeltest.EmergencyText)
 		wa, original := newPatient(), wamid()
 		e.say(wa, original, "hi")
 		first := len(e.waitSent(wa, 1))
@@ -167,7 +130,7 @@ func TestEditedMessage(t *testing.T) {
 		require.Len(t, e.api.SentTo(wa), first, "the ordinary edit got no answer")
 
 		require.Equal(t, http200, e.post(e.api.Notification(whatsapptest.Inbound(wa, "Ana",
-			whatsapptest.Edit(wa, wamid(), original, emergencyText)))))
+			whatsapptest.Edit(wa, wamid(), original, channeltest.EmergencyText)))))
 		require.Equal(t, want, e.waitSent(wa, first+1)[first].Text)
 		e.waitUrgent(staff, wa)
 		e.settled()

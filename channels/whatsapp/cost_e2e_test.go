@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/channels/channeltest"
 	"github.com/tend-health/tend/channels/whatsapp"
 	"github.com/tend-health/tend/dialogs/faq"
 	"github.com/tend-health/tend/internal/app/apptest"
@@ -26,7 +26,7 @@ func TestCitedCostAnswerMatchesWebChat(t *testing.T) {
 		e := newEnv(t, db, withModules(kb))
 		require.Eventually(t, func() bool { return kb.LastSync() != nil }, 60*time.Second, 20*time.Millisecond, "the sample clinic is indexed")
 
-		const question = "How much is a flu shot?"
+		question := channeltest.CostQuestion
 		wa := newPatient()
 		e.say(wa, wamid(), question)
 		apptest.Settle(t, db, whatsapp.Channel, wa, 1)
@@ -35,10 +35,7 @@ func TestCitedCostAnswerMatchesWebChat(t *testing.T) {
 
 		session := strings.Repeat("cd", 24)
 		web := e.webChat(session, "1", question, "")
-		require.Equal(t, bot.ActionAnswer, web[0].Action)
-		require.Contains(t, web[0].Text, "$30")
-		require.Contains(t, web[0].Text, "Source: Vaccines and Flu Shots › How much does a flu shot cost?")
-		require.Equal(t, "vaccines.md", web[0].Sources[0].Document)
+		channeltest.RequireCitedCost(t, web)
 		require.Len(t, sent, len(web))
 		for i, w := range web {
 			requireSame(t, w.Reply, sent[i])
@@ -47,12 +44,11 @@ func TestCitedCostAnswerMatchesWebChat(t *testing.T) {
 
 		// A question the documents do not answer: the same abstention,
 		// with its choices as reply buttons.
-		e.say(wa, wamid(), "How much is a vasectomy?")
+		e.say(wa, wamid(), channeltest.UncoveredCostQuestion)
 		apptest.Settle(t, db, whatsapp.Channel, wa, 2)
 		sent = e.api.SentTo(wa)[len(sent):]
-		web = e.webChat(session, "2", "How much is a vasectomy?", "")
-		require.Equal(t, bot.ActionAbstain, web[0].Action)
-		require.NotEmpty(t, web[0].Buttons)
+		web = e.webChat(session, "2", channeltest.UncoveredCostQuestion, "")
+		channeltest.RequireAbstention(t, web)
 		require.Len(t, sent, len(web))
 		for i, w := range web {
 			requireSame(t, w.Reply, sent[i])

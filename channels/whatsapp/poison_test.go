@@ -2,44 +2,17 @@ package whatsapp_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tend-health/tend/channels/channeltest"
 	"github.com/tend-health/tend/channels/whatsapp/whatsapptest"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 )
-
-const poisonText = "this exact message is refused by the database"
-
-// refuseText makes the database refuse every inbound message whose text is
-// poisonText: a poison message that no cleaning at the edge prevents. On
-// PostgreSQL the error has the SQLSTATE code given (22023 is a data
-// exception, P0001 a plain error that says nothing about the data); on
-// SQLite it is a constraint error.
-func refuseText(t *testing.T, db *store.DB, code string) {
-	t.Helper()
-	ctx := context.Background()
-	if db.Dialect() == store.Postgres {
-		_, err := db.Q().Exec(ctx, fmt.Sprintf(`CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
-			BEGIN
-				IF NEW.text = '%s' THEN RAISE EXCEPTION 'refused: %%', NEW.text USING ERRCODE = '%s'; END IF;
-				RETURN NEW;
-			END $$`, poisonText, code))
-		require.NoError(t, err)
-		_, err = db.Q().Exec(ctx, `CREATE TRIGGER refuse_poison BEFORE INSERT ON inbound_messages
-			FOR EACH ROW EXECUTE FUNCTION refuse_poison()`)
-		require.NoError(t, err)
-		return
-	}
-	_, err := db.Q().Exec(ctx, fmt.Sprintf(`CREATE TRIGGER refuse_poison BEFORE INSERT ON inbound_messages
-		WHEN NEW.text = '%s' BEGIN SELECT RAISE(ABORT, 'refused: ' || NEW.text); END`, poisonText))
-	require.NoError(t, err)
-}
 
 // TestPoisonMessage: a message the database refuses is recorded as
 // rejected and skipped, and its notification answered 200 once that is
@@ -49,24 +22,18 @@ func refuseText(t *testing.T, db *store.DB, code string) {
 // patient's next message is answered.
 func TestPoisonMessage(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct{ name, code, pgReason string }{
-		{"data exception", "22023", "store_refused"},
-		{"other error", "P0001", "repeated_failure"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, tc := range channeltest.PoisonCases {
+		t.Run(tc.Name, func(t *testing.T) {
 			t.Parallel()
 			storetest.Each(t, func(t *testing.T, db *store.DB) {
 				var logs syncBuffer
 				e := newEnv(t, db, withLog(&logs))
-				refuseText(t, db, tc.code)
-				reason := "store_refused"
-				if db.Dialect() == store.Postgres {
-					reason = tc.pgReason
-				}
+				channeltest.RefuseText(t, db, tc.Code)
+				reason := channeltest.WantReason(db, tc.PGReason)
 				sick, other := newPatient(), newPatient()
 				poisonID := wamid()
 				body := e.api.Notification(
-					whatsapptest.Inbound(sick, "Ana", whatsapptest.Text(sick, poisonID, poisonText)),
+					whatsapptest.Inbound(sick, "Ana", whatsapptest.Text(sick, poisonID, channeltest.PoisonText)),
 					whatsapptest.Inbound(other, "Bo", whatsapptest.Text(other, wamid(), "hello")))
 				attempts, code := 1, e.post(body)
 				for code != http.StatusOK && attempts < 10 {
@@ -97,7 +64,7 @@ func TestPoisonMessage(t *testing.T) {
 				require.Equal(t, sick, chat)
 				require.Equal(t, reason, gotReason)
 				require.NotContains(t, detail, "refused")
-				require.NotContains(t, logs.String(), poisonText)
+				require.NotContains(t, logs.String(), channeltest.PoisonText)
 				require.NotContains(t, logs.String(), "refused:")
 			})
 		})
