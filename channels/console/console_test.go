@@ -8,7 +8,6 @@ import (
 	"io"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -172,7 +171,7 @@ func TestSessionStopsWithItsContext(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		pr, pw := io.Pipe()
-		out := &syncBuffer{}
+		out := &apptest.SyncBuffer{}
 		s := &console.Session{Engine: a.Engine, In: pr, Out: out, ChatID: "stop"}
 		done := make(chan error, 1)
 		go func() { done <- s.Run(ctx) }()
@@ -239,22 +238,4 @@ func TestRender(t *testing.T) {
 		console.Render(&b, tc.r)
 		require.Equal(t, tc.want, b.String(), tc.name)
 	}
-}
-
-// syncBuffer is a bytes.Buffer the session writes to while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

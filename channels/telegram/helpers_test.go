@@ -23,6 +23,7 @@ import (
 	"github.com/tend-health/tend/channels/telegram/telegramtest"
 	"github.com/tend-health/tend/channels/web"
 	"github.com/tend-health/tend/internal/app"
+	"github.com/tend-health/tend/internal/app/apptest"
 	"github.com/tend-health/tend/internal/clock"
 	"github.com/tend-health/tend/internal/config"
 	"github.com/tend-health/tend/internal/logging"
@@ -48,25 +49,7 @@ type harness struct {
 	app  *app.App
 	mod  *telegram.Module
 	http http.Handler
-	logs *syncBuffer
-}
-
-// syncBuffer collects log output from many goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs *apptest.SyncBuffer
 }
 
 // requireCleanLogs checks that no log line holds the token or what a patient wrote.
@@ -105,7 +88,7 @@ func newHarness(t *testing.T, db *store.DB, o harnessOpts) *harness {
 	if o.pollLimit > 0 {
 		mod.Options.PollLimit = o.pollLimit
 	}
-	logs := &syncBuffer{}
+	logs := &apptest.SyncBuffer{}
 	a, err := app.New(context.Background(), cfg, app.Options{Mode: app.ModeServe, Store: db, SkipMigrate: true, Clock: o.clock,
 		Logger: logging.New(logs, "debug", "text"), Modules: append([]app.Module{web.Module{}, mod}, o.modules...)})
 	require.NoError(t, err)

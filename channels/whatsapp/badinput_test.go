@@ -12,6 +12,7 @@ import (
 	"github.com/tend-health/tend/channels/channeltest"
 	"github.com/tend-health/tend/channels/whatsapp"
 	"github.com/tend-health/tend/channels/whatsapp/whatsapptest"
+	"github.com/tend-health/tend/internal/app/apptest"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 )
@@ -72,7 +73,7 @@ func (e *env) badNotifications(v channeltest.BadValue) (bodies [][]byte, answere
 func TestBadInputDoesNotBlockWebhook(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		var logs syncBuffer
+		var logs apptest.SyncBuffer
 		e := newEnv(t, db, withLog(&logs))
 		var answered []string
 		for _, v := range badValues {

@@ -13,6 +13,7 @@ import (
 	"github.com/tend-health/tend/bot"
 	"github.com/tend-health/tend/channels/whatsapp"
 	"github.com/tend-health/tend/channels/whatsapp/whatsapptest"
+	"github.com/tend-health/tend/internal/app/apptest"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 )
@@ -229,7 +230,7 @@ func TestRestartDuringBurst(t *testing.T) {
 // reaches the log or the stored error.
 func TestRejectedTokenKeepsMessagesAndSecrets(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
+	var logs apptest.SyncBuffer
 	const badToken = "EAAwrong-token-value-123"
 	e := newEnv(t, storetest.OpenSQLite(t), withLog(&logs), withToken(badToken))
 	wa := newPatient()
@@ -247,24 +248,6 @@ func TestRejectedTokenKeepsMessagesAndSecrets(t *testing.T) {
 	for _, secret := range []string{badToken, e.api.Token, appSecret, verifyToken, wa, wa[1:]} {
 		require.NotContains(t, logs.String(), secret)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the app's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // A held message that waited more than a week is dropped, not sent late;

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tend-health/tend/channels/channeltest"
 	"github.com/tend-health/tend/channels/whatsapp/whatsapptest"
+	"github.com/tend-health/tend/internal/app/apptest"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
 )
@@ -26,7 +27,7 @@ func TestPoisonMessage(t *testing.T) {
 		t.Run(tc.Name, func(t *testing.T) {
 			t.Parallel()
 			storetest.Each(t, func(t *testing.T, db *store.DB) {
-				var logs syncBuffer
+				var logs apptest.SyncBuffer
 				e := newEnv(t, db, withLog(&logs))
 				channeltest.RefuseText(t, db, tc.Code)
 				reason := channeltest.WantReason(db, tc.PGReason)

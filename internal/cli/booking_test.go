@@ -9,13 +9,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/tend-health/tend/bot"
 	"github.com/tend-health/tend/internal/app"
+	"github.com/tend-health/tend/internal/app/apptest"
 	"github.com/tend-health/tend/internal/config"
 	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/scheduling"
@@ -75,31 +75,13 @@ func TestPatientsImport(t *testing.T) {
 	require.Contains(t, out.String(), "imported 5 patients")
 }
 
-// syncBuffer is a log sink safe to read while the app writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // `tend chat` books too: the module is installed in CLI mode, where codes
 // go to the log for the developer at the terminal.
 func TestChatModeBooks(t *testing.T) {
 	t.Parallel()
 	db := storetest.OpenSQLite(t)
 	env, _, _ := testEnv(t, db)
-	logs := &syncBuffer{}
+	logs := &apptest.SyncBuffer{}
 	env.AppOptions.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	a, err := newApp(context.Background(), env, app.ModeCLI, true)
 	require.NoError(t, err)

@@ -11,11 +11,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tend-health/tend/internal/app/apptest"
 )
 
 var binary string
@@ -45,7 +45,7 @@ type server struct {
 	env  []string
 	addr string
 	cmd  *exec.Cmd
-	log  *syncBuffer
+	log  *apptest.SyncBuffer
 	done chan error
 }
 
@@ -64,7 +64,7 @@ func newServer(t *testing.T, env map[string]string) *server {
 
 // newServerAt prepares a server on a given address (a restart reuses it).
 func newServerAt(t *testing.T, env map[string]string, addr string) *server {
-	s := &server{t: t, addr: addr, log: &syncBuffer{}}
+	s := &server{t: t, addr: addr, log: &apptest.SyncBuffer{}}
 	for k, v := range env {
 		s.env = append(s.env, k+"="+v)
 	}
@@ -130,23 +130,6 @@ func (s *server) stop() {
 		_ = s.cmd.Process.Kill()
 		s.t.Errorf("tend serve did not stop after SIGTERM\n%s", s.log.String())
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 func ctxTimeout(t *testing.T, d time.Duration) context.Context {
