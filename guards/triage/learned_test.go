@@ -2,8 +2,6 @@ package triage
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -69,19 +67,7 @@ func TestFitBeatsBaseline(t *testing.T) {
 		t.Skip("fits a model (seconds)")
 	}
 	t.Parallel()
-	dir := findUp(filepath.Join("evals", "data"))
-	var paths []string
-	for _, pat := range []string{"triage-emergency*.jsonl", "triage-nonemergency*.jsonl"} {
-		m, err := filepath.Glob(filepath.Join(dir, pat))
-		require.NoError(t, err)
-		paths = append(paths, m...)
-	}
-	if dir == "" || len(paths) < 2 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("evals/data/triage-*.jsonl not found")
-		}
-		t.Skip("evals/data/triage-*.jsonl not found")
-	}
+	paths := triageDataFiles(t)
 	ex, err := ReadExamples(SplitTrain, paths...)
 	require.NoError(t, err)
 	for _, e := range ex {

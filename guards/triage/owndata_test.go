@@ -40,12 +40,11 @@ type ownItem struct {
 	Source   string `json:"-"` // the author: "1", "2", ... (sourceOf)
 }
 
-// ownTriageItems reads every triage data file (triage-emergency*.jsonl and
-// triage-nonemergency*.jsonl: the first author's and later authors'), or
-// skips (or fails under CI) when there are none.
-func ownTriageItems(t *testing.T) []ownItem {
+// triageDataFiles lists the triage data files (triage-emergency*.jsonl and
+// triage-nonemergency*.jsonl) of evals/data, or skips (or fails under CI)
+// when there are none.
+func triageDataFiles(t *testing.T) []string {
 	t.Helper()
-	var out []ownItem
 	dir := findUp(filepath.Join("evals", "data"))
 	var paths []string
 	for _, pat := range []string{"triage-emergency*.jsonl", "triage-nonemergency*.jsonl"} {
@@ -59,6 +58,16 @@ func ownTriageItems(t *testing.T) []ownItem {
 		}
 		t.Skip("evals/data/triage-*.jsonl not found")
 	}
+	return paths
+}
+
+// ownTriageItems reads every triage data file (triage-emergency*.jsonl and
+// triage-nonemergency*.jsonl: the first author's and later authors'), or
+// skips (or fails under CI) when there are none.
+func ownTriageItems(t *testing.T) []ownItem {
+	t.Helper()
+	var out []ownItem
+	paths := triageDataFiles(t)
 	for _, path := range paths {
 		data, err := os.ReadFile(path)
 		require.NoError(t, err)
