@@ -37,7 +37,7 @@ func walterEverywhere(t *testing.T, e *env) (web, wa *chat) {
 	t.Helper()
 	ctx := context.Background()
 	web = e.chat("web", "web-walter")
-	bookingtest.VerifyBookRescheduleCancel(t, web, bookingtest.Walter, bookingtest.Hooks{Code: e.codes.last})
+	bookingtest.VerifyBookRescheduleCancel(t, web, bookingtest.Walter, bookingtest.Hooks{Code: e.codes.Last})
 	bookingtest.BookAhead(t, web, bookingtest.Walter)
 	web.say("this is Walter Brooks, born 11/02/1948, please call me on 555 014 2002")
 	web.say("I want to talk to a person")

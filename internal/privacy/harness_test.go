@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -43,7 +42,7 @@ type env struct {
 	app   *app.App
 	http  http.Handler
 	clock *clock.Fake
-	codes *codeBox
+	codes *bookingtest.CodeBox
 	bm    *booking.Module
 	pm    *privacy.Module
 }
@@ -52,7 +51,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	t.Helper()
 	cfg, err := config.LoadFrom(map[string]string{"TEND_ADMIN_TOKEN": staff, "TEND_DATA_DIR": t.TempDir()})
 	require.NoError(t, err)
-	e := &env{t: t, db: db, clock: clock.NewFake(start), codes: &codeBox{}}
+	e := &env{t: t, db: db, clock: clock.NewFake(start), codes: &bookingtest.CodeBox{}}
 	bc := booking.ConfigFrom(cfg)
 	bc.LinkSecret = "test-secret"
 	e.bm = &booking.Module{Config: &bc, Codes: e.codes}
@@ -133,25 +132,6 @@ func (c *chat) conv() store.Conversation {
 	conv, err := c.e.db.Q().FindConversation(context.Background(), c.channel, c.id)
 	require.NoError(c.e.t, err)
 	return conv
-}
-
-// codeBox keeps the one-time codes for the patient to type.
-type codeBox struct {
-	mu   sync.Mutex
-	code string
-}
-
-func (c *codeBox) SendCode(_ context.Context, _ booking.Destination, code, _ string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.code = code
-	return nil
-}
-
-func (c *codeBox) last() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.code
 }
 
 // cells reads every text-like column of every table in db as stored, keyed

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -42,7 +41,7 @@ func TestNoPlaintextAtRest(t *testing.T) {
 
 		storetest.Sealed(t, db)
 		workers(t, db)
-		codes := &codeBox{}
+		codes := &bookingtest.CodeBox{}
 		bc := booking.DefaultConfig()
 		a := apptest.New(t, db, apptest.Options{Clock: clock.NewFake(now), Mode: app.ModeCLI,
 			Modules: []app.Module{&booking.Module{Config: &bc, Codes: codes}}})
@@ -52,7 +51,7 @@ func TestNoPlaintextAtRest(t *testing.T) {
 		waitFinished(t, db, db.Keyring().Current())
 
 		d := &driver{e: a.Engine, chat: "web-atrest"}
-		bookingtest.VerifyBookRescheduleCancel(t, d, bookingtest.Walter, bookingtest.Hooks{Code: codes.last})
+		bookingtest.VerifyBookRescheduleCancel(t, d, bookingtest.Walter, bookingtest.Hooks{Code: codes.Last})
 		const said = "my neighbour Zebulon Quixote has the flu"
 		d.Send(t, said, "")
 		d.Send(t, "I want to talk to a person", "")
@@ -116,23 +115,4 @@ func (d *driver) Send(t *testing.T, text, payload string) []bot.Reply {
 func (d *driver) ShareContact(t *testing.T, phone string) []bot.Reply {
 	t.Fatalf("the web chat does not share contacts")
 	return nil
-}
-
-// codeBox keeps the one-time codes for the patient to type.
-type codeBox struct {
-	mu   sync.Mutex
-	code string
-}
-
-func (c *codeBox) SendCode(_ context.Context, _ booking.Destination, code, _ string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.code = code
-	return nil
-}
-
-func (c *codeBox) last() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.code
 }
