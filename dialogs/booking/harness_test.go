@@ -18,6 +18,7 @@ import (
 	"github.com/tend-health/tend/dialogs/booking"
 	"github.com/tend-health/tend/dialogs/booking/bookingtest"
 	"github.com/tend-health/tend/internal/app"
+	"github.com/tend-health/tend/internal/app/apptest"
 	"github.com/tend-health/tend/internal/clock"
 	"github.com/tend-health/tend/internal/config"
 	"github.com/tend-health/tend/internal/store"
@@ -185,22 +186,7 @@ func dump(rs []bot.Sent) string {
 
 // reminderJobs lists the booking jobs enqueued, as River stored them.
 func (e *env) reminderJobs() []booking.ReminderArgs {
-	args := "args::text"
-	if e.app.DB.Dialect() == store.SQLite {
-		args = "json(args)" // River's SQLite driver stores JSONB
-	}
-	rs, err := e.app.DB.Q().Query(context.Background(), `SELECT `+args+` FROM river_job WHERE kind = 'booking_reminder' ORDER BY id`)
-	require.NoError(e.t, err)
-	defer rs.Close()
-	var out []booking.ReminderArgs
-	for rs.Next() {
-		var raw []byte
-		require.NoError(e.t, rs.Scan(&raw))
-		var a booking.ReminderArgs
-		require.NoError(e.t, json.Unmarshal(raw, &a))
-		out = append(out, a)
-	}
-	return out
+	return apptest.JobArgs[booking.ReminderArgs](e.t, e.app.DB, "booking_reminder")
 }
 
 // work runs a reminder job inline, as River would.

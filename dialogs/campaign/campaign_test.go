@@ -17,6 +17,7 @@ import (
 	"github.com/tend-health/tend/dialogs/campaign"
 	"github.com/tend-health/tend/guards/optout"
 	"github.com/tend-health/tend/internal/app"
+	"github.com/tend-health/tend/internal/app/apptest"
 	"github.com/tend-health/tend/internal/clock"
 	"github.com/tend-health/tend/internal/config"
 	"github.com/tend-health/tend/internal/consent"
@@ -106,22 +107,7 @@ func (e *env) setUpExclusions() {
 
 func (e *env) jobs() []campaign.SendArgs {
 	e.t.Helper()
-	args := "args::text"
-	if e.app.DB.Dialect() == store.SQLite {
-		args = "json(args)"
-	}
-	rs, err := e.app.DB.Q().Query(context.Background(), `SELECT `+args+` FROM river_job WHERE kind = 'campaign_send' ORDER BY id`)
-	require.NoError(e.t, err)
-	defer rs.Close()
-	var out []campaign.SendArgs
-	for rs.Next() {
-		var raw []byte
-		require.NoError(e.t, rs.Scan(&raw))
-		var a campaign.SendArgs
-		require.NoError(e.t, json.Unmarshal(raw, &a))
-		out = append(out, a)
-	}
-	return out
+	return apptest.JobArgs[campaign.SendArgs](e.t, e.app.DB, "campaign_send")
 }
 
 // work runs a send job inline at the fake clock's time.
