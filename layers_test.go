@@ -160,10 +160,10 @@ func TestLayers(t *testing.T) {
 func TestLayerRules(t *testing.T) {
 	t.Parallel()
 	for _, c := range [][2]string{
-		{"bot", "dialogs/faq"},                 // the engine knows no dialog
-		{"internal/store", "bot"},              // foundation below the engine
-		{"internal/patients", "guards/triage"}, // domain below features
-		{"channels/slack", "dialogs/handoff"},  // staff side uses the domain
+		{"bot", "dialogs/faq"},                  // the engine knows no dialog
+		{"internal/store", "bot"},               // foundation below the engine
+		{"internal/patients", "guards/triage"},  // domain below features
+		{"channels/slack", "dialogs/askperson"}, // staff side uses the domain
 		{"dialogs/faq", "guards/triage"},
 		{"channels/web", "channels/telegram"},
 		{"dialogs/booking", "sample"},

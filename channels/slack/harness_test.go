@@ -7,7 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	handoffdialog "github.com/tend-health/tend/dialogs/handoff"
+	"github.com/tend-health/tend/dialogs/askperson"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -88,7 +88,7 @@ func newHarness(t *testing.T, db *store.DB, fs *fakeSlack, clk *clock.Fake, opts
 	mod := NewModuleWith(o)
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, cfg, app.Options{Mode: app.ModeServe, Clock: clk, Store: db, Logger: logging.Discard(),
-		Modules: []app.Module{web.Module{}, fakeTriage{mod.Staff()}, handoffdialog.Module{Staff: mod.Staff()}, mod}})
+		Modules: []app.Module{web.Module{}, fakeTriage{mod.Staff()}, askperson.Module{Staff: mod.Staff()}, mod}})
 	require.NoError(t, err)
 	require.NoError(t, a.Start(ctx))
 	h := &harness{t: t, db: db, app: a, mod: mod, slack: fs, clock: clk}

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tend-health/tend/bot"
-	handoffdialog "github.com/tend-health/tend/dialogs/handoff"
+	"github.com/tend-health/tend/dialogs/askperson"
 	"github.com/tend-health/tend/dialogs/menu"
 	"github.com/tend-health/tend/internal/catalog"
 	"github.com/tend-health/tend/internal/clinic"
@@ -82,7 +82,7 @@ func newHarnessWith(t *testing.T, db *store.DB, n handoff.Notifier, change func(
 	}
 	e.AddGuard(g)
 	e.AddDialog(menu.Dialog{})
-	e.AddDialog(handoffdialog.Dialog{Notifier: n})
+	e.AddDialog(askperson.Dialog{Notifier: n})
 	fb := menu.FallbackDialog{}
 	e.AddDialog(fb)
 	e.SetFallback(fb.Name())

@@ -12,7 +12,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/tend-health/tend/bot"
-	handoffdialog "github.com/tend-health/tend/dialogs/handoff"
+	"github.com/tend-health/tend/dialogs/askperson"
 	"github.com/tend-health/tend/dialogs/menu"
 	"github.com/tend-health/tend/internal/catalog"
 	"github.com/tend-health/tend/internal/clinic"
@@ -182,7 +182,7 @@ func (a *App) installCoreDialogs() {
 		a.Engine.AddDialog(menu.Dialog{})
 	}
 	if !a.Engine.HasDialog(handoff.Name) {
-		a.Engine.AddDialog(handoffdialog.Dialog{})
+		a.Engine.AddDialog(askperson.Dialog{})
 	}
 	fb := menu.FallbackDialog{}
 	a.Engine.AddDialog(fb)

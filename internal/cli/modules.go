@@ -7,10 +7,10 @@ import (
 	"github.com/tend-health/tend/channels/telegram"
 	"github.com/tend-health/tend/channels/web"
 	"github.com/tend-health/tend/channels/whatsapp"
+	"github.com/tend-health/tend/dialogs/askperson"
 	"github.com/tend-health/tend/dialogs/booking"
 	"github.com/tend-health/tend/dialogs/campaign"
 	"github.com/tend-health/tend/dialogs/faq"
-	handoffdialog "github.com/tend-health/tend/dialogs/handoff"
 	"github.com/tend-health/tend/dialogs/survey"
 	"github.com/tend-health/tend/guards/optout"
 	"github.com/tend-health/tend/guards/triage"
@@ -40,7 +40,7 @@ func modules(cfg config.Config, mode app.Mode) []app.Module {
 		return whatsapp.DiscardHeld(ctx, q, conversationID)
 	})
 	m := []app.Module{triage.Module{File: cfg.TriageFile, Staff: staff}, &optout.Module{Hooks: []optout.Hook{optOut}},
-		handoffdialog.Module{Staff: staff}}
+		askperson.Module{Staff: staff}}
 	if mode == app.ModeServe {
 		m = append(m, web.Module{})
 		if cfg.TelegramEnabled() {

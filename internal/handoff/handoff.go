@@ -12,7 +12,7 @@
 // assistant; a patient talking to staff gets no bot replies at all. Triage
 // runs before the guard, so emergencies are still answered and escalated.
 //
-// The patient-facing "talk to a person" dialog is dialogs/handoff.
+// The patient-facing "talk to a person" dialog is dialogs/askperson.
 package handoff
 
 import (

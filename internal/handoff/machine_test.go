@@ -2,7 +2,7 @@ package handoff_test
 
 import (
 	"context"
-	handoffdialog "github.com/tend-health/tend/dialogs/handoff"
+	"github.com/tend-health/tend/dialogs/askperson"
 	"strconv"
 	"strings"
 	"sync"
@@ -103,7 +103,7 @@ func newEnv(t *testing.T, db *store.DB, withStaff bool) *env {
 	if withStaff {
 		n = s.m
 	}
-	mods := []app.Module{triage{n}, handoffdialog.Module{Staff: n}}
+	mods := []app.Module{triage{n}, askperson.Module{Staff: n}}
 	if withStaff {
 		mods = append(mods, s)
 	}

@@ -1,9 +1,9 @@
-// Package handoff is the patient-facing "talk to a person" dialog: it
+// Package askperson is the patient-facing "talk to a person" dialog: it
 // recognises the request and the handoff buttons and leaves the rest to the
 // handoff domain package (internal/handoff), which records the handoff,
 // tells the patient what happens next and reaches staff through the
 // Notifier the dialog was built with.
-package handoff
+package askperson
 
 import (
 	"github.com/tend-health/tend/bot"

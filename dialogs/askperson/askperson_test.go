@@ -1,4 +1,4 @@
-package handoff_test
+package askperson_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tend-health/tend/bot"
-	handoffdialog "github.com/tend-health/tend/dialogs/handoff"
+	"github.com/tend-health/tend/dialogs/askperson"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/app/apptest"
 	"github.com/tend-health/tend/internal/clock"
@@ -56,7 +56,7 @@ func (c *chat) send(text, payload string) []bot.Sent {
 
 func newChat(t *testing.T, db *store.DB, n handoff.Notifier) *chat {
 	a := apptest.New(t, db, apptest.Options{Clock: clock.NewFake(apptest.Epoch),
-		Modules: []app.Module{handoffdialog.Module{Staff: n}}})
+		Modules: []app.Module{askperson.Module{Staff: n}}})
 	return &chat{t: t, a: a, id: "p1"}
 }
 

@@ -1,4 +1,4 @@
-package handoff
+package askperson
 
 import (
 	"context"
