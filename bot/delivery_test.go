@@ -470,6 +470,9 @@ func TestFailedDeliveryIsLeftToRiver(t *testing.T) {
 		clk := clock.NewFake(apptest.Epoch)
 		e := newEngine(t, db, clk)
 		args := handleN(t, e, "fail", 2)
+		// Older than a lease, as after an earlier retry: only the grace
+		// keeps recovery off them while River records the job's new state.
+		clk.Advance(bot.DeliverLease + time.Second)
 		for _, fail := range []error{errors.New("503"), &bot.RetryAfterError{After: time.Minute, Err: errors.New("429")}} {
 			e.RegisterSender("web", &fakeSender{fail: func(string) error { return fail }})
 			require.Error(t, e.Deliver(ctx, args[1]))
