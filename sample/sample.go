@@ -23,7 +23,7 @@ func ClinicYAML() []byte {
 
 // Files is the whole sample tree: clinic.yaml, kb/, schedule.yaml,
 // patients.csv. Only the assembly (internal/app, internal/cli) and tools
-// load it; modules get it as app.App.Sample.
+// load it; modules get it as host.Host.Sample.
 func Files() fs.FS { return files }
 
 // KB is the sample clinic's knowledge base: Markdown with front matter, an

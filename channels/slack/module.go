@@ -43,7 +43,7 @@ func Locales() fs.FS { return catalog.Locales(locales) }
 const DefaultAPIURL = "https://slack.com/api/"
 
 // Options are the Slack settings the handoff needs beyond credentials.
-// NewModule fills the first three from the App's Config (SLACK_URGENT_MENTION,
+// NewModule fills the first four from Tend's Slack settings (SLACK_URGENT_MENTION,
 // SLACK_HANDOFF_TIMEOUT, SLACK_STAFF_LANG); tests set them directly.
 type Options struct {
 	// UrgentMention is who is mentioned on emergency handoffs: a user group

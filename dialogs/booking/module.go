@@ -22,7 +22,7 @@ import (
 // Module installs booking: the dialog, its reminder worker, the calendar
 // links and the staff API. A fresh database gets the sample schedule.
 type Module struct {
-	// Config overrides the settings taken from the App's Config (tests).
+	// Config overrides the settings taken from the host's Config (tests).
 	Config *Config
 	// Info is the knowledge base's visit information (nil: none yet).
 	Info InfoSource

@@ -34,7 +34,7 @@ func Examples() map[string][]byte {
 type Module struct {
 	// Channels overrides which channels can be reached first (tests).
 	Channels outreach.Channels
-	// Quiet overrides the App's Config.QuietHours (tests).
+	// Quiet overrides the host's Config.QuietHours (tests).
 	Quiet *quiet.Hours
 
 	// Service is set by Install, for the CLI and tests.

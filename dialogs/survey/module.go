@@ -31,7 +31,7 @@ func DefaultYAML() []byte { return defaultYAML }
 // Module installs surveys: the dialog, the invitation jobs, the staff API
 // and the admin page.
 type Module struct {
-	// Config overrides the settings taken from the App's Config (tests).
+	// Config overrides the settings taken from the host's Config (tests).
 	Config *Config
 	// Channels overrides which channels can be reached first (tests).
 	Channels outreach.Channels
