@@ -44,7 +44,7 @@ const DefaultAPIURL = "https://slack.com/api/"
 
 // Options are the Slack settings the handoff needs beyond credentials.
 // NewModule fills the first four from Tend's Slack settings (SLACK_URGENT_MENTION,
-// SLACK_HANDOFF_TIMEOUT, SLACK_STAFF_LANG); tests set them directly.
+// SLACK_HANDOFF_TIMEOUT, SLACK_STAFF_LANG, SLACK_CARD_DETAIL); tests set them directly.
 type Options struct {
 	// UrgentMention is who is mentioned on emergency handoffs: a user group
 	// id (S0123ABCD), a user id (U0123ABCD), "here" or "channel", or a raw
