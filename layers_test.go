@@ -30,7 +30,8 @@ var layerNames = []string{"foundation", "engine", "domain", "feature", "channel"
 // domainPkgs are the domain layer: what a clinic's data is and the rules on
 // it, below the dialogs that talk about it.
 var domainPkgs = []string{"internal/patients", "internal/scheduling", "internal/scheduling/fhir",
-	"internal/consent", "internal/outreach", "internal/handoff", "internal/privacy", "knowledge"}
+	"internal/consent", "internal/outreach", "internal/handoff", "internal/privacy", "knowledge",
+	"internal/prices"}
 
 // support reports packages that exist for tests and tools: fakes of outside
 // APIs, harnesses, model fitting and generators. Production code must not
