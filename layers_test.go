@@ -30,7 +30,7 @@ var layerNames = []string{"foundation", "engine", "domain", "feature", "channel"
 // domainPkgs are the domain layer: what a clinic's data is and the rules on
 // it, below the dialogs that talk about it.
 var domainPkgs = []string{"internal/patients", "internal/scheduling", "internal/scheduling/fhir",
-	"internal/consent", "internal/outreach", "internal/handoff", "internal/privacy", "knowledge",
+	"internal/consent", "internal/outreach", "internal/handoff", "internal/privacy", "knowledge", "internal/accounts",
 	"internal/prices"}
 
 // support reports packages that exist for tests and tools: fakes of outside

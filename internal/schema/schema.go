@@ -12,6 +12,7 @@ import (
 	whatsappmigrations "github.com/tend-health/tend/channels/whatsapp/migrations"
 	campaignmigrations "github.com/tend-health/tend/dialogs/campaign/migrations"
 	surveymigrations "github.com/tend-health/tend/dialogs/survey/migrations"
+	accountsmigrations "github.com/tend-health/tend/internal/accounts/migrations"
 	auditmigrations "github.com/tend-health/tend/internal/audit/migrations"
 	handoffmigrations "github.com/tend-health/tend/internal/handoff/migrations"
 	patientsmigrations "github.com/tend-health/tend/internal/patients/migrations"
@@ -34,5 +35,6 @@ func All() []store.Migrations {
 		{Owner: "internal/poison", FS: poisonmigrations.FS},
 		{Owner: "internal/patients", FS: patientsmigrations.FS},
 		{Owner: "internal/audit", FS: auditmigrations.FS},
+		{Owner: "internal/accounts", FS: accountsmigrations.FS},
 	}
 }
