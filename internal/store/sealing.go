@@ -138,6 +138,7 @@ func SealedColumns() []SealedColumn {
 		{Table: "slack_threads", Column: "root", PK: "handoff_id", JSON: true},
 		{Table: "slack_outbox", Column: "body", PK: "id", JSON: true},
 		{Table: "slack_inbox", Column: "body", PK: "id", JSON: true},
+		{Table: "console_users", Column: "totp_secret", PK: "id"},
 		{Table: "kv", Column: "value", PK: "key", Small: true, Where: "key IN (" + strings.Join(kvKeys, ", ") + ")"},
 	}
 }

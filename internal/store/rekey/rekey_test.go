@@ -79,6 +79,10 @@ func fill(t *testing.T, db *store.DB, tag string) {
 				h.ID, tx.SealJSON("slack_outbox.body", `{"text":"secret words"}`), at); err != nil {
 				return err
 			}
+			if _, err := tx.Exec(ctx, `INSERT INTO console_users (email, role, totp_secret, created_at) VALUES ($1, 'staff', $2, $3)`,
+				chat+"@clinic.example", tx.Seal("console_users.totp_secret", "JBSWY3DPEHPK3PXP"), at); err != nil {
+				return err
+			}
 			_, err = tx.Exec(ctx, `INSERT INTO slack_inbox (dedupe_key, thread, kind, body, received_at) VALUES ($1, 'C1:1', 'message', $2, $3)`,
 				chat, tx.SealJSON("slack_inbox.body", `{"text":"staff words"}`), at)
 			return err
