@@ -74,6 +74,11 @@ type Config struct {
 	// AdminToken guards the staff JSON API and admin pages (Authorization:
 	// Bearer <token>); without it those endpoints answer 404.
 	AdminToken Secret `env:"TEND_ADMIN_TOKEN"`
+	// ConsoleIdle signs a console session out after this long without a
+	// click (docs/console.md); ConsoleSessionMax after this long whatever
+	// its activity.
+	ConsoleIdle       time.Duration `env:"TEND_CONSOLE_IDLE" envDefault:"15m"`
+	ConsoleSessionMax time.Duration `env:"TEND_CONSOLE_SESSION_MAX" envDefault:"12h"`
 	// WebAllowedOrigins lists sites that may embed the widget ("*" for any);
 	// empty (the default) means only this server's own origin ('self').
 	WebAllowedOrigins []string `env:"TEND_WEB_ALLOWED_ORIGINS" envSeparator:","`
@@ -442,6 +447,9 @@ func (c Config) Validate() error {
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		bad("TEND_ADMIN_TOKEN must be at least 16 characters")
+	}
+	if c.ConsoleIdle <= 0 || c.ConsoleSessionMax < c.ConsoleIdle {
+		bad("TEND_CONSOLE_IDLE must be positive and TEND_CONSOLE_SESSION_MAX at least as long")
 	}
 	if c.WebRatePerMinute < 1 {
 		bad("TEND_WEB_RATE_PER_MINUTE must be at least 1")

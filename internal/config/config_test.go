@@ -88,6 +88,8 @@ func TestInvalidCombinationsNameTheVariable(t *testing.T) {
 		{map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_HANDOFF_CHANNEL": "C1"}, "SLACK_SIGNING_SECRET"},
 		{map[string]string{"TEND_ADMIN_TOKEN": "short"}, "TEND_ADMIN_TOKEN"},
 		{map[string]string{"TEND_WEB_RATE_PER_MINUTE": "0"}, "TEND_WEB_RATE_PER_MINUTE"},
+		{map[string]string{"TEND_CONSOLE_IDLE": "0s"}, "TEND_CONSOLE_IDLE"},
+		{map[string]string{"TEND_CONSOLE_IDLE": "2h", "TEND_CONSOLE_SESSION_MAX": "1h"}, "TEND_CONSOLE_SESSION_MAX"},
 		{map[string]string{"TEND_SHUTDOWN_TIMEOUT": "soon"}, "TEND_SHUTDOWN_TIMEOUT"},
 		{map[string]string{"TEND_QUIET_HOURS": "9pm-7am"}, "TEND_QUIET_HOURS"},
 		{map[string]string{"TEND_BOOKING_QUIET_HOURS": "21:00"}, "TEND_BOOKING_QUIET_HOURS"},
