@@ -17,6 +17,7 @@ import (
 	handoffmigrations "github.com/tend-health/tend/internal/handoff/migrations"
 	patientsmigrations "github.com/tend-health/tend/internal/patients/migrations"
 	poisonmigrations "github.com/tend-health/tend/internal/poison/migrations"
+	pricesmigrations "github.com/tend-health/tend/internal/prices/migrations"
 	"github.com/tend-health/tend/internal/store"
 	knowledgemigrations "github.com/tend-health/tend/knowledge/migrations"
 )
@@ -35,6 +36,7 @@ func All() []store.Migrations {
 		{Owner: "internal/poison", FS: poisonmigrations.FS},
 		{Owner: "internal/patients", FS: patientsmigrations.FS},
 		{Owner: "internal/audit", FS: auditmigrations.FS},
+		{Owner: "internal/prices", FS: pricesmigrations.FS},
 		{Owner: "internal/accounts", FS: accountsmigrations.FS},
 	}
 }

@@ -31,6 +31,9 @@ import (
 var known = []string{
 	"kb_fts", "kb_fts_config", "kb_fts_content", "kb_fts_data", "kb_fts_docsize", "kb_fts_idx",
 	"kb_chunks.tsv",
+	// prices: the same for price_items' terms (an expression index on
+	// PostgreSQL, no column).
+	"price_fts", "price_fts_config", "price_fts_content", "price_fts_data", "price_fts_docsize", "price_fts_idx",
 }
 
 var dialects = []store.Dialect{store.SQLite, store.Postgres}

@@ -1,0 +1,362 @@
+package prices
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tend-health/tend/internal/store"
+	"github.com/tend-health/tend/knowledge"
+)
+
+// Catalog is the clinic's price lists in the store.
+type Catalog struct {
+	db *store.DB
+	an *knowledge.Analyzer
+}
+
+// NewCatalog returns the price lists of db; an analyzes descriptions and
+// questions the way the knowledge base does (nil: the default analyzer).
+func NewCatalog(db *store.DB, an *knowledge.Analyzer) *Catalog {
+	if an == nil {
+		an = knowledge.DefaultAnalyzer()
+	}
+	return &Catalog{db: db, an: an}
+}
+
+// List is one imported price list.
+type List struct {
+	ID         int64
+	Name       string
+	File       File
+	Payers     []Payer
+	Items      int
+	Rates      int
+	ImportedAt time.Time
+}
+
+// Payer is a payer and plan of a list's rates.
+type Payer struct {
+	Payer string `json:"payer"`
+	Plan  string `json:"plan"`
+}
+
+// Opener opens the file to import; an import that must start again (a
+// transient database conflict) opens it again rather than hold it in
+// memory.
+type Opener func() (io.ReadCloser, error)
+
+// batchRates is how many rates are written at a time: COPY on PostgreSQL,
+// multi-row INSERTs on SQLite (15 columns: well under SQLite's 32,766
+// parameters per statement).
+const batchRates = 2000
+
+// Import reads a price file and, when it has no problems, replaces the
+// price list of that name with it in one transaction: a file with a
+// problem, or a failure half-way, leaves the previous list as it was.
+// With dryRun it only reads and checks the file. The report's Err says
+// what is wrong with the file.
+func (c *Catalog) Import(ctx context.Context, name string, format Format, open Opener, dryRun bool) (Report, error) {
+	if dryRun {
+		return parseOpened(open, format, func(*Item) error { return nil })
+	}
+	var rep Report
+	err := c.db.InTx(ctx, func(tx *store.Tx) error {
+		w, err := c.startList(ctx, tx, name, format)
+		if err != nil {
+			return err
+		}
+		rep, err = parseOpened(open, format, w.add)
+		if err != nil {
+			return err
+		}
+		if !rep.OK() {
+			return errBroken
+		}
+		if err := w.flush(ctx); err != nil {
+			return err
+		}
+		return w.finishList(ctx, rep)
+	})
+	if errors.Is(err, errBroken) {
+		return rep, nil
+	}
+	return rep, err
+}
+
+// errBroken rolls back the import of a file with problems.
+var errBroken = errors.New("prices: the file has problems")
+
+func parseOpened(open Opener, format Format, emit func(*Item) error) (Report, error) {
+	f, err := open()
+	if err != nil {
+		return Report{}, err
+	}
+	defer f.Close()
+	return Parse(f, format, emit)
+}
+
+// writer buffers one import's rows and writes them in batches.
+type writer struct {
+	c      *Catalog
+	tx     *store.Tx
+	listID int64
+	ord    int
+	items  [][]any
+	codes  [][]any
+	rates  [][]any
+	fts    [][]any
+	terms  map[string]string // description -> terms, within this import
+	payers map[Payer]bool
+	order  []Payer
+	ctx    context.Context
+}
+
+func (c *Catalog) startList(ctx context.Context, tx *store.Tx, name string, format Format) (*writer, error) {
+	q := tx.Querier()
+	if q.Dialect() == store.SQLite {
+		// FTS5 rows do not cascade.
+		if _, err := q.Exec(ctx, `DELETE FROM price_fts WHERE list_id IN (SELECT id FROM price_lists WHERE name = $1)`, name); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := q.Exec(ctx, `DELETE FROM price_lists WHERE name = $1`, name); err != nil {
+		return nil, err
+	}
+	var id int64
+	err := q.QueryRow(ctx, `INSERT INTO price_lists (name, format, imported_at) VALUES ($1, $2, $3) RETURNING id`,
+		name, string(format), time.Now().UTC()).Scan(&id)
+	if err != nil {
+		return nil, fmt.Errorf("prices: new list: %w", err)
+	}
+	return &writer{c: c, tx: tx, listID: id, terms: map[string]string{}, payers: map[Payer]bool{}, ctx: ctx}, nil
+}
+
+func (w *writer) add(it *Item) error {
+	w.ord++
+	terms, ok := w.terms[it.Description]
+	if !ok {
+		terms = w.c.descriptionTerms(it.Description)
+		w.terms[it.Description] = terms
+	}
+	codes := make([]string, len(it.Codes))
+	for i, cd := range it.Codes {
+		codes[i] = cd.String()
+		w.codes = append(w.codes, []any{w.listID, w.ord, cd.Type, cd.Code, codeKey(cd.Code)})
+	}
+	w.items = append(w.items, []any{w.listID, w.ord, it.Description, strings.Join(codes, "|"), it.Setting,
+		strings.Join(it.Modifiers, "|"), string(it.DrugUnit), it.DrugType, string(it.Gross), string(it.Cash),
+		string(it.Min), string(it.Max), it.Notes, it.BillingClass, terms})
+	w.fts = append(w.fts, []any{terms, w.listID, w.ord})
+	for i, r := range it.Rates {
+		w.rates = append(w.rates, []any{w.listID, w.ord, i, r.Payer, r.Plan, string(r.Dollar), string(r.Percentage),
+			r.Algorithm, r.Methodology, string(r.Median), string(r.P10), string(r.P90), r.Count, string(r.Estimated), r.Notes})
+		if p := (Payer{r.Payer, r.Plan}); !w.payers[p] {
+			w.payers[p] = true
+			w.order = append(w.order, p)
+		}
+	}
+	if len(w.rates) >= batchRates || len(w.items) >= batchRates {
+		return w.flush(w.ctx)
+	}
+	return nil
+}
+
+var (
+	itemCols = []string{"list_id", "ord", "description", "codes", "setting", "modifiers", "drug_unit", "drug_type",
+		"gross", "cash", "min_charge", "max_charge", "notes", "billing_class", "terms"}
+	codeCols = []string{"list_id", "ord", "code_type", "code", "code_key"}
+	rateCols = []string{"list_id", "ord", "seq", "payer", "plan", "dollar", "percentage", "algorithm", "methodology",
+		"median", "p10", "p90", "count", "estimated", "notes"}
+	ftsCols = []string{"terms", "list_id", "ord"}
+)
+
+func (w *writer) flush(ctx context.Context) error {
+	if w.tx.Querier().Dialect() == store.Postgres {
+		for _, t := range []struct {
+			table string
+			cols  []string
+			rows  [][]any
+		}{{"price_items", itemCols, w.items}, {"price_codes", codeCols, w.codes}, {"price_rates", rateCols, w.rates}} {
+			if len(t.rows) == 0 {
+				continue
+			}
+			if _, err := w.tx.PgxTx().CopyFrom(ctx, pgx.Identifier{t.table}, t.cols, pgx.CopyFromRows(t.rows)); err != nil {
+				return fmt.Errorf("prices: write %s: %w", t.table, err)
+			}
+		}
+	} else {
+		for _, t := range []struct {
+			table string
+			cols  []string
+			rows  [][]any
+		}{{"price_items", itemCols, w.items}, {"price_codes", codeCols, w.codes}, {"price_rates", rateCols, w.rates},
+			{"price_fts", ftsCols, w.fts}} {
+			if err := insertRows(ctx, w.tx.Querier(), t.table, t.cols, t.rows); err != nil {
+				return err
+			}
+		}
+	}
+	w.items, w.codes, w.rates, w.fts = w.items[:0], w.codes[:0], w.rates[:0], w.fts[:0]
+	return nil
+}
+
+// sqliteRowsPerInsert keeps a statement's parameters under SQLite's limit.
+const sqliteRowsPerInsert = 1000
+
+// insertRows writes rows with multi-row INSERTs (SQLite).
+func insertRows(ctx context.Context, q store.Q, table string, cols []string, rows [][]any) error {
+	for len(rows) > 0 {
+		n := min(len(rows), sqliteRowsPerInsert)
+		var b strings.Builder
+		b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
+		args := make([]any, 0, n*len(cols))
+		for i, r := range rows[:n] {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('(')
+			for j := range cols {
+				if j > 0 {
+					b.WriteByte(',')
+				}
+				fmt.Fprintf(&b, "$%d", len(args)+j+1)
+			}
+			b.WriteByte(')')
+			args = append(args, r...)
+		}
+		if _, err := q.Exec(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("prices: write %s: %w", table, err)
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+func (w *writer) finishList(ctx context.Context, rep Report) error {
+	f := rep.File
+	payers := w.order
+	if payers == nil {
+		payers = []Payer{}
+	}
+	license := f.LicenseNumber
+	if f.LicenseState != "" {
+		license += " (" + f.LicenseState + ")"
+	}
+	_, err := w.tx.Querier().Exec(ctx, `UPDATE price_lists SET format = $2, version = $3, hospital_name = $4,
+		last_updated_on = $5, locations = $6, addresses = $7, license = $8, provisions = $9, payers = $10, items = $11,
+		rates = $12 WHERE id = $1`, w.listID, string(f.Format), f.Version, f.HospitalName, f.LastUpdatedOn,
+		mustJSON(nonNil(f.Locations)), mustJSON(nonNil(f.Addresses)), license, f.Provisions,
+		mustJSON(payers), rep.Items, rep.Rates)
+	return err
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // strings and structs of strings always marshal
+	}
+	return string(b)
+}
+
+// codeKey is how codes are compared: upper case, without leading zeros.
+func codeKey(code string) string {
+	k := strings.TrimLeft(strings.ToUpper(strings.TrimSpace(code)), "0")
+	if k == "" {
+		return "0"
+	}
+	return k
+}
+
+// Lists are the imported price lists, by name.
+func (c *Catalog) Lists(ctx context.Context, q store.Q) ([]List, error) {
+	return store.Collect[List](q.Query(ctx, `SELECT id, name, format, version, hospital_name, last_updated_on,
+		locations, addresses, license, provisions, payers, items, rates, imported_at FROM price_lists ORDER BY name`))(scanList)
+}
+
+func scanList(r store.Row) (List, error) {
+	var l List
+	var format, locs, addrs, payers string
+	err := r.Scan(&l.ID, &l.Name, &format, &l.File.Version, &l.File.HospitalName, &l.File.LastUpdatedOn, &locs, &addrs,
+		&l.File.LicenseNumber, &l.File.Provisions, &payers, &l.Items, &l.Rates, &l.ImportedAt)
+	if err != nil {
+		return l, err
+	}
+	l.File.Format = Format(format)
+	for _, p := range []struct {
+		raw string
+		to  any
+	}{{locs, &l.File.Locations}, {addrs, &l.File.Addresses}, {payers, &l.Payers}} {
+		if err := json.Unmarshal([]byte(p.raw), p.to); err != nil {
+			return l, fmt.Errorf("prices: list %s: %w", l.Name, err)
+		}
+	}
+	return l, nil
+}
+
+// Delete removes a price list; false when there is none of that name.
+func (c *Catalog) Delete(ctx context.Context, name string) (bool, error) {
+	var n int64
+	err := c.db.InTx(ctx, func(tx *store.Tx) error {
+		q := tx.Querier()
+		if q.Dialect() == store.SQLite {
+			if _, err := q.Exec(ctx, `DELETE FROM price_fts WHERE list_id IN (SELECT id FROM price_lists WHERE name = $1)`, name); err != nil {
+				return err
+			}
+		}
+		var err error
+		n, err = q.Exec(ctx, `DELETE FROM price_lists WHERE name = $1`, name)
+		return err
+	})
+	return n > 0, err
+}
+
+// Items reads every item of a list with its rates, in file order (the
+// rows a wide file splits merged). It holds the whole list in memory: for
+// checks and small lists, not for a hospital's full file.
+func (c *Catalog) Items(ctx context.Context, q store.Q, name string) ([]Item, error) {
+	lists, err := c.Lists(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range lists {
+		if l.Name != name {
+			continue
+		}
+		ords, err := store.IDs(q.Query(ctx, `SELECT ord FROM price_items WHERE list_id = $1 ORDER BY ord`, l.ID))
+		if err != nil {
+			return nil, err
+		}
+		var out []Item
+		for len(ords) > 0 {
+			n := min(len(ords), maxLoaded)
+			hits := make([]hit, n)
+			for i, o := range ords[:n] {
+				hits[i] = hit{listID: l.ID, ord: int(o)}
+			}
+			ms, err := c.load(ctx, q, hits, map[int64]List{l.ID: l})
+			if err != nil {
+				return nil, err
+			}
+			for _, m := range ms {
+				out = append(out, m.Item)
+			}
+			ords = ords[n:]
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("prices: no price list named %q", name)
+}

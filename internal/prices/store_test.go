@@ -1,0 +1,183 @@
+package prices_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tend-health/tend/internal/prices"
+	"github.com/tend-health/tend/internal/store"
+	"github.com/tend-health/tend/internal/store/storetest"
+)
+
+func openFile(path string) prices.Opener {
+	return func() (io.ReadCloser, error) { return os.Open(path) }
+}
+
+func openBytes(data []byte) prices.Opener {
+	return func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+}
+
+func importExample(t *testing.T, c *prices.Catalog, name string, format prices.Format) prices.Report {
+	t.Helper()
+	f, err := prices.FormatOf(examples[format])
+	require.NoError(t, err)
+	rep, err := c.Import(context.Background(), name, f, openFile(examples[format]), false)
+	require.NoError(t, err)
+	require.NoError(t, rep.Err())
+	return rep
+}
+
+// TestImportKeepsEveryFigure: each layout, imported and read back, gives
+// every charge of the file exactly.
+func TestImportKeepsEveryFigure(t *testing.T) {
+	want, err := os.ReadFile("testdata/west-mercy.golden")
+	require.NoError(t, err)
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		c := prices.NewCatalog(db, nil)
+		ctx := context.Background()
+		for _, format := range []prices.Format{prices.JSON, prices.WideCSV} {
+			importExample(t, c, string(format), format)
+			items, err := c.Items(ctx, db.Q(), string(format))
+			require.NoError(t, err)
+			require.Equal(t, strings.Split(strings.TrimSpace(string(want)), "\n"), flatten(items), format)
+		}
+		lists, err := c.Lists(ctx, db.Q())
+		require.NoError(t, err)
+		require.Len(t, lists, 2)
+		require.Equal(t, "csv-wide", lists[0].Name, "by name")
+		l := lists[1]
+		require.Equal(t, prices.JSON, l.File.Format)
+		require.Equal(t, "West Mercy Hospital", l.File.HospitalName)
+		require.Equal(t, "2026-04-01", l.File.LastUpdatedOn)
+		require.Equal(t, []string{"West Mercy Hospital", "West Mercy Surgical Center"}, l.File.Locations)
+		require.Equal(t, []prices.Payer{{"Platform Health Insurance", "PPO"}, {"Region Health Insurance", "HMO"}}, l.Payers)
+		require.Equal(t, 25, l.Items)
+		require.Equal(t, 45, l.Rates)
+	})
+}
+
+// TestImportReplacesOnlyWhenTheFileIsGood: a broken file, or one that
+// cannot be read to its end, leaves the previous list; a good one
+// replaces it.
+func TestImportReplacesOnlyWhenTheFileIsGood(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		c := prices.NewCatalog(db, nil)
+		ctx := context.Background()
+		importExample(t, c, "prices", prices.TallCSV)
+		before, err := c.Items(ctx, db.Q(), "prices")
+		require.NoError(t, err)
+
+		broken := strings.Replace(example(t, prices.WideCSV), ",400,", ",4OO,", 1)
+		rep, err := c.Import(ctx, "prices", prices.Format("csv"), openBytes([]byte(broken)), false)
+		require.NoError(t, err)
+		require.Error(t, rep.Err())
+		require.Equal(t, "line 4", rep.Problems[0].Where)
+
+		failing := func() (io.ReadCloser, error) {
+			data := []byte(example(t, prices.JSON))
+			return io.NopCloser(io.MultiReader(bytes.NewReader(data[:len(data)/2]), errReader{})), nil
+		}
+		_, err = c.Import(ctx, "prices", prices.JSON, failing, false)
+		require.ErrorIs(t, err, errDisk)
+
+		after, err := c.Items(ctx, db.Q(), "prices")
+		require.NoError(t, err)
+		require.Equal(t, flatten(before), flatten(after), "the failed imports changed nothing")
+		lists, err := c.Lists(ctx, db.Q())
+		require.NoError(t, err)
+		require.Len(t, lists, 1)
+		require.Equal(t, prices.TallCSV, lists[0].File.Format)
+
+		importExample(t, c, "prices", prices.WideCSV)
+		lists, err = c.Lists(ctx, db.Q())
+		require.NoError(t, err)
+		require.Len(t, lists, 1)
+		require.Equal(t, prices.WideCSV, lists[0].File.Format)
+		f, err := c.Find(ctx, db.Q(), "CPT 70551", "en")
+		require.NoError(t, err)
+		require.Len(t, f.Matches, 1, "the old list's items are gone")
+
+		rep, err = c.Import(ctx, "other", prices.JSON, openFile(examples[prices.JSON]), true)
+		require.NoError(t, err)
+		require.Equal(t, 25, rep.Items)
+		lists, err = c.Lists(ctx, db.Q())
+		require.NoError(t, err)
+		require.Len(t, lists, 1, "a dry run imports nothing")
+
+		ok, err := c.Delete(ctx, "prices")
+		require.NoError(t, err)
+		require.True(t, ok)
+		f, err = c.Find(ctx, db.Q(), "brain MRI", "en")
+		require.NoError(t, err)
+		require.Empty(t, f.Matches)
+	})
+}
+
+var errDisk = errors.New("disk gone")
+
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, errDisk }
+
+// TestFind: codes with or without their type, and plain words, in
+// English and Spanish, find the file's items; words the list lacks find
+// nothing; several items are a choice.
+func TestFind(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		c := prices.NewCatalog(db, nil)
+		ctx := context.Background()
+		importExample(t, c, "west-mercy.json", prices.JSON)
+		cases := []struct {
+			question, lang string
+			want           []string // descriptions, in order
+			byCode         bool
+		}{
+			{"CPT 70551", "en", []string{"MRI of brain (no contrast)"}, true},
+			{"what do you charge for 80048", "en", []string{"Basic metabolic panel"}, true},
+			{"DRG 470", "en", []string{"Major hip and knee joint replacement or reattachment of lower extremity without mcc"}, true},
+			{"how much is MS-DRG 001?", "en", []string{"Heart transplant or implant of heart assist system with mcc"}, true},
+			{"price of J1450", "en", []string{"Fluconazole 2 milligrams/milliliter"}, true},
+			{"NDC 10135-0729-62", "en", []string{"Aspirin 81 milligram chewable tablet"}, true},
+			{"how much is a brain MRI without dye?", "en", []string{"MRI of brain (no contrast)"}, false},
+			{"how much is a brain MRI with my Region Health HMO?", "en", []string{"MRI of brain (no contrast)"}, false},
+			{"cost of hernia repair", "en", []string{"Inguinal hernia repair"}, false},
+			{"hip replacement price", "en", []string{"Major hip and knee joint replacement or reattachment of lower extremity without mcc"}, false},
+			{"how much for an ER visit", "en", []string{"ER level 3"}, false},
+			{"c-section cost", "en", []string{"Cesarean section without sterilization with mcc"}, false},
+			{"¿cuánto cuesta una resonancia magnética del cerebro?", "es", []string{"MRI of brain (no contrast)"}, false},
+			{"precio del marcapasos", "es", []string{"Pacemaker"}, false},
+			{"mexiletine", "en", []string{"Mexiletine hydrochloride 150 milligram capsule",
+				"Mexiletine hydrochloride 150 milligram capsules, 100 capsules per bottle, 1 bottle"}, false},
+			{"how much is a knee MRI?", "en", nil, false},
+			{"how much is a colonoscopy?", "en", nil, false},
+			{"CPT 99999", "en", nil, false},
+		}
+		for _, tc := range cases {
+			f, err := c.Find(ctx, db.Q(), tc.question, tc.lang)
+			require.NoError(t, err, tc.question)
+			var got []string
+			for _, m := range f.Matches {
+				got = append(got, m.Item.Description)
+				require.Equal(t, "west-mercy.json", m.List.Name)
+			}
+			require.Equal(t, tc.want, got, tc.question)
+			if tc.want != nil {
+				require.Equal(t, tc.byCode, f.ByCode, tc.question)
+			}
+		}
+		f, err := c.Find(ctx, db.Q(), "behavioral health residential treatment", "en")
+		require.NoError(t, err)
+		require.Len(t, f.Matches, 4, "four items: a choice")
+		f, err = c.Find(ctx, db.Q(), "observation room", "en")
+		require.NoError(t, err)
+		require.Len(t, f.Matches, 1)
+		require.Len(t, f.Matches[0].Item.Rates, 3)
+	})
+}
