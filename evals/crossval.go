@@ -148,6 +148,7 @@ func dump(w io.Writer, ss []searched) {
 			r := x.resp.Results[0]
 			row["top"], row["head"], row["pass"] = r.Document, r.Heading, x.item.Expect == ExpectAnswer && answers(x.item, r)
 			row["ungrounded"] = r.Signals.Ungrounded
+			row["x"] = x.resp.Decision
 		}
 		_ = enc.Encode(row)
 	}

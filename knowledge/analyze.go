@@ -42,6 +42,7 @@ type Token struct {
 // (Snowball, English or Spanish). Documents and questions go through the
 // same analyzer, so both sides of a match agree on every term.
 type Analyzer struct {
+	qual      qualifierTerms      // price qualifiers per language (price_object.go)
 	phrases   map[string]string   // "how much" -> "cost"
 	maxPhrase int                 // longest phrase in words
 	words     map[string]string   // word or English stem -> canonical term

@@ -121,7 +121,8 @@ func (b *Base) attributePrices(results []Result, qi *queryInfo) {
 		r := &results[i]
 		q := qi.forPassage(r.Language)
 		ents := q.priceEntities()
-		if len(ents) == 0 {
+		quals := q.priceQualifiers()
+		if len(ents) == 0 && len(quals) == 0 {
 			return // no price of a named thing is asked for
 		}
 		ok[i] = true
@@ -131,6 +132,11 @@ func (b *Base) attributePrices(results []Result, qi *queryInfo) {
 				r.Signals.Conflict = true
 				r.Signals.Unpriced = append(r.Signals.Unpriced, e.term)
 			}
+		}
+		if missing := qualifiersUnpriced(b.analyzer, quals, r.Heading, r.Text, r.Language); len(missing) > 0 {
+			ok[i] = false
+			r.Signals.Conflict = true
+			r.Signals.Unpriced = append(r.Signals.Unpriced, missing...)
 		}
 		any = any || ok[i]
 	}
