@@ -44,8 +44,22 @@ const adminCookieAge = 12 * time.Hour
 func RequireAdmin(token string, next http.Handler) http.Handler {
 	origin := http.NewCrossOriginProtection()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if token == "" {
+		acc := accountsFrom(r.Context())
+		if token == "" && acc == nil {
 			http.NotFound(w, r)
+			return
+		}
+		if got, ok := bearer(r); ok && token != "" && equal(got, token) {
+			admitAs(w, r, Principal{Actor: audit.Actor{ID: audit.ActorAdminToken, Via: "bearer"}, Role: "owner"}, next)
+			return
+		}
+		// Console sessions and named tokens (internal/accounts), when the
+		// console is installed; the admin token's own checks below as before.
+		if viaAccount(w, r, acc, next) {
+			return
+		}
+		if token == "" {
+			unauthorized(w)
 			return
 		}
 		if got, ok := bearer(r); ok {
@@ -82,7 +96,7 @@ func RequireAdmin(token string, next http.Handler) http.Handler {
 				return
 			}
 		}
-		admit(w, r, audit.Actor{ID: audit.ActorAdminToken, Via: "cookie"}, next)
+		admitAs(w, r, Principal{Actor: audit.Actor{ID: audit.ActorAdminToken, Via: "cookie"}, Role: "owner", CSRF: CSRFToken(token)}, next)
 	})
 }
 

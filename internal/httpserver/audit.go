@@ -37,6 +37,9 @@ func (s *Server) withAuditor(next http.Handler) http.Handler {
 		if a := s.auditor.Load(); a != nil {
 			r = r.WithContext(context.WithValue(r.Context(), auditorKey{}, *a))
 		}
+		if a := s.accounts.Load(); a != nil {
+			r = r.WithContext(context.WithValue(r.Context(), accountsKey{}, *a))
+		}
 		next.ServeHTTP(w, r)
 	})
 }

@@ -44,6 +44,7 @@ type Server struct {
 	adminRouted bool
 	metricsAt   atomic.Pointer[net.Addr]
 	auditor     atomic.Pointer[Auditor]
+	accounts    atomic.Pointer[Accounts]
 }
 
 // New returns a server with /healthz, /readyz and /metrics routed.
