@@ -18,6 +18,7 @@ import (
 	"github.com/tend-health/tend/internal/config"
 	"github.com/tend-health/tend/internal/handoff"
 	"github.com/tend-health/tend/internal/patients"
+	"github.com/tend-health/tend/internal/prices"
 	"github.com/tend-health/tend/internal/privacy"
 	"github.com/tend-health/tend/internal/store"
 )
@@ -50,6 +51,9 @@ func modules(cfg config.Config, mode app.Mode) []app.Module {
 			m = append(m, &whatsapp.Module{})
 		}
 	}
+	// The price lists (TEND_PRICES_DIR, the staff API) answer cost
+	// questions before the documents do.
+	pl := &prices.Module{}
 	// The knowledge base answers ordinary questions (and syncs the
 	// documents); booking quotes it in confirmations (VisitInfo reads the
 	// installed base at call time).
@@ -58,7 +62,7 @@ func modules(cfg config.Config, mode app.Mode) []app.Module {
 	// and answers surveys, and the CLI schedules visits and campaigns.
 	bm := &booking.Module{Info: kb}
 	m = append(m, bm, &survey.Module{Staff: staff}, &campaign.Module{})
-	m = append(m, kb)
+	m = append(m, pl, kb)
 	// Audit, retention, export and erase; erase and export reach the
 	// verification counts of the patient's phone and e-mail through booking.
 	m = append(m, &privacy.Module{Contacts: func(p patients.Patient) []string {

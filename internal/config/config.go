@@ -57,6 +57,8 @@ type Config struct {
 	Addr        string `env:"TEND_ADDR" envDefault:":8080"`
 	// KBDir is a folder of documents synced at start; empty means the bundled sample clinic.
 	KBDir string `env:"TEND_KB_DIR"`
+	// PricesDir is a folder of price-transparency files (.json, .csv) imported at start, one price list per file.
+	PricesDir string `env:"TEND_PRICES_DIR"`
 	// ClinicFile is the clinic profile (name, phone, time zone, hours); empty means the sample clinic.
 	ClinicFile string `env:"TEND_CLINIC_FILE"`
 	// TriageFile replaces the built-in safety rules (see docs/triage.md).

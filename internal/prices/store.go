@@ -38,6 +38,7 @@ type List struct {
 	Payers     []Payer
 	Items      int
 	Rates      int
+	Source     string // see ImportOptions.Source
 	ImportedAt time.Time
 }
 
@@ -60,15 +61,14 @@ const batchRates = 2000
 // Import reads a price file and, when it has no problems, replaces the
 // price list of that name with it in one transaction: a file with a
 // problem, or a failure half-way, leaves the previous list as it was.
-// With dryRun it only reads and checks the file. The report's Err says
-// what is wrong with the file.
-func (c *Catalog) Import(ctx context.Context, name string, format Format, open Opener, dryRun bool) (Report, error) {
-	if dryRun {
+// The report's Err says what is wrong with the file.
+func (c *Catalog) Import(ctx context.Context, name string, format Format, open Opener, o ImportOptions) (Report, error) {
+	if o.DryRun {
 		return parseOpened(open, format, func(*Item) error { return nil })
 	}
 	var rep Report
 	err := c.db.InTx(ctx, func(tx *store.Tx) error {
-		w, err := c.startList(ctx, tx, name, format)
+		w, err := c.startList(ctx, tx, name, format, o.Source)
 		if err != nil {
 			return err
 		}
@@ -88,6 +88,15 @@ func (c *Catalog) Import(ctx context.Context, name string, format Format, open O
 		return rep, nil
 	}
 	return rep, err
+}
+
+// ImportOptions adjust an import.
+type ImportOptions struct {
+	// DryRun only reads and checks the file.
+	DryRun bool
+	// Source identifies the file's version (TEND_PRICES_DIR: size and
+	// modification time), kept with the list.
+	Source string
 }
 
 // errBroken rolls back the import of a file with problems.
@@ -118,7 +127,7 @@ type writer struct {
 	ctx    context.Context
 }
 
-func (c *Catalog) startList(ctx context.Context, tx *store.Tx, name string, format Format) (*writer, error) {
+func (c *Catalog) startList(ctx context.Context, tx *store.Tx, name string, format Format, source string) (*writer, error) {
 	q := tx.Querier()
 	if q.Dialect() == store.SQLite {
 		// FTS5 rows do not cascade.
@@ -130,8 +139,8 @@ func (c *Catalog) startList(ctx context.Context, tx *store.Tx, name string, form
 		return nil, err
 	}
 	var id int64
-	err := q.QueryRow(ctx, `INSERT INTO price_lists (name, format, imported_at) VALUES ($1, $2, $3) RETURNING id`,
-		name, string(format), time.Now().UTC()).Scan(&id)
+	err := q.QueryRow(ctx, `INSERT INTO price_lists (name, format, source, imported_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+		name, string(format), source, time.Now().UTC()).Scan(&id)
 	if err != nil {
 		return nil, fmt.Errorf("prices: new list: %w", err)
 	}
@@ -284,14 +293,14 @@ func codeKey(code string) string {
 // Lists are the imported price lists, by name.
 func (c *Catalog) Lists(ctx context.Context, q store.Q) ([]List, error) {
 	return store.Collect[List](q.Query(ctx, `SELECT id, name, format, version, hospital_name, last_updated_on,
-		locations, addresses, license, provisions, payers, items, rates, imported_at FROM price_lists ORDER BY name`))(scanList)
+		locations, addresses, license, provisions, payers, items, rates, source, imported_at FROM price_lists ORDER BY name`))(scanList)
 }
 
 func scanList(r store.Row) (List, error) {
 	var l List
 	var format, locs, addrs, payers string
 	err := r.Scan(&l.ID, &l.Name, &format, &l.File.Version, &l.File.HospitalName, &l.File.LastUpdatedOn, &locs, &addrs,
-		&l.File.LicenseNumber, &l.File.Provisions, &payers, &l.Items, &l.Rates, &l.ImportedAt)
+		&l.File.LicenseNumber, &l.File.Provisions, &payers, &l.Items, &l.Rates, &l.Source, &l.ImportedAt)
 	if err != nil {
 		return l, err
 	}

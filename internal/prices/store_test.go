@@ -28,7 +28,7 @@ func importExample(t *testing.T, c *prices.Catalog, name string, format prices.F
 	t.Helper()
 	f, err := prices.FormatOf(examples[format])
 	require.NoError(t, err)
-	rep, err := c.Import(context.Background(), name, f, openFile(examples[format]), false)
+	rep, err := c.Import(context.Background(), name, f, openFile(examples[format]), prices.ImportOptions{})
 	require.NoError(t, err)
 	require.NoError(t, rep.Err())
 	return rep
@@ -75,7 +75,7 @@ func TestImportReplacesOnlyWhenTheFileIsGood(t *testing.T) {
 		require.NoError(t, err)
 
 		broken := strings.Replace(example(t, prices.WideCSV), ",400,", ",4OO,", 1)
-		rep, err := c.Import(ctx, "prices", prices.Format("csv"), openBytes([]byte(broken)), false)
+		rep, err := c.Import(ctx, "prices", prices.Format("csv"), openBytes([]byte(broken)), prices.ImportOptions{})
 		require.NoError(t, err)
 		require.Error(t, rep.Err())
 		require.Equal(t, "line 4", rep.Problems[0].Where)
@@ -84,7 +84,7 @@ func TestImportReplacesOnlyWhenTheFileIsGood(t *testing.T) {
 			data := []byte(example(t, prices.JSON))
 			return io.NopCloser(io.MultiReader(bytes.NewReader(data[:len(data)/2]), errReader{})), nil
 		}
-		_, err = c.Import(ctx, "prices", prices.JSON, failing, false)
+		_, err = c.Import(ctx, "prices", prices.JSON, failing, prices.ImportOptions{})
 		require.ErrorIs(t, err, errDisk)
 
 		after, err := c.Items(ctx, db.Q(), "prices")
@@ -104,7 +104,7 @@ func TestImportReplacesOnlyWhenTheFileIsGood(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, f.Matches, 1, "the old list's items are gone")
 
-		rep, err = c.Import(ctx, "other", prices.JSON, openFile(examples[prices.JSON]), true)
+		rep, err = c.Import(ctx, "other", prices.JSON, openFile(examples[prices.JSON]), prices.ImportOptions{DryRun: true})
 		require.NoError(t, err)
 		require.Equal(t, 25, rep.Items)
 		lists, err = c.Lists(ctx, db.Q())

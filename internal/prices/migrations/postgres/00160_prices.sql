@@ -9,6 +9,9 @@ CREATE TABLE price_lists (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     name            text NOT NULL UNIQUE,
     format          text NOT NULL,
+    -- source is the file's size and modification time when it came from
+    -- TEND_PRICES_DIR: an unchanged file is not imported again at start.
+    source          text NOT NULL DEFAULT '',
     version         text NOT NULL DEFAULT '',
     hospital_name   text NOT NULL DEFAULT '',
     last_updated_on text NOT NULL DEFAULT '',

@@ -9,6 +9,9 @@ CREATE TABLE price_lists (
     id              INTEGER PRIMARY KEY,
     name            TEXT NOT NULL UNIQUE,
     format          TEXT NOT NULL,
+    -- source is the file's size and modification time when it came from
+    -- TEND_PRICES_DIR: an unchanged file is not imported again at start.
+    source          TEXT NOT NULL DEFAULT '',
     version         TEXT NOT NULL DEFAULT '',
     hospital_name   TEXT NOT NULL DEFAULT '',
     last_updated_on TEXT NOT NULL DEFAULT '',
