@@ -51,6 +51,9 @@ type Dialog struct {
 	Mode knowledge.Mode
 	// Log gets ids and counts, never what the patient wrote.
 	Log *slog.Logger
+	// Prices answers cost questions about the services of the clinic's
+	// price lists (nil: the documents answer them).
+	Prices PriceLists
 }
 
 func (d Dialog) logger() *slog.Logger {
@@ -64,6 +67,8 @@ func (d Dialog) logger() *slog.Logger {
 type state struct {
 	Question string    `json:"q"`
 	At       time.Time `json:"at"`
+	// Price is the item of the last price answer (or choice).
+	Price *priceState `json:"price,omitempty"`
 }
 
 // Name implements bot.Dialog.
@@ -79,6 +84,9 @@ func (d Dialog) Match(t *bot.Turn) int {
 	}
 	if len(d.KB.Analyzer().Analyze(t.Text(), t.Lang())) == 0 {
 		return 0 // "ok", "thanks": nothing to look up
+	}
+	if l, err := d.lookupPrice(t); err == nil && l.answers() {
+		return confidentScore
 	}
 	if isQuestion(t.Text()) && !asksForASlot(t.Text()) {
 		// A question about appointments ("how early should I arrive for
@@ -161,12 +169,18 @@ func (d Dialog) retrieveOnce(t *bot.Turn) (retrieval, error) {
 
 // Handle answers one question.
 func (d Dialog) Handle(t *bot.Turn) (bool, error) {
+	if action, args, ok := t.Payload(Name); ok && d.KB != nil && (action == "price" || action == "plan") {
+		return d.handlePricePayload(t, action, args)
+	}
 	if _, _, ok := t.Payload(Name); ok || t.In.Payload != "" || d.KB == nil {
 		return false, nil
 	}
 	question := t.Text()
 	if len(d.KB.Analyzer().Analyze(question, t.Lang())) == 0 {
 		return false, nil
+	}
+	if done, err := d.answerPrice(t); done || err != nil {
+		return true, err
 	}
 	r, err := d.retrieveOnce(t)
 	if err != nil {

@@ -45,6 +45,9 @@ type Options struct {
 // stops the server.
 type Module struct {
 	Options Options
+	// Prices are the clinic's price lists, which answer cost questions
+	// about their services (nil: none).
+	Prices PriceLists
 
 	mu   sync.Mutex
 	app  *host.Host
@@ -75,7 +78,8 @@ func (m *Module) Install(ctx context.Context, a *host.Host) error {
 	m.mu.Lock()
 	m.kb, m.app = kb, a
 	m.mu.Unlock()
-	a.Engine.AddDialog(Dialog{KB: kb, Generator: gen, MinConfidence: m.Options.MinConfidence, Mode: m.Options.Mode, Log: a.Log})
+	a.Engine.AddDialog(Dialog{KB: kb, Generator: gen, MinConfidence: m.Options.MinConfidence, Mode: m.Options.Mode, Log: a.Log,
+		Prices: m.Prices})
 	if m.Options.NoSync {
 		return nil
 	}

@@ -57,7 +57,7 @@ func modules(cfg config.Config, mode app.Mode) []app.Module {
 	// The knowledge base answers ordinary questions (and syncs the
 	// documents); booking quotes it in confirmations (VisitInfo reads the
 	// installed base at call time).
-	kb := &faq.Module{}
+	kb := &faq.Module{Prices: pl}
 	// Booking, surveys and campaigns work in both modes: `tend chat` books
 	// and answers surveys, and the CLI schedules visits and campaigns.
 	bm := &booking.Module{Info: kb}
