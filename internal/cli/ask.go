@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/channels/admin"
 	"github.com/tend-health/tend/channels/console"
 	"github.com/tend-health/tend/internal/app"
 	"github.com/tend-health/tend/internal/httpserver"
@@ -17,14 +18,12 @@ func init() {
 	register("ask", "answer one question (--json for machine-readable output; no text reads one question per line)", runAsk)
 }
 
-// Answer is `tend ask --json` output, one object per question.
-type Answer struct {
-	Action     string       `json:"action"`
-	Answer     string       `json:"answer"`
-	Sources    []bot.Source `json:"sources"`
-	Confidence float64      `json:"confidence"`
-	Buttons    []string     `json:"buttons,omitempty"`
-}
+// Answer is `tend ask --json` output, one object per question: the same
+// JSON as the console's POST /api/v1/kb/ask (channels/admin).
+type Answer = admin.Answer
+
+// Summarize folds a turn's replies into one Answer.
+func Summarize(replies []bot.Sent) Answer { return admin.Summarize(replies) }
 
 func runAsk(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags("ask", env)
@@ -74,32 +73,4 @@ func runAsk(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	return sc.Err()
-}
-
-// actionRank orders actions when a turn has several replies: an emergency
-// outranks everything, then a handoff, then abstaining, then answering.
-var actionRank = map[string]int{bot.ActionEmergency: 4, bot.ActionHandoff: 3, bot.ActionAbstain: 2, bot.ActionAnswer: 1}
-
-// Summarize folds a turn's replies into one Answer.
-func Summarize(replies []bot.Sent) Answer {
-	a := Answer{Action: bot.ActionAnswer, Sources: []bot.Source{}}
-	rank := 0
-	var texts []string
-	for _, r := range replies {
-		texts = append(texts, r.Text)
-		if actionRank[r.Action] > rank {
-			rank, a.Action = actionRank[r.Action], r.Action
-		}
-		if len(r.Sources) > 0 && len(a.Sources) == 0 {
-			a.Sources = r.Sources
-		}
-		if r.Confidence > a.Confidence {
-			a.Confidence = r.Confidence
-		}
-		for _, b := range r.Buttons {
-			a.Buttons = append(a.Buttons, b.Label)
-		}
-	}
-	a.Answer = strings.Join(texts, "\n\n")
-	return a
 }

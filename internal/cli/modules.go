@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 
+	"github.com/tend-health/tend/channels/admin"
 	"github.com/tend-health/tend/channels/slack"
 	"github.com/tend-health/tend/channels/telegram"
 	"github.com/tend-health/tend/channels/web"
@@ -73,6 +74,15 @@ func modules(cfg config.Config, mode app.Mode) []app.Module {
 	}})
 	if staffSide != nil {
 		m = append(m, staffSide)
+	}
+	if mode == app.ModeServe {
+		// The clinic console (/admin): the knowledge base for editors, the
+		// inbox for staff through Slack's handoff machine when there is one.
+		console := &admin.Module{Base: kb.Base}
+		if staffSide != nil {
+			console.Machine = staffSide.Machine()
+		}
+		m = append(m, console)
 	}
 	return m
 }

@@ -60,7 +60,9 @@ func TestGuardOrder(t *testing.T) {
 		want []string
 	}{
 		{app.ModeCLI, nil, []string{"triage", "consent"}},
-		{app.ModeServe, nil, []string{"triage", "consent"}},
+		// Serving without Slack, the console's handoff machine keeps the bot
+		// quiet while staff own a conversation (channels/admin).
+		{app.ModeServe, nil, []string{"triage", "consent", "handoff"}},
 		{app.ModeServe, map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_HANDOFF_CHANNEL": "C1",
 			"SLACK_SIGNING_SECRET": "s3cret"}, []string{"triage", "consent", "handoff"}},
 	} {

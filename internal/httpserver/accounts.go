@@ -145,3 +145,8 @@ func sameOriginCSRF(w http.ResponseWriter, r *http.Request, want string) bool {
 	}
 	return true
 }
+
+// OverTLS reports whether the browser reached the server over TLS
+// (directly, through a trusted proxy, or as an https TEND_PUBLIC_URL): a
+// cookie set for it is Secure.
+func (s *Server) OverTLS(r *http.Request) bool { return s.overTLS(r) }

@@ -1,0 +1,142 @@
+// Package admin is the clinic console at /admin: the pages and the JSON
+// API (/api/v1/…) that content editors and staff use in the browser, with
+// their own accounts (internal/accounts). Editors keep the knowledge base
+// (documents, "try a question", unanswered questions); staff work the
+// inbox of handoff requests and emergency flags, with or without Slack,
+// through the same handoff machine (internal/handoff) Slack uses.
+//
+// It is the staff's side of the conversation, as channels/slack is: a
+// channel in the layers, so it calls the engine and the domain, never a
+// dialog. Pages are server-rendered html/template with one small script
+// (no build step); docs/console.md describes pages, roles and the API.
+package admin
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"sync"
+
+	"github.com/tend-health/tend/internal/accounts"
+	"github.com/tend-health/tend/internal/handoff"
+	"github.com/tend-health/tend/internal/host"
+	"github.com/tend-health/tend/internal/store"
+	"github.com/tend-health/tend/knowledge"
+)
+
+// Module installs the console. Base and Machine are its collaborators,
+// given by the command layer (internal/cli/modules.go).
+type Module struct {
+	// Base is the installed knowledge base (read at request time, since
+	// the knowledge module installs it).
+	Base func() *knowledge.Base
+	// Machine is the handoff machine of the staff channel (Slack's), so
+	// the console and the Slack thread share one state. Nil without Slack:
+	// the console makes its own, and keeps the bot quiet while staff own a
+	// conversation with the machine's guard.
+	Machine *handoff.Machine
+	// Accounts overrides the accounts service (tests: a fake clock).
+	Accounts *accounts.Service
+
+	h        *host.Host
+	acc      *accounts.Service
+	machine  *handoff.Machine
+	kbDir    string
+	log      *slog.Logger
+	sync     sync.Mutex // one console write and its sync at a time
+	statusMu sync.Mutex
+	status   syncStatus
+	watcher  *watcher
+}
+
+// Name implements host.Module.
+func (*Module) Name() string { return "admin" }
+
+// Install implements host.Module: the accounts seam on the HTTP server, the
+// pages and the API. Outside serve mode there is nothing to install.
+func (m *Module) Install(_ context.Context, h *host.Host) error {
+	if h.HTTP == nil {
+		return nil
+	}
+	m.h, m.log = h, h.Log
+	m.acc = m.Accounts
+	if m.acc == nil {
+		m.acc = &accounts.Service{DB: h.DB, Clock: h.Clock, Idle: h.Config.ConsoleIdle, Lifetime: h.Config.ConsoleSessionMax}
+	}
+	if h.Config.KBDir != "" {
+		dir, err := filepath.Abs(h.Config.KBDir)
+		if err != nil {
+			return err
+		}
+		m.kbDir = dir
+	}
+	m.machine = m.Machine
+	if m.machine == nil {
+		m.machine = handoff.NewMachine(handoff.Options{Board: board{}})
+		m.machine.Attach(h.Engine)
+		// Keeps the bot quiet while a person owns the conversation; Slack
+		// adds the same guard when it is the staff side.
+		h.Engine.AddGuard(m.machine.Guard())
+	}
+	h.HTTP.SetAccounts(&auth{acc: m.acc, clientIP: h.HTTP.ClientIP})
+	m.routes(h)
+	return nil
+}
+
+// Start implements host.Starter: the knowledge folder's watcher.
+func (m *Module) Start(ctx context.Context) error {
+	if m.h == nil || m.kbDir == "" {
+		return nil
+	}
+	w, err := m.watch(ctx)
+	if err != nil {
+		m.log.ErrorContext(ctx, "console: cannot watch the knowledge folder; outside changes sync at the next start", "error", err)
+		return nil
+	}
+	m.watcher = w
+	m.h.OnClose(w.close)
+	return nil
+}
+
+// board is the staff side without Slack: the console reads the handoffs
+// table itself, so there is nothing to post.
+type board struct{}
+
+func (board) Post(context.Context, store.Work, handoff.Event) error { return nil }
+
+// routes registers every page and API route; guard admits by role.
+func (m *Module) routes(h *host.Host) {
+	token := h.Config.AdminToken.Reveal()
+	s := h.HTTP
+	page := func(pattern string, f http.HandlerFunc) { s.Handle(pattern, m.pageGuard(token, f)) }
+	api := func(pattern string, f http.HandlerFunc) { s.Handle(pattern, m.apiGuard(token, f)) }
+
+	s.Handle("GET /admin/static/", http.StripPrefix("/admin/static/", staticFiles()))
+	s.HandleFunc("GET /admin/login", m.loginPage)
+	s.HandleFunc("POST /admin/login", m.login)
+	s.HandleFunc("GET /admin/welcome", m.welcomePage)
+	s.HandleFunc("POST /admin/welcome", m.welcome)
+	s.HandleFunc("POST /admin/logout", m.logout)
+
+	page("GET /admin", m.home)
+	page("GET /admin/kb", m.documentsPage)
+	page("POST /admin/kb/upload", m.uploadForm)
+	page("POST /admin/kb/delete", m.deleteForm)
+	page("GET /admin/kb/try", m.tryPage)
+	page("GET /admin/kb/unanswered", m.unansweredPage)
+	page("GET /admin/inbox", m.inboxPage)
+	page("GET /admin/inbox/{id}", m.conversationPage)
+	page("POST /admin/inbox/{id}/{action}", m.handoffForm)
+
+	api("GET /api/v1/kb/documents", m.apiDocuments)
+	api("PUT /api/v1/kb/documents/{name}", m.apiPutDocument)
+	api("DELETE /api/v1/kb/documents/{name}", m.apiDeleteDocument)
+	api("POST /api/v1/kb/ask", m.apiAsk)
+	api("GET /api/v1/kb/unanswered", m.apiUnanswered)
+	api("GET /api/v1/handoffs", m.apiHandoffs)
+	api("GET /api/v1/handoffs/{id}", m.apiHandoff)
+	api("POST /api/v1/handoffs/{id}/{action}", m.apiHandoffAction)
+	api("GET /api/v1/console/me", m.apiMe)
+	registerAudit()
+}
