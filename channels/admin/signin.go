@@ -2,6 +2,7 @@ package admin
 
 import (
 	"errors"
+	"html/template"
 	"net/http"
 	"strings"
 
@@ -124,9 +125,12 @@ func safeNext(s string) string {
 }
 
 type welcomeData struct {
-	Token, Email, Role, Secret, URI, Error string
-	Required                               bool
-	Min                                    int
+	Token, Email, Role, Secret, Error string
+	// URI is the otpauth:// address, which html/template would otherwise
+	// refuse as an unknown scheme; it is made here, from the account.
+	URI      template.URL
+	Required bool
+	Min      int
 }
 
 // welcomePage is the one-time link's page: set a password and, for owners
@@ -142,7 +146,7 @@ func (m *Module) welcomePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.render(w, r, "welcome", page{Title: "Set your password", Data: welcomeData{Token: token, Email: inv.User.Email,
-		Role: string(inv.User.Role), Secret: inv.TOTPSecret, URI: inv.TOTPURI, Required: inv.TOTPRequired, Min: accounts.MinPasswordLength}})
+		Role: string(inv.User.Role), Secret: inv.TOTPSecret, URI: template.URL(inv.TOTPURI), Required: inv.TOTPRequired, Min: accounts.MinPasswordLength}})
 }
 
 func (m *Module) welcome(w http.ResponseWriter, r *http.Request) {
@@ -189,6 +193,6 @@ func (m *Module) welcomeAgain(w http.ResponseWriter, r *http.Request, token, msg
 	}
 	w.WriteHeader(http.StatusUnprocessableEntity)
 	m.render(w, r, "welcome", page{Title: "Set your password", Data: welcomeData{Token: token, Email: inv.User.Email,
-		Role: string(inv.User.Role), Secret: inv.TOTPSecret, URI: inv.TOTPURI, Required: inv.TOTPRequired,
+		Role: string(inv.User.Role), Secret: inv.TOTPSecret, URI: template.URL(inv.TOTPURI), Required: inv.TOTPRequired,
 		Min: accounts.MinPasswordLength, Error: msg}})
 }
