@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -29,7 +30,8 @@ const kbUsage = `usage:
   tend kb sync DIR            index the documents in DIR (added, changed, removed)
   tend kb list                indexed documents, versions and passages
   tend kb search "question"   ranked passages with scores and the signals behind them
-  tend kb unanswered          questions the bot could not answer, most frequent first`
+  tend kb unanswered          questions the bot still cannot answer, grouped by meaning, most asked first
+  tend kb dismiss ID REASON   take a group of unanswered questions off the list (ID from kb unanswered)`
 
 func runKB(ctx context.Context, env *Env, args []string) error {
 	if len(args) == 0 {
@@ -45,6 +47,8 @@ func runKB(ctx context.Context, env *Env, args []string) error {
 		return runKBSearch(ctx, env, args[1:])
 	case "unanswered":
 		return runKBUnanswered(ctx, env, args[1:])
+	case "dismiss":
+		return runKBDismiss(ctx, env, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprintln(env.Stdout, kbUsage)
 		return nil
@@ -346,6 +350,7 @@ func runKBUnanswered(ctx context.Context, env *Env, args []string) error {
 	asJSON := fs.Bool("json", false, "print JSON")
 	days := fs.Int("days", 30, "look back this many days")
 	limit := fs.Int("limit", 50, "groups to show")
+	all := fs.Bool("all", false, "also list the groups the knowledge base now answers")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -358,7 +363,7 @@ func runKBUnanswered(ctx context.Context, env *Env, args []string) error {
 	}
 	defer closeFn()
 	since := time.Now().AddDate(0, 0, -*days)
-	groups, err := kb.Unanswered(ctx, kb.DB().Q(), since, *limit)
+	groups, err := kb.UnansweredGroups(ctx, kb.DB().Q(), knowledge.UnansweredOptions{Since: since, Limit: *limit, IncludeAnswered: *all})
 	if err != nil {
 		return err
 	}
@@ -373,13 +378,48 @@ func runKBUnanswered(ctx context.Context, env *Env, args []string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ASKED\tLAST\tQUESTION")
+	fmt.Fprintln(tw, "ID\tASKED\tLANG\tFIRST\tLAST\tQUESTION")
 	for _, g := range groups {
 		q := g.Example
 		if len(g.Variants) > 0 {
 			q += "  (also: " + strings.Join(g.Variants, " | ") + ")"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\n", g.Count, g.LastAt.Local().Format("2006-01-02"), q)
+		if g.Answered {
+			q = "[answered now] " + q
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\n", g.ID, g.Count, strings.Join(g.Langs, ","),
+			g.FirstAt.Local().Format("2006-01-02"), g.LastAt.Local().Format("2006-01-02"), q)
 	}
 	return tw.Flush()
+}
+
+// runKBDismiss takes a group of unanswered questions off the list.
+func runKBDismiss(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags("kb dismiss", env)
+	by := fs.String("by", "cli", "who dismisses (recorded with the reason)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() < 2 {
+		return fmt.Errorf("%w: tend kb dismiss ID REASON", errUsage)
+	}
+	id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+	if err != nil || id <= 0 {
+		return fmt.Errorf("%w: ID must be a group id from tend kb unanswered", errUsage)
+	}
+	reason := strings.Join(fs.Args()[1:], " ")
+	kb, closeFn, err := openKB(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	n, err := kb.DismissUnanswered(ctx, kb.DB().Q(), id, reason, *by, time.Now())
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("no group of unanswered questions with id %d (see tend kb unanswered)", id)
+	}
+	fmt.Fprintf(env.Stdout, "Dismissed %d question(s).\n", n)
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/tend-health/tend/internal/config"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
+	"github.com/tend-health/tend/knowledge"
 )
 
 type cliRun struct {
@@ -88,9 +90,23 @@ func TestKBCommands(t *testing.T) {
 		require.NoError(t, json.Unmarshal([]byte(r.stdout), &ans))
 		require.Equal(t, "abstain", ans.Action)
 
-		r = runCLI(t, db, "kb", "unanswered")
+		r = runCLI(t, db, "kb", "unanswered", "--json")
 		require.Equal(t, 0, r.code)
+		var groups []knowledge.UnansweredGroup
+		require.NoError(t, json.Unmarshal([]byte(r.stdout), &groups))
+		require.Len(t, groups, 1)
+		require.Equal(t, "how much is a vasectomy?", groups[0].Example)
+		require.Equal(t, []string{"en"}, groups[0].Langs)
+		r = runCLI(t, db, "kb", "unanswered")
 		require.Contains(t, r.stdout, "how much is a vasectomy?")
+
+		require.Equal(t, 2, runCLI(t, db, "kb", "dismiss", fmt.Sprint(groups[0].ID)).code, "a reason is required")
+		require.NotEqual(t, 0, runCLI(t, db, "kb", "dismiss", "99999", "no such group").code)
+		r = runCLI(t, db, "kb", "dismiss", fmt.Sprint(groups[0].ID), "we", "do", "not", "offer", "it")
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Contains(t, r.stdout, "Dismissed 1 question(s).")
+		r = runCLI(t, db, "kb", "unanswered")
+		require.NotContains(t, r.stdout, "vasectomy")
 
 		require.Equal(t, 2, runCLI(t, db, "kb", "sync").code, "usage error")
 		require.Equal(t, 2, runCLI(t, db, "kb", "frobnicate").code)
