@@ -38,7 +38,7 @@ func (d Dialog) answer(t *bot.Turn, question string, resp knowledge.Response) er
 	}
 	shown := append([]knowledge.Result{top}, results[1:]...)
 	t.Reply(bot.Reply{
-		Text:       intro + TrimForChat(top.Text, maxAnswerRunes) + "\n\n" + sourceLine(t, top),
+		Text:       intro + focusForChat(d.KB.Analyzer(), question, t.Lang(), top.Text, top.Language, maxAnswerRunes) + "\n\n" + sourceLine(t, top),
 		Action:     bot.ActionAnswer,
 		Sources:    sources(shown, nil),
 		Confidence: resp.Confidence,
