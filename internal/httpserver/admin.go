@@ -25,8 +25,10 @@ const CSRFHeader = "X-CSRF-Token"
 const adminCookieAge = 12 * time.Hour
 
 // RequireAdmin guards staff and admin endpoints with a bearer token
-// (TEND_ADMIN_TOKEN). With no token configured the endpoints do not exist
-// (404), so a default install exposes no patient data over HTTP.
+// (TEND_ADMIN_TOKEN), and, once the console installs its Accounts
+// (SetAccounts), console sessions and named API tokens within their role.
+// With neither the endpoints do not exist (404), so a bare install exposes
+// no patient data over HTTP.
 //
 // A request authenticated by the Authorization header needs nothing else:
 // a browser never adds that header to a cross-site request on its own. A
