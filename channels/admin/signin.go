@@ -61,6 +61,9 @@ func (m *Module) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.record(r, "user:"+sess.User.Email, "console.sign_in", map[string]any{"role": string(sess.User.Role)})
+	if err := m.acc.Prune(r.Context()); err != nil {
+		m.log.WarnContext(r.Context(), "console: pruning ended sessions", "error", err)
+	}
 	http.SetCookie(w, &http.Cookie{Name: httpserver.SessionCookie, Value: id, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: m.h.HTTP.OverTLS(r)})
 	if next == "" {

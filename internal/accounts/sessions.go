@@ -85,7 +85,7 @@ func (s *Service) End(ctx context.Context, id string) error {
 }
 
 // Prune removes sessions, links and failed attempts that can no longer
-// matter; a periodic job calls it.
+// matter; the console calls it after each successful sign-in.
 func (s *Service) Prune(ctx context.Context) error {
 	now := s.now()
 	q := s.DB.Q()
