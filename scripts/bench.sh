@@ -2,7 +2,11 @@
 # Every benchmark with a target in the issues, printed as one report
 # (docs/performance.md lists the targets and the last numbers):
 #  - pgbench -N (simple writes) on the same PostgreSQL, for a ratio;
-#  - the engine end to end on SQLite and PostgreSQL, and the webhook's accept step;
+#  - the real answer turn (BenchmarkTurn: serve's modules, the sample clinic's
+#    knowledge base, triage and consent) through the web API on both stores,
+#    closed loop and open loop at half its rate, and from the Telegram and
+#    WhatsApp webhooks to the send at a fake API at their realistic rates and twice;
+#  - the engine end to end on SQLite and PostgreSQL (the floor), and the webhook's accept step;
 #  - Telegram and WhatsApp webhooks over loopback HTTP on PostgreSQL, and
 #    the time from a Telegram webhook to the bot's reply at the Bot API;
 #  - knowledge: ingest, unchanged re-sync, `tend ask` turn, SQLite search;
@@ -31,7 +35,26 @@ echo "$PGBENCH"
 psql -q "${PGURL/tend_test/postgres}" -c "drop database tend_pgbench" >/dev/null 2>&1 || true
 TPS=$(awk '/^tps/ {printf "%d", $3}' <<<"$PGBENCH")
 
-echo "== engine, end to end (16 concurrent senders), and the webhook's accept step"
+echo "== the real answer turn through the web API (sample clinic, serve's modules; 16 senders)"
+TURN=$(bench ./internal/cli/ 'BenchmarkTurn/web' "${BENCH_TURN_N:-3000}x")
+echo "$TURN"
+for st in sqlite postgres; do
+  # The latency at half the closed loop's rate, offered at a steady pace.
+  HALF=$(awk -v k="web/$st" '$1 ~ k {for (i = 2; i <= NF; i++) if ($i == "msgs/s") printf "%d", $(i-1) / 2}' <<<"$TURN")
+  if [ "${HALF:-0}" -gt 0 ]; then
+    echo "== web API on $st, open loop at half that: $HALF messages/s offered"
+    TEND_BENCH_RATE=$HALF bench ./internal/cli/ "BenchmarkTurn/web/$st" "$((HALF * 10))x"
+  fi
+done
+echo "== webhook to the reply's send at the fake API (open loop): Telegram 25/s and 50/s, WhatsApp 80/s and 160/s"
+# Telegram lets a bot send about 30 messages a second and the channel keeps
+# under it (25/s): the 50/s run lifts that cap to time the pipeline.
+TEND_BENCH_RATE=25 bench ./internal/cli/ 'BenchmarkTurn/telegram' 500x
+TEND_BENCH_RATE=50 TEND_BENCH_TELEGRAM_SEND=1000 bench ./internal/cli/ 'BenchmarkTurn/telegram' 1000x
+TEND_BENCH_RATE=80 bench ./internal/cli/ 'BenchmarkTurn/whatsapp' 1600x
+TEND_BENCH_RATE=160 bench ./internal/cli/ 'BenchmarkTurn/whatsapp' 3200x
+
+echo "== engine only, end to end (16 concurrent senders; the floor), and the webhook's accept step"
 bench ./bot/ 'BenchmarkEngine|BenchmarkAccept' "${BENCH_N:-5000}x"
 # The issue's target is about a quarter of pgbench -N: the latency at that
 # load, offered at a steady rate (internal/loadtest's open loop).
