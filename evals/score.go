@@ -30,6 +30,10 @@ type Scores struct {
 	AbstainPrecision    float64 `json:"abstain_precision"`     // abstentions on answer/abstain items that were right
 	AbstainRecall       float64 `json:"abstain_recall"`        // abstain items passed (abstained, invented nothing)
 	AbstainOnAnswerable float64 `json:"abstain_on_answerable"` // answerable items the bot abstained on
+	// FalseAbstention: answerable items the bot abstained on although the
+	// first passage it found was from a right document (the issue's "false
+	// abstention": the right passage ranked first, then "I'm not sure").
+	FalseAbstention float64 `json:"false_abstention"`
 
 	EmergencyRecall float64 `json:"emergency_recall"`
 	FalseAlarms     float64 `json:"false_alarms"` // non-emergency items sent to the emergency flow
@@ -43,7 +47,7 @@ type Scores struct {
 
 func score(ds *Dataset, config string, outs []Outcome) Scores {
 	s := Scores{Dataset: ds.Name, Config: config, Items: len(outs), Baseline: ds.Baseline}
-	var pass, top1, top3, content, withMust, abstainPass, abstained, abstainedRight, abstainOnAns, emerg, falseAlarm int
+	var pass, top1, top3, content, withMust, abstainPass, abstained, abstainedRight, abstainOnAns, falseAbst, emerg, falseAlarm int
 	var rr float64
 	var lat []time.Duration
 	for _, o := range outs {
@@ -79,6 +83,9 @@ func score(ds *Dataset, config string, outs []Outcome) Scores {
 			}
 			if didAbstain {
 				abstainOnAns++
+				if o.Retrieved1 {
+					falseAbst++
+				}
 			}
 		case ExpectAbstain:
 			s.Abstain++
@@ -104,6 +111,7 @@ func score(ds *Dataset, config string, outs []Outcome) Scores {
 	s.AbstainRecall = rate(abstainPass, s.Abstain)
 	s.AbstainPrecision = rate(abstainedRight, abstained)
 	s.AbstainOnAnswerable = rate(abstainOnAns, s.Answerable)
+	s.FalseAbstention = rate(falseAbst, s.Answerable)
 	s.EmergencyRecall = rate(emerg, s.Emergency)
 	s.FalseAlarms = rate(falseAlarm, s.Items-s.Emergency)
 	s.P50, s.P99 = percentile(lat, 0.50), percentile(lat, 0.99)
@@ -138,6 +146,7 @@ func PrintTable(w io.Writer, s Scores) {
 	row("abstain recall", s.AbstainRecall, "abstained and invented nothing")
 	row("abstain precision", s.AbstainPrecision, "")
 	row("abstained on answerable", s.AbstainOnAnswerable, "lower is better")
+	row("false abstention", s.FalseAbstention, "right document first, then abstained")
 	row("emergency recall", s.EmergencyRecall, "the triage guard's job")
 	row("false emergency alarms", s.FalseAlarms, "lower is better")
 	fmt.Fprintf(tw, "  latency p50 / p99\t%s / %s\t\n", s.P50.Round(10*time.Microsecond), s.P99.Round(10*time.Microsecond))
