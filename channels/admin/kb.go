@@ -176,29 +176,56 @@ var errConflict = errors.New("the document changed in the folder since you opene
 // A file that cannot be parsed is refused before anything is written, so
 // the version patients are answered from stays.
 func (m *Module) saveDocument(ctx context.Context, name string, data []byte, base string) (created bool, rep knowledge.SyncReport, err error) {
+	return m.changeDocument(ctx, name, base, func([]byte, bool) ([]byte, error) { return data, nil })
+}
+
+// changeDocument is every console write: under the console's lock it reads
+// the folder's copy, refuses a stale base (the version the editor started
+// from, when given), makes the new content from the current one (edit),
+// checks that it parses, writes it atomically and syncs.
+func (m *Module) changeDocument(ctx context.Context, name, base string, edit func(cur []byte, exists bool) ([]byte, error)) (created bool, rep knowledge.SyncReport, err error) {
 	if m.kbDir == "" {
 		return false, rep, errNoFolder
 	}
-	if len(data) > knowledge.MaxFileBytes {
-		return false, rep, fmt.Errorf("the file is larger than %d MB", knowledge.MaxFileBytes>>20)
-	}
-	if _, err := knowledge.Parse(name, data); err != nil {
-		return false, rep, &invalidError{reasonText(err)}
-	}
-	m.sync.Lock()
 	path := filepath.Join(m.kbDir, name)
-	cur := m.etag(name)
-	if base != "" && base != cur {
+	m.sync.Lock()
+	cur, rerr := os.ReadFile(path)
+	exists := rerr == nil
+	if rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+		m.sync.Unlock()
+		return false, rep, rerr
+	}
+	if base != "" && base != hashOf(cur, exists) {
 		m.sync.Unlock()
 		return false, rep, errConflict
 	}
-	err = writeAtomic(path, data)
+	data, err := edit(cur, exists)
+	if err == nil && len(data) > knowledge.MaxFileBytes {
+		err = fmt.Errorf("the file is larger than %d MB", knowledge.MaxFileBytes>>20)
+	}
+	if err == nil {
+		if _, perr := knowledge.Parse(name, data); perr != nil {
+			err = &invalidError{reasonText(perr)}
+		}
+	}
+	if err == nil {
+		err = writeAtomic(path, data)
+	}
 	m.sync.Unlock()
 	if err != nil {
 		return false, rep, err
 	}
 	rep, err = m.syncFolder(ctx)
-	return cur == "", rep, err
+	return !exists, rep, err
+}
+
+// hashOf is a file's ETag ("" for no file).
+func hashOf(b []byte, exists bool) string {
+	if !exists {
+		return ""
+	}
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
 }
 
 func (m *Module) deleteDocument(ctx context.Context, name, base string) error {

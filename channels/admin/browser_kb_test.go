@@ -1,0 +1,65 @@
+package admin_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/internal/accounts"
+	"github.com/tend-health/tend/internal/browsertest"
+	"github.com/tend-health/tend/internal/store/storetest"
+)
+
+// TestFixUnansweredInChromium: an editor finds two wordings of a question
+// patients asked in one group, opens "write an answer", previews and
+// saves the entry into the parking document, and sees the group leave the
+// list; the bot now answers it. Another group is dismissed with a reason.
+func TestFixUnansweredInChromium(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, storetest.OpenSQLite(t), nil)
+	e.person(t, "editor@clinic.example", accounts.Editor)
+	e.patientSays(t, "d1", "Can I bring my dog?")
+	e.patientSays(t, "d2", "Are dogs allowed inside?")
+	e.patientSays(t, "g1", "Do you sell gift cards?")
+	ctx := browsertest.New(t)
+	e.signIn(t, ctx, "editor@clinic.example", "")
+	waitFor(t, ctx, pathIs("/admin"))
+
+	do(t, ctx, chromedp.Navigate(e.srv.URL+"/admin/kb/unanswered"))
+	waitFor(t, ctx, `document.querySelectorAll("#unanswered tr[data-group]").length === 2`)
+	dogRow := `#unanswered tr[data-group]:has(.chip)`
+	require.Equal(t, "2", eval[string](t, ctx, fmt.Sprintf(`document.querySelector(%q).cells[0].textContent`, dogRow)), "two wordings, one group")
+	require.Equal(t, "en", eval[string](t, ctx, fmt.Sprintf(`document.querySelector(%q).cells[3].textContent`, dogRow)))
+
+	do(t, ctx, chromedp.Click(chromedp.CSS(dogRow+" a.write")))
+	waitFor(t, ctx, pathIs("/admin/kb/answer"))
+	require.Contains(t, eval[string](t, ctx, `document.querySelector("#question").value`), "dog")
+	require.Equal(t, "parking.md", eval[string](t, ctx, `document.querySelector("#doc").value`), "the first English document")
+	do(t, ctx, chromedp.SetValue(chromedp.CSS("#question"), "Can I bring my dog?"),
+		chromedp.SendKeys(chromedp.CSS("#answer"), "Yes: **dogs** are welcome in the waiting room on a leash."),
+		chromedp.Click(chromedp.CSS("#preview")))
+	waitFor(t, ctx, `!!document.querySelector("#rendered")`)
+	require.Equal(t, "dogs", eval[string](t, ctx, textOf("#rendered strong")))
+	require.Equal(t, "Can I bring my dog?", eval[string](t, ctx, textOf("#rendered .preview h2")))
+
+	do(t, ctx, chromedp.Click(chromedp.CSS("#save")))
+	waitFor(t, ctx, pathIs("/admin/kb/unanswered"))
+	require.Contains(t, eval[string](t, ctx, textOf("#flash")), "parking.md")
+	require.NotContains(t, eval[string](t, ctx, textOf("#unanswered")), "dog", "answered now: it left the list")
+	content, err := os.ReadFile(filepath.Join(e.dir, "parking.md"))
+	require.NoError(t, err)
+	require.Contains(t, string(content), "## Can I bring my dog?\n\nYes: **dogs** are welcome")
+	r := e.patientSays(t, "d3", "Can I bring my dog?")
+	require.Equal(t, bot.ActionAnswer, r[0].Action, r[0].Text)
+
+	do(t, ctx, chromedp.Click(chromedp.CSS("#unanswered details summary")),
+		chromedp.SendKeys(chromedp.CSS("#unanswered form.dismiss input[name=reason]"), "we do not sell gift cards"),
+		chromedp.Click(chromedp.CSS("#unanswered form.dismiss button")))
+	waitFor(t, ctx, fmt.Sprintf(`%s.includes("Dismissed 1 question")`, textOf("#flash")))
+	require.Contains(t, eval[string](t, ctx, textOf("#unanswered")), "Nothing unanswered.")
+}
