@@ -50,6 +50,11 @@ type Options struct {
 	NoMeaning bool
 	// NoGlossary stops reading Spanish questions in English (ablations).
 	NoGlossary bool
+	// InDatabase searches a PostgreSQL index in the database (GIN, HNSW,
+	// passages read per search), as an index too large for memory is
+	// searched, instead of in memory (tests of that path). SQLite's index
+	// is always searched in memory.
+	InDatabase bool
 }
 
 // DefaultEfSearch keeps HNSW recall@10 at or above 0.95 on 100,000
@@ -79,8 +84,9 @@ type Base struct {
 	meanMu    sync.Mutex
 	meanCache *meaningCache
 
-	vecMu sync.Mutex
-	vecs  *vectorCache // SQLite only: every chunk's vector, per generation
+	memMu    sync.Mutex
+	mem      *memIndex // the index in memory, per generation (index.go)
+	noMemory bool
 }
 
 // New returns a knowledge base over db (which must be migrated).
@@ -114,7 +120,7 @@ func New(db *store.DB, o Options) *Base {
 	}
 	return &Base{db: db, embedder: o.Embedder, analyzer: o.Analyzer, log: o.Logger, now: o.Now, efSearch: o.EfSearch,
 		model: o.Model, meaning: o.Meaning, dict: o.Dictionary, noCorrect: o.NoCorrection, glossary: SpanishGlossary(),
-		noGlossary: o.NoGlossary}
+		noGlossary: o.NoGlossary, noMemory: o.InDatabase}
 }
 
 // Embedder is the base's embedder.

@@ -237,10 +237,16 @@ func newQueryInfo(a *Analyzer, question string, qt queryTerms, lang string) quer
 
 // scoreResult computes a candidate's signals, its features and its score.
 func scoreResult(r *Result, qi *queryInfo, st State, mode Mode, m *Model) {
-	fields := [3]map[string]int{termCounts(r.terms[0]), termCounts(r.terms[1]), termCounts(r.terms[2])}
+	var fields [3]map[string]int
+	var headLen float64
+	if r.fields != nil { // counted once per index generation
+		fields, headLen = *r.fields, float64(max(r.headLen, 1))
+	} else {
+		fields = [3]map[string]int{termCounts(r.terms[0]), termCounts(r.terms[1]), termCounts(r.terms[2])}
+		headLen = float64(max(len(strings.Fields(r.terms[0])), 1))
+	}
 	fieldWeight := [3]float64{headFieldWeight, bodyFieldWeight, ctxFieldWeight}
 	lenNorm := 1 - bm25B + bm25B*float64(max(r.nTerms, 1))/math.Max(st.AvgTerms(), 1)
-	headLen := float64(max(len(strings.Fields(r.terms[0])), 1))
 	var bm, bmMax, bmHead, bmBody, bmCtx, cov, head, total, missTop, missUnknown float64
 	var missing []string
 	for _, t := range qi.terms {

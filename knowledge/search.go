@@ -109,7 +109,9 @@ type Result struct {
 
 	terms    [3]string // head, body, ctx terms
 	nTerms   int
-	ord      int // the passage's place in its document
+	fields   *[3]map[string]int // terms counted, from the in-memory index (nil: count terms)
+	headLen  int                // the heading's terms, with fields
+	ord      int                // the passage's place in its document
 	vecFound bool
 	features []float64 // CandidateFeatures, for the ranker
 }
@@ -200,9 +202,13 @@ func (b *Base) Search(ctx context.Context, q store.Q, query string, o SearchOpti
 	if state.Chunks == 0 {
 		return resp, nil
 	}
+	mem, err := b.memoryIndex(ctx, q, state)
+	if err != nil {
+		return resp, err
+	}
 	cands := map[int64]*Result{}
 	if o.Mode != ModeVector {
-		ids, err := b.textCandidates(ctx, q, qi.allTerms())
+		ids, err := b.textCandidates(ctx, q, mem, qi.allTerms())
 		if err != nil {
 			return resp, err
 		}
@@ -221,7 +227,7 @@ func (b *Base) Search(ctx context.Context, q store.Q, query string, o SearchOpti
 			return resp, fmt.Errorf("knowledge: embed question: %w", err)
 		}
 		qvec = vecs[0]
-		near, err := b.vectorCandidates(ctx, q, qvec, state)
+		near, err := b.vectorCandidates(ctx, q, mem, qvec)
 		if err != nil {
 			return resp, err
 		}
@@ -239,7 +245,9 @@ func (b *Base) Search(ctx context.Context, q store.Q, query string, o SearchOpti
 	if len(cands) == 0 {
 		return resp, nil
 	}
-	if err := b.loadCandidates(ctx, q, cands, qvec, state); err != nil {
+	if mem != nil {
+		mem.fill(cands, qvec)
+	} else if err := b.loadCandidates(ctx, q, cands, qvec); err != nil {
 		return resp, err
 	}
 	if o.Mode == ModeHybrid {
@@ -284,15 +292,20 @@ func (b *Base) glossaryFor(lang string) *Glossary {
 	return nil
 }
 
-// textCandidates asks the database's full-text index for passages holding
-// any of the question's known terms.
-func (b *Base) textCandidates(ctx context.Context, q store.Q, qt queryTerms) ([]int64, error) {
+// textCandidates asks the full-text index for passages holding any of the
+// question's known terms: the in-memory copy of SQLite's, or the database's.
+func (b *Base) textCandidates(ctx context.Context, q store.Q, mem *memIndex, qt queryTerms) ([]int64, error) {
 	if len(qt) == 0 {
 		return nil, nil
 	}
 	terms := selectiveTerms(qt)
 	if len(terms) == 0 {
 		return nil, nil // no term is selective: the vector candidates stand alone
+	}
+	if mem != nil && mem.fts != nil {
+		if ids, ok := mem.fts.candidates(terms, candidatesPerSignal); ok {
+			return ids, nil
+		}
 	}
 	var sql string
 	var arg string
@@ -347,16 +360,12 @@ func selectiveTerms(qt queryTerms) []string {
 	return out
 }
 
-// vectorCandidates are the nearest passages by cosine: HNSW on PostgreSQL,
-// an exact scan of the cached vectors on SQLite.
-func (b *Base) vectorCandidates(ctx context.Context, q store.Q, vec []float32, state State) ([]scored, error) {
+// vectorCandidates are the nearest passages by cosine: an exact scan of the
+// in-memory index's vectors, or HNSW on a PostgreSQL index too large for it.
+func (b *Base) vectorCandidates(ctx context.Context, q store.Q, mem *memIndex, vec []float32) ([]scored, error) {
 	model := b.embedder.Model()
-	if q.Dialect() != store.Postgres {
-		c, err := b.sqliteVectors(ctx, q, state.Generation)
-		if err != nil {
-			return nil, err
-		}
-		return c.nearest(vec, candidatesPerSignal), nil
+	if mem != nil {
+		return mem.vectors.nearest(vec, candidatesPerSignal), nil
 	}
 	// Transaction-local: inside a turn's transaction it lasts for the
 	// turn; on an autocommit connection it lasts for this statement only,
@@ -385,8 +394,9 @@ func (b *Base) vectorCandidates(ctx context.Context, q store.Q, vec []float32, s
 }
 
 // loadCandidates fills in the passages' text, terms and (for full-text
-// candidates) their cosine to the question.
-func (b *Base) loadCandidates(ctx context.Context, q store.Q, cands map[int64]*Result, qvec []float32, state State) error {
+// candidates) their cosine to the question from the database, for a
+// PostgreSQL index too large to keep in memory.
+func (b *Base) loadCandidates(ctx context.Context, q store.Q, cands map[int64]*Result, qvec []float32) error {
 	ids := make([]any, 0, len(cands))
 	for id := range cands {
 		ids = append(ids, id)
@@ -421,23 +431,7 @@ func (b *Base) loadCandidates(ctx context.Context, q store.Q, cands map[int64]*R
 		}
 		*c = r
 	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if qvec != nil && q.Dialect() == store.SQLite {
-		vc, err := b.sqliteVectors(ctx, q, state.Generation)
-		if err != nil {
-			return err
-		}
-		for _, r := range cands {
-			if !r.vecFound {
-				if v := vc.get(r.ChunkID); v != nil {
-					r.Signals.Cosine = float64(dot(qvec, v))
-				}
-			}
-		}
-	}
-	return nil
+	return rows.Err()
 }
 
 // SearchDB searches outside any transaction (CLI, benchmarks). On

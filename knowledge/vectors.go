@@ -132,47 +132,12 @@ func ensureHNSW(ctx context.Context, q store.Q, model string, dims int) error {
 	return nil
 }
 
-// vectorCache is every chunk vector of one model at one generation.
+// vectorCache is every chunk vector of one model at one generation, by id.
 type vectorCache struct {
 	generation int64
 	model      string
 	ids        []int64
 	vecs       [][]float32
-}
-
-// sqliteVectors returns the cached vectors, reloading them if the index
-// changed since they were read.
-func (b *Base) sqliteVectors(ctx context.Context, q store.Q, generation int64) (*vectorCache, error) {
-	model := b.embedder.Model()
-	b.vecMu.Lock()
-	defer b.vecMu.Unlock()
-	if c := b.vecs; c != nil && c.generation == generation && c.model == model {
-		return c, nil
-	}
-	rows, err := q.Query(ctx, `SELECT id, embedding FROM kb_chunks WHERE model = $1 AND embedding IS NOT NULL ORDER BY id`, model)
-	if err != nil {
-		return nil, fmt.Errorf("knowledge: load vectors: %w", err)
-	}
-	defer rows.Close()
-	c := &vectorCache{generation: generation, model: model}
-	for rows.Next() {
-		var id int64
-		var blob []byte
-		if err := rows.Scan(&id, &blob); err != nil {
-			return nil, err
-		}
-		v, err := decodeVector(blob)
-		if err != nil {
-			return nil, err
-		}
-		c.ids = append(c.ids, id)
-		c.vecs = append(c.vecs, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	b.vecs = c
-	return c, nil
 }
 
 // scored is a chunk id with a similarity.
