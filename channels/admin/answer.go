@@ -77,7 +77,7 @@ func (m *Module) addEntry(ctx context.Context, name string, e entry, by string) 
 	if !appendable(name) {
 		return false, userError("entries can be added to Markdown (.md) or text (.txt) documents")
 	}
-	created, _, err = m.changeDocument(ctx, name, "", func(cur []byte, exists bool) ([]byte, error) {
+	created, _, err = m.changeDocument(ctx, name, "", by, actEntry, func(cur []byte, exists bool) ([]byte, error) {
 		return withEntry(name, cur, exists, e), nil
 	})
 	return created, err

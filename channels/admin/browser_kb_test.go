@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -37,7 +38,7 @@ func TestFixUnansweredInChromium(t *testing.T) {
 	require.Equal(t, "en", eval[string](t, ctx, fmt.Sprintf(`document.querySelector(%q).cells[3].textContent`, dogRow)))
 
 	do(t, ctx, chromedp.Click(chromedp.CSS(dogRow+" a.write")))
-	waitFor(t, ctx, pathIs("/admin/kb/answer"))
+	waitFor(t, ctx, `!!document.querySelector("#question")`)
 	require.Contains(t, eval[string](t, ctx, `document.querySelector("#question").value`), "dog")
 	require.Equal(t, "parking.md", eval[string](t, ctx, `document.querySelector("#doc").value`), "the first English document")
 	do(t, ctx, chromedp.SetValue(chromedp.CSS("#question"), "Can I bring my dog?"),
@@ -62,4 +63,46 @@ func TestFixUnansweredInChromium(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#unanswered form.dismiss button")))
 	waitFor(t, ctx, fmt.Sprintf(`%s.includes("Dismissed 1 question")`, textOf("#flash")))
 	require.Contains(t, eval[string](t, ctx, textOf("#unanswered")), "Nothing unanswered.")
+}
+
+// TestEditAndRestoreInChromium: an editor edits a document in the
+// browser, previews it, saves it (version 2, with the diff against
+// version 1 and the bot answering from it), then restores version 1 with
+// one click.
+func TestEditAndRestoreInChromium(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, storetest.OpenSQLite(t), nil)
+	e.person(t, "editor@clinic.example", accounts.Editor)
+	ctx := browsertest.New(t)
+	e.signIn(t, ctx, "editor@clinic.example", "")
+	waitFor(t, ctx, pathIs("/admin"))
+
+	do(t, ctx, chromedp.Navigate(e.srv.URL+"/admin/kb"), chromedp.Click(chromedp.CSS(`tr[data-name="parking.md"] a.edit`)))
+	waitFor(t, ctx, `!!document.querySelector("#text")`)
+	text := eval[string](t, ctx, `document.querySelector("#text").value`)
+	require.Equal(t, parking, text)
+	do(t, ctx, chromedp.SetValue(chromedp.CSS("#text"), strings.Replace(text, "level 2", "level 3", 1)),
+		chromedp.Click(chromedp.CSS("#preview")))
+	waitFor(t, ctx, `!!document.querySelector("#rendered")`)
+	require.Equal(t, "Where can I park?", eval[string](t, ctx, textOf("#rendered .preview h2")))
+	require.NotContains(t, eval[string](t, ctx, textOf("#rendered")), "title:", "front matter is not shown")
+	require.Contains(t, eval[string](t, ctx, `document.querySelector("#text").value`), "level 3", "the preview keeps the edit")
+
+	do(t, ctx, chromedp.Click(chromedp.CSS("#save")))
+	waitFor(t, ctx, `!!document.querySelector("#versions")`)
+	require.Contains(t, eval[string](t, ctx, textOf("#flash")), "Saved as version 2")
+	require.Contains(t, eval[string](t, ctx, textOf("#diff .del")), "level 2")
+	require.Contains(t, eval[string](t, ctx, textOf("#diff .add")), "level 3")
+	require.Contains(t, eval[string](t, ctx, textOf(`#versions tr[data-version="2"]`)), "editor@clinic.example")
+	require.Contains(t, eval[string](t, ctx, textOf(`#versions tr[data-version="1"]`)), "changed in the folder")
+	r := e.patientSays(t, "e1", "Where can I park?")
+	require.Contains(t, r[0].Text, "level 3")
+
+	do(t, ctx, chromedp.Click(chromedp.CSS(`#versions tr[data-version="1"] button.restore`)))
+	waitFor(t, ctx, fmt.Sprintf(`%s.includes("Version 1 restored as version 3")`, textOf("#flash")))
+	content, err := os.ReadFile(filepath.Join(e.dir, "parking.md"))
+	require.NoError(t, err)
+	require.Equal(t, parking, string(content))
+	r = e.patientSays(t, "e2", "Where can I park?")
+	require.Contains(t, r[0].Text, "level 2")
 }

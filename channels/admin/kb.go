@@ -56,6 +56,8 @@ type docRow struct {
 	Error  string `json:"error,omitempty"`
 	// ETag is the SHA-256 of the file in the folder, for If-Match.
 	ETag string `json:"etag,omitempty"`
+	// Editable: a Markdown or text file, edited in the browser.
+	Editable bool `json:"-"`
 }
 
 var nameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 ._()-]{0,120}$`)
@@ -121,6 +123,9 @@ func (m *Module) documents(ctx context.Context) ([]docRow, syncStatus, error) {
 		}
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
+	for i := range rows {
+		rows[i].Editable = editable(rows[i].Name) && rows[i].ETag != ""
+	}
 	return rows, st, nil
 }
 
@@ -175,15 +180,16 @@ var errConflict = errors.New("the document changed in the folder since you opene
 // saveDocument checks and writes a document into the folder, then syncs.
 // A file that cannot be parsed is refused before anything is written, so
 // the version patients are answered from stays.
-func (m *Module) saveDocument(ctx context.Context, name string, data []byte, base string) (created bool, rep knowledge.SyncReport, err error) {
-	return m.changeDocument(ctx, name, base, func([]byte, bool) ([]byte, error) { return data, nil })
+func (m *Module) saveDocument(ctx context.Context, name string, data []byte, base, who, action string) (created bool, rep knowledge.SyncReport, err error) {
+	return m.changeDocument(ctx, name, base, who, action, func([]byte, bool) ([]byte, error) { return data, nil })
 }
 
 // changeDocument is every console write: under the console's lock it reads
 // the folder's copy, refuses a stale base (the version the editor started
 // from, when given), makes the new content from the current one (edit),
-// checks that it parses, writes it atomically and syncs.
-func (m *Module) changeDocument(ctx context.Context, name, base string, edit func(cur []byte, exists bool) ([]byte, error)) (created bool, rep knowledge.SyncReport, err error) {
+// checks that it parses, writes it atomically, records the version (who,
+// action) and syncs.
+func (m *Module) changeDocument(ctx context.Context, name, base, who, action string, edit func(cur []byte, exists bool) ([]byte, error)) (created bool, rep knowledge.SyncReport, err error) {
 	if m.kbDir == "" {
 		return false, rep, errNoFolder
 	}
@@ -211,12 +217,25 @@ func (m *Module) changeDocument(ctx context.Context, name, base string, edit fun
 	if err == nil {
 		err = writeAtomic(path, data)
 	}
+	if err == nil {
+		m.keepVersion(ctx, kindKB, name, cur, exists, data, false, action, who)
+	}
 	m.sync.Unlock()
 	if err != nil {
 		return false, rep, err
 	}
 	rep, err = m.syncFolder(ctx)
 	return !exists, rep, err
+}
+
+// keepVersion records a version of a file just written. A failure is
+// logged, not returned: the file is saved and served; its author is then
+// missing from the history, and the next change records the file as
+// found in the folder.
+func (m *Module) keepVersion(ctx context.Context, kind, name string, cur []byte, exists bool, data []byte, deleted bool, action, who string) {
+	if _, err := m.versions.record(ctx, kind, name, cur, exists, data, deleted, action, who, m.h.Clock.Now()); err != nil {
+		m.log.ErrorContext(ctx, "console: version not recorded", "kind", kind, "document", name, "error", err)
+	}
 }
 
 // hashOf is a file's ETag ("" for no file).
@@ -228,21 +247,25 @@ func hashOf(b []byte, exists bool) string {
 	return hex.EncodeToString(h[:])
 }
 
-func (m *Module) deleteDocument(ctx context.Context, name, base string) error {
+func (m *Module) deleteDocument(ctx context.Context, name, base, who string) error {
 	if m.kbDir == "" {
 		return errNoFolder
 	}
+	path := filepath.Join(m.kbDir, name)
 	m.sync.Lock()
-	cur := m.etag(name)
-	if cur == "" {
+	cur, err := os.ReadFile(path)
+	if err != nil {
 		m.sync.Unlock()
-		return os.ErrNotExist
+		return err
 	}
-	if base != "" && base != cur {
+	if base != "" && base != hashOf(cur, true) {
 		m.sync.Unlock()
 		return errConflict
 	}
-	err := os.Remove(filepath.Join(m.kbDir, name))
+	err = os.Remove(path)
+	if err == nil {
+		m.keepVersion(ctx, kindKB, name, cur, true, nil, true, actDelete, who)
+	}
 	m.sync.Unlock()
 	if err != nil {
 		return err
@@ -327,7 +350,7 @@ func (m *Module) apiPutDocument(w http.ResponseWriter, r *http.Request) {
 		httpserver.WriteError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the file is larger than %d MB", knowledge.MaxFileBytes>>20))
 		return
 	}
-	created, rep, err := m.saveDocument(r.Context(), name, data, strings.Trim(r.Header.Get("If-Match"), `"`))
+	created, rep, err := m.saveDocument(r.Context(), name, data, strings.Trim(r.Header.Get("If-Match"), `"`), principal(r).Actor.ID, actAPI)
 	if err != nil {
 		m.noteKB(r, "kb.document.save", name, err)
 		saveError(w, err)
@@ -349,7 +372,7 @@ func (m *Module) apiDeleteDocument(w http.ResponseWriter, r *http.Request) {
 		httpserver.WriteError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	err = m.deleteDocument(r.Context(), name, strings.Trim(r.Header.Get("If-Match"), `"`))
+	err = m.deleteDocument(r.Context(), name, strings.Trim(r.Header.Get("If-Match"), `"`), principal(r).Actor.ID)
 	m.noteKB(r, "kb.document.delete", name, err)
 	if err != nil {
 		saveError(w, err)
@@ -426,7 +449,7 @@ func (m *Module) uploadForm(w http.ResponseWriter, r *http.Request) {
 		m.back(w, r, "", "the upload could not be read")
 		return
 	}
-	_, _, err = m.saveDocument(r.Context(), name, data, r.PostFormValue("base"))
+	_, _, err = m.saveDocument(r.Context(), name, data, r.PostFormValue("base"), principal(r).Actor.ID, actUpload)
 	m.noteKB(r, "kb.document.save", name, err)
 	if err != nil {
 		m.back(w, r, "", name+": "+err.Error())
@@ -438,7 +461,7 @@ func (m *Module) uploadForm(w http.ResponseWriter, r *http.Request) {
 func (m *Module) deleteForm(w http.ResponseWriter, r *http.Request) {
 	name, err := cleanName(r.PostFormValue("name"))
 	if err == nil {
-		err = m.deleteDocument(r.Context(), name, r.PostFormValue("base"))
+		err = m.deleteDocument(r.Context(), name, r.PostFormValue("base"), principal(r).Actor.ID)
 		m.noteKB(r, "kb.document.delete", name, err)
 	}
 	if err != nil {

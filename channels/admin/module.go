@@ -48,6 +48,7 @@ type Module struct {
 	statusMu sync.Mutex
 	status   syncStatus
 	watcher  *watcher
+	versions versionStore
 }
 
 // Name implements host.Module.
@@ -60,6 +61,7 @@ func (m *Module) Install(_ context.Context, h *host.Host) error {
 		return nil
 	}
 	m.h, m.log = h, h.Log
+	m.versions = versionStore{db: h.DB}
 	m.acc = m.Accounts
 	if m.acc == nil {
 		m.acc = &accounts.Service{DB: h.DB, Clock: h.Clock, Idle: h.Config.ConsoleIdle, Lifetime: h.Config.ConsoleSessionMax}
@@ -127,6 +129,10 @@ func (m *Module) routes(h *host.Host) {
 	page("GET /admin/kb/unanswered", m.unansweredPage)
 	page("POST /admin/kb/unanswered/{id}/dismiss", m.dismissForm)
 	page("GET /admin/kb/answer", m.answerPage)
+	page("GET /admin/kb/edit", m.editPage)
+	page("POST /admin/kb/edit", m.editSave)
+	page("GET /admin/kb/versions", m.versionsPage)
+	page("POST /admin/kb/restore", m.restoreForm)
 	page("POST /admin/kb/answer", m.answerSave)
 	page("GET /admin/inbox", m.inboxPage)
 	page("GET /admin/inbox/{id}", m.conversationPage)
@@ -139,6 +145,11 @@ func (m *Module) routes(h *host.Host) {
 	api("GET /api/v1/kb/unanswered", m.apiUnanswered)
 	api("POST /api/v1/kb/unanswered/{id}/dismiss", m.apiDismiss)
 	api("POST /api/v1/kb/documents/{name}/entries", m.apiAddEntry)
+	api("GET /api/v1/kb/documents/{name}", m.apiGetDocument)
+	api("GET /api/v1/kb/documents/{name}/versions", m.apiVersions)
+	api("GET /api/v1/kb/documents/{name}/versions/{v}", m.apiVersion)
+	api("GET /api/v1/kb/documents/{name}/versions/{v}/diff", m.apiVersion)
+	api("POST /api/v1/kb/documents/{name}/versions/{v}/restore", m.apiRestore)
 	api("GET /api/v1/handoffs", m.apiHandoffs)
 	api("GET /api/v1/handoffs/{id}", m.apiHandoff)
 	api("POST /api/v1/handoffs/{id}/{action}", m.apiHandoffAction)

@@ -7,6 +7,7 @@
 package schema
 
 import (
+	adminmigrations "github.com/tend-health/tend/channels/admin/migrations"
 	slackmigrations "github.com/tend-health/tend/channels/slack/migrations"
 	webmigrations "github.com/tend-health/tend/channels/web/migrations"
 	whatsappmigrations "github.com/tend-health/tend/channels/whatsapp/migrations"
@@ -38,5 +39,6 @@ func All() []store.Migrations {
 		{Owner: "internal/audit", FS: auditmigrations.FS},
 		{Owner: "internal/prices", FS: pricesmigrations.FS},
 		{Owner: "internal/accounts", FS: accountsmigrations.FS},
+		{Owner: "channels/admin", FS: adminmigrations.FS},
 	}
 }
