@@ -89,14 +89,28 @@ func (qi *queryInfo) priceQualifiers() []queryTerm {
 	return out
 }
 
-// qualifiersUnpriced returns the qualifiers no price sentence of the
-// passage names together (its heading counts as every sentence's
-// context): nil when one sentence names them all.
-func qualifiersUnpriced(a *Analyzer, quals []queryTerm, heading, text, lang string) []string {
+// qualifiersUnpriced returns the qualifiers the passage prices no variant
+// for: nil when one price sentence (its heading as context) names them all,
+// or names no variant at all (a price for the service in general: "MRI with
+// and without contrast: $950" prices a head MRI with and without contrast);
+// otherwise every price sentence is a sibling's ("A chest X-ray costs $90"
+// for a shoulder X-ray, the flu shot's price for a B12 shot).
+func qualifiersUnpriced(a *Analyzer, qi *queryInfo, quals []queryTerm, heading, text, lang string) []string {
 	if len(quals) == 0 {
 		return nil
 	}
 	head := termSet(a.Analyze(heading, lang))
+	asked := map[string]bool{}
+	for _, t := range qi.terms {
+		asked[t.term] = true
+	}
+	known, heads := a.qualifiers(lang)
+	var services []string // the question's service words: a price sentence must be about one
+	for _, t := range qi.terms {
+		if class, _ := a.Entity(t.term); heads[t.term] || class == "test" || class == "procedure" || class == "vaccine" {
+			services = append(services, t.term)
+		}
+	}
 	var best []string
 	found := false
 	for _, s := range passageSentences(text) {
@@ -104,13 +118,16 @@ func qualifiersUnpriced(a *Analyzer, quals []queryTerm, heading, text, lang stri
 		if !terms[FigurePrice] && !freeRe(s) {
 			continue
 		}
+		if !namesOneOf(services, terms, head) {
+			continue // another service's price ("Urine test: $12" for a B12 shot)
+		}
 		var miss []string
 		for _, t := range quals {
 			if !terms[t.term] && !head[t.term] {
 				miss = append(miss, t.term)
 			}
 		}
-		if len(miss) == 0 {
+		if len(miss) == 0 || !namesOtherVariant(a, terms, asked, known) {
 			return nil
 		}
 		if !found || len(miss) < len(best) {
@@ -123,4 +140,33 @@ func qualifiersUnpriced(a *Analyzer, quals []queryTerm, heading, text, lang stri
 		}
 	}
 	return best
+}
+
+func namesOneOf(ts []string, sets ...map[string]bool) bool {
+	for _, t := range ts {
+		for _, set := range sets {
+			if set[t] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// namesOtherVariant reports whether a sentence names a qualifier or a test,
+// procedure or vaccine the question does not: then its price is that
+// variant's.
+func namesOtherVariant(a *Analyzer, terms, asked, qualifiers map[string]bool) bool {
+	for t := range terms {
+		if asked[t] {
+			continue
+		}
+		if qualifiers[t] {
+			return true
+		}
+		if class, ok := a.Entity(t); ok && (class == "test" || class == "procedure" || class == "vaccine") {
+			return true
+		}
+	}
+	return false
 }

@@ -33,6 +33,11 @@ A self-pay abdominal or pelvic ultrasound costs $210.
 
 Without insurance a flu shot costs $30.
 
+## How much is an MRI?
+
+- MRI without contrast (for example brain, knee or shoulder): $650
+- MRI with and without contrast: $950
+
 ## How much is an office visit?
 
 A self-pay office visit costs $120.
@@ -74,6 +79,8 @@ func TestPriceQualifiers(t *testing.T) {
 			{"How much is a chest X-ray?", "en", true, ""},
 			{"how much is an x-ray of my hand?", "en", true, ""},
 			{"What does a pelvic ultrasound cost?", "en", true, ""},
+			// A price that names no variant is the service's in general.
+			{"How much is an MRI of my head with and without contrast?", "en", true, ""},
 			// A body part in a question that names no test or shot does
 			// not select a variant of anything.
 			{"What would an office visit cost me? It's for a rash on my arm", "en", true, ""},

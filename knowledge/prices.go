@@ -133,7 +133,7 @@ func (b *Base) attributePrices(results []Result, qi *queryInfo) {
 				r.Signals.Unpriced = append(r.Signals.Unpriced, e.term)
 			}
 		}
-		if missing := qualifiersUnpriced(b.analyzer, quals, r.Heading, r.Text, r.Language); len(missing) > 0 {
+		if missing := qualifiersUnpriced(b.analyzer, q, quals, r.Heading, r.Text, r.Language); len(missing) > 0 {
 			ok[i] = false
 			r.Signals.Conflict = true
 			r.Signals.Unpriced = append(r.Signals.Unpriced, missing...)
