@@ -34,9 +34,30 @@ type Catalog struct {
 	bundle   *i18n.Bundle
 	langs    map[string]bool
 	ids      map[string]map[string]bool // lang -> message ids
+	texts    map[string]map[string]*Entry
+	sources  []source // every file loaded, in order, so Reword can rebuild
 	defaults map[string]any
 	log      *slog.Logger
 	locs     map[string]*i18n.Localizer
+}
+
+// source is one loaded message file; override marks the clinic's own
+// (TEND_MESSAGES_DIR), which win over the packages' defaults.
+type source struct {
+	name     string
+	lang     string
+	data     []byte
+	override bool
+}
+
+// Entry is one message of a language as the catalog holds it: the text a
+// package ships (Default, "" when only the clinic's files have it) and the
+// clinic's override, if any.
+type Entry struct {
+	ID         string
+	Default    string
+	Override   string
+	Overridden bool
 }
 
 // New returns an empty catalog; defaults are template data every message sees.
@@ -44,14 +65,20 @@ func New(defaults map[string]any, log *slog.Logger) *Catalog {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	return &Catalog{bundle: newBundle(), langs: map[string]bool{}, ids: map[string]map[string]bool{},
+		texts: map[string]map[string]*Entry{}, defaults: defaults, log: log, locs: map[string]*i18n.Localizer{}}
+}
+
+func newBundle() *i18n.Bundle {
 	b := i18n.NewBundle(language.English)
 	b.RegisterUnmarshalFunc("yaml", yaml.Unmarshal)
-	return &Catalog{bundle: b, langs: map[string]bool{}, ids: map[string]map[string]bool{},
-		defaults: defaults, log: log, locs: map[string]*i18n.Localizer{}}
+	return b
 }
 
 // AddFS loads every active.<lang>.yaml file at the root of fsys.
-func (c *Catalog) AddFS(fsys fs.FS) error {
+func (c *Catalog) AddFS(fsys fs.FS) error { return c.addFS(fsys, false) }
+
+func (c *Catalog) addFS(fsys fs.FS, override bool) error {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
 		return fmt.Errorf("catalog: %w", err)
@@ -64,7 +91,7 @@ func (c *Catalog) AddFS(fsys fs.FS) error {
 		if err != nil {
 			return fmt.Errorf("catalog: %s: %w", e.Name(), err)
 		}
-		if err := c.addFile(e.Name(), data); err != nil {
+		if err := c.addFile(e.Name(), data, override); err != nil {
 			return err
 		}
 	}
@@ -90,34 +117,115 @@ func (c *Catalog) AddDir(dir string) error {
 	if _, err := os.Stat(dir); err != nil {
 		return fmt.Errorf("catalog: messages directory: %w", err)
 	}
-	return c.AddFS(os.DirFS(filepath.Clean(dir)))
+	return c.addFS(os.DirFS(filepath.Clean(dir)), true)
 }
 
-func (c *Catalog) addFile(name string, data []byte) error {
+func (c *Catalog) addFile(name string, data []byte, override bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	mf, err := c.bundle.ParseMessageFileBytes(data, name)
+	lang, err := c.load(c.bundle, name, data, override)
 	if err != nil {
-		return fmt.Errorf("catalog: %s: %w", name, err)
+		return err
+	}
+	c.sources = append(c.sources, source{name: name, lang: lang, data: data, override: override})
+	c.locs = map[string]*i18n.Localizer{} // templates changed
+	return nil
+}
+
+// load parses a message file into b and records its messages (c.mu held).
+func (c *Catalog) load(b *i18n.Bundle, name string, data []byte, override bool) (string, error) {
+	mf, err := b.ParseMessageFileBytes(data, name)
+	if err != nil {
+		return "", fmt.Errorf("catalog: %s: %w", name, err)
 	}
 	base, conf := mf.Tag.Base()
 	if conf != language.Exact || mf.Tag != language.Make(base.String()) { // "messages.yaml", "active.es-MX.yaml": never shown
-		return fmt.Errorf("catalog: %s: name the file active.<language>.yaml (active.en.yaml, active.es.yaml, ...)", name)
+		return "", fmt.Errorf("catalog: %s: name the file active.<language>.yaml (active.en.yaml, active.es.yaml, ...)", name)
 	}
 	lang := base.String()
 	c.langs[lang] = true
 	if c.ids[lang] == nil {
-		c.ids[lang] = map[string]bool{}
+		c.ids[lang], c.texts[lang] = map[string]bool{}, map[string]*Entry{}
 	}
 	for _, m := range mf.Messages {
 		for _, form := range []string{m.Zero, m.One, m.Two, m.Few, m.Many, m.Other} { // go-i18n parses on first use: too late
 			if _, err := (&i18ntemplate.TextParser{}).Parse(form, m.LeftDelim, m.RightDelim); err != nil {
-				return fmt.Errorf("catalog: %s: %s: %w", name, m.ID, err)
+				return "", fmt.Errorf("catalog: %s: %s: %w", name, m.ID, err)
 			}
 		}
 		c.ids[lang][m.ID] = true
+		e := c.texts[lang][m.ID]
+		if e == nil {
+			e = &Entry{ID: m.ID}
+			c.texts[lang][m.ID] = e
+		}
+		if override {
+			e.Override, e.Overridden = m.Other, true
+		} else {
+			e.Default = m.Other
+		}
 	}
-	c.locs = map[string]*i18n.Localizer{} // templates changed
+	return lang, nil
+}
+
+// Entries lists a language's messages, sorted by id, with the text each
+// package ships and the clinic's override.
+func (c *Catalog) Entries(lang string) []Entry {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]Entry, 0, len(c.texts[lang]))
+	for _, e := range c.texts[lang] {
+		out = append(out, *e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// ProfileFields are the template fields every message is given (the
+// clinic profile's: Clinic, Phone, ...), sorted.
+func (c *Catalog) ProfileFields() []string {
+	out := make([]string, 0, len(c.defaults))
+	for k := range c.defaults {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Reword replaces the clinic's override file of one language (data: the
+// whole active.<lang>.yaml; empty: no overrides) while the bot runs. The
+// catalog is rebuilt from every file it loaded, with this one swapped, and
+// replaces the old one at once: a message being rendered meanwhile uses
+// the old wording, never half of each. A file that does not parse
+// changes nothing.
+func (c *Catalog) Reword(lang string, data []byte) error {
+	name := "active." + lang + ".yaml"
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	next := &Catalog{langs: map[string]bool{}, ids: map[string]map[string]bool{}, texts: map[string]map[string]*Entry{}}
+	b := newBundle()
+	var sources []source
+	for _, s := range c.sources {
+		if s.override && s.lang == lang {
+			continue
+		}
+		if _, err := next.load(b, s.name, s.data, s.override); err != nil {
+			return err
+		}
+		sources = append(sources, s)
+	}
+	if len(strings.TrimSpace(string(data))) > 0 {
+		got, err := next.load(b, name, data, true)
+		if err != nil {
+			return err
+		}
+		if got != lang {
+			return fmt.Errorf("catalog: %s: the file is for %q", name, got)
+		}
+		sources = append(sources, source{name: name, lang: lang, data: data, override: true})
+	}
+	c.bundle, c.langs, c.ids, c.texts, c.sources = b, next.langs, next.ids, next.texts, sources
+	c.locs = map[string]*i18n.Localizer{}
 	return nil
 }
 

@@ -255,3 +255,57 @@ func write(t *testing.T, dir, name, body string) {
 	t.Helper()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body+"\n"), 0o600))
 }
+
+// Reword swaps a language's override file while the bot runs: the new
+// wording is used at once, Entries shows each message's shipped text and
+// override, a message taken out of the file gets its shipped text back, a
+// broken file changes nothing, and lookups meanwhile never see half of it
+// (go test -race).
+func TestReword(t *testing.T) {
+	t.Parallel()
+	c := newCatalog(t, nil)
+	dir := t.TempDir()
+	write(t, dir, "active.en.yaml", `greet: "Welcome to {{.Clinic}}, {{.Name}}!"`)
+	require.NoError(t, c.AddDir(dir))
+	entries := c.Entries("en")
+	require.Equal(t, []catalog.Entry{
+		{ID: "call", Default: "Call us at {{.Phone}}."},
+		{ID: "greet", Default: "Hello from {{.Clinic}}, {{.Name}}.", Override: "Welcome to {{.Clinic}}, {{.Name}}!", Overridden: true},
+		{ID: "only_en", Default: "Only in English."},
+	}, entries)
+
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			got := c.Text("en", "call", nil)
+			if got != "Call us at (555) 014-2000." && got != "Ring (555) 014-2000 any time." {
+				panic("half a reword: " + got)
+			}
+		}
+	}()
+	require.NoError(t, c.Reword("en", []byte("call: \"Ring {{.Phone}} any time.\"\n")))
+	close(stop)
+	wg.Wait()
+	require.Equal(t, "Ring (555) 014-2000 any time.", c.Text("en", "call", nil))
+	require.Equal(t, "Hello from Maple Grove, Ana.", c.Text("en", "greet", map[string]any{"Name": "Ana"}), "taken out of the file: shipped text again")
+	require.Equal(t, "Hola de Maple Grove, Ana.", c.Text("es", "greet", map[string]any{"Name": "Ana"}), "other languages untouched")
+
+	require.Error(t, c.Reword("en", []byte(`call: "Ring {{.Phone"`)))
+	require.Error(t, c.Reword("en", []byte(`call: [unclosed`)))
+	require.Equal(t, "Ring (555) 014-2000 any time.", c.Text("en", "call", nil), "a broken file changes nothing")
+
+	require.NoError(t, c.Reword("en", nil))
+	require.Equal(t, "Call us at (555) 014-2000.", c.Text("en", "call", nil))
+	for _, e := range c.Entries("en") {
+		require.False(t, e.Overridden, e.ID)
+	}
+	require.Equal(t, []string{"Clinic", "Phone"}, c.ProfileFields())
+}
