@@ -106,3 +106,31 @@ func TestEditAndRestoreInChromium(t *testing.T) {
 	r = e.patientSays(t, "e2", "Where can I park?")
 	require.Contains(t, r[0].Text, "level 2")
 }
+
+// TestRewordInChromium: an editor finds a sentence, tries a wording that
+// drops a placeholder (refused, with the reason), saves one that keeps it,
+// and the bot says it.
+func TestRewordInChromium(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, storetest.OpenSQLite(t), map[string]string{"TEND_MESSAGES_DIR": t.TempDir()})
+	e.person(t, "editor@clinic.example", accounts.Editor)
+	ctx := browsertest.New(t)
+	e.signIn(t, ctx, "editor@clinic.example", "")
+	waitFor(t, ctx, pathIs("/admin"))
+	require.Contains(t, eval[string](t, ctx, textOf("nav")), "Wording")
+
+	do(t, ctx, chromedp.Navigate(e.srv.URL+"/admin/wording"),
+		chromedp.SendKeys(chromedp.CSS("#q"), "not sure"), chromedp.Click(chromedp.CSS("#filter button")))
+	waitFor(t, ctx, `!!document.querySelector('#wording tr[data-id="faq.not_sure"] a')`)
+	do(t, ctx, chromedp.Click(chromedp.CSS(`#wording tr[data-id="faq.not_sure"] a`)))
+	waitFor(t, ctx, `!!document.querySelector("#text")`)
+	do(t, ctx, chromedp.SetValue(chromedp.CSS("#text"), "Sorry, I don't know. Please call us."), chromedp.Click(chromedp.CSS("#save")))
+	waitFor(t, ctx, `!!document.querySelector("#problem")`)
+	require.Contains(t, eval[string](t, ctx, textOf("#problem")), "drops {{.Phone}}")
+
+	do(t, ctx, chromedp.SetValue(chromedp.CSS("#text"), "Sorry, I don't know. Please call us at {{.Phone}}."), chromedp.Click(chromedp.CSS("#save")))
+	waitFor(t, ctx, `!!document.querySelector("#flash")`)
+	require.Contains(t, eval[string](t, ctx, textOf(`#wording tr[data-id="faq.not_sure"]`)), "reworded")
+	r := e.patientSays(t, "w1", "Do you sell gift cards?")
+	require.Equal(t, "Sorry, I don't know. Please call us at (555) 014-2000.", r[0].Text)
+}

@@ -138,3 +138,24 @@ func (e *env) patientSays(t testing.TB, chat, text string) []bot.Sent {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// callErr sends a JSON API request and returns the status and the error
+// message of a refusal.
+func (e *env) callErr(t testing.TB, method, path, token string, body []byte) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, e.srv.URL+path, bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var out struct{ Error string }
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out.Error
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}

@@ -49,6 +49,8 @@ type Module struct {
 	status   syncStatus
 	watcher  *watcher
 	versions versionStore
+	msgDir   string     // TEND_MESSAGES_DIR, absolute ("": wording is read-only)
+	wordMu   sync.Mutex // one wording change at a time
 }
 
 // Name implements host.Module.
@@ -72,6 +74,13 @@ func (m *Module) Install(_ context.Context, h *host.Host) error {
 			return err
 		}
 		m.kbDir = dir
+	}
+	if h.Config.MessagesDir != "" {
+		dir, err := filepath.Abs(h.Config.MessagesDir)
+		if err != nil {
+			return err
+		}
+		m.msgDir = dir
 	}
 	m.machine = m.Machine
 	if m.machine == nil {
@@ -134,6 +143,9 @@ func (m *Module) routes(h *host.Host) {
 	page("GET /admin/kb/versions", m.versionsPage)
 	page("POST /admin/kb/restore", m.restoreForm)
 	page("POST /admin/kb/answer", m.answerSave)
+	page("GET /admin/wording", m.wordingPage)
+	page("GET /admin/wording/edit", m.wordingEditPage)
+	page("POST /admin/wording", m.wordingForm)
 	page("GET /admin/inbox", m.inboxPage)
 	page("GET /admin/inbox/{id}", m.conversationPage)
 	page("POST /admin/inbox/{id}/{action}", m.handoffForm)
@@ -150,6 +162,9 @@ func (m *Module) routes(h *host.Host) {
 	api("GET /api/v1/kb/documents/{name}/versions/{v}", m.apiVersion)
 	api("GET /api/v1/kb/documents/{name}/versions/{v}/diff", m.apiVersion)
 	api("POST /api/v1/kb/documents/{name}/versions/{v}/restore", m.apiRestore)
+	api("GET /api/v1/wording", m.apiWording)
+	api("PUT /api/v1/wording/{lang}/{id}", m.apiReword)
+	api("DELETE /api/v1/wording/{lang}/{id}", m.apiResetWording)
 	api("GET /api/v1/handoffs", m.apiHandoffs)
 	api("GET /api/v1/handoffs/{id}", m.apiHandoff)
 	api("POST /api/v1/handoffs/{id}/{action}", m.apiHandoffAction)

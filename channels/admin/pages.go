@@ -79,6 +79,7 @@ var navAreas = []struct {
 	{"/admin/kb", "Documents", accounts.AreaKB},
 	{"/admin/kb/try", "Try a question", accounts.AreaKB},
 	{"/admin/kb/unanswered", "Unanswered", accounts.AreaKB},
+	{"/admin/wording", "Wording", accounts.AreaWording},
 	{"/admin/surveys", "Surveys", accounts.AreaSurveys},
 }
 
