@@ -40,6 +40,12 @@ type Item struct {
 	Clarity  string // an emergency's: explicit or indirect
 	Reply    string // an emergency's expected reply: emergency (911) or crisis (988)
 	Split    string // train or heldout
+
+	// Price questions (prices.jsonl).
+	Prices  string   // the price list they are about: west-mercy or generated
+	Section string   // the item that answers, as the file describes it
+	Choices []string // an ambiguous question's items the buttons must offer
+	Kind    string   // cash, plan, code, ambiguous or absent
 }
 
 // Dataset is a knowledge base folder and its questions.
@@ -52,6 +58,8 @@ type Dataset struct {
 	// Clinic is the clinic profile (YAML) to run with; empty means the
 	// bundled sample clinic's.
 	Clinic string
+	// PricesDir is the data set's TEND_PRICES_DIR ("" for none).
+	PricesDir string
 	// cleanup removes a generated KB folder.
 	cleanup func()
 }

@@ -31,7 +31,8 @@ func TestOwnHeldOut(t *testing.T) {
 			d.Close()
 		}
 	})
-	require.Len(t, sets, 5, "held-out questions on the sample clinic, Riverside, Harbor and Larkspur, and triage messages")
+	require.Len(t, sets, 9, "held-out questions on the sample clinic, Riverside, Harbor and Larkspur, triage messages, "+
+		"and price questions over the three official example layouts and the generated file")
 	for _, ds := range sets {
 		runChecked(t, ds, base, floor)
 	}

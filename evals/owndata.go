@@ -143,6 +143,9 @@ func OwnItems() ([]Item, error) {
 			return nil, err
 		}
 		base := path.Base(f)
+		if f == pricesFile {
+			continue // price questions are not the knowledge base's (PriceItems)
+		}
 		err = eachLine(base, data, func(line []byte) error {
 			var it Item
 			var err error
@@ -277,7 +280,14 @@ func OwnDatasets(split string) ([]*Dataset, error) {
 		}
 		out = append(out, d)
 	}
-	return out, nil
+	more, err := priceDatasets(split)
+	if err != nil {
+		for _, o := range out {
+			o.Close()
+		}
+		return nil, err
+	}
+	return append(out, more...), nil
 }
 
 func suffix(split string) string {

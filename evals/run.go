@@ -54,6 +54,7 @@ type Outcome struct {
 	Action     string
 	Answer     string
 	Docs       []string // source documents in the order given
+	Sections   []string // the sources' sections, in the same order
 	Confidence float64
 	Latency    time.Duration
 	Retrieved1 bool // answer items: the first source is a right document
@@ -72,7 +73,7 @@ func Run(ctx context.Context, ds *Dataset, c Config, base config.Config, assembl
 	}
 	defer os.RemoveAll(dataDir)
 	cfg := base
-	cfg.DataDir, cfg.DatabaseURL, cfg.KBDir = dataDir, "", ds.KBDir
+	cfg.DataDir, cfg.DatabaseURL, cfg.KBDir, cfg.PricesDir = dataDir, "", ds.KBDir, ds.PricesDir
 	if ds.Clinic != "" {
 		cfg.ClinicFile = filepath.Join(dataDir, "clinic.yaml")
 		if err := os.WriteFile(cfg.ClinicFile, []byte(ds.Clinic), 0o600); err != nil {
@@ -125,10 +126,13 @@ func Run(ctx context.Context, ds *Dataset, c Config, base config.Config, assembl
 func judge(it Item, replies []bot.Sent, facts string, originals map[string]string) Outcome {
 	o := Outcome{Item: it}
 	rank := map[string]int{bot.ActionEmergency: 4, bot.ActionHandoff: 3, bot.ActionAbstain: 2, bot.ActionAnswer: 1}
-	var texts []string
+	var texts, buttons []string
 	answered := false
 	for _, r := range replies {
 		texts = append(texts, r.Text)
+		for _, b := range r.Buttons {
+			buttons = append(buttons, b.Label)
+		}
 		if rank[r.Action] > rank[o.Action] {
 			o.Action = r.Action
 		}
@@ -142,6 +146,7 @@ func judge(it Item, replies []bot.Sent, facts string, originals map[string]strin
 					doc = orig // a translation counts as its original
 				}
 				o.Docs = append(o.Docs, doc)
+				o.Sections = append(o.Sections, s.Section)
 			}
 		}
 		o.Confidence = max(o.Confidence, r.Confidence)
@@ -150,6 +155,10 @@ func judge(it Item, replies []bot.Sent, facts string, originals map[string]strin
 		o.Action = "none"
 	}
 	o.Answer = strings.Join(texts, "\n\n")
+	if it.Prices != "" {
+		judgePrice(&o, buttons)
+		return o
+	}
 	switch it.Expect {
 	case ExpectAnswer:
 		o.Retrieved1 = len(o.Docs) > 0 && contains(it.Docs, o.Docs[0])

@@ -20,6 +20,7 @@ type Scores struct {
 	Answerable int `json:"answerable"`
 	Abstain    int `json:"abstain"`
 	Emergency  int `json:"emergency"`
+	Ask        int `json:"ask"` // price questions several items match
 
 	AnswerPass  float64 `json:"answer_pass"`  // right document first and every must_contain
 	Top1        float64 `json:"top1"`         // first source is a right document
@@ -35,6 +36,8 @@ type Scores struct {
 	// abstention": the right passage ranked first, then "I'm not sure").
 	FalseAbstention float64 `json:"false_abstention"`
 
+	AskPass float64 `json:"ask_pass"` // ambiguous price questions asked back with buttons, no figure
+
 	EmergencyRecall float64 `json:"emergency_recall"`
 	FalseAlarms     float64 `json:"false_alarms"` // non-emergency items sent to the emergency flow
 
@@ -47,7 +50,7 @@ type Scores struct {
 
 func score(ds *Dataset, config string, outs []Outcome) Scores {
 	s := Scores{Dataset: ds.Name, Config: config, Items: len(outs), Baseline: ds.Baseline}
-	var pass, top1, top3, content, withMust, abstainPass, abstained, abstainedRight, abstainOnAns, falseAbst, emerg, falseAlarm int
+	var pass, top1, top3, content, withMust, abstainPass, abstained, abstainedRight, abstainOnAns, falseAbst, emerg, falseAlarm, askPass int
 	var rr float64
 	var lat []time.Duration
 	for _, o := range outs {
@@ -100,6 +103,11 @@ func score(ds *Dataset, config string, outs []Outcome) Scores {
 			if o.Pass {
 				emerg++
 			}
+		case ExpectAsk:
+			s.Ask++
+			if o.Pass {
+				askPass++
+			}
 		}
 	}
 	s.AnswerPass = rate(pass, s.Answerable)
@@ -113,6 +121,7 @@ func score(ds *Dataset, config string, outs []Outcome) Scores {
 	s.AbstainOnAnswerable = rate(abstainOnAns, s.Answerable)
 	s.FalseAbstention = rate(falseAbst, s.Answerable)
 	s.EmergencyRecall = rate(emerg, s.Emergency)
+	s.AskPass = rate(askPass, s.Ask)
 	s.FalseAlarms = rate(falseAlarm, s.Items-s.Emergency)
 	s.P50, s.P99 = percentile(lat, 0.50), percentile(lat, 0.99)
 	return s
@@ -127,8 +136,12 @@ func rate(n, d int) float64 {
 
 // PrintTable writes one data set's scores under one configuration.
 func PrintTable(w io.Writer, s Scores) {
-	fmt.Fprintf(w, "%s · %s  (%d questions: %d answerable, %d abstain, %d emergency; setup %s)\n",
-		s.Dataset, s.Config, s.Items, s.Answerable, s.Abstain, s.Emergency, s.Setup.Round(time.Millisecond))
+	asked := ""
+	if s.Ask > 0 {
+		asked = fmt.Sprintf(", %d to ask back", s.Ask)
+	}
+	fmt.Fprintf(w, "%s · %s  (%d questions: %d answerable, %d abstain, %d emergency%s; setup %s)\n",
+		s.Dataset, s.Config, s.Items, s.Answerable, s.Abstain, s.Emergency, asked, s.Setup.Round(time.Millisecond))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(name string, v float64, note string) {
 		if v < 0 {
@@ -147,6 +160,7 @@ func PrintTable(w io.Writer, s Scores) {
 	row("abstain precision", s.AbstainPrecision, "")
 	row("abstained on answerable", s.AbstainOnAnswerable, "lower is better")
 	row("false abstention", s.FalseAbstention, "right document first, then abstained")
+	row("asked back", s.AskPass, "ambiguous price questions: buttons, no figure")
 	row("emergency recall", s.EmergencyRecall, "the triage guard's job")
 	row("false emergency alarms", s.FalseAlarms, "lower is better")
 	fmt.Fprintf(tw, "  latency p50 / p99\t%s / %s\t\n", s.P50.Round(10*time.Microsecond), s.P99.Round(10*time.Microsecond))
@@ -178,6 +192,7 @@ type Floor struct {
 	AbstainPrecision       *float64 `json:"abstain_precision,omitempty"`
 	MaxAbstainOnAnswerable *float64 `json:"max_abstain_on_answerable,omitempty"`
 	EmergencyRecall        *float64 `json:"emergency_recall,omitempty"`
+	AskPass                *float64 `json:"ask_pass,omitempty"`
 	MaxFalseAlarms         *float64 `json:"max_false_alarms,omitempty"`
 }
 
@@ -225,6 +240,7 @@ func (b Baseline) Check(s Scores) []string {
 	atLeast("abstain_precision", s.AbstainPrecision, f.AbstainPrecision)
 	atMost("abstain_on_answerable", s.AbstainOnAnswerable, f.MaxAbstainOnAnswerable)
 	atLeast("emergency_recall", s.EmergencyRecall, f.EmergencyRecall)
+	atLeast("ask_pass", s.AskPass, f.AskPass)
 	atMost("false_alarms", s.FalseAlarms, f.MaxFalseAlarms)
 	return out
 }
@@ -264,6 +280,7 @@ func FloorOf(s Scores) Floor {
 	f.AbstainRecall, f.AbstainPrecision = at(s.AbstainRecall), at(s.AbstainPrecision)
 	f.MaxAbstainOnAnswerable = ceil(s.AbstainOnAnswerable)
 	f.EmergencyRecall = at(s.EmergencyRecall)
+	f.AskPass = at(s.AskPass)
 	f.MaxFalseAlarms = ceil(s.FalseAlarms)
 	if s.Emergency == 0 {
 		f.EmergencyRecall = nil

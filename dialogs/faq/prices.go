@@ -60,7 +60,9 @@ func (d Dialog) asksPrice(t *bot.Turn) bool {
 			return true
 		}
 	}
-	return false
+	// "What does Platform PPO pay for ...", "breast biopsy acme hmo".
+	names, err := d.catalog().NamesPlan(t.Ctx, t.Q(), text)
+	return err == nil && names
 }
 
 func (d Dialog) lookupPrice(t *bot.Turn) (priceLookup, error) {

@@ -28,8 +28,8 @@ func EvalAssembler(logw io.Writer, extra ...app.Module) evals.Assembler {
 	return func(ctx context.Context, cfg config.Config, kb faq.Options) (*app.App, error) {
 		mods := modules(cfg, app.ModeCLI)
 		for i, m := range mods {
-			if _, ok := m.(*faq.Module); ok {
-				mods[i] = &faq.Module{Options: kb}
+			if f, ok := m.(*faq.Module); ok {
+				mods[i] = &faq.Module{Options: kb, Prices: f.Prices} // the price lists answer cost questions first
 			}
 		}
 		return app.New(ctx, cfg, app.Options{Mode: app.ModeCLI, Logger: logging.New(logw, "error", cfg.LogFormat),

@@ -3,6 +3,7 @@ package prices
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/tend-health/tend/internal/store"
@@ -12,6 +13,30 @@ import (
 // NamesCode reports a question that names a billing code ("CPT 70551",
 // "80048"): a price question even without a word of asking.
 func NamesCode(question string) bool { return len(parseCodes(question)) > 0 }
+
+// rateWords ask what a plan pays or is charged, which the knowledge
+// analyzer's price figure ("how much", "cost") does not cover. "Rate"
+// alone is not one ("a normal heart rate"): with a plan's name it is.
+var rateWords = regexp.MustCompile(`(?i)\b(pays?|paid|charged?|negotiated|allowed amount|pagan?|cobran?)\b`)
+
+// NamesPlan reports a question that asks a rate or names a payer of the
+// price lists ("breast biopsy acme hmo"): a price question when the lists
+// also have what it names.
+func (c *Catalog) NamesPlan(ctx context.Context, q store.Q, question string) (bool, error) {
+	if rateWords.MatchString(question) {
+		return true, nil
+	}
+	s, err := c.snapshot(ctx, q)
+	if err != nil {
+		return false, err
+	}
+	for _, l := range s.lists {
+		if len(PickPlans(question, l.Payers)) > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
 
 // payerNoise are words of payers' names that do not tell one from another.
 var payerNoise = map[string]bool{"health": true, "insurance": true, "plan": true, "plans": true, "inc": true, "of": true,
@@ -85,11 +110,11 @@ func (c *Catalog) Item(ctx context.Context, q store.Q, ref string) (Match, bool,
 	if _, err := fmt.Sscanf(strings.Replace(ref, ".", " ", 1), "%d %d", &listID, &ord); err != nil {
 		return Match{}, false, nil
 	}
-	lists, err := c.Lists(ctx, q)
+	s, err := c.snapshot(ctx, q)
 	if err != nil {
 		return Match{}, false, err
 	}
-	for _, l := range lists {
+	for _, l := range s.lists {
 		if l.ID != listID {
 			continue
 		}

@@ -37,9 +37,6 @@ type Found struct {
 // MRI" is neither the brain MRI nor the hip and knee replacement.
 const minCoverage = 0.6
 
-// maxCandidates is how many full-text hits are ranked.
-const maxCandidates = 200
-
 // MaxChoices is how many items a choice offers.
 const MaxChoices = 5
 
@@ -99,55 +96,49 @@ func parseCodes(question string) []codeQuery {
 // Find looks a question up in every price list: by the codes it names,
 // else by its words.
 func (c *Catalog) Find(ctx context.Context, q store.Q, question, lang string) (Found, error) {
-	lists, err := c.Lists(ctx, q)
-	if err != nil || len(lists) == 0 {
+	s, err := c.snapshot(ctx, q)
+	if err != nil || len(s.lists) == 0 {
 		return Found{}, err
 	}
-	byID := map[int64]List{}
-	var payers []Payer
-	for _, l := range lists {
-		byID[l.ID] = l
-		payers = append(payers, l.Payers...)
-	}
 	if codes := parseCodes(question); len(codes) > 0 {
-		f, err := c.findCodes(ctx, q, codes, byID)
+		f, err := c.findCodes(ctx, q, s, codes)
 		if err != nil || len(f.Matches) > 0 {
 			return f, err
 		}
 	}
-	terms := c.queryTerms(question, lang, payers)
+	terms := c.queryTerms(question, lang, s)
 	if len(terms) == 0 {
 		return Found{}, nil
 	}
-	return c.findWords(ctx, q, terms, byID)
+	return c.findWords(ctx, q, s, terms)
 }
 
 type hit struct {
 	listID int64
 	ord    int
-	terms  string
 }
 
-func (c *Catalog) findCodes(ctx context.Context, q store.Q, codes []codeQuery, byID map[int64]List) (Found, error) {
+func (c *Catalog) findCodes(ctx context.Context, q store.Q, s *snapshot, codes []codeQuery) (Found, error) {
 	f := Found{ByCode: true}
 	var hits []hit
 	for _, cq := range codes {
 		f.Codes = append(f.Codes, cq.label)
-		rows, err := store.Collect[hit](q.Query(ctx, `SELECT c.list_id, c.ord, c.code_type FROM price_codes c
-			WHERE c.code_key = $1 ORDER BY c.list_id, c.ord`, cq.key))(func(r store.Row) (hit, error) {
-			var h hit
-			return h, r.Scan(&h.listID, &h.ord, &h.terms)
-		})
-		if err != nil {
-			return f, err
-		}
-		for _, h := range rows {
-			if cq.types == nil || slices.Contains(cq.types, h.terms) {
-				hits = append(hits, hit{listID: h.listID, ord: h.ord})
+		for _, id := range s.ids {
+			for _, ref := range s.idx[id].codes[cq.key] {
+				if cq.types == nil || slices.Contains(cq.types, ref.typ) {
+					hits = append(hits, hit{listID: id, ord: int(ref.ord)})
+				}
 			}
 		}
 	}
-	matches, err := c.load(ctx, q, hits, byID)
+	sort.SliceStable(hits, func(i, j int) bool {
+		if hits[i].listID != hits[j].listID {
+			return hits[i].listID < hits[j].listID
+		}
+		return hits[i].ord < hits[j].ord
+	})
+	hits = slices.Compact(hits)
+	matches, err := c.load(ctx, q, hits, s.byID)
 	for i := range matches {
 		matches[i].Coverage = 1
 	}
@@ -155,45 +146,25 @@ func (c *Catalog) findCodes(ctx context.Context, q store.Q, codes []codeQuery, b
 	return f, err
 }
 
-func (c *Catalog) findWords(ctx context.Context, q store.Q, terms []string, byID map[int64]List) (Found, error) {
-	var sql string
-	var arg string
-	if q.Dialect() == store.Postgres {
-		sql = `SELECT list_id, ord, terms FROM price_items WHERE to_tsvector('simple', terms) @@ to_tsquery('simple', $1) LIMIT ` +
-			fmt.Sprint(maxCandidates)
-		arg = tsQuery(terms, " & ")
-	} else {
-		sql = `SELECT list_id, ord, terms FROM price_fts WHERE price_fts MATCH $1 LIMIT ` + fmt.Sprint(maxCandidates)
-		arg = ftsQuery(terms, " AND ")
-	}
-	scan := func(r store.Row) (hit, error) {
-		var h hit
-		return h, r.Scan(&h.listID, &h.ord, &h.terms)
-	}
-	// Every word first (the usual case, and a small result); any word
-	// when no description has them all.
-	hits, err := store.Collect[hit](q.Query(ctx, sql, arg))(scan)
-	if err == nil && len(hits) == 0 && len(terms) > 1 {
-		if q.Dialect() == store.Postgres {
-			arg = tsQuery(terms, " | ")
-		} else {
-			arg = ftsQuery(terms, " OR ")
+// scored is a candidate item with how well it covers the question.
+type scored struct {
+	hit
+	cov, prec float64
+}
+
+func (c *Catalog) findWords(ctx context.Context, q store.Q, s *snapshot, terms []string) (Found, error) {
+	// A term weighs as specific as it is, and a part of the body fully:
+	// "knee MRI" is neither the brain MRI nor the hip and knee replacement.
+	weights := make([]float64, len(terms))
+	for i, t := range terms {
+		weights[i] = c.an.Specificity(t)
+		if c.lexicon().anatomy[t] {
+			weights[i] = 1
 		}
-		hits, err = store.Collect[hit](q.Query(ctx, sql, arg))(scan)
-	}
-	if err != nil {
-		return Found{}, err
-	}
-	type scored struct {
-		hit
-		cov, prec float64
 	}
 	var ss []scored
-	for _, h := range hits {
-		cov, prec := c.coverage(terms, strings.Fields(h.terms))
-		if cov >= minCoverage {
-			ss = append(ss, scored{h, cov, prec})
-		}
+	for _, id := range s.ids {
+		ss = append(ss, s.idx[id].candidates(id, terms, weights)...)
 	}
 	if len(ss) == 0 {
 		return Found{}, nil
@@ -210,59 +181,103 @@ func (c *Catalog) findWords(ctx context.Context, q store.Q, terms []string, byID
 		}
 		return ss[i].ord < ss[j].ord
 	})
-	// The best-covered items: those as good as the first.
-	var top []hit
-	for _, s := range ss {
-		if s.cov < ss[0].cov-1e-9 {
+	// The best-covered items: those as good as the first; of those, the
+	// ones whose every word the question has, when there are such ("knee
+	// MRI without contrast" is not the MRI "with and without contrast").
+	var top, exact []hit
+	for _, x := range ss {
+		if x.cov < ss[0].cov-1e-9 || len(top) == maxLoaded {
 			break
 		}
-		top = append(top, s.hit)
+		top = append(top, x.hit)
+		if x.prec >= 1-1e-9 {
+			exact = append(exact, x.hit)
+		}
 	}
-	matches, err := c.load(ctx, q, top, byID)
+	if len(exact) > 0 {
+		top = exact
+	}
+	matches, err := c.load(ctx, q, top, s.byID)
 	for i := range matches {
 		matches[i].Coverage = ss[0].cov
 	}
 	return Found{Matches: matches}, err
 }
 
-// coverage is the share of the question's terms the description has (the
-// smaller of the share weighted by specificity and the plain share), and the share of the description's terms the question has (to
-// prefer "MRI of brain" to a long description that mentions it too).
-func (c *Catalog) coverage(question, desc []string) (cov, prec float64) {
-	var total, got float64
-	n := 0
-	for _, t := range question {
-		w := c.an.Specificity(t)
+// candidates are the items of one list that cover at least minCoverage of
+// the question's terms. An item with that many of the n terms misses at
+// most n-r of them (r the terms it must have), so it has at least one of
+// any n-r+1 terms: only the postings of the rarest n-r+1 are read ("MRI"
+// alone matches thousands of items of a hospital's file; "knee" fewer).
+func (ix *listIndex) candidates(listID int64, terms []string, weights []float64) []scored {
+	n := len(terms)
+	// The fewest terms an item can have and reach minCoverage: those of
+	// the largest weights.
+	sorted := slices.Clone(weights)
+	slices.Sort(sorted)
+	slices.Reverse(sorted)
+	var total, acc float64
+	for _, w := range weights {
 		total += w
-		if slices.Contains(desc, t) {
-			got += w
-			n++
+	}
+	need := n
+	for i, w := range sorted {
+		acc += w
+		if acc >= minCoverage*total-1e-9 {
+			need = i + 1
+			break
 		}
 	}
-	if total == 0 || len(desc) == 0 {
-		return 0, 0
+	ids := make([]int32, n)
+	type rare struct {
+		term int
+		df   int
 	}
-	// Both weighted and by count: a specific word ("MRI") must not carry
-	// a question whose other word ("knee") the description lacks.
-	return min(got/total, float64(n)/float64(len(question))), float64(n) / float64(len(desc))
-}
-
-// tsQuery joins terms for to_tsquery; terms are the analyzer's (letters
-// and digits), quoted so that nothing in them is an operator.
-func tsQuery(terms []string, op string) string {
-	parts := make([]string, len(terms))
+	var byDF []rare
 	for i, t := range terms {
-		parts[i] = "'" + strings.ReplaceAll(t, "'", "") + "'"
+		id, ok := ix.termID[t]
+		if !ok {
+			id = -1
+		}
+		ids[i] = id
+		df := 0
+		if ok {
+			df = len(ix.postings[id])
+		}
+		byDF = append(byDF, rare{i, df})
 	}
-	return strings.Join(parts, op)
-}
-
-func ftsQuery(terms []string, op string) string {
-	parts := make([]string, len(terms))
-	for i, t := range terms {
-		parts[i] = `"` + strings.ReplaceAll(t, `"`, "") + `"`
+	sort.SliceStable(byDF, func(i, j int) bool { return byDF[i].df < byDF[j].df })
+	seen := map[int32]bool{}
+	var out []scored
+	for _, r := range byDF[:n-need+1] {
+		if ids[r.term] < 0 {
+			continue
+		}
+		for _, pos := range ix.postings[ids[r.term]] {
+			if seen[pos] {
+				continue
+			}
+			seen[pos] = true
+			desc := ix.itemTerms[pos]
+			var got float64
+			have := 0
+			for i, id := range ids {
+				if id >= 0 && slices.Contains(desc, id) {
+					got += weights[i]
+					have++
+				}
+			}
+			if have < need || total == 0 || len(desc) == 0 {
+				continue
+			}
+			cov := got / total
+			if cov < minCoverage {
+				continue
+			}
+			out = append(out, scored{hit{listID, int(ix.ords[pos])}, cov, float64(have) / float64(len(desc))})
+		}
 	}
-	return strings.Join(parts, op)
+	return out
 }
 
 // maxLoaded is how many items one question loads: a choice shows five.
@@ -322,6 +337,13 @@ func (c *Catalog) load(ctx context.Context, q store.Q, hits []hit, byID map[int6
 		if i, ok := merged[key]; ok {
 			if out[i].Ord != m.Ord {
 				out[i].Item.Rates = append(out[i].Item.Rates, m.Item.Rates...)
+				// Rows of one item that disagree on the de-identified
+				// minimum or maximum (CMS's own tall example does, for the
+				// basic metabolic panel): no range is quoted rather than
+				// one row's.
+				if out[i].Item.Min != m.Item.Min || out[i].Item.Max != m.Item.Max {
+					out[i].Item.Min, out[i].Item.Max = "", ""
+				}
 			}
 			continue
 		}
@@ -331,10 +353,11 @@ func (c *Catalog) load(ctx context.Context, q store.Q, hits []hit, byID map[int6
 	return out, nil
 }
 
-// sameItem is what makes two rows the same item: everything but rates.
+// sameItem is what makes two rows the same item: everything but rates
+// and the minimum and maximum, which summarize the rates.
 func sameItem(it Item) string {
 	return fmt.Sprint(it.Description, "\x00", it.Codes, "\x00", it.Setting, "\x00", it.Modifiers, "\x00", it.DrugUnit,
-		it.DrugType, "\x00", it.Gross, "\x00", it.Cash, "\x00", it.Min, "\x00", it.Max)
+		it.DrugType, "\x00", it.Gross, "\x00", it.Cash)
 }
 
 // inList is "$n, $n+1, ..." for ords, numbered from first.

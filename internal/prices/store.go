@@ -17,8 +17,10 @@ import (
 
 // Catalog is the clinic's price lists in the store.
 type Catalog struct {
-	db *store.DB
-	an *knowledge.Analyzer
+	db    *store.DB
+	an    *knowledge.Analyzer
+	cache indexCache
+	words wordLists
 }
 
 // NewCatalog returns the price lists of db; an analyzes descriptions and
@@ -116,6 +118,7 @@ type writer struct {
 	c      *Catalog
 	tx     *store.Tx
 	listID int64
+	name   string
 	ord    int
 	items  [][]any
 	codes  [][]any
@@ -128,23 +131,33 @@ type writer struct {
 }
 
 func (c *Catalog) startList(ctx context.Context, tx *store.Tx, name string, format Format, source string) (*writer, error) {
-	q := tx.Querier()
-	if q.Dialect() == store.SQLite {
-		// FTS5 rows do not cascade.
-		if _, err := q.Exec(ctx, `DELETE FROM price_fts WHERE list_id IN (SELECT id FROM price_lists WHERE name = $1)`, name); err != nil {
-			return nil, err
-		}
-	}
-	if _, err := q.Exec(ctx, `DELETE FROM price_lists WHERE name = $1`, name); err != nil {
-		return nil, err
-	}
+	// The new list is written beside the old one, which goes when the new
+	// one is complete (finishList): a new list always gets a new id, also
+	// on SQLite, which reuses the largest id once its row is gone, so that
+	// a button naming an item of the old list ("<id>.<ord>") never finds
+	// an item of the new one.
 	var id int64
-	err := q.QueryRow(ctx, `INSERT INTO price_lists (name, format, source, imported_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-		name, string(format), source, time.Now().UTC()).Scan(&id)
+	err := tx.Querier().QueryRow(ctx, `INSERT INTO price_lists (name, format, source, imported_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+		importingName(name), string(format), source, time.Now().UTC()).Scan(&id)
 	if err != nil {
 		return nil, fmt.Errorf("prices: new list: %w", err)
 	}
-	return &writer{c: c, tx: tx, listID: id, terms: map[string]string{}, payers: map[Payer]bool{}, ctx: ctx}, nil
+	return &writer{c: c, tx: tx, listID: id, name: name, terms: map[string]string{}, payers: map[Payer]bool{}, ctx: ctx}, nil
+}
+
+// importingName is a list's name while its import runs (names are
+// unique): a list's name ends in .json or .csv, so it is never another's.
+func importingName(name string) string { return name + ".importing" }
+
+// dropList deletes the list of that name, if any.
+func dropList(ctx context.Context, q store.Q, name string) (int64, error) {
+	if q.Dialect() == store.SQLite {
+		// FTS5 rows do not cascade.
+		if _, err := q.Exec(ctx, `DELETE FROM price_fts WHERE list_id IN (SELECT id FROM price_lists WHERE name = $1)`, name); err != nil {
+			return 0, err
+		}
+	}
+	return q.Exec(ctx, `DELETE FROM price_lists WHERE name = $1`, name)
 }
 
 func (w *writer) add(it *Item) error {
@@ -261,11 +274,14 @@ func (w *writer) finishList(ctx context.Context, rep Report) error {
 	if f.LicenseState != "" {
 		license += " (" + f.LicenseState + ")"
 	}
-	_, err := w.tx.Querier().Exec(ctx, `UPDATE price_lists SET format = $2, version = $3, hospital_name = $4,
+	if _, err := dropList(ctx, w.tx.Querier(), w.name); err != nil {
+		return err
+	}
+	_, err := w.tx.Querier().Exec(ctx, `UPDATE price_lists SET name = $13, format = $2, version = $3, hospital_name = $4,
 		last_updated_on = $5, locations = $6, addresses = $7, license = $8, provisions = $9, payers = $10, items = $11,
 		rates = $12 WHERE id = $1`, w.listID, string(f.Format), f.Version, f.HospitalName, f.LastUpdatedOn,
 		mustJSON(nonNil(f.Locations)), mustJSON(nonNil(f.Addresses)), license, f.Provisions,
-		mustJSON(payers), rep.Items, rep.Rates)
+		mustJSON(payers), rep.Items, rep.Rates, w.name)
 	return err
 }
 
@@ -323,14 +339,8 @@ func scanList(r store.Row) (List, error) {
 func (c *Catalog) Delete(ctx context.Context, name string) (bool, error) {
 	var n int64
 	err := c.db.InTx(ctx, func(tx *store.Tx) error {
-		q := tx.Querier()
-		if q.Dialect() == store.SQLite {
-			if _, err := q.Exec(ctx, `DELETE FROM price_fts WHERE list_id IN (SELECT id FROM price_lists WHERE name = $1)`, name); err != nil {
-				return err
-			}
-		}
 		var err error
-		n, err = q.Exec(ctx, `DELETE FROM price_lists WHERE name = $1`, name)
+		n, err = dropList(ctx, tx.Querier(), name)
 		return err
 	})
 	return n > 0, err

@@ -155,7 +155,17 @@ func TestFind(t *testing.T) {
 			{"precio del marcapasos", "es", []string{"Pacemaker"}, false},
 			{"mexiletine", "en", []string{"Mexiletine hydrochloride 150 milligram capsule",
 				"Mexiletine hydrochloride 150 milligram capsules, 100 capsules per bottle, 1 bottle"}, false},
+			// Misspelled words, the people and places around the question,
+			// other names of a drug.
+			{"how much for an MRI of the brian with no dye", "en", []string{"MRI of brain (no contrast)"}, false},
+			{"emergancy room level 3 with platfrom ppo", "en", []string{"ER level 3"}, false},
+			{"My dad needs a brain MRI, no contrast. He's uninsured. What's the cash price?", "en",
+				[]string{"MRI of brain (no contrast)"}, false},
+			{"My mother may need a pacemaker put in. What does the hospital charge?", "en", []string{"Pacemaker"}, false},
+			{"price of a vitamin B12 shot", "en", []string{"Cyanocobalamin 1000 micrograms/milliliter injection solution"}, false},
+			{"the tc-99m tetrofosmin kit", "en", []string{"Kit for preparation of tc-99m tetrosfomin injection, 100 millicurie"}, false},
 			{"how much is a knee MRI?", "en", nil, false},
+			{"what does an MRI of the eye cost", "en", nil, false},
 			{"how much is a colonoscopy?", "en", nil, false},
 			{"CPT 99999", "en", nil, false},
 		}
@@ -179,5 +189,92 @@ func TestFind(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, f.Matches, 1)
 		require.Len(t, f.Matches[0].Item.Rates, 3)
+	})
+}
+
+// TestFindTallRowsOfOneItem: the official tall example gives the basic
+// metabolic panel's two plans rows that disagree on the minimum; the
+// answer is one item with both rates and no range, not a choice between
+// two identical names.
+func TestFindTallRowsOfOneItem(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		c := prices.NewCatalog(db, nil)
+		importExample(t, c, "tall.csv", prices.TallCSV)
+		f, err := c.Find(context.Background(), db.Q(), "basic metabolic panel", "en")
+		require.NoError(t, err)
+		require.Len(t, f.Matches, 1)
+		it := f.Matches[0].Item
+		require.Len(t, it.Rates, 2)
+		require.False(t, it.Min.Set() || it.Max.Set(), "no range from one of two disagreeing rows")
+		require.Equal(t, prices.Amount("270"), it.Cash)
+	})
+}
+
+// TestFindGenerated: in a list of 2,000 generated services, the exact
+// variant named is the answer ("without contrast" is not "with and
+// without contrast"), an unqualified name is a choice, and a part of the
+// body the list lacks finds nothing.
+func TestFindGenerated(t *testing.T) {
+	var b bytes.Buffer
+	require.NoError(t, prices.GenerateTall(&b, prices.GenItems*len(prices.GenPlans())))
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		c := prices.NewCatalog(db, nil)
+		ctx := context.Background()
+		rep, err := c.Import(ctx, "generated.csv", prices.TallCSV, openBytes(b.Bytes()), prices.ImportOptions{})
+		require.NoError(t, err)
+		require.NoError(t, rep.Err())
+		for q, want := range map[string][]string{
+			"knee MRI without contrast":              {"MRI of knee (without contrast)"},
+			"knee mri w/o contrast":                  {"MRI of knee (without contrast)"},
+			"knee MRI with contrast":                 {"MRI of knee (with contrast)"},
+			"knee MRI with and without contrast":     {"MRI of knee (with and without contrast)"},
+			"how much is a ct scan of the abdomin":   nil, // below: five
+			"resonancia de rodilla sin contraste":    {"MRI of knee (without contrast)"},
+			"CT scan of the toe":                     {},
+			"MRI of the eye":                         {},
+			"complete ultrasound of the liver, Acme": {"ultrasound of liver (complete)"},
+		} {
+			lang := "en"
+			if strings.Contains(q, "rodilla") {
+				lang = "es"
+			}
+			f, err := c.Find(ctx, db.Q(), q, lang)
+			require.NoError(t, err, q)
+			if want == nil {
+				require.Len(t, f.Matches, 5, q)
+				continue
+			}
+			var got []string
+			for _, m := range f.Matches {
+				got = append(got, m.Item.Description)
+			}
+			require.ElementsMatch(t, want, got, q)
+		}
+	})
+}
+
+// TestFindSeesAnotherImport: the index is rebuilt when the lists change,
+// also when another process (here another catalog on the same database)
+// imported them.
+func TestFindSeesAnotherImport(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		reader, writer := prices.NewCatalog(db, nil), prices.NewCatalog(db, nil)
+		importExample(t, writer, "prices", prices.JSON)
+		f, err := reader.Find(ctx, db.Q(), "pacemaker", "en")
+		require.NoError(t, err)
+		require.Len(t, f.Matches, 1)
+		var b bytes.Buffer
+		require.NoError(t, prices.GenerateTall(&b, 50))
+		rep, err := writer.Import(ctx, "prices", prices.TallCSV, openBytes(b.Bytes()), prices.ImportOptions{})
+		require.NoError(t, err)
+		require.NoError(t, rep.Err())
+		f, err = reader.Find(ctx, db.Q(), "pacemaker", "en")
+		require.NoError(t, err)
+		require.Empty(t, f.Matches, "the replaced list's items are gone")
+		f, err = reader.Find(ctx, db.Q(), "CPT 10001", "en")
+		require.NoError(t, err)
+		require.Len(t, f.Matches, 1)
+		require.Equal(t, prices.GenDescription(1), f.Matches[0].Item.Description)
 	})
 }

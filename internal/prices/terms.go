@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/tend-health/tend/internal/textutil"
 	"github.com/tend-health/tend/knowledge"
@@ -25,7 +26,17 @@ func rw(pattern, to string) rewrite { return rewrite{regexp.MustCompile(pattern)
 // is kept as one word, "without", since the analyzer drops "no" as a stop
 // word and "MRI (no contrast)" is not "MRI with contrast".
 var rewrites = []rewrite{
-	rw(`\b(no|without|w/o|wo|sin|non)\b`, "without"),
+	rw(`\b(no|without|w/o|w o|wo|sin|non)\b`, "without"),
+	// "with and without contrast" is a service of its own, not the one
+	// "without contrast" (the analyzer drops "with" and "and").
+	rw(`\b(with and without|without and with)\b`, "withandwithout"),
+	// Not having insurance is how the patient pays, not what for.
+	rw(`\bwithout (any |health |medical )?(insurance|coverage|seguro)\b`, "uninsured"),
+	rw(`\b(vitamin )?b ?12\b`, "cyanocobalamin"),
+	rw(`\bshots?\b`, "injection"),
+	// Adjectives of the parts of the body name the part.
+	rw(`\babdominal\b`, "abdomen"), rw(`\bpelvic\b`, "pelvis"), rw(`\bcardiac\b`, "heart"),
+	rw(`\brenal\b`, "kidney"), rw(`\bhepatic\b`, "liver"), rw(`\bspinal\b`, "spine"),
 	rw(`\ber\b`, "emergency room"),
 	rw(`\bc ?section\b`, "cesarean section"),
 	rw(`\bbmp\b`, "basic metabolic panel"),
@@ -40,6 +51,8 @@ var spanish = map[string]string{
 	"cerebro": "brain", "cadera": "hip", "inguinal": "inguinal", "quirurgica": "surgical", "medica": "medical",
 	"trasplante": "transplant", "corazon": "heart", "conductual": "behavioral", "residencial": "residential",
 	"crema": "cream", "capsula": "capsule", "capsulas": "capsule", "inyeccion": "injection", "tableta": "tablet",
+	"limitada": "limited", "limitado": "limited", "completa": "complete", "completo": "complete",
+	"masticable": "chewable", "masticables": "chewable", "contraste": "contrast", "con": "with", "y": "and",
 }
 
 // costWords are the analyzer's terms for asking a price, not for naming
@@ -47,7 +60,8 @@ var spanish = map[string]string{
 var costWords = map[string]bool{"cost": true, "charg": true, "charge": true, "pay": true, "fee": true, "price": true,
 	"bill": true, "much": true, "estim": true, "estimate": true, "rate": true, "negoti": true, "cash": true, "self": true,
 	"insur": true, "insurance": true, "plan": true, "cover": true, "coverage": true, "code": true, "servic": true,
-	"service": true, "procedur": true, "procedure": true, "get": true, "need": true, "want": true, "like": true}
+	"service": true, "procedur": true, "procedure": true, "get": true, "need": true, "want": true, "like": true,
+	"selfpay": true, "uninsur": true, "uninsured": true}
 
 func normalizeText(s, lang string) string {
 	s = textutil.Normalize(s)
@@ -94,23 +108,169 @@ func dedupe(ts []string) []string {
 }
 
 // queryTerms are what a question names: its terms without the words of
-// asking a price and without the words of the payers' and plans' names
-// (those pick the plan, not the item).
-func (c *Catalog) queryTerms(question, lang string, payers []Payer) []string {
+// asking a price and of the payers' and plans' names (those pick the plan,
+// not the item), with misspelled words corrected to the descriptions'
+// words, and without everyday words no description has ("my dad needs",
+// "if I am admitted"). A specific word no description has stays, so that
+// the question finds nothing rather than something else: "MRI of the eye"
+// is not an MRI of the knee.
+func (c *Catalog) queryTerms(question, lang string, s *snapshot) []string {
 	payerWords := map[string]bool{}
-	for _, p := range payers {
-		for _, t := range c.termsOf(p.Payer+" "+p.Plan, "en") {
-			payerWords[t] = true
+	for _, l := range s.lists {
+		for _, p := range l.Payers {
+			for _, t := range c.termsOf(p.Payer+" "+p.Plan, "en") {
+				payerWords[t] = true
+			}
 		}
 	}
+	text := c.correct(normalizeText(question, lang), s)
 	var out []string
-	for _, t := range dedupe(c.termsOf(question, lang)) {
-		if costWords[t] || payerWords[t] || isDigits(t) {
-			continue
+	for _, t := range dedupe(c.termsOf(text, "en")) {
+		switch {
+		case costWords[t] || payerWords[t] || isDigits(t) || c.lexicon().filler[t]:
+		case s.terms[t] > 0 || c.an.Specificity(t) >= everyday || c.lexicon().anatomy[t]:
+			out = append(out, t)
 		}
-		out = append(out, t)
 	}
 	return out
+}
+
+// everyday is the specificity below which a word no description has is
+// left out of a question (the analyzer's scale: 1 for words the general
+// English frequency list does not have, 0.25 for the commonest).
+const everyday = 0.8
+
+// fillerWords are terms of the people and circumstances around a price
+// question, never of a service: family, contractions, the setting
+// (asked as "inpatient", answered from the item's setting).
+var fillerWords = `dad mom mum mother father son daughter wife husband kid kids child children
+		baby grandmother grandma grandfather grandpa parent parents sister brother partner
+		hes shes im ive its whats thats theres dont doesnt cant wont id youd
+		inpatient outpatient admit admitted hospital hospitals clinic doctor doctors provider nurse`
+
+// anatomyWords name body parts: everyday words that must not be left out
+// of a question (the analyzer finds "eye" or "back" common), since a
+// service for another part of the body is another service.
+var anatomyWords = `eye eyes ear ears nose toe toes finger fingers thumb lung lungs colon bladder prostate stomach
+	skin mouth tooth teeth throat leg legs arm arms back jaw face head scalp gallbladder pancreas spleen uterus
+	ovary ovaries bowel rectum esophagus vein veins artery arteries bone bones muscle tendon ligament cervix tongue
+	lip thigh calf heel rib ribs knee knees hip hips shoulder shoulders neck wrist ankle elbow foot feet hand hands
+	brain heart kidney kidneys liver thyroid breast breasts chest abdomen pelvis spine sinus sinuses`
+
+// wordLists are fillerWords and anatomyWords as the catalog's analyzer's
+// terms.
+type wordLists struct {
+	once            sync.Once
+	filler, anatomy map[string]bool
+}
+
+func (c *Catalog) lexicon() *wordLists {
+	l := &c.words
+	l.once.Do(func() {
+		l.filler, l.anatomy = map[string]bool{}, map[string]bool{}
+		for _, w := range strings.Fields(fillerWords) {
+			l.filler[w] = true
+			for _, t := range c.termsOf(w, "en") {
+				l.filler[t] = true
+			}
+		}
+		for _, t := range c.termsOf(anatomyWords, "en") {
+			l.anatomy[t] = true
+		}
+	})
+	return l
+}
+
+// correct replaces a misspelled word of a question ("brian", "abdomin",
+// "emergancy") by the description word one edit away (two for long
+// words): only words no description has and the analyzer does not know
+// as everyday English, so that a common word is never "corrected" into a
+// service.
+func (c *Catalog) correct(text string, s *snapshot) string {
+	words := strings.Fields(text)
+	changed := false
+	for i, w := range words {
+		if len([]rune(w)) < 5 || s.words[w] || !isLetters(w) {
+			continue
+		}
+		if ts := c.termsOf(w, "en"); len(ts) != 1 || s.terms[ts[0]] > 0 || c.an.Specificity(ts[0]) < everyday {
+			continue
+		}
+		maxDist := 1
+		if len(w) >= 8 {
+			maxDist = 2
+		}
+		best, bestDist, tie := "", maxDist+1, false
+		for v := range s.words {
+			if abs(len(v)-len(w)) > maxDist {
+				continue
+			}
+			d := editDistance(w, v, maxDist)
+			switch {
+			case d < bestDist || (d == bestDist && v < best):
+				tie = d == bestDist && best != ""
+				best, bestDist = v, d
+			case d == bestDist:
+				tie = true
+			}
+		}
+		if best != "" && !tie {
+			words[i], changed = best, true
+		}
+	}
+	if !changed {
+		return text
+	}
+	return strings.Join(words, " ")
+}
+
+func isLetters(s string) bool {
+	for _, r := range s {
+		if r < 'a' || r > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// editDistance is the optimal string alignment distance of a and b (a
+// swap of two neighbouring letters is one edit: "brian"), or more than
+// limit when it exceeds limit.
+func editDistance(a, b string, limit int) int {
+	ra, rb := []rune(a), []rune(b)
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+			rowMin = min(rowMin, cur[j])
+		}
+		if rowMin > limit {
+			return limit + 1
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(rb)]
 }
 
 func isDigits(s string) bool { return s != "" && digits(s) }
