@@ -41,6 +41,9 @@ func registerAudit() {
 			if strings.Contains(pattern, "/unanswered/") {
 				subject = "unanswered"
 			}
+			if strings.Contains(pattern, "/users/") {
+				subject = "user"
+			}
 		}
 		audit.Route(pattern, action, subject, false)
 	}

@@ -81,6 +81,7 @@ var navAreas = []struct {
 	{"/admin/kb/unanswered", "Unanswered", accounts.AreaKB},
 	{"/admin/wording", "Wording", accounts.AreaWording},
 	{"/admin/surveys", "Surveys", accounts.AreaSurveys},
+	{"/admin/people", "People", accounts.AreaOwner},
 }
 
 func (m *Module) render(w http.ResponseWriter, r *http.Request, name string, p page) {
