@@ -13,7 +13,8 @@
 #    BENCH_100K=1 adds the 100,000-passage PostgreSQL search (builds for minutes
 #    the first time; the index is kept in the schema tend_bench100k);
 #  - booking: free-slot search and sustained bookings;
-#  - the idle resident memory of `tend serve`.
+#  - `tend serve` processes: one on SQLite, 1 and 2 replicas on one PostgreSQL,
+#    with their resident memory idle and under load; the idle memory of `tend serve`.
 # Run on a quiet machine: other load skews every number.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -79,6 +80,9 @@ fi
 
 echo "== booking"
 bench ./internal/scheduling/ 'BenchmarkFreeSlots60Days|BenchmarkBookings' 2000x
+
+echo "== tend serve processes: one on SQLite, 1 and 2 replicas on one PostgreSQL (TEND_BENCH_REPLICAS), web API, 16 senders; resident memory idle and under the load"
+bench ./internal/e2e/ 'BenchmarkReplicas' "${BENCH_TURN_N:-3000}x"
 
 echo "== idle memory of tend serve (SQLite, sample clinic)"
 dir=$(mktemp -d)
