@@ -32,6 +32,8 @@ type snapshot struct {
 	// every list (a question's term no list has is not a description's).
 	words map[string]bool
 	terms map[string]int
+	// payerTerms are the terms of the payers' and plans' names.
+	payerTerms map[string]bool
 }
 
 // listIndex is one list's items by term and by code.
@@ -77,7 +79,8 @@ func (c *Catalog) snapshot(ctx context.Context, q store.Q) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &snapshot{version: version, byID: map[int64]List{}, idx: map[int64]*listIndex{}, words: map[string]bool{}, terms: map[string]int{}}
+	s := &snapshot{version: version, byID: map[int64]List{}, idx: map[int64]*listIndex{}, words: map[string]bool{}, terms: map[string]int{},
+		payerTerms: map[string]bool{}}
 	for _, l := range lists {
 		s.ids = append(s.ids, l.ID)
 		s.lists = append(s.lists, l)
@@ -96,8 +99,11 @@ func (c *Catalog) snapshot(ctx context.Context, q store.Q) (*snapshot, error) {
 			s.words[w] = true
 		}
 		for _, p := range l.Payers {
-			for _, w := range textutil.Words(normalizeText(p.Payer+" "+p.Plan, "en")) {
+			for _, w := range textutil.Words(p.Payer + " " + p.Plan) {
 				s.words[w] = true // "platfrom" is Platform, a plan's word
+			}
+			for _, t := range c.termsOf(p.Payer+" "+p.Plan, "en") {
+				s.payerTerms[t] = true
 			}
 		}
 		for t, id := range ix.termID {
@@ -167,7 +173,7 @@ func buildIndex(ctx context.Context, q store.Q, listID int64) (*listIndex, error
 		ix.itemTerms = append(ix.itemTerms, ids)
 		if !descs[desc] {
 			descs[desc] = true
-			for _, w := range textutil.Words(normalizeText(desc, "en")) {
+			for _, w := range textutil.Words(desc) {
 				ix.words[w] = true
 			}
 		}

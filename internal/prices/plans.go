@@ -118,7 +118,7 @@ func (c *Catalog) Item(ctx context.Context, q store.Q, ref string) (Match, bool,
 		if l.ID != listID {
 			continue
 		}
-		ms, err := c.load(ctx, q, []hit{{listID: listID, ord: ord}}, map[int64]List{l.ID: l})
+		ms, err := c.load(ctx, q, []hit{{listID: listID, ord: ord}}, map[int64]List{l.ID: l}, 0)
 		if err != nil || len(ms) == 0 {
 			return Match{}, false, err
 		}
@@ -134,7 +134,7 @@ func (c *Catalog) Item(ctx context.Context, q store.Q, ref string) (Match, bool,
 		for _, o := range ords {
 			hits = append(hits, hit{listID: listID, ord: int(o)})
 		}
-		all, err := c.load(ctx, q, hits, map[int64]List{l.ID: l})
+		all, err := c.load(ctx, q, hits, map[int64]List{l.ID: l}, 0)
 		if err != nil {
 			return Match{}, false, err
 		}

@@ -138,7 +138,7 @@ func (c *Catalog) findCodes(ctx context.Context, q store.Q, s *snapshot, codes [
 		return hits[i].ord < hits[j].ord
 	})
 	hits = slices.Compact(hits)
-	matches, err := c.load(ctx, q, hits, s.byID)
+	matches, err := c.load(ctx, q, hits, s.byID, MaxChoices)
 	for i := range matches {
 		matches[i].Coverage = 1
 	}
@@ -197,7 +197,7 @@ func (c *Catalog) findWords(ctx context.Context, q store.Q, s *snapshot, terms [
 	if len(exact) > 0 {
 		top = exact
 	}
-	matches, err := c.load(ctx, q, top, s.byID)
+	matches, err := c.load(ctx, q, top, s.byID, MaxChoices)
 	for i := range matches {
 		matches[i].Coverage = ss[0].cov
 	}
@@ -247,17 +247,18 @@ func (ix *listIndex) candidates(listID int64, terms []string, weights []float64)
 		byDF = append(byDF, rare{i, df})
 	}
 	sort.SliceStable(byDF, func(i, j int) bool { return byDF[i].df < byDF[j].df })
-	seen := map[int32]bool{}
+	seen := make([]uint64, (len(ix.ords)+63)/64)
+	best := minCoverage
 	var out []scored
 	for _, r := range byDF[:n-need+1] {
 		if ids[r.term] < 0 {
 			continue
 		}
 		for _, pos := range ix.postings[ids[r.term]] {
-			if seen[pos] {
+			if seen[pos/64]&(1<<(pos%64)) != 0 {
 				continue
 			}
-			seen[pos] = true
+			seen[pos/64] |= 1 << (pos % 64)
 			desc := ix.itemTerms[pos]
 			var got float64
 			have := 0
@@ -270,9 +271,14 @@ func (ix *listIndex) candidates(listID int64, terms []string, weights []float64)
 			if have < need || total == 0 || len(desc) == 0 {
 				continue
 			}
+			// Only the best-covered items are ever answered or offered:
+			// a common word's thousands of weaker items are not kept.
 			cov := got / total
-			if cov < minCoverage {
+			if cov < best-1e-9 {
 				continue
+			}
+			if cov > best+1e-9 {
+				best, out = cov, out[:0]
 			}
 			out = append(out, scored{hit{listID, int(ix.ords[pos])}, cov, float64(have) / float64(len(desc))})
 		}
@@ -280,13 +286,15 @@ func (ix *listIndex) candidates(listID int64, terms []string, weights []float64)
 	return out
 }
 
-// maxLoaded is how many items one question loads: a choice shows five.
+// maxLoaded is how many rows one question reads: a choice shows five
+// items, and an item may take several rows (the wide layout splits them).
 const maxLoaded = 50
 
-// load reads the items of hits with their rates, in the order of hits,
-// and merges the rows of one item a file splits (the wide layout gives a
-// payer's second rate for an item a row of its own).
-func (c *Catalog) load(ctx context.Context, q store.Q, hits []hit, byID map[int64]List) ([]Match, error) {
+// load reads the items of hits, in the order of hits, merging the rows of
+// one item a file splits (the wide layout gives a payer's second rate for
+// an item a row of its own), and the rates of the first limit items (0:
+// of every item).
+func (c *Catalog) load(ctx context.Context, q store.Q, hits []hit, byID map[int64]List, limit int) ([]Match, error) {
 	if len(hits) > maxLoaded {
 		hits = hits[:maxLoaded]
 	}
@@ -298,45 +306,34 @@ func (c *Catalog) load(ctx context.Context, q store.Q, hits []hit, byID map[int6
 		}
 		byList[h.listID] = append(byList[h.listID], h.ord)
 	}
-	items := map[[2]int64]*Match{}
+	items := map[hit]*Match{}
 	for _, id := range order {
-		ords := byList[id]
-		in, args := inList(ords, 2)
-		args = append([]any{id}, args...)
+		in, args := inList(byList[id], 2)
 		ms, err := store.Collect[Match](q.Query(ctx, `SELECT ord, description, codes, setting, modifiers, drug_unit,
 			drug_type, gross, cash, min_charge, max_charge, notes, billing_class FROM price_items
-			WHERE list_id = $1 AND ord IN (`+in+`)`, args...))(scanItem)
+			WHERE list_id = $1 AND ord IN (`+in+`)`, append([]any{id}, args...)...))(scanItem)
 		if err != nil {
 			return nil, err
 		}
 		for i := range ms {
 			m := ms[i]
 			m.List = byID[id]
-			items[[2]int64{id, int64(m.Ord)}] = &m
-		}
-		rates, err := store.Collect[rateRow](q.Query(ctx, `SELECT ord, payer, plan, dollar, percentage, algorithm,
-			methodology, median, p10, p90, count, estimated, notes FROM price_rates
-			WHERE list_id = $1 AND ord IN (`+in+`) ORDER BY ord, seq`, args...))(scanRate)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rates {
-			if m := items[[2]int64{id, int64(r.ord)}]; m != nil {
-				m.Item.Rates = append(m.Item.Rates, r.Rate)
-			}
+			items[hit{id, m.Ord}] = &m
 		}
 	}
+	// One Match per item; rows holds each one's rows, first row first.
 	var out []Match
+	var rows [][]hit
 	merged := map[string]int{}
 	for _, h := range hits {
-		m := items[[2]int64{h.listID, int64(h.ord)}]
+		m := items[h]
 		if m == nil {
 			continue
 		}
 		key := fmt.Sprint(h.listID, "\x00", sameItem(m.Item))
 		if i, ok := merged[key]; ok {
-			if out[i].Ord != m.Ord {
-				out[i].Item.Rates = append(out[i].Item.Rates, m.Item.Rates...)
+			if !slices.Contains(rows[i], h) {
+				rows[i] = append(rows[i], h)
 				// Rows of one item that disagree on the de-identified
 				// minimum or maximum (CMS's own tall example does, for the
 				// basic metabolic panel): no range is quoted rather than
@@ -349,6 +346,47 @@ func (c *Catalog) load(ctx context.Context, q store.Q, hits []hit, byID map[int6
 		}
 		merged[key] = len(out)
 		out = append(out, *m)
+		rows = append(rows, []hit{h})
+	}
+	if limit > 0 && len(out) > limit {
+		out, rows = out[:limit], rows[:limit]
+	}
+	rates, err := c.rates(ctx, q, rows)
+	if err != nil {
+		return nil, err
+	}
+	for i, hs := range rows {
+		for _, h := range hs {
+			out[i].Item.Rates = append(out[i].Item.Rates, rates[h]...)
+		}
+	}
+	return out, nil
+}
+
+// rates reads the rates of the rows of items, by row.
+func (c *Catalog) rates(ctx context.Context, q store.Q, rows [][]hit) (map[hit][]Rate, error) {
+	byList := map[int64][]int{}
+	var order []int64
+	for _, hs := range rows {
+		for _, h := range hs {
+			if _, ok := byList[h.listID]; !ok {
+				order = append(order, h.listID)
+			}
+			byList[h.listID] = append(byList[h.listID], h.ord)
+		}
+	}
+	out := map[hit][]Rate{}
+	for _, id := range order {
+		in, args := inList(byList[id], 2)
+		rs, err := store.Collect[rateRow](q.Query(ctx, `SELECT ord, payer, plan, dollar, percentage, algorithm,
+			methodology, median, p10, p90, count, estimated, notes FROM price_rates
+			WHERE list_id = $1 AND ord IN (`+in+`) ORDER BY ord, seq`, append([]any{id}, args...)...))(scanRate)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			out[hit{id, r.ord}] = append(out[hit{id, r.ord}], r.Rate)
+		}
 	}
 	return out, nil
 }

@@ -369,7 +369,7 @@ func (c *Catalog) Items(ctx context.Context, q store.Q, name string) ([]Item, er
 			for i, o := range ords[:n] {
 				hits[i] = hit{listID: l.ID, ord: int(o)}
 			}
-			ms, err := c.load(ctx, q, hits, map[int64]List{l.ID: l})
+			ms, err := c.load(ctx, q, hits, map[int64]List{l.ID: l}, 0)
 			if err != nil {
 				return nil, err
 			}

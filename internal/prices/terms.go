@@ -115,19 +115,11 @@ func dedupe(ts []string) []string {
 // the question finds nothing rather than something else: "MRI of the eye"
 // is not an MRI of the knee.
 func (c *Catalog) queryTerms(question, lang string, s *snapshot) []string {
-	payerWords := map[string]bool{}
-	for _, l := range s.lists {
-		for _, p := range l.Payers {
-			for _, t := range c.termsOf(p.Payer+" "+p.Plan, "en") {
-				payerWords[t] = true
-			}
-		}
-	}
 	text := c.correct(normalizeText(question, lang), s)
 	var out []string
 	for _, t := range dedupe(c.termsOf(text, "en")) {
 		switch {
-		case costWords[t] || payerWords[t] || isDigits(t) || c.lexicon().filler[t]:
+		case costWords[t] || s.payerTerms[t] || isDigits(t) || c.lexicon().filler[t]:
 		case s.terms[t] > 0 || c.an.Specificity(t) >= everyday || c.lexicon().anatomy[t]:
 			out = append(out, t)
 		}
