@@ -45,6 +45,7 @@ type Server struct {
 	metricsAt   atomic.Pointer[net.Addr]
 	auditor     atomic.Pointer[Auditor]
 	accounts    atomic.Pointer[Accounts]
+	frame       atomic.Pointer[Frame]
 }
 
 // New returns a server with /healthz, /readyz and /metrics routed.
