@@ -1,12 +1,15 @@
 package survey
 
 import (
+	"bytes"
 	"embed"
 	"fmt"
 	"html/template"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/tend-health/tend/internal/httpserver"
 )
 
 //go:embed admin.html
@@ -89,29 +92,38 @@ type pageData struct {
 
 type itemLabel struct{ LinkID, Text string }
 
+// page is the survey results page, inside the console's layout when the
+// console is installed (httpserver.Page); providers and locations by name.
 func (a *api) page(w http.ResponseWriter, r *http.Request) {
 	list, ok := a.list(w, r)
 	if !ok {
 		return
 	}
 	s := a.S
+	names := s.directory(r.Context())
 	d := pageData{Generated: s.Clock.Now().In(s.Clinic.Location()).Format("Jan 2, 2006 3:04 PM"),
 		Summary: s.Q.Summarize(list, s.monthOf), Filter: r.URL.RawQuery}
+	for i := range d.Summary.ByProvider {
+		d.Summary.ByProvider[i].Key = names.provider(d.Summary.ByProvider[i].Key)
+	}
+	for i := range d.Summary.ByLocation {
+		d.Summary.ByLocation[i].Key = names.location(d.Summary.ByLocation[i].Key)
+	}
 	for _, id := range d.Summary.Items {
 		d.Items = append(d.Items, itemLabel{LinkID: id, Text: s.itemText(id)})
 	}
-	d.Comments = s.comments(list)
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	if err := adminPage.Execute(w, d); err != nil {
+	d.Comments = s.comments(list, names)
+	var b bytes.Buffer
+	if err := adminPage.Execute(&b, d); err != nil {
 		s.Log.ErrorContext(r.Context(), "survey: admin page", "error", err)
+		httpserver.WriteError(w, http.StatusInternalServerError, "the page could not be made")
+		return
 	}
+	a.http.Page(w, r, "Survey results", template.HTML(b.String())) //nolint:gosec // html/template's output
 }
 
 // comments lists the newest free-text answers, unhappy ones first.
-func (s *Service) comments(list []Response) []comment {
+func (s *Service) comments(list []Response, names directory) []comment {
 	var out, rest []comment
 	for i := len(list) - 1; i >= 0 && len(out)+len(rest) < 200; i-- {
 		r := list[i]
@@ -119,7 +131,7 @@ func (s *Service) comments(list []Response) []comment {
 			if len(it.Answer) == 0 || it.Answer[0].ValueString == nil {
 				continue
 			}
-			c := comment{When: r.VisitAt.In(s.Clinic.Location()).Format(time.DateOnly), Provider: r.ProviderID,
+			c := comment{When: r.VisitAt.In(s.Clinic.Location()).Format(time.DateOnly), Provider: names.provider(r.ProviderID),
 				Question: s.itemText(it.LinkID), Text: strings.TrimSpace(*it.Answer[0].ValueString), Alert: r.Alert}
 			if r.Score != nil {
 				c.Score = fmt.Sprint(*r.Score)

@@ -58,7 +58,7 @@ func (s *Service) raiseAlert(ctx context.Context, w store.Work, r *Response) err
 	if !detractor && !complaint {
 		return nil
 	}
-	summary := s.alertSummary(r, detractor, complaint)
+	summary := s.alertSummary(ctx, r, detractor, complaint)
 	var answers []handoff.Answer
 	for _, it := range r.Items {
 		answers = append(answers, handoff.Answer{Question: s.itemText(it.LinkID), Answer: answerText(it)})
@@ -90,8 +90,12 @@ func (s *Service) raiseAlert(ctx context.Context, w store.Work, r *Response) err
 	return nil
 }
 
-func (s *Service) alertSummary(r *Response, detractor, complaint bool) string {
-	data := map[string]any{"Score": "-", "Visit": r.VisitAt.In(s.Clinic.Location()).Format("Jan 2"), "Provider": r.ProviderID}
+// alertSummary is the alert's first line: the score, the visit, the
+// provider by name and, when the patient is known, their record number, so
+// staff can look them up.
+func (s *Service) alertSummary(ctx context.Context, r *Response, detractor, complaint bool) string {
+	data := map[string]any{"Score": "-", "Visit": r.VisitAt.In(s.Clinic.Location()).Format("Jan 2"),
+		"Provider": s.directory(ctx).provider(r.ProviderID), "Record": s.record(ctx, r.PatientID)}
 	if r.Score != nil {
 		data["Score"] = strconv.Itoa(*r.Score)
 	}

@@ -16,10 +16,14 @@ import (
 )
 
 // api is the survey's HTTP surface; every route is for staff (admin token).
-type api struct{ S *Service }
+type api struct {
+	S    *Service
+	http *httpserver.Server // for Page: the console's layout
+}
 
 // routes registers the endpoints; guard wraps each (httpserver.RequireAdmin).
 func (a *api) routes(h *httpserver.Server, guard func(http.Handler) http.Handler) {
+	a.http = h
 	h.Handle("POST /api/v1/visits", guard(http.HandlerFunc(a.postVisits)))
 	h.Handle("GET /api/v1/surveys/responses", guard(http.HandlerFunc(a.responses)))
 	h.Handle("GET /api/v1/surveys/summary", guard(http.HandlerFunc(a.summary)))
@@ -141,7 +145,7 @@ func (a *api) responses(w http.ResponseWriter, r *http.Request) {
 	records := a.recordNumbers(r, list)
 	w.Header().Set("Cache-Control", "no-store")
 	if r.URL.Query().Get("format") == "csv" || strings.Contains(r.Header.Get("Accept"), "text/csv") {
-		a.writeCSV(w, list, records)
+		a.writeCSV(w, r, list, records)
 		return
 	}
 	out := make([]map[string]any, 0, len(list))
@@ -202,15 +206,19 @@ func (s *Service) fhir(r Response, record string) map[string]any {
 	return res
 }
 
-func (a *api) writeCSV(w http.ResponseWriter, list []Response, records map[int64]string) {
+// writeCSV writes one row per response: provider and location by name
+// (their schedule ids last, for programs), then one column per question.
+func (a *api) writeCSV(w http.ResponseWriter, req *http.Request, list []Response, records map[int64]string) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="survey-responses.csv"`)
+	names := a.S.directory(req.Context())
 	cw := csv.NewWriter(w)
 	header := []string{"id", "patient", "questionnaire", "status", "fhir_status", "provider", "location", "visit_type",
 		"visit_at", "score", "alert"}
 	for _, it := range a.S.Q.Item {
 		header = append(header, it.LinkID)
 	}
+	header = append(header, "provider_id", "location_id")
 	_ = cw.Write(header)
 	for _, r := range list {
 		score := ""
@@ -218,7 +226,7 @@ func (a *api) writeCSV(w http.ResponseWriter, list []Response, records map[int64
 			score = strconv.Itoa(*r.Score)
 		}
 		row := []string{strconv.FormatInt(r.ID, 10), records[r.PatientID], r.Questionnaire, r.Status, r.FHIRStatus(),
-			r.ProviderID, r.LocationID, r.VisitType, r.VisitAt.UTC().Format(time.RFC3339), score, r.Alert}
+			names.provider(r.ProviderID), names.location(r.LocationID), r.VisitType, r.VisitAt.UTC().Format(time.RFC3339), score, r.Alert}
 		byLink := map[string]string{}
 		for _, it := range r.Items {
 			byLink[it.LinkID] = answerText(it)
@@ -226,6 +234,7 @@ func (a *api) writeCSV(w http.ResponseWriter, list []Response, records map[int64
 		for _, it := range a.S.Q.Item {
 			row = append(row, byLink[it.LinkID])
 		}
+		row = append(row, r.ProviderID, r.LocationID)
 		for i := range row {
 			row[i] = csvSafe(row[i])
 		}

@@ -2,8 +2,10 @@ package survey_test
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,8 +13,10 @@ import (
 
 	"github.com/tend-health/tend/bot"
 	"github.com/tend-health/tend/dialogs/survey"
+	"github.com/tend-health/tend/internal/scheduling"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/store/storetest"
+	"github.com/tend-health/tend/sample"
 )
 
 // wednesday8 is 08:00 the morning after the visit, when quiet hours end.
@@ -78,6 +82,12 @@ func TestSkipLogicAndDetractorAlert(t *testing.T) {
 		e := newEnv(t, db)
 		st := &staff{}
 		e.mod.Service.Staff = st
+		sched, err := scheduling.ParseYAML(sample.ScheduleYAML())
+		require.NoError(t, err)
+		require.NoError(t, db.InTx(context.Background(), func(tx *store.Tx) error {
+			_, err := scheduling.Save(context.Background(), tx, sched, "test", visitEnd)
+			return err
+		}))
 		c, id := invite(t, e)
 		require.Contains(t, c.press("3"), "razón principal", "0-6 asks why")
 		require.Contains(t, c.say("La espera fue muy larga"), "explicó las cosas")
@@ -97,6 +107,14 @@ func TestSkipLogicAndDetractorAlert(t *testing.T) {
 		alerts := st.list()
 		require.Len(t, alerts, 1)
 		require.Contains(t, alerts[0].summary, "3/10")
+		require.Contains(t, alerts[0].summary, "(Dr. Emily Chen), patient MG-1001.", "the provider by name, the patient's record number")
+		rec := e.do("GET", "/api/v1/surveys/responses?format=csv", adminToken, nil)
+		rows, err := csv.NewReader(strings.NewReader(rec.Body.String())).ReadAll()
+		require.NoError(t, err)
+		require.Equal(t, []string{"provider", "location"}, rows[0][5:7])
+		require.Equal(t, []string{"Dr. Emily Chen", "Maple Grove Main Office"}, rows[1][5:7], "names, not ids")
+		require.Equal(t, []string{"provider_id", "location_id"}, rows[0][len(rows[0])-2:])
+		require.Equal(t, []string{"chen", "main"}, rows[1][len(rows[1])-2:])
 		require.Equal(t, "La espera fue muy larga", alerts[0].answers[1].Answer)
 		require.Equal(t, *r.ConversationID, alerts[0].conv)
 
