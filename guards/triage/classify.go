@@ -20,6 +20,11 @@ type Result struct {
 	// emergency guidance is given and the patient is asked whether it is
 	// happening now.
 	Possible bool
+	// CrisisLine: an emergency (911) reply to a message with a self-harm
+	// concept (a means, hopelessness, a farewell, a lethal amount) also
+	// gives the crisis line, so that whichever reply the detector chose, a
+	// person in a suicidal crisis is given 988 (docs/triage.md).
+	CrisisLine bool
 }
 
 // maxCombos bounds the search for one rule in one message, so that a

@@ -83,6 +83,9 @@ func (d *Detector) Classify(text string) Result {
 		if r.Reply == ReplyEmergency && d.crisisConcept(toks) {
 			r.Reply = ReplyCrisis
 		}
+		if r.Reply == ReplyEmergency {
+			r.CrisisLine = d.selfHarmSignal(toks)
+		}
 		return r
 	}
 	if d.rules.fingerprint != d.concepts.base.fingerprint {
@@ -100,8 +103,22 @@ func (d *Detector) Classify(text string) Result {
 	if s.info.ruleOK {
 		cat, rule = LearnedCategory+":"+s.info.rule.name, s.info.ruleIdx
 	}
-	return Result{Kind: KindEmergency, Category: cat, Reply: learnedReply(s.reply, d.learned.replyCut), Rule: rule, Lang: lang,
-		Possible: s.prob < d.learned.high}
+	reply := learnedReply(s.reply, d.learned.replyCut)
+	return Result{Kind: KindEmergency, Category: cat, Reply: reply, Rule: rule, Lang: lang,
+		Possible: s.prob < d.learned.high, CrisisLine: reply == ReplyEmergency && s.info.selfHarm()}
+}
+
+// selfHarmSignal reports a self-harm concept in a message (a slot of the
+// self-harm group filled in context, or a crisis category's words).
+func (d *Detector) selfHarmSignal(toks []token) bool {
+	a := d.concepts.m.analyzeTokens(toks, nil, nil)
+	s := d.concepts.fillFrom(a, nil)
+	for _, name := range selfHarmSlots {
+		if i, ok := d.concepts.index[name]; ok && len(s[i]) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // crisisConcept reports a definite crisis concept rule in a message.

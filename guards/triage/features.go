@@ -2,6 +2,7 @@ package triage
 
 import (
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -57,6 +58,24 @@ type staticInfo struct {
 	// redFlags counts the red-flag slots filled (the slot groups but
 	// admin): the evidence a possible emergency needs.
 	redFlags int
+}
+
+// selfHarmSlots are the self-harm group's slots about the writer or someone
+// harming themselves (not intrusive thoughts of harming another).
+var selfHarmSlots = []string{"hopeless", "farewell", "means", "lethal_question", "self_harm_act", "after_death"}
+
+// selfHarm reports a self-harm concept in the message: a self-harm slot
+// filled in context, or a crisis category's words.
+func (i staticInfo) selfHarm() bool {
+	if i.crisisWords {
+		return true
+	}
+	for _, f := range i.filled {
+		if slices.Contains(selfHarmSlots, f) {
+			return true
+		}
+	}
+	return false
 }
 
 // evidence reports a red-flag concept in the message: a slot of a group

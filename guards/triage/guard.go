@@ -86,7 +86,7 @@ func (g *Guard) Check(t *bot.Turn) (bool, error) {
 // emergency gives the fixed reply, flags the conversation and asks staff to
 // take it urgently. The reply is given even when alerting staff fails.
 func (g *Guard) emergency(t *bot.Turn, res Result) error {
-	t.Reply(bot.Reply{Text: g.text(t, res, "triage."+res.Reply), Action: bot.ActionEmergency})
+	t.Reply(bot.Reply{Text: g.replyText(t, res), Action: bot.ActionEmergency})
 	t.Flag()
 	g.log.WarnContext(t.Ctx, "triage: emergency", "conversation_id", t.ConversationID(), "inbound_id", t.InboundID,
 		"category", res.Category, "rule", res.Rule)
@@ -115,18 +115,18 @@ func (g *Guard) emergency(t *bot.Turn, res Result) error {
 }
 
 // actionNow is the payload action of the "is this happening now?" buttons:
-// triage:now:yes:<reply> and triage:now:no.
+// triage:now:yes:<reply>[:line] and triage:now:no.
 const actionNow = "now"
 
 // possible is a possible emergency: the emergency guidance first, then one
 // question with Yes/No buttons. Staff are alerted (not a handoff: the
 // conversation goes on with the assistant unless the patient says yes).
 func (g *Guard) possible(t *bot.Turn, res Result) error {
-	text := g.text(t, res, "triage."+res.Reply) + "\n\n" + g.text(t, res, "triage.possible_question")
+	text := g.replyText(t, res) + "\n\n" + g.text(t, res, "triage.possible_question")
 	t.Reply(bot.Reply{
 		Text: text,
 		Buttons: []bot.Button{
-			{Label: g.text(t, res, "triage.possible_yes"), Payload: bot.Payload(Name, actionNow, "yes", res.Reply)},
+			{Label: g.text(t, res, "triage.possible_yes"), Payload: yesPayload(res)},
 			{Label: g.text(t, res, "triage.possible_no"), Payload: bot.Payload(Name, actionNow, "no")},
 		},
 		Action: bot.ActionEmergency,
@@ -154,6 +154,15 @@ func (g *Guard) possible(t *bot.Turn, res Result) error {
 	return nil
 }
 
+// yesPayload is the "yes, it is happening now" button's payload: the
+// reply to give, and "line" when the crisis line goes with it.
+func yesPayload(res Result) string {
+	if res.CrisisLine {
+		return bot.Payload(Name, actionNow, "yes", res.Reply, "line")
+	}
+	return bot.Payload(Name, actionNow, "yes", res.Reply)
+}
+
 // answerNow handles the buttons of a possible emergency: yes gives the full
 // emergency reply and the urgent alert; no goes on as usual.
 func (g *Guard) answerNow(t *bot.Turn, args []string) error {
@@ -162,7 +171,8 @@ func (g *Guard) answerNow(t *bot.Turn, args []string) error {
 		if len(args) >= 2 && args[1] == ReplyCrisis {
 			reply = ReplyCrisis
 		}
-		return g.emergency(t, Result{Kind: KindEmergency, Category: "confirmed", Reply: reply})
+		line := len(args) >= 3 && args[2] == "line"
+		return g.emergency(t, Result{Kind: KindEmergency, Category: "confirmed", Reply: reply, CrisisLine: line})
 	}
 	t.Reply(bot.Reply{Text: t.T("triage.possible_not_now")})
 	return nil
@@ -177,6 +187,16 @@ func (g *Guard) advice(t *bot.Turn, res Result) {
 		Buttons: []bot.Button{{Label: g.text(t, res, "triage.advice_button"), Payload: bot.Payload(handoff.Name, "request", handoff.ReasonAsked)}},
 		Action:  bot.ActionAbstain,
 	})
+}
+
+// replyText is an emergency's or a crisis's reply, with the crisis line
+// after the emergency one when the message speaks of self-harm.
+func (g *Guard) replyText(t *bot.Turn, res Result) string {
+	text := g.text(t, res, "triage."+res.Reply)
+	if res.CrisisLine && res.Reply == ReplyEmergency {
+		text += "\n\n" + g.text(t, res, "triage.crisis_line")
+	}
+	return text
 }
 
 // text renders a message in the language the patient wrote in when the

@@ -177,6 +177,31 @@ func TestGuardCrisisAndLanguage(t *testing.T) {
 	})
 }
 
+// An emergency (911) reply to a message that speaks of self-harm also gives
+// the crisis line; one that does not, does not.
+func TestGuardCrisisLineWithEmergency(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		h := newHarness(t, db, nil)
+		out := h.say("o1", "I took a whole bottle of my sleeping pills and now I can't keep my eyes open")
+		require.Len(t, out.Replies, 1)
+		text := out.Replies[0].Text
+		require.Equal(t, bot.ActionEmergency, out.Replies[0].Action)
+		require.Contains(t, text, "911")
+		require.Contains(t, text, "988")
+		require.True(t, strings.HasPrefix(text, "This may be a medical emergency."), "the emergency reply comes first: %s", text)
+		require.Contains(t, text, "If this is about hurting yourself")
+
+		out = h.say("o2", "my husband has crushing chest pain and can't breathe")
+		require.Contains(t, out.Replies[0].Text, "911")
+		require.NotContains(t, out.Replies[0].Text, "988")
+
+		out = h.say("o3", "se tomó todas las pastillas y no despierta")
+		require.True(t, strings.HasPrefix(out.Replies[0].Text, "Esto puede ser una emergencia médica."), out.Replies[0].Text)
+		require.Contains(t, out.Replies[0].Text, "988")
+	})
+}
+
 func TestGuardLetsAdminThrough(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
