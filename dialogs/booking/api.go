@@ -78,11 +78,14 @@ func (api *httpAPI) ics(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(ICS(a, dir, api.Clinic.Name, lang))
 }
 
-// staffAppointment is an appointment with the patient named, for staff.
+// staffAppointment is an appointment with the patient, provider and
+// location named, for staff.
 type staffAppointment struct {
 	scheduling.Appointment
 	PatientExternalID string `json:"patient_external_id"`
 	PatientName       string `json:"patient_name"`
+	ProviderName      string `json:"provider_name"`
+	LocationName      string `json:"location_name"`
 }
 
 func (api *httpAPI) appointments(w http.ResponseWriter, r *http.Request) {
@@ -115,13 +118,24 @@ func (api *httpAPI) appointments(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]staffAppointment, 0, len(list))
 	names := map[int64]patients.Patient{}
+	dir, _ := api.Service.Directory(r.Context(), api.DB.Q()) // nil without a schedule: ids stand in for names
 	for _, a := range list {
 		p, ok := names[a.PatientID]
 		if !ok {
 			p, _ = patients.Get(r.Context(), api.DB.Q(), a.PatientID)
 			names[a.PatientID] = p
 		}
-		out = append(out, staffAppointment{Appointment: a, PatientExternalID: p.ExternalID, PatientName: p.FirstName + " " + p.LastName})
+		sa := staffAppointment{Appointment: a, PatientExternalID: p.ExternalID, PatientName: p.FirstName + " " + p.LastName,
+			ProviderName: a.ProviderID, LocationName: a.LocationID}
+		if dir != nil {
+			if pr, ok := dir.Provider(a.ProviderID); ok && pr.Name != "" {
+				sa.ProviderName = pr.Name
+			}
+			if l, ok := dir.Location(a.LocationID); ok && l.Name != "" {
+				sa.LocationName = l.Name
+			}
+		}
+		out = append(out, sa)
 	}
 	if q.Get("format") == "csv" || r.Header.Get("Accept") == "text/csv" {
 		writeCSV(w, out)
@@ -142,13 +156,15 @@ func writeCSV(w http.ResponseWriter, list []staffAppointment) {
 	w.Header().Set("Content-Disposition", `attachment; filename="appointments.csv"`)
 	w.Header().Set("Cache-Control", "no-store")
 	cw := csv.NewWriter(w)
+	// Providers and locations by name, as staff know them; their schedule
+	// ids in the last columns, for programs.
 	_ = cw.Write([]string{"id", "start", "end", "provider", "location", "visit_type", "status", "patient_external_id",
-		"patient_name", "confirmed", "late_cancel", "backend", "external_id", "version"})
+		"patient_name", "confirmed", "late_cancel", "backend", "external_id", "version", "provider_id", "location_id"})
 	for _, a := range list {
 		_ = cw.Write([]string{strconv.FormatInt(a.ID, 10), a.Start.Format(time.RFC3339), a.End.Format(time.RFC3339),
-			a.ProviderID, a.LocationID, a.VisitType, a.Status, csvSafe(a.PatientExternalID), csvSafe(a.PatientName),
+			csvSafe(a.ProviderName), csvSafe(a.LocationName), a.VisitType, a.Status, csvSafe(a.PatientExternalID), csvSafe(a.PatientName),
 			strconv.FormatBool(a.ConfirmedAt != nil), strconv.FormatBool(a.LateCancel), a.Backend, a.ExternalID,
-			strconv.Itoa(a.Version)})
+			strconv.Itoa(a.Version), a.ProviderID, a.LocationID})
 	}
 	cw.Flush()
 }

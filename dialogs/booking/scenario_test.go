@@ -88,6 +88,7 @@ func webBook(t *testing.T, e *env, c *chat) (scheduling.Appointment, bot.Sent) {
 	rec = e.get("/api/v1/appointments?format=csv", "staff-token-0123456789")
 	require.Equal(t, http.StatusOK, rec.Code)
 	require.Contains(t, rec.Body.String(), "MG-1003,Grace Okafor")
+	require.Contains(t, rec.Body.String(), `,"Maria Garcia, NP",Maple Grove North Clinic,`, "the provider and location by name")
 
 	return a, booked
 }
