@@ -184,6 +184,16 @@ func TestPreviewAndDoubleRunSendOnce(t *testing.T) {
 		}
 		require.Equal(t, map[string]int{"sent//queued": 2, "excluded/no_consent/": 3, "excluded/opted_out/": 1,
 			"excluded/unreachable/": 1, "excluded/capped/": 1}, statuses)
+
+		// The staff page counts the outcomes.
+		rec = httptest.NewRecorder()
+		req = httptest.NewRequest("GET", "/admin/campaigns", nil)
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		e.http.ServeHTTP(rec, req)
+		require.Equal(t, http.StatusOK, rec.Code)
+		require.Contains(t, rec.Body.String(), `<tr data-campaign="test-flu"><td>test-flu</td>`)
+		require.Contains(t, rec.Body.String(), "sent: 2")
+		require.Contains(t, rec.Body.String(), "excluded: 6")
 	})
 }
 

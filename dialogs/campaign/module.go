@@ -70,6 +70,7 @@ func (m *Module) Install(_ context.Context, a *host.Host) error {
 		a.HTTP.Handle("POST /api/v1/campaigns/run", guard(s.httpPlan(true)))
 		a.HTTP.Handle("GET /api/v1/campaigns/{id}/deliveries", guard(s.httpDeliveries))
 		a.HTTP.Handle("GET /api/v1/campaigns/requests", guard(s.httpRequests))
+		a.HTTP.Handle("GET /admin/campaigns", guard(s.httpPage(a.HTTP)))
 	}
 	m.Service, m.Worker.S = s, s
 	return nil
