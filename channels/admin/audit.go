@@ -44,6 +44,12 @@ func registerAudit() {
 			if strings.Contains(pattern, "/users/") {
 				subject = "user"
 			}
+			if strings.Contains(pattern, "/patients/") {
+				subject = "patient"
+			}
+			if strings.Contains(pattern, "/conversations/") {
+				subject = "conversation"
+			}
 		}
 		audit.Route(pattern, action, subject, false)
 	}

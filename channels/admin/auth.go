@@ -59,6 +59,8 @@ var areaPrefixes = []struct {
 	{"/admin/kb", accounts.AreaKB}, {"/api/v1/kb", accounts.AreaKB},
 	{"/admin/wording", accounts.AreaWording}, {"/api/v1/wording", accounts.AreaWording},
 	{"/admin/inbox", accounts.AreaInbox}, {"/api/v1/handoffs", accounts.AreaInbox},
+	{"/admin/conversations", accounts.AreaInbox}, {"/api/v1/conversations", accounts.AreaInbox}, {"/api/v1/flags", accounts.AreaInbox},
+	{"/admin/appointments", accounts.AreaAppointments},
 	{"/api/v1/patients/{id}/export", accounts.AreaOwner}, {"/api/v1/patients/{id}/erase", accounts.AreaOwner},
 	{"/api/v1/patients", accounts.AreaPatients}, {"/admin/patients", accounts.AreaPatients},
 	{"/api/v1/appointments", accounts.AreaAppointments}, {"/api/v1/schedule", accounts.AreaAppointments},

@@ -38,13 +38,13 @@ func TestFixUnansweredInChromium(t *testing.T) {
 	require.Equal(t, "en", eval[string](t, ctx, fmt.Sprintf(`document.querySelector(%q).cells[3].textContent`, dogRow)))
 
 	do(t, ctx, chromedp.Click(chromedp.CSS(dogRow+" a.write")))
-	waitFor(t, ctx, `!!document.querySelector("#question")`)
+	waitFor(t, ctx, ready("#question"))
 	require.Contains(t, eval[string](t, ctx, `document.querySelector("#question").value`), "dog")
 	require.Equal(t, "parking.md", eval[string](t, ctx, `document.querySelector("#doc").value`), "the first English document")
 	do(t, ctx, chromedp.SetValue(chromedp.CSS("#question"), "Can I bring my dog?"),
 		chromedp.SendKeys(chromedp.CSS("#answer"), "Yes: **dogs** are welcome in the waiting room on a leash."),
 		chromedp.Click(chromedp.CSS("#preview")))
-	waitFor(t, ctx, `!!document.querySelector("#rendered")`)
+	waitFor(t, ctx, ready("#rendered"))
 	require.Equal(t, "dogs", eval[string](t, ctx, textOf("#rendered strong")))
 	require.Equal(t, "Can I bring my dog?", eval[string](t, ctx, textOf("#rendered .preview h2")))
 
@@ -78,18 +78,18 @@ func TestEditAndRestoreInChromium(t *testing.T) {
 	waitFor(t, ctx, pathIs("/admin"))
 
 	do(t, ctx, chromedp.Navigate(e.srv.URL+"/admin/kb"), chromedp.Click(chromedp.CSS(`tr[data-name="parking.md"] a.edit`)))
-	waitFor(t, ctx, `!!document.querySelector("#text")`)
+	waitFor(t, ctx, ready("#text"))
 	text := eval[string](t, ctx, `document.querySelector("#text").value`)
 	require.Equal(t, parking, text)
 	do(t, ctx, chromedp.SetValue(chromedp.CSS("#text"), strings.Replace(text, "level 2", "level 3", 1)),
 		chromedp.Click(chromedp.CSS("#preview")))
-	waitFor(t, ctx, `!!document.querySelector("#rendered")`)
+	waitFor(t, ctx, ready("#rendered"))
 	require.Equal(t, "Where can I park?", eval[string](t, ctx, textOf("#rendered .preview h2")))
 	require.NotContains(t, eval[string](t, ctx, textOf("#rendered")), "title:", "front matter is not shown")
 	require.Contains(t, eval[string](t, ctx, `document.querySelector("#text").value`), "level 3", "the preview keeps the edit")
 
 	do(t, ctx, chromedp.Click(chromedp.CSS("#save")))
-	waitFor(t, ctx, `!!document.querySelector("#versions")`)
+	waitFor(t, ctx, ready("#versions"))
 	require.Contains(t, eval[string](t, ctx, textOf("#flash")), "Saved as version 2")
 	require.Contains(t, eval[string](t, ctx, textOf("#diff .del")), "level 2")
 	require.Contains(t, eval[string](t, ctx, textOf("#diff .add")), "level 3")
@@ -120,15 +120,15 @@ func TestRewordInChromium(t *testing.T) {
 
 	do(t, ctx, chromedp.Navigate(e.srv.URL+"/admin/wording"),
 		chromedp.SendKeys(chromedp.CSS("#q"), "not sure"), chromedp.Click(chromedp.CSS("#filter button")))
-	waitFor(t, ctx, `!!document.querySelector('#wording tr[data-id="faq.not_sure"] a')`)
+	waitFor(t, ctx, ready(`#wording tr[data-id="faq.not_sure"] a`))
 	do(t, ctx, chromedp.Click(chromedp.CSS(`#wording tr[data-id="faq.not_sure"] a`)))
-	waitFor(t, ctx, `!!document.querySelector("#text")`)
+	waitFor(t, ctx, ready("#text"))
 	do(t, ctx, chromedp.SetValue(chromedp.CSS("#text"), "Sorry, I don't know. Please call us."), chromedp.Click(chromedp.CSS("#save")))
-	waitFor(t, ctx, `!!document.querySelector("#problem")`)
+	waitFor(t, ctx, ready("#problem"))
 	require.Contains(t, eval[string](t, ctx, textOf("#problem")), "drops {{.Phone}}")
 
 	do(t, ctx, chromedp.SetValue(chromedp.CSS("#text"), "Sorry, I don't know. Please call us at {{.Phone}}."), chromedp.Click(chromedp.CSS("#save")))
-	waitFor(t, ctx, `!!document.querySelector("#flash")`)
+	waitFor(t, ctx, ready("#flash"))
 	require.Contains(t, eval[string](t, ctx, textOf(`#wording tr[data-id="faq.not_sure"]`)), "reworded")
 	r := e.patientSays(t, "w1", "Do you sell gift cards?")
 	require.Equal(t, "Sorry, I don't know. Please call us at (555) 014-2000.", r[0].Text)

@@ -26,12 +26,12 @@ func TestPeopleInChromium(t *testing.T) {
 	waitFor(t, ctx, fmt.Sprintf(`%s.includes("People")`, textOf("nav")))
 
 	do(t, ctx, chromedp.Navigate(e.srv.URL+"/admin/people"))
-	waitFor(t, ctx, `!!document.querySelector("#adduser")`)
+	waitFor(t, ctx, ready("#adduser"))
 	require.Zero(t, eval[int](t, ctx, `document.querySelectorAll('#people tr[data-email="owner@clinic.example"] button').length`), "not yourself")
 	do(t, ctx, chromedp.SendKeys(chromedp.CSS("#email"), "anna.lee@clinic.example"),
 		chromedp.SetValue(chromedp.CSS("#role"), "staff"),
 		chromedp.Click(chromedp.CSS("#adduser button")))
-	waitFor(t, ctx, `!!document.querySelector("#link")`)
+	waitFor(t, ctx, ready("#link"))
 	link := eval[string](t, ctx, `document.querySelector("#link").value`)
 	require.True(t, strings.HasPrefix(link, e.srv.URL+"/admin/welcome?token="), link)
 	require.Contains(t, eval[string](t, ctx, textOf(`#people tr[data-email="anna.lee@clinic.example"]`)), "invited")
@@ -39,11 +39,11 @@ func TestPeopleInChromium(t *testing.T) {
 	do(t, ctx, chromedp.SendKeys(chromedp.CSS("#tname"), "nightly-export"),
 		chromedp.SetValue(chromedp.CSS("#trole"), "editor"),
 		chromedp.Click(chromedp.CSS("#addtoken button")))
-	waitFor(t, ctx, `!!document.querySelector("#secret")`)
+	waitFor(t, ctx, ready("#secret"))
 	token := eval[string](t, ctx, `document.querySelector("#secret").value`)
 	require.Equal(t, 200, e.call(t, "GET", "/api/v1/kb/documents", token, nil, nil, nil))
 	do(t, ctx, chromedp.Navigate(e.srv.URL+"/admin/people"))
-	waitFor(t, ctx, `!!document.querySelector("#tokens")`)
+	waitFor(t, ctx, ready("#tokens"))
 	require.Zero(t, eval[int](t, ctx, `document.querySelectorAll("#secret").length`), "shown once")
 
 	// The confirmation dialogs are accepted as a person would.

@@ -51,7 +51,16 @@ func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Voi
 	require.NoError(t, chromedp.Do(ctx, steps...))
 }
 
-func pathIs(p string) string { return fmt.Sprintf(`location.pathname === %q`, p) }
+// pathIs holds once the page at p has loaded (a form's redirect changes
+// the address before the new page is parsed).
+func pathIs(p string) string {
+	return fmt.Sprintf(`location.pathname === %q && document.readyState === "complete"`, p)
+}
+
+// ready holds once the page has loaded and has sel.
+func ready(sel string) string {
+	return fmt.Sprintf(`document.readyState === "complete" && !!document.querySelector(%q)`, sel)
+}
 
 func textOf(sel string) string {
 	return fmt.Sprintf(`(document.querySelector(%q) || {textContent: ""}).textContent`, sel)

@@ -10,10 +10,8 @@ import (
 	"time"
 
 	"github.com/tend-health/tend/bot"
-	"github.com/tend-health/tend/internal/audit"
 	"github.com/tend-health/tend/internal/handoff"
 	"github.com/tend-health/tend/internal/httpserver"
-	"github.com/tend-health/tend/internal/patients"
 	"github.com/tend-health/tend/internal/store"
 )
 
@@ -130,6 +128,7 @@ func transcript(ctx context.Context, q store.Q, c store.Conversation) ([]line, e
 
 // card is a verified patient's details, for the conversation page.
 type card struct {
+	PatientID int64  `json:"id"`
 	Record    string `json:"record"`
 	Name      string `json:"name"`
 	BirthDate string `json:"birth_date"`
@@ -138,12 +137,12 @@ type card struct {
 
 // detail is a handoff with its conversation, for the page and the API.
 type detail struct {
-	Item       item   `json:"handoff"`
-	Lines      []line `json:"transcript"`
-	Card       *card  `json:"patient,omitempty"`
-	Mine       bool   `json:"mine"`
-	FlaggedAt  *time.Time
-	Unanswered bool `json:"-"`
+	Item      item   `json:"handoff"`
+	Lines     []line `json:"transcript"`
+	Card      *card  `json:"patient,omitempty"`
+	Mine      bool   `json:"mine"`
+	FlaggedAt *time.Time
+	around
 }
 
 // load reads a handoff, its transcript and, for a verified patient, the
@@ -169,17 +168,12 @@ func (m *Module) load(ctx context.Context, r *http.Request, id int64, withCard b
 	me, _ := staffActor(principal(r))
 	d := detail{Item: it, Lines: lines, Mine: h.Owner == me, FlaggedAt: c.FlaggedAt}
 	if withCard && c.PatientID != nil {
-		p, err := patients.Get(ctx, q, *c.PatientID)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
+		if d.Card, err = m.cardOf(ctx, q, *c.PatientID, map[string]any{"handoff": h.ID}); err != nil {
 			return detail{}, err
 		}
-		if err == nil {
-			if err := audit.Record(ctx, m.h.DB, audit.For(ctx, m.h.Clock.Now(), "patient.card.read", audit.Patient(p.ID),
-				map[string]any{"handoff": h.ID})); err != nil {
-				return detail{}, err // no card without its audit row
-			}
-			d.Card = &card{Record: p.ExternalID, Name: strings.TrimSpace(p.FirstName + " " + p.LastName), BirthDate: p.BirthDate, Phone: p.Phone}
-		}
+	}
+	if d.around, err = m.aroundOf(ctx, q, c, d.Card != nil); err != nil {
+		return detail{}, err
 	}
 	return d, nil
 }
@@ -305,7 +299,19 @@ func (m *Module) inboxPage(w http.ResponseWriter, r *http.Request) {
 		httpserver.WriteError(w, http.StatusServiceUnavailable, "could not list handoffs")
 		return
 	}
-	m.render(w, r, "inbox", page{Title: "Inbox", Data: items})
+	flags, err := m.flags(r.Context())
+	if err != nil {
+		m.log.ErrorContext(r.Context(), "console: flags", "error", err)
+		httpserver.WriteError(w, http.StatusServiceUnavailable, "could not list emergency flags")
+		return
+	}
+	m.render(w, r, "inbox", page{Title: "Inbox", Data: inboxData{Items: items, Flags: flags, Days: flagDays}})
+}
+
+type inboxData struct {
+	Items []item
+	Flags []flag
+	Days  int
 }
 
 type conversationData struct {

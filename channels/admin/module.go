@@ -13,6 +13,7 @@ package admin
 
 import (
 	"context"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"github.com/tend-health/tend/internal/accounts"
 	"github.com/tend-health/tend/internal/handoff"
 	"github.com/tend-health/tend/internal/host"
+	"github.com/tend-health/tend/internal/scheduling"
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/knowledge"
 )
@@ -49,8 +51,9 @@ type Module struct {
 	status   syncStatus
 	watcher  *watcher
 	versions versionStore
-	msgDir   string     // TEND_MESSAGES_DIR, absolute ("": wording is read-only)
-	wordMu   sync.Mutex // one wording change at a time
+	sched    *scheduling.Service // the directory's names, read-only
+	msgDir   string              // TEND_MESSAGES_DIR, absolute ("": wording is read-only)
+	wordMu   sync.Mutex          // one wording change at a time
 }
 
 // Name implements host.Module.
@@ -64,6 +67,11 @@ func (m *Module) Install(_ context.Context, h *host.Host) error {
 	}
 	m.h, m.log = h, h.Log
 	m.versions = versionStore{db: h.DB}
+	var holidays []string
+	if h.Clinic != nil {
+		holidays = h.Clinic.Holidays
+	}
+	m.sched = scheduling.NewService(nil, h.Clock, holidays)
 	m.acc = m.Accounts
 	if m.acc == nil {
 		m.acc = &accounts.Service{DB: h.DB, Clock: h.Clock, Idle: h.Config.ConsoleIdle, Lifetime: h.Config.ConsoleSessionMax}
@@ -91,6 +99,9 @@ func (m *Module) Install(_ context.Context, h *host.Host) error {
 		h.Engine.AddGuard(m.machine.Guard())
 	}
 	h.HTTP.SetAccounts(&auth{acc: m.acc, clientIP: h.HTTP.ClientIP})
+	h.HTTP.SetFrame(func(w http.ResponseWriter, r *http.Request, title string, body template.HTML) {
+		m.render(w, r, "frame", page{Title: title, Data: body})
+	})
 	m.routes(h)
 	return nil
 }
@@ -148,6 +159,10 @@ func (m *Module) routes(h *host.Host) {
 	page("POST /admin/wording", m.wordingForm)
 	page("GET /admin/people", m.peoplePage)
 	page("POST /admin/people/{action}", m.peopleForm)
+	page("GET /admin/patients", m.patientsPage)
+	page("GET /admin/patients/{id}", m.patientPage)
+	page("GET /admin/conversations/{id}", m.chatPage)
+	page("GET /admin/appointments", m.appointmentsPage)
 	page("GET /admin/inbox", m.inboxPage)
 	page("GET /admin/inbox/{id}", m.conversationPage)
 	page("POST /admin/inbox/{id}/{action}", m.handoffForm)
@@ -174,6 +189,10 @@ func (m *Module) routes(h *host.Host) {
 	api("GET /api/v1/tokens", m.apiTokens)
 	api("POST /api/v1/tokens", m.apiAddToken)
 	api("DELETE /api/v1/tokens/{name}", m.apiRevokeToken)
+	api("GET /api/v1/patients/search", m.apiSearchPatients)
+	api("GET /api/v1/patients/{id}/card", m.apiPatient)
+	api("GET /api/v1/conversations/{id}", m.apiConversation)
+	api("GET /api/v1/flags", m.apiFlags)
 	api("GET /api/v1/handoffs", m.apiHandoffs)
 	api("GET /api/v1/handoffs/{id}", m.apiHandoff)
 	api("POST /api/v1/handoffs/{id}/{action}", m.apiHandoffAction)

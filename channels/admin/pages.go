@@ -34,21 +34,25 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
+	// cardOf is the card part's data: whether the patient is verified and
+	// the card, when it was asked for.
+	"cardOf": func(verified bool, c *card) map[string]any { return map[string]any{"Verified": verified, "Card": c} },
 	"pct": func(f float64) string {
 		return strings.TrimRight(strings.TrimRight(template.HTMLEscapeString(fmtFloat(f)), "0"), ".")
 	},
 }
 
-// templates: each page is the layout plus its own file.
+// templates: each page is the layout, the shared parts (_*.html) and its
+// own file.
 var templates = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
 	names, _ := fs.Glob(templateFiles, "templates/*.html")
 	for _, n := range names {
 		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if base == "layout" {
+		if base == "layout" || strings.HasPrefix(base, "_") {
 			continue
 		}
-		out[base] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", n))
+		out[base] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/_*.html", n))
 	}
 	return out
 }()
@@ -76,11 +80,14 @@ var navAreas = []struct {
 	area        accounts.Area
 }{
 	{"/admin/inbox", "Inbox", accounts.AreaInbox},
+	{"/admin/patients", "Patients", accounts.AreaPatients},
+	{"/admin/appointments", "Appointments", accounts.AreaAppointments},
 	{"/admin/kb", "Documents", accounts.AreaKB},
 	{"/admin/kb/try", "Try a question", accounts.AreaKB},
 	{"/admin/kb/unanswered", "Unanswered", accounts.AreaKB},
 	{"/admin/wording", "Wording", accounts.AreaWording},
 	{"/admin/surveys", "Surveys", accounts.AreaSurveys},
+	{"/admin/campaigns", "Campaigns", accounts.AreaCampaigns},
 	{"/admin/people", "People", accounts.AreaOwner},
 }
 

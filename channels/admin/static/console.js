@@ -59,6 +59,21 @@
     if (!items.length) { const tr = document.createElement("tr"); cell(tr, "Nobody is waiting.").colSpan = 7; tb.appendChild(tr); }
   });
 
+  const flags = document.querySelector("#flags[data-live]");
+  if (flags) poll(flags, 4000, function (items) {
+    const tb = flags.tBodies[0];
+    tb.replaceChildren();
+    items.forEach(function (f) {
+      const tr = document.createElement("tr"); tr.className = "urgent";
+      cell(tr, when(f.flagged_at)); cell(tr, f.channel); cell(tr, f.lang);
+      cell(tr, f.handoff ? f.handoff.status + (f.handoff.owner_name ? " with " + f.handoff.owner_name : "") : "none open");
+      const a = document.createElement("a"); a.href = "/admin/conversations/" + f.conversation_id; a.textContent = "Open";
+      cell(tr, "").appendChild(a);
+      tb.appendChild(tr);
+    });
+    if (!items.length) { const tr = document.createElement("tr"); cell(tr, "No emergency flags.").colSpan = 5; tb.appendChild(tr); }
+  });
+
   const tr = document.querySelector("#transcript[data-live]");
   if (tr) poll(tr, 3000, function (d) {
     if (d.transcript.length === tr.children.length) return;
