@@ -99,7 +99,20 @@ func qualifiersUnpriced(a *Analyzer, qi *queryInfo, quals []queryTerm, heading, 
 	if len(quals) == 0 {
 		return nil
 	}
-	head := termSet(a.Analyze(heading, lang))
+	// An English question against a Spanish passage (a translation ranked
+	// first): the passage is read in English through the glossary, so
+	// "radiografía de tórax" is a chest X-ray, not a price without a variant.
+	translate := lang == "es" && qi.lang == "en"
+	if translate {
+		lang = "en"
+	}
+	analyze := func(s string) map[string]bool {
+		if translate {
+			s = SpanishGlossary().Translate(s)
+		}
+		return termSet(a.Analyze(s, lang))
+	}
+	head := analyze(heading)
 	asked := map[string]bool{}
 	for _, t := range qi.terms {
 		asked[t.term] = true
@@ -114,7 +127,7 @@ func qualifiersUnpriced(a *Analyzer, qi *queryInfo, quals []queryTerm, heading, 
 	var best []string
 	found := false
 	for _, s := range passageSentences(text) {
-		terms := termSet(a.Analyze(s, lang))
+		terms := analyze(s)
 		if !terms[FigurePrice] && !freeRe(s) {
 			continue
 		}

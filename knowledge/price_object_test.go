@@ -58,6 +58,10 @@ updated: 2026-03-02
 ## ¿Cuánto cuesta un ultrasonido?
 
 Un ultrasonido abdominal o pélvico sin seguro cuesta $210.
+
+## ¿Cuánto cuesta una radiografía?
+
+Una radiografía de tórax cuesta $90 sin seguro. Una radiografía de mano, pie, tobillo o rodilla cuesta $80.
 `)},
 }
 
@@ -72,6 +76,9 @@ func TestPriceQualifiers(t *testing.T) {
 			unpriced string // else: the qualifier reported missing
 		}{
 			{"How much is a shoulder X-ray?", "en", false, "shoulder"},
+			{"how much is a shoulder x-ray?", "en", false, ""}, // not answered from the Spanish translation either
+			{"¿Cuánto cuesta una radiografía del hombro?", "es", false, ""},
+			{"¿Cuánto cuesta una radiografía de tórax?", "es", true, ""},
 			{"wrist xray self pay price", "en", false, "wrist"},
 			{"How much is a B12 shot?", "en", false, "b12"},
 			{"how much is a breast ultrasound", "en", false, "breast"},

@@ -83,6 +83,9 @@ func (b *Base) correctable(vocab *vocabCache, term, raw, lang string) bool {
 	if b.noCorrect || vocab.df[term] > 0 || len(b.analyzer.broader[term]) > 0 || b.analyzer.concepts[term] {
 		return false
 	}
+	if quals, _ := b.analyzer.qualifiers(lang); quals[term] {
+		return false // "hombro" is a real word the documents lack, not a typo of "hombre"
+	}
 	return b.dict == nil || !b.dict(raw, lang)
 }
 
