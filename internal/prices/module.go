@@ -76,6 +76,11 @@ func (m *Module) importDir(ctx context.Context) {
 	if _, err := ImportDir(ctx, m.cat, h.Config.PricesDir, h.Log); err != nil {
 		h.Log.ErrorContext(ctx, "price lists not imported", "dir", h.Config.PricesDir, "error", err)
 	}
+	// The lookup index is built now rather than at the first question
+	// (about a second per million charge rows).
+	if err := m.cat.Warm(ctx); err != nil {
+		h.Log.ErrorContext(ctx, "price lists not indexed", "error", err)
+	}
 }
 
 // DirResult is what importing one file of a folder did.

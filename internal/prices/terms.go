@@ -15,31 +15,41 @@ import (
 // applied to both sides alike, for how files and patients name things
 // differently.
 
-type rewrite struct {
-	re *regexp.Regexp
-	to string
+// wordRewrites replace single words. Negation is kept as one word,
+// "without", since the analyzer drops "no" as a stop word and "MRI (no
+// contrast)" is not "MRI with contrast".
+var wordRewrites = map[string]string{
+	"no": "without", "wo": "without", "sin": "without", "non": "without",
+	"shot": "injection", "shots": "injection",
+	// Adjectives of the parts of the body name the part.
+	"abdominal": "abdomen", "pelvic": "pelvis", "cardiac": "heart", "renal": "kidney", "hepatic": "liver",
+	"spinal": "spine",
+	"er":     "emergency room", "bmp": "basic metabolic panel",
 }
 
-func rw(pattern, to string) rewrite { return rewrite{regexp.MustCompile(pattern), to} }
+type rewrite struct {
+	re    *regexp.Regexp
+	to    string
+	guard []string // the regexp runs only on text with one of these
+}
 
-// rewrites run on normalized text (lower case, accents folded). Negation
-// is kept as one word, "without", since the analyzer drops "no" as a stop
-// word and "MRI (no contrast)" is not "MRI with contrast".
+func rw(pattern, to string, guard ...string) rewrite {
+	return rewrite{regexp.MustCompile(pattern), to, guard}
+}
+
+// rewrites are the rewrites of several words, run after wordRewrites;
+// each is tried only on text holding one of its guards, since every
+// description of a file goes through them (a hospital's file has hundreds
+// of thousands).
 var rewrites = []rewrite{
-	rw(`\b(no|without|w/o|w o|wo|sin|non)\b`, "without"),
+	rw(`\bw o\b`, "without", "w o"), // "w/o", split by the normalization
 	// "with and without contrast" is a service of its own, not the one
 	// "without contrast" (the analyzer drops "with" and "and").
-	rw(`\b(with and without|without and with)\b`, "withandwithout"),
+	rw(`\b(with and without|without and with)\b`, "withandwithout", "with and without", "without and with"),
 	// Not having insurance is how the patient pays, not what for.
-	rw(`\bwithout (any |health |medical )?(insurance|coverage|seguro)\b`, "uninsured"),
-	rw(`\b(vitamin )?b ?12\b`, "cyanocobalamin"),
-	rw(`\bshots?\b`, "injection"),
-	// Adjectives of the parts of the body name the part.
-	rw(`\babdominal\b`, "abdomen"), rw(`\bpelvic\b`, "pelvis"), rw(`\bcardiac\b`, "heart"),
-	rw(`\brenal\b`, "kidney"), rw(`\bhepatic\b`, "liver"), rw(`\bspinal\b`, "spine"),
-	rw(`\ber\b`, "emergency room"),
-	rw(`\bc ?section\b`, "cesarean section"),
-	rw(`\bbmp\b`, "basic metabolic panel"),
+	rw(`\bwithout (any |health |medical )?(insurance|coverage|seguro)\b`, "uninsured", "insurance", "coverage", "seguro"),
+	rw(`\b(vitamin )?b ?12\b`, "cyanocobalamin", "b12", "b 12"),
+	rw(`\bc ?section\b`, "cesarean section", "section"),
 }
 
 // spanish are words the bundled glossary leaves in Spanish that price
@@ -75,8 +85,20 @@ func normalizeText(s, lang string) string {
 		}
 		s = strings.Join(words, " ")
 	}
+	words := strings.Fields(s)
+	for i, w := range words {
+		if to, ok := wordRewrites[w]; ok {
+			words[i] = to
+		}
+	}
+	s = strings.Join(words, " ")
 	for _, r := range rewrites {
-		s = r.re.ReplaceAllString(s, r.to)
+		for _, g := range r.guard {
+			if strings.Contains(s, g) {
+				s = r.re.ReplaceAllString(s, r.to)
+				break
+			}
+		}
 	}
 	return s
 }

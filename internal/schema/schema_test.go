@@ -31,8 +31,13 @@ import (
 var known = []string{
 	"kb_fts", "kb_fts_config", "kb_fts_content", "kb_fts_data", "kb_fts_docsize", "kb_fts_idx",
 	"kb_chunks.tsv",
-	// prices: the same for price_items' terms (an expression index on
-	// PostgreSQL, no column).
+}
+
+// formerly are known differences a later migration removed, excused only
+// after the versions that had them. prices: full-text search of
+// price_items' terms (an expression index on PostgreSQL, no column) from
+// 00160 until 00176 dropped both.
+var formerly = []string{
 	"price_fts", "price_fts_config", "price_fts_content", "price_fts_data", "price_fts_docsize", "price_fts_idx",
 }
 
@@ -185,7 +190,7 @@ func TestDialectsDefineTheSameColumns(t *testing.T) {
 		_, err = liteUp.UpTo(ctx, v)
 		require.NoError(t, err)
 		diff := storetest.DiffColumns(storetest.TableColumns(t, pg.db), storetest.TableColumns(t, lite.db),
-			"postgres", "sqlite", known...)
+			"postgres", "sqlite", append(slices.Clone(known), formerly...)...)
 		require.Empty(t, diff, "after %s", name)
 	}
 
