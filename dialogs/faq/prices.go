@@ -97,8 +97,11 @@ func (d Dialog) lookupPrice(t *bot.Turn) (priceLookup, error) {
 	return v.(priceLookup), nil
 }
 
-// answersPrice reports whether the price lists answer this turn.
-func (l priceLookup) answers() bool { return l.follow != nil || len(l.found.Matches) > 0 }
+// answersPrice reports whether the price lists answer this turn (an
+// unknown billing code is theirs too: they abstain).
+func (l priceLookup) answers() bool {
+	return l.follow != nil || len(l.found.Matches) > 0 || l.found.UnknownCode
+}
 
 // answerPrice answers from the price lists when they have the item; false
 // when the question is not theirs.
@@ -112,6 +115,12 @@ func (d Dialog) answerPrice(t *bot.Turn) (bool, error) {
 		return true, d.replyPrice(t, *l.follow, question)
 	}
 	ms := l.found.Matches
+	if len(ms) == 0 {
+		// A code no price list has: the documents do not price by code,
+		// so the question goes to editors rather than to a passage that
+		// prices something else.
+		return true, d.abstain(t, question, knowledge.Response{})
+	}
 	if len(ms) == 1 {
 		return true, d.replyPrice(t, ms[0], question)
 	}

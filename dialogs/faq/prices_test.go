@@ -121,5 +121,24 @@ func TestPriceAnswers(t *testing.T) {
 		// A service the list lacks is not priced from it.
 		r = h.ask("how much is a colonoscopy?")
 		require.NotContains(t, r.Text, "price list")
+
+		// A billing code with its type that no list has: abstained, and
+		// the question recorded for editors, not priced from a passage.
+		r = h.ask("What do you charge for HCPCS J9999?")
+		require.Equal(t, bot.ActionAbstain, r.Action)
+		require.NotRegexp(t, `\$\d`, r.Text)
+		var recorded int
+		require.NoError(t, db.Q().QueryRow(context.Background(),
+			`SELECT count(*) FROM kb_unanswered WHERE question = $1`, "What do you charge for HCPCS J9999?").Scan(&recorded))
+		require.Equal(t, 1, recorded)
+
+		// A plan named without a word of price is a price question when
+		// the list has what it names; "rate" alone is not ("heart rate").
+		r = h.ask("breast biopsy acme hmo")
+		require.NotContains(t, r.Text, "price list")
+		r = h.ask("inguinal hernia repair platform ppo")
+		require.Contains(t, r.Text, "Platform Health Insurance PPO: $8,000, a fixed case rate.")
+		r = h.ask("what is a normal heart rate")
+		require.NotContains(t, r.Text, "price list")
 	})
 }

@@ -30,6 +30,10 @@ type Found struct {
 	ByCode bool
 	// Codes are the codes the question named ("CPT 70551").
 	Codes []string
+	// UnknownCode tells that the question named a code with its type
+	// ("HCPCS J3420") that no list has, and its words found nothing
+	// either: the lists are the place for codes, so nothing else answers.
+	UnknownCode bool
 }
 
 // minCoverage is the share of a question's words (weighted by how
@@ -100,17 +104,25 @@ func (c *Catalog) Find(ctx context.Context, q store.Q, question, lang string) (F
 	if err != nil || len(s.lists) == 0 {
 		return Found{}, err
 	}
+	typed := false
 	if codes := parseCodes(question); len(codes) > 0 {
 		f, err := c.findCodes(ctx, q, s, codes)
 		if err != nil || len(f.Matches) > 0 {
 			return f, err
 		}
+		for _, cq := range codes {
+			typed = typed || cq.types != nil
+		}
 	}
-	terms := c.queryTerms(question, lang, s)
-	if len(terms) == 0 {
-		return Found{}, nil
+	var f Found
+	if terms := c.queryTerms(question, lang, s); len(terms) > 0 {
+		var err error
+		if f, err = c.findWords(ctx, q, s, terms); err != nil {
+			return f, err
+		}
 	}
-	return c.findWords(ctx, q, s, terms)
+	f.UnknownCode = typed && len(f.Matches) == 0
+	return f, nil
 }
 
 type hit struct {
