@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tend-health/tend/internal/store"
+	"github.com/tend-health/tend/internal/textutil"
 )
 
 // Ranking. Each candidate passage gets four signals, computed the same way
@@ -533,7 +534,7 @@ func fuzzyCount(term string, field map[string]int) float64 {
 		if abs(len([]rune(t))-n) > limit || isNumber(t) {
 			continue
 		}
-		if editDistance(term, t, limit) <= limit && c > best {
+		if textutil.EditDistance(term, t, limit) <= limit && c > best {
 			best = c
 		}
 	}
@@ -545,40 +546,4 @@ func abs(x int) int {
 		return -x
 	}
 	return x
-}
-
-// editDistance is the optimal-string-alignment distance (insertions,
-// deletions, substitutions and swaps of neighbours), or limit+1 when it is
-// larger than limit.
-func editDistance(a, b string, limit int) int {
-	ra, rb := []rune(a), []rune(b)
-	if abs(len(ra)-len(rb)) > limit {
-		return limit + 1
-	}
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		rowMin := cur[0]
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-			rowMin = min(rowMin, cur[j])
-		}
-		if rowMin > limit {
-			return limit + 1
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }

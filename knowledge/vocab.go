@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/tend-health/tend/internal/store"
+	"github.com/tend-health/tend/internal/textutil"
 )
 
 // The index's vocabulary (every term with its document frequency), kept in
@@ -81,7 +82,7 @@ func (c *vocabCache) correct(term string) (string, bool) {
 			if isNumber(t) {
 				continue
 			}
-			d := editDistance(term, t, limit)
+			d := textutil.EditDistance(term, t, limit)
 			if d < bestD || (d == bestD && c.df[t] > bestDF) {
 				best, bestD, bestDF = t, d, c.df[t]
 			}

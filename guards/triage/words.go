@@ -260,7 +260,7 @@ func (v *vocab) lookup(tok string) []int {
 			}
 			seen = append(seen, id)
 			w := v.words[id].text
-			if firstRune(w) == firstRune(tok) && osa(tok, w) <= v.edits(utf8.RuneCountInString(w)) {
+			if firstRune(w) == firstRune(tok) && textutil.EditDistance(tok, w, v.edits(utf8.RuneCountInString(w))) <= v.edits(utf8.RuneCountInString(w)) {
 				ids = append(ids, id)
 			}
 		}
@@ -324,31 +324,4 @@ func isNumber(s string) bool {
 		}
 	}
 	return true
-}
-
-// osa is the optimal string alignment distance (Levenshtein plus swaps of
-// adjacent letters, the commonest typo: "chset").
-func osa(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }

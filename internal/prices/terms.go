@@ -219,7 +219,7 @@ func (c *Catalog) correct(text string, s *snapshot) string {
 			if abs(len(v)-len(w)) > maxDist {
 				continue
 			}
-			d := editDistance(w, v, maxDist)
+			d := textutil.EditDistance(w, v, maxDist)
 			switch {
 			case d < bestDist || (d == bestDist && v < best):
 				tie = d == bestDist && best != ""
@@ -252,39 +252,6 @@ func abs(n int) int {
 		return -n
 	}
 	return n
-}
-
-// editDistance is the optimal string alignment distance of a and b (a
-// swap of two neighbouring letters is one edit: "brian"), or more than
-// limit when it exceeds limit.
-func editDistance(a, b string, limit int) int {
-	ra, rb := []rune(a), []rune(b)
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		rowMin := cur[0]
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-			rowMin = min(rowMin, cur[j])
-		}
-		if rowMin > limit {
-			return limit + 1
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }
 
 func isDigits(s string) bool { return s != "" && digits(s) }
