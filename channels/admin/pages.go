@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bytes"
 	"embed"
 	"html/template"
 	"io/fs"
@@ -37,6 +38,13 @@ var funcs = template.FuncMap{
 	// cardOf is the card part's data: whether the patient is verified and
 	// the card, when it was asked for.
 	"cardOf": func(verified bool, c *card) map[string]any { return map[string]any{"Verified": verified, "Card": c} },
+	// channel names a consent row's channel ("*" and "": every channel).
+	"channel": func(c string) string {
+		if c == "" || c == "*" {
+			return "every channel"
+		}
+		return c
+	},
 	"pct": func(f float64) string {
 		return strings.TrimRight(strings.TrimRight(template.HTMLEscapeString(fmtFloat(f)), "0"), ".")
 	},
@@ -115,9 +123,15 @@ func (m *Module) render(w http.ResponseWriter, r *http.Request, name string, p p
 		httpserver.WriteError(w, http.StatusInternalServerError, "no such page")
 		return
 	}
-	if err := t.Execute(w, p); err != nil {
+	// Rendered whole before anything is sent: a template error answers 500
+	// rather than half a page.
+	var b bytes.Buffer
+	if err := t.Execute(&b, p); err != nil {
 		m.log.ErrorContext(r.Context(), "console: render", "page", name, "error", err)
+		httpserver.WriteError(w, http.StatusInternalServerError, "the page could not be made")
+		return
 	}
+	_, _ = w.Write(b.Bytes())
 }
 
 func (m *Module) idle() time.Duration {

@@ -146,11 +146,13 @@ func TestEmergencyFlagsThroughTheAPI(t *testing.T) {
 		require.Equal(t, 200, e.call(t, "GET", "/api/v1/flags", staff, nil, nil, &flags))
 		require.Len(t, flags, 1)
 		require.NotNil(t, flags[0].Handoff)
-		require.Equal(t, 200, e.call(t, "POST", "/api/v1/handoffs/"+itoa(flags[0].Handoff.ID)+"/resolve", staff, nil, nil, nil))
+		first := flags[0]
+		require.Equal(t, 200, e.call(t, "POST", "/api/v1/handoffs/"+itoa(first.Handoff.ID)+"/resolve", staff, nil, nil, nil))
 		flags = nil
 		require.Equal(t, 200, e.call(t, "GET", "/api/v1/flags", staff, nil, nil, &flags))
 		require.Len(t, flags, 1, "listed without a request too")
 		require.Nil(t, flags[0].Handoff)
+		handoffID := first.Handoff.ID
 
 		var c struct {
 			Channel    string
@@ -166,5 +168,12 @@ func TestEmergencyFlagsThroughTheAPI(t *testing.T) {
 		code, html := e.page(t, "/admin/inbox", staff)
 		require.Equal(t, 200, code)
 		require.Contains(t, html, `data-conversation="`+itoa(flags[0].ConversationID)+`"`)
+		for _, path := range []string{"/admin/conversations/" + itoa(flags[0].ConversationID), "/admin/inbox/" + itoa(handoffID)} {
+			code, html = e.page(t, path, staff)
+			require.Equal(t, 200, code, path)
+			require.Contains(t, html, "<h2>Consent</h2>", path)
+			require.Contains(t, html, "Back to the inbox</a></p>", path)
+			require.Contains(t, html, "</html>", "%s: the whole page", path)
+		}
 	})
 }
