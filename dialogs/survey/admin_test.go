@@ -84,8 +84,14 @@ func TestExportAndSummary(t *testing.T) {
 				Responses  int
 				ItemScores map[string]float64 `json:"item_scores"`
 			}
+			ByProvider []struct{ Key, Name string } `json:"by_provider"`
 		}
 		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &sum))
+		// Providers named as in the CSV (column 5; an id the schedule does not
+		// know stands for itself), the id kept as the key.
+		require.NotEmpty(t, sum.ByProvider)
+		require.Equal(t, rows[1][5], sum.ByProvider[0].Name)
+		require.Equal(t, rows[1][len(rows[1])-2], sum.ByProvider[0].Key)
 		require.Equal(t, 2, sum.Overall.Responses)
 		require.Equal(t, 0.0, sum.Overall.NPS, "one promoter, one detractor")
 		require.Equal(t, 2.5, sum.Overall.ItemScores["explained"])

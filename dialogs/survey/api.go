@@ -256,7 +256,15 @@ func (a *api) summary(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	httpserver.WriteJSON(w, http.StatusOK, a.S.Q.Summarize(list, a.S.monthOf))
+	sum := a.S.Q.Summarize(list, a.S.monthOf)
+	names := a.S.directory(r.Context())
+	for i := range sum.ByProvider {
+		sum.ByProvider[i].Name = names.provider(sum.ByProvider[i].Key)
+	}
+	for i := range sum.ByLocation {
+		sum.ByLocation[i].Name = names.location(sum.ByLocation[i].Key)
+	}
+	httpserver.WriteJSON(w, http.StatusOK, sum)
 }
 
 func (s *Service) monthOf(r Response) string {

@@ -7,7 +7,10 @@ import (
 
 // Group is the summary of one provider, location or month.
 type Group struct {
-	Key         string             `json:"key"`
+	Key string `json:"key"`
+	// Name is the provider's or location's name for people (the API fills
+	// it in; Key stays the schedule's id).
+	Name        string             `json:"name,omitempty"`
 	Responses   int                `json:"responses"` // with a score
 	Promoters   int                `json:"promoters"`
 	Passives    int                `json:"passives"`

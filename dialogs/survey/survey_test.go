@@ -115,6 +115,15 @@ func TestSkipLogicAndDetractorAlert(t *testing.T) {
 		require.Equal(t, []string{"Dr. Emily Chen", "Maple Grove Main Office"}, rows[1][5:7], "names, not ids")
 		require.Equal(t, []string{"provider_id", "location_id"}, rows[0][len(rows[0])-2:])
 		require.Equal(t, []string{"chen", "main"}, rows[1][len(rows[1])-2:])
+		rec = e.do("GET", "/api/v1/surveys/summary", adminToken, nil)
+		var sum struct {
+			ByProvider []struct{ Key, Name string } `json:"by_provider"`
+			ByLocation []struct{ Key, Name string } `json:"by_location"`
+		}
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &sum))
+		require.Equal(t, "chen", sum.ByProvider[0].Key)
+		require.Equal(t, "Dr. Emily Chen", sum.ByProvider[0].Name, "the summary names providers too")
+		require.Equal(t, "Maple Grove Main Office", sum.ByLocation[0].Name)
 		require.Equal(t, "La espera fue muy larga", alerts[0].answers[1].Answer)
 		require.Equal(t, *r.ConversationID, alerts[0].conv)
 
