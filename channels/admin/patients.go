@@ -158,6 +158,7 @@ func (m *Module) apiPatient(w http.ResponseWriter, r *http.Request) {
 // — pages —
 
 type patientsData struct {
+	Erased  bool // a patient was just erased (the erase form comes back here; no identifier in the address)
 	Query   string
 	Found   []found
 	Asked   bool
@@ -165,7 +166,7 @@ type patientsData struct {
 }
 
 func (m *Module) patientsPage(w http.ResponseWriter, r *http.Request) {
-	d := patientsData{Query: r.URL.Query().Get("q")}
+	d := patientsData{Query: r.URL.Query().Get("q"), Erased: r.URL.Query().Get("erased") != ""}
 	if strings.TrimSpace(d.Query) != "" {
 		d.Asked = true
 		var err error

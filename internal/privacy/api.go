@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/tend-health/tend/internal/audit"
 	"github.com/tend-health/tend/internal/httpserver"
@@ -146,6 +147,12 @@ func (m *Module) httpErase(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		m.a.Log.ErrorContext(r.Context(), "privacy: erase", "patient_id", p.ID, "error", err)
 		httpserver.WriteError(w, http.StatusInternalServerError, "could not erase the patient's data; nothing was changed")
+		return
+	}
+	// The console's form names the page to show next (only a console page:
+	// never a redirect elsewhere); programs get the JSON.
+	if next := r.PostFormValue("next"); strings.HasPrefix(next, "/admin/") && !strings.ContainsAny(next, "\\\r\n") {
+		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
 	httpserver.WriteJSON(w, http.StatusOK, res)
