@@ -41,15 +41,21 @@ type listIndex struct {
 	termID    map[string]int32
 	postings  [][]int32 // term id -> item positions
 	ords      []int32   // item position -> ord
-	itemTerms [][]int32 // item position -> term ids
+	// The term ids of item position i are terms[at[i]:at[i+1]]: one flat
+	// slice, so that the garbage collector has no pointer per item to
+	// follow (a hospital's list has hundreds of thousands).
+	terms []int32
+	at    []int32
 	codes     map[string][]codeRef
+	types     []string
 	words     map[string]bool
 }
 
+// codeRef is an item with a code: its ord and the code's type, an index
+// into listIndex.types (no pointer per code for the garbage collector).
 type codeRef struct {
-	ord  int32
-	typ  string
-	code string
+	ord int32
+	typ int32
 }
 
 // indexCache holds the current snapshot; build serializes rebuilding.
@@ -148,7 +154,7 @@ func (c *Catalog) Warm(ctx context.Context) error {
 }
 
 func buildIndex(ctx context.Context, q store.Q, listID int64) (*listIndex, error) {
-	ix := &listIndex{termID: map[string]int32{}, codes: map[string][]codeRef{}, words: map[string]bool{}}
+	ix := &listIndex{termID: map[string]int32{}, codes: map[string][]codeRef{}, words: map[string]bool{}, at: []int32{0}}
 	descs := map[string]bool{}
 	rows, err := q.Query(ctx, `SELECT ord, terms, description FROM price_items WHERE list_id = $1 ORDER BY ord`, listID)
 	err = each(rows, err, func(r store.Row) error {
@@ -159,7 +165,6 @@ func buildIndex(ctx context.Context, q store.Q, listID int64) (*listIndex, error
 		}
 		pos := int32(len(ix.ords))
 		ix.ords = append(ix.ords, ord)
-		var ids []int32
 		for _, t := range strings.Fields(terms) {
 			id, ok := ix.termID[t]
 			if !ok {
@@ -168,9 +173,9 @@ func buildIndex(ctx context.Context, q store.Q, listID int64) (*listIndex, error
 				ix.postings = append(ix.postings, nil)
 			}
 			ix.postings[id] = append(ix.postings[id], pos)
-			ids = append(ids, id)
+			ix.terms = append(ix.terms, id)
 		}
-		ix.itemTerms = append(ix.itemTerms, ids)
+		ix.at = append(ix.at, int32(len(ix.terms)))
 		if !descs[desc] {
 			descs[desc] = true
 			for _, w := range textutil.Words(desc) {
@@ -182,14 +187,19 @@ func buildIndex(ctx context.Context, q store.Q, listID int64) (*listIndex, error
 	if err != nil {
 		return nil, err
 	}
-	rows, err = q.Query(ctx, `SELECT ord, code_type, code, code_key FROM price_codes WHERE list_id = $1`, listID)
+	rows, err = q.Query(ctx, `SELECT ord, code_type, code_key FROM price_codes WHERE list_id = $1`, listID)
 	err = each(rows, err, func(r store.Row) error {
-		var ref codeRef
-		var key string
-		if err := r.Scan(&ref.ord, &ref.typ, &ref.code, &key); err != nil {
+		var ord int32
+		var typ, key string
+		if err := r.Scan(&ord, &typ, &key); err != nil {
 			return err
 		}
-		ix.codes[key] = append(ix.codes[key], ref)
+		t := slices.Index(ix.types, typ)
+		if t < 0 {
+			t = len(ix.types)
+			ix.types = append(ix.types, typ)
+		}
+		ix.codes[key] = append(ix.codes[key], codeRef{ord, int32(t)})
 		return nil
 	})
 	return ix, err

@@ -136,8 +136,9 @@ func (c *Catalog) findCodes(ctx context.Context, q store.Q, s *snapshot, codes [
 	for _, cq := range codes {
 		f.Codes = append(f.Codes, cq.label)
 		for _, id := range s.ids {
-			for _, ref := range s.idx[id].codes[cq.key] {
-				if cq.types == nil || slices.Contains(cq.types, ref.typ) {
+			ix := s.idx[id]
+			for _, ref := range ix.codes[cq.key] {
+				if cq.types == nil || slices.Contains(cq.types, ix.types[ref.typ]) {
 					hits = append(hits, hit{listID: id, ord: int(ref.ord)})
 				}
 			}
@@ -271,7 +272,7 @@ func (ix *listIndex) candidates(listID int64, terms []string, weights []float64)
 				continue
 			}
 			seen[pos/64] |= 1 << (pos % 64)
-			desc := ix.itemTerms[pos]
+			desc := ix.terms[ix.at[pos]:ix.at[pos+1]]
 			var got float64
 			have := 0
 			for i, id := range ids {
