@@ -38,17 +38,17 @@ type snapshot struct {
 
 // listIndex is one list's items by term and by code.
 type listIndex struct {
-	termID    map[string]int32
-	postings  [][]int32 // term id -> item positions
-	ords      []int32   // item position -> ord
+	termID   map[string]int32
+	postings [][]int32 // term id -> item positions
+	ords     []int32   // item position -> ord
 	// The term ids of item position i are terms[at[i]:at[i+1]]: one flat
 	// slice, so that the garbage collector has no pointer per item to
 	// follow (a hospital's list has hundreds of thousands).
 	terms []int32
 	at    []int32
-	codes     map[string][]codeRef
-	types     []string
-	words     map[string]bool
+	codes map[string][]codeRef
+	types []string
+	words map[string]bool
 }
 
 // codeRef is an item with a code: its ord and the code's type, an index
