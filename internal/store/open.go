@@ -16,7 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	pgxvec "github.com/pgvector/pgvector-go/pgx"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite"
 
 	"github.com/tend-health/tend/internal/sealed"
 )
@@ -90,10 +90,11 @@ func openSQLite(ctx context.Context, o Options, log *slog.Logger) (*DB, error) {
 	}
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + o.SQLitePath + "?" + q.Encode()
-	sqldb, err := sql.Open("sqlite", dsn)
+	base, err := sqlite.NewConnector(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
+	sqldb := sql.OpenDB(stmtCacheConnector{base})
 	sqldb.SetMaxOpenConns(4)
 	sqldb.SetMaxIdleConns(4)
 	sqldb.SetConnMaxLifetime(0)
