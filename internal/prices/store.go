@@ -140,8 +140,10 @@ type writer struct {
 	ended  bool
 }
 
-// batch is one write's rows of each table.
-type batch struct{ items, codes, rates [][]any }
+// batch is one write's rows of each table, the values of row after row
+// in one slice per table (one allocation per batch, not per row, and
+// SQLite's INSERTs take their arguments straight from it).
+type batch struct{ items, codes, rates []any }
 
 // maxTermsCached bounds the descriptions whose terms are remembered during
 // an import (a description repeats for each setting or code of a
@@ -165,7 +167,7 @@ func (c *Catalog) startList(ctx context.Context, tx *store.Tx, name string, form
 		return nil, fmt.Errorf("prices: new list: %w", err)
 	}
 	w := &writer{c: c, tx: tx, listID: id, name: name, terms: map[string]string{}, payers: map[Payer]bool{}, ctx: ctx,
-		out: make(chan batch, 1), done: make(chan error, 1)}
+		cur: newBatch(), out: make(chan batch, 1), done: make(chan error, 1)}
 	go func() {
 		var err error
 		for b := range w.out {
@@ -205,20 +207,20 @@ func (w *writer) add(it *Item) error {
 	codes := make([]string, len(it.Codes))
 	for i, cd := range it.Codes {
 		codes[i] = cd.String()
-		w.cur.codes = append(w.cur.codes, []any{w.listID, w.ord, cd.Type, cd.Code, codeKey(cd.Code)})
+		w.cur.codes = append(w.cur.codes, w.listID, w.ord, cd.Type, cd.Code, codeKey(cd.Code))
 	}
-	w.cur.items = append(w.cur.items, []any{w.listID, w.ord, it.Description, strings.Join(codes, "|"), it.Setting,
+	w.cur.items = append(w.cur.items, w.listID, w.ord, it.Description, strings.Join(codes, "|"), it.Setting,
 		strings.Join(it.Modifiers, "|"), string(it.DrugUnit), it.DrugType, string(it.Gross), string(it.Cash),
-		string(it.Min), string(it.Max), it.Notes, it.BillingClass, terms})
+		string(it.Min), string(it.Max), it.Notes, it.BillingClass, terms)
 	for i, r := range it.Rates {
-		w.cur.rates = append(w.cur.rates, []any{w.listID, w.ord, i, r.Payer, r.Plan, string(r.Dollar), string(r.Percentage),
-			r.Algorithm, r.Methodology, string(r.Median), string(r.P10), string(r.P90), r.Count, string(r.Estimated), r.Notes})
+		w.cur.rates = append(w.cur.rates, w.listID, w.ord, i, r.Payer, r.Plan, string(r.Dollar), string(r.Percentage),
+			r.Algorithm, r.Methodology, string(r.Median), string(r.P10), string(r.P90), r.Count, string(r.Estimated), r.Notes)
 		if p := (Payer{r.Payer, r.Plan}); !w.payers[p] {
 			w.payers[p] = true
 			w.order = append(w.order, p)
 		}
 	}
-	if len(w.cur.rates) >= batchRates || len(w.cur.items) >= batchRates {
+	if len(w.cur.rates) >= batchRates*len(rateCols) || len(w.cur.items) >= batchRates*len(itemCols) {
 		w.send()
 	}
 	return nil
@@ -226,8 +228,18 @@ func (w *writer) add(it *Item) error {
 
 func (w *writer) send() {
 	w.out <- w.cur
-	w.cur = batch{}
+	w.cur = newBatch()
 }
+
+// newBatch has room for a full batch, so that no row's append copies the
+// ones before it.
+func newBatch() batch {
+	return batch{items: make([]any, 0, batchRates*len(itemCols)), codes: make([]any, 0, batchRates*len(codeCols)),
+		rates: make([]any, 0, (batchRates+maxRatesPerItem)*len(rateCols))}
+}
+
+// maxRatesPerItem is slack for the rates of the item that fills a batch.
+const maxRatesPerItem = 64
 
 // finish writes the last rows when write is true, and waits for every
 // batch to be written; the error is the first write's that failed.
@@ -252,17 +264,22 @@ func (w *writer) write(ctx context.Context, b batch) error {
 	tables := []struct {
 		table string
 		cols  []string
-		rows  [][]any
+		vals  []any
 	}{{"price_items", itemCols, b.items}, {"price_codes", codeCols, b.codes}, {"price_rates", rateCols, b.rates}}
 	for _, t := range tables {
-		if len(t.rows) == 0 {
+		if len(t.vals) == 0 {
 			continue
 		}
 		if w.tx.Querier().Dialect() == store.Postgres {
-			if _, err := w.tx.PgxTx().CopyFrom(ctx, pgx.Identifier{t.table}, t.cols, pgx.CopyFromRows(t.rows)); err != nil {
+			n := len(t.cols)
+			rows := make([][]any, len(t.vals)/n)
+			for i := range rows {
+				rows[i] = t.vals[i*n : (i+1)*n : (i+1)*n]
+			}
+			if _, err := w.tx.PgxTx().CopyFrom(ctx, pgx.Identifier{t.table}, t.cols, pgx.CopyFromRows(rows)); err != nil {
 				return fmt.Errorf("prices: write %s: %w", t.table, err)
 			}
-		} else if err := w.insertRows(ctx, t.table, t.cols, t.rows); err != nil {
+		} else if err := w.insertRows(ctx, t.table, t.cols, t.vals); err != nil {
 			return err
 		}
 	}
@@ -278,13 +295,10 @@ const sqliteRowsPerInsert = 100
 // which bind by position). The full-size statement of a table is prepared
 // once per import: preparing it for every 100 rows took a tenth of the
 // import.
-func (w *writer) insertRows(ctx context.Context, table string, cols []string, rows [][]any) error {
-	for len(rows) > 0 {
-		n := min(len(rows), sqliteRowsPerInsert)
-		args := make([]any, 0, n*len(cols))
-		for _, r := range rows[:n] {
-			args = append(args, r...)
-		}
+func (w *writer) insertRows(ctx context.Context, table string, cols []string, vals []any) error {
+	for len(vals) > 0 {
+		n := min(len(vals)/len(cols), sqliteRowsPerInsert)
+		args := vals[:n*len(cols)]
 		var err error
 		if n == sqliteRowsPerInsert {
 			var st *sql.Stmt
@@ -297,7 +311,7 @@ func (w *writer) insertRows(ctx context.Context, table string, cols []string, ro
 		if err != nil {
 			return fmt.Errorf("prices: write %s: %w", table, err)
 		}
-		rows = rows[n:]
+		vals = vals[n*len(cols):]
 	}
 	return nil
 }
