@@ -35,6 +35,7 @@ type SIF struct {
 	vectors  *wordvec.Vectors
 	a        float64
 	model    string
+	passages passageVecCache // SoftCoverage's passage side (softcov_cache.go)
 }
 
 // sifVersion changes when SIF's reading of a text changes, so that stored
@@ -256,13 +257,14 @@ func (s *SIF) SoftCoverage(question, qlang, passage, plang string) (mean, least 
 	if plang == "es" {
 		passage = SpanishGlossary().Translate(passage)
 	}
-	pv := s.wordVectors(passage, 200)
+	pv := s.passageVectors(passage, 200)
 	qw := s.Words(question)
 	if len(pv) == 0 || len(qw) == 0 {
 		return 0, 0
 	}
 	v := s.vectors
-	buf := make([]float32, v.Dims())
+	dims := v.Dims()
+	buf := make([]float32, dims)
 	var sum, wsum float64
 	least = 1
 	idx := make([]int, 0, 2)
@@ -273,8 +275,8 @@ func (s *SIF) SoftCoverage(question, qlang, passage, plang string) (mean, least 
 		}
 		q := unit(v.Vector(idx[0], buf))
 		best := 0.0
-		for _, p := range pv {
-			best = math.Max(best, float64(dot(q, p)))
+		for at := 0; at+dims <= len(pv); at += dims {
+			best = math.Max(best, float64(dot(q, pv[at:at+dims])))
 		}
 		weight := s.a / (s.a + v.ProbIndex(idx[0]))
 		sum += weight * best
