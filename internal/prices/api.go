@@ -120,5 +120,10 @@ func (a *api) put(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.log.InfoContext(r.Context(), "price list imported", "list", name, "items", rep.Items, "rates", rep.Rates)
+	// The lookup index of the new list is built before the answer (under
+	// a second per million charge rows), not at a patient's question.
+	if err := a.cat.Warm(r.Context()); err != nil {
+		a.log.ErrorContext(r.Context(), "price list not indexed; the first question will", "list", name, "error", err)
+	}
 	httpserver.WriteJSON(w, http.StatusOK, body)
 }
