@@ -245,8 +245,8 @@ func judgePrice(o *Outcome, buttons []string) {
 // characters).
 func offered(labels []string, desc string) bool {
 	for _, l := range labels {
-		l = strings.TrimSuffix(l, "…")
-		if strings.HasPrefix(l, desc) || (len(l) >= 40 && strings.HasPrefix(desc, l)) {
+		clipped, ok := strings.CutSuffix(l, "…")
+		if strings.HasPrefix(l, desc) || (ok && strings.HasPrefix(desc, clipped)) {
 			return true
 		}
 	}
