@@ -134,6 +134,7 @@ func (a *App) openStore(ctx context.Context, o Options) error {
 		a.DB = o.Store
 	} else {
 		db, err := store.Open(ctx, store.Options{PostgresURL: a.Config.DatabaseURL.Reveal(), SQLitePath: a.Config.SQLitePath(), Logger: a.Log,
+			SessionURL: a.Config.DatabaseSessionURL.Reveal(), MaxConns: int32(a.Config.DatabasePoolSize),
 			Migrations: schema.All()})
 		if err != nil {
 			return err

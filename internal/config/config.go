@@ -54,7 +54,14 @@ func (s Secret) Reveal() string { return string(s) }
 type Config struct {
 	DataDir     string `env:"TEND_DATA_DIR" envDefault:"./data"`
 	DatabaseURL Secret `env:"DATABASE_URL"`
-	Addr        string `env:"TEND_ADDR" envDefault:":8080"`
+	// DatabaseSessionURL, with PostgreSQL, is a session-mode connection for
+	// the advisory locks and the job queue's LISTEN, so that DATABASE_URL may
+	// go through PgBouncer in transaction mode (docs/performance.md).
+	DatabaseSessionURL Secret `env:"TEND_DATABASE_SESSION_URL"`
+	// DatabasePoolSize caps each replica's query connections, and its lock
+	// connections alike (0: 16).
+	DatabasePoolSize int    `env:"TEND_DATABASE_POOL_SIZE"`
+	Addr             string `env:"TEND_ADDR" envDefault:":8080"`
 	// KBDir is a folder of documents synced at start; empty means the bundled sample clinic.
 	KBDir string `env:"TEND_KB_DIR"`
 	// PricesDir is a folder of price-transparency files (.json, .csv) imported at start, one price list per file.
@@ -428,6 +435,15 @@ func (c Config) Validate() error {
 		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 			bad("DATABASE_URL must be a postgres:// or postgresql:// URL")
 		}
+	}
+	if c.DatabaseSessionURL != "" {
+		u, err := url.Parse(c.DatabaseSessionURL.Reveal())
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || c.DatabaseURL == "" {
+			bad("TEND_DATABASE_SESSION_URL must be a postgres:// or postgresql:// URL, beside DATABASE_URL")
+		}
+	}
+	if c.DatabasePoolSize < 0 || c.DatabasePoolSize > 1000 {
+		bad("TEND_DATABASE_POOL_SIZE must be between 1 and 1000 (0: the default)")
 	}
 	if !strings.Contains(c.Addr, ":") {
 		bad("TEND_ADDR must be host:port or :port, got %q", c.Addr)

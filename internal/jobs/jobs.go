@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
@@ -90,7 +91,15 @@ func New(db *store.DB, o Options) (*Client, error) {
 	var err error
 	switch db.Dialect() {
 	case store.Postgres:
-		c.pg, err = river.NewClient(riverpgxv5.New(db.Pool()), cfg)
+		var session *pgxpool.Pool
+		if session, err = db.SessionPool(); err != nil {
+			return nil, fmt.Errorf("jobs: %w", err)
+		}
+		if session != nil {
+			c.pg, err = river.NewClient[pgx.Tx](sessionListenDriver{riverpgxv5.New(db.Pool()), riverpgxv5.New(session)}, cfg)
+		} else {
+			c.pg, err = river.NewClient(riverpgxv5.New(db.Pool()), cfg)
+		}
 	default:
 		// SQLite has no LISTEN/NOTIFY; poll often so replies go out promptly.
 		cfg.PollOnly = true

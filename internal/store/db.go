@@ -74,10 +74,16 @@ type DB struct {
 	lockPoolOnce sync.Once
 	lockPoolErr  error
 	pgConfig     *pgxpool.Config
-	sqldb        *sql.DB // sqlite only: the single writer connection
-	schema       string  // postgres schema in use (search_path), "" for default
-	log          *slog.Logger
-	migrations   fs.FS // every owner's migrations for this dialect, merged (migrate.go)
+	// sessionConfig, when Options.SessionURL is set, is where the locks and
+	// River's listener connect (session.go).
+	sessionConfig  *pgxpool.Config
+	listenPool     *pgxpool.Pool
+	listenPoolOnce sync.Once
+	listenPoolErr  error
+	sqldb          *sql.DB // sqlite only: the single writer connection
+	schema         string  // postgres schema in use (search_path), "" for default
+	log            *slog.Logger
+	migrations     fs.FS // every owner's migrations for this dialect, merged (migrate.go)
 
 	// writer, on SQLite, lets one transaction of this process at a time ask
 	// for the database's write lock, in arrival order (see gateWriter).
@@ -122,9 +128,7 @@ func (db *DB) Ping(ctx context.Context) error {
 // Close releases the database.
 func (db *DB) Close() error {
 	if db.pool != nil {
-		if db.lockPool != nil {
-			db.lockPool.Close()
-		}
+		db.closeSessionPools()
 		db.pool.Close()
 		return nil
 	}
@@ -324,18 +328,17 @@ func (db *DB) LockKey(ctx context.Context, key string) (unlock func(), err error
 	}, nil
 }
 
-// lockConns bounds the connections that may hold advisory locks at once;
-// more lockers wait for one (never for a query connection).
-const lockConns = 32
-
+// lockConnPool's connections may hold advisory locks at once, as many as
+// the query pool's: locks are held by running jobs (deliveries, a sync),
+// and those are fewer than the query connections (jobs.New); more lockers
+// wait for one (never for a query connection). A replica thus opens at most
+// twice its pool size, plus River's listener.
 func (db *DB) lockConnPool() (*pgxpool.Pool, error) {
 	db.lockPoolOnce.Do(func() {
-		cfg := db.pgConfig.Copy()
-		cfg.MaxConns = lockConns
+		cfg := db.sessionBase()
+		cfg.MaxConns = db.pgConfig.MaxConns
 		cfg.MinConns = 0
 		cfg.MaxConnIdleTime = time.Minute
-		// Advisory locks need no types; skip the vector registration.
-		cfg.AfterConnect = nil
 		db.lockPool, db.lockPoolErr = pgxpool.NewWithConfig(context.Background(), cfg)
 	})
 	return db.lockPool, db.lockPoolErr

@@ -30,9 +30,14 @@ type Options struct {
 	Schema string
 	// SQLitePath is the embedded database file (used when PostgresURL is empty).
 	SQLitePath string
-	// MaxConns caps the PostgreSQL pool (0 means pgx's default).
+	// MaxConns caps the PostgreSQL pool (0 means 16, or pool_max_conns in
+	// the URL); the advisory-lock connections are capped alike.
 	MaxConns int32
-	Logger   *slog.Logger
+	// SessionURL, on PostgreSQL, is a connection in session mode for the
+	// advisory locks and River's LISTEN, so that PostgresURL may go through
+	// a pooler in transaction mode (session.go).
+	SessionURL string
+	Logger     *slog.Logger
 	// Tracer, on PostgreSQL, sees every statement and batch (tests count
 	// round trips with it).
 	Tracer pgx.QueryTracer
@@ -124,6 +129,10 @@ func openPostgres(ctx context.Context, o Options, log *slog.Logger) (*DB, error)
 		}
 		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{o.Schema}.Sanitize() + ", public"
 	}
+	db := &DB{dialect: Postgres, pgConfig: cfg, schema: o.Schema, log: log}
+	if err := db.configureSession(o, cfg); err != nil {
+		return nil, err
+	}
 	// The vector type exists only after the extension is created, so register
 	// it lazily: a connection made before migrations ran skips registration
 	// and the pool is reset after migrating.
@@ -148,7 +157,8 @@ func openPostgres(ctx context.Context, o Options, log *slog.Logger) (*DB, error)
 		pool.Close()
 		return nil, fmt.Errorf("store: connect postgres: %w", redactURL(err, o.PostgresURL))
 	}
-	return &DB{dialect: Postgres, q: pgxQuerier{pool}, pool: pool, pgConfig: cfg, schema: o.Schema, log: log}, nil
+	db.q, db.pool = pgxQuerier{pool}, pool
+	return db, nil
 }
 
 func ensureSchema(ctx context.Context, dsn, schema string) error {
