@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tend-health/tend/channels/telegram"
@@ -57,6 +58,11 @@ func BenchmarkTurn(b *testing.B) {
 		b.Run("telegram/"+st, func(b *testing.B) { benchTelegramTurn(b, newTurnRig(b, st)) })
 		b.Run("whatsapp/"+st, func(b *testing.B) { benchWhatsAppTurn(b, newTurnRig(b, st)) })
 	}
+	// Through PgBouncer in transaction mode (scripts/pgbouncer.sh prints the
+	// two URLs): the queries pooled, the locks and River's LISTEN on the
+	// session URL.
+	b.Run("web/pgbouncer", func(b *testing.B) { benchWebTurn(b, newTurnRig(b, "pgbouncer")) })
+	b.Run("telegram/pgbouncer", func(b *testing.B) { benchTelegramTurn(b, newTurnRig(b, "pgbouncer")) })
 }
 
 // turnQuestions are answered by the sample clinic's documents; want is a
@@ -160,6 +166,9 @@ func openTurnStore(b *testing.B, dialect string) *store.DB {
 		return storetest.OpenSQLite(b)
 	}
 	ctx := context.Background()
+	if dialect == "pgbouncer" {
+		return openBouncedStore(b)
+	}
 	schema := storetest.NewSchemaName()
 	db, err := store.Open(ctx, store.Options{PostgresURL: storetest.PostgresURL(), Schema: schema, Migrations: tendschema.All()})
 	if err != nil {
@@ -322,4 +331,28 @@ func benchWhatsAppTurn(b *testing.B, r *turnRig) {
 		return p.wait(ch, from, q)
 	})
 	p.check(b)
+}
+
+// openBouncedStore opens the store through PgBouncer in transaction mode at
+// TEND_BENCH_PGBOUNCER_URL, with TEND_BENCH_PGBOUNCER_SESSION_URL (the same
+// database, directly) for the session's work. PgBouncer passes no
+// search_path, so the database has one (schema tend, set by
+// scripts/pgbouncer.sh), emptied here.
+func openBouncedStore(b *testing.B) *store.DB {
+	pooled, session := os.Getenv("TEND_BENCH_PGBOUNCER_URL"), os.Getenv("TEND_BENCH_PGBOUNCER_SESSION_URL")
+	if pooled == "" || session == "" {
+		b.Skip("TEND_BENCH_PGBOUNCER_URL and TEND_BENCH_PGBOUNCER_SESSION_URL unset (scripts/pgbouncer.sh)")
+	}
+	ctx := context.Background()
+	direct, err := pgx.Connect(ctx, session)
+	require.NoError(b, err)
+	_, err = direct.Exec(ctx, "DROP SCHEMA IF EXISTS tend CASCADE; CREATE SCHEMA tend")
+	require.NoError(b, err)
+	_ = direct.Close(ctx)
+	db, err := store.Open(ctx, store.Options{PostgresURL: pooled, SessionURL: session, Migrations: tendschema.All()})
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = db.Close() })
+	_, err = db.Migrate(ctx)
+	require.NoError(b, err)
+	return db
 }

@@ -16,9 +16,13 @@ import (
 // for longer than a transaction: LockKey's session advisory locks, River's
 // LISTEN, and pgx's named prepared statements. So Options.SessionURL (a
 // direct connection or a session-mode pool) carries the first two, and the
-// query pool then prepares no named statements (describe and execute with
-// unnamed ones, pgx's QueryExecModeDescribeExec) unless DATABASE_URL says
-// otherwise with default_query_exec_mode.
+// query pool then prepares no named statements unless DATABASE_URL says
+// otherwise with default_query_exec_mode: pgx's QueryExecModeCacheDescribe
+// keeps each statement's description per connection and runs it as the
+// unnamed statement, parse to execute in one round trip (PgBouncer before
+// 1.21 keeps no prepared statements; QueryExecModeDescribeExec fails through
+// it, "unnamed prepared statement does not exist", as its describe and its
+// execute are two round trips that may meet two server connections).
 
 // sessionBase is the configuration of the connections that keep session
 // state: the session URL's when one is set, the query pool's otherwise.
@@ -67,7 +71,7 @@ func (db *DB) configureSession(o Options, cfg *pgxpool.Config) error {
 	scfg.MaxConnIdleTime = time.Minute
 	db.sessionConfig = scfg
 	if !strings.Contains(o.PostgresURL, "default_query_exec_mode") {
-		cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeDescribeExec
+		cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeCacheDescribe
 	}
 	return nil
 }

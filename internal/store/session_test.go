@@ -41,7 +41,7 @@ func TestSessionURL(t *testing.T) {
 	t.Cleanup(func() { _ = db.Close() })
 	_, err = db.Migrate(ctx)
 	require.NoError(t, err)
-	require.Equal(t, pgx.QueryExecModeDescribeExec, db.Pool().Config().ConnConfig.DefaultQueryExecMode)
+	require.Equal(t, pgx.QueryExecModeCacheDescribe, db.Pool().Config().ConnConfig.DefaultQueryExecMode)
 
 	holders := func() (session, queries int) {
 		t.Helper()
