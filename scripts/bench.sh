@@ -36,6 +36,9 @@ echo "$PGBENCH"
 psql -q "${PGURL/tend_test/postgres}" -c "drop database tend_pgbench" >/dev/null 2>&1 || true
 TPS=$(awk '/^tps/ {printf "%d", $3}' <<<"$PGBENCH")
 
+# With PgBouncer installed, the turn also runs through it in transaction mode
+# (BenchmarkTurn/*/pgbouncer; skipped otherwise).
+if command -v pgbouncer >/dev/null; then eval "$(scripts/pgbouncer.sh 2>/dev/null)"; fi
 echo "== the real answer turn through the web API (sample clinic, serve's modules; 16 senders)"
 TURN=$(bench ./internal/cli/ 'BenchmarkTurn/web' "${BENCH_TURN_N:-3000}x")
 echo "$TURN"
