@@ -48,7 +48,7 @@ func (e *env) clinic(t testing.TB) int64 {
 	return rosa.ID
 }
 
-// page GETs a console page with a bearer token.
+// page GETs a console page (or any answer that is not JSON) with a bearer token.
 func (e *env) page(t testing.TB, path, token string) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest("GET", e.srv.URL+path, nil)

@@ -1,7 +1,6 @@
 package admin_test
 
 import (
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -30,20 +29,6 @@ func (e *env) versions(t testing.TB, token, name string) []versionRow {
 	return vs
 }
 
-// raw is a GET whose body is not JSON.
-func (e *env) raw(t testing.TB, path, token string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest("GET", e.srv.URL+path, nil)
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp.StatusCode, string(b)
-}
-
 // TestVersionsThroughTheAPI: each save is a new version with its author;
 // a change made in the folder is recorded before the next console save; a
 // diff shows what changed; restoring an old version (or a deleted
@@ -63,7 +48,7 @@ func TestVersionsThroughTheAPI(t *testing.T) {
 
 		friday := strings.Replace(botox, "Friday afternoons", "Tuesday mornings", 1)
 		require.Equal(t, 200, e.call(t, "PUT", "/api/v1/kb/documents/botox.md", ed, []byte(friday), nil, nil))
-		code, d := e.raw(t, "/api/v1/kb/documents/botox.md/versions/2/diff", ed)
+		code, d := e.page(t, "/api/v1/kb/documents/botox.md/versions/2/diff", ed)
 		require.Equal(t, 200, code)
 		require.Contains(t, d, "-Yes. Dr. Lee offers botox injections on Friday afternoons")
 		require.Contains(t, d, "+Yes. Dr. Lee offers botox injections on Tuesday mornings")
@@ -76,12 +61,12 @@ func TestVersionsThroughTheAPI(t *testing.T) {
 		require.Len(t, vs, 4)
 		require.Equal(t, "changed in the folder", vs[1].Action)
 		require.Equal(t, "folder", vs[1].Author)
-		code, d = e.raw(t, "/api/v1/kb/documents/botox.md/versions/4/diff", ed)
+		code, d = e.page(t, "/api/v1/kb/documents/botox.md/versions/4/diff", ed)
 		require.Equal(t, 200, code)
 		require.Contains(t, d, "-Walk-ins welcome.\n+Book ahead.")
 
 		// Restore version 1 over the current one (If-Match: the current).
-		code, cur := e.raw(t, "/api/v1/kb/documents/botox.md", ed)
+		code, cur := e.page(t, "/api/v1/kb/documents/botox.md", ed)
 		require.Equal(t, 200, code)
 		require.Contains(t, cur, "Book ahead.")
 		require.Equal(t, 409, e.call(t, "POST", "/api/v1/kb/documents/botox.md/versions/1/restore", ed, nil, map[string]string{"If-Match": `"` + vs[3].SHA256 + `"`}, nil),
@@ -100,18 +85,18 @@ func TestVersionsThroughTheAPI(t *testing.T) {
 		vs = e.versions(t, ed, "botox.md")
 		require.True(t, vs[0].Deleted)
 		require.Equal(t, 6, vs[0].Version)
-		code, _ = e.raw(t, "/api/v1/kb/documents/botox.md/versions/6", ed)
+		code, _ = e.page(t, "/api/v1/kb/documents/botox.md/versions/6", ed)
 		require.Equal(t, http.StatusGone, code)
 		require.Equal(t, 409, e.call(t, "POST", "/api/v1/kb/documents/botox.md/versions/6/restore", ed, nil, nil, nil), "the deletion itself")
 		require.Equal(t, 404, e.call(t, "POST", "/api/v1/kb/documents/botox.md/versions/60/restore", ed, nil, nil, nil))
 		require.Equal(t, 200, e.call(t, "POST", "/api/v1/kb/documents/botox.md/versions/5/restore", ed, nil, nil, nil))
 		require.Contains(t, e.ask(t, ed, "Do you offer botox injections?").Answer, "Friday")
-		code, v1 := e.raw(t, "/api/v1/kb/documents/botox.md/versions/1", ed)
+		code, v1 := e.page(t, "/api/v1/kb/documents/botox.md/versions/1", ed)
 		require.Equal(t, 200, code)
 		require.Equal(t, botox, v1)
 
 		require.Equal(t, 403, e.call(t, "GET", "/api/v1/kb/documents/botox.md/versions", staff, nil, nil, nil))
-		code, _ = e.raw(t, "/api/v1/kb/documents/nothing.md/versions/1/diff", ed)
+		code, _ = e.page(t, "/api/v1/kb/documents/nothing.md/versions/1/diff", ed)
 		require.Equal(t, 404, code)
 	})
 }
