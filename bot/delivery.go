@@ -96,6 +96,12 @@ func (e *RetryAfterError) Unwrap() error { return e.Err }
 // RegisterSender sets the sender for a channel.
 func (e *Engine) RegisterSender(channel string, s Sender) { e.senders[channel] = s }
 
+// DeliverInline makes a channel's replies count as delivered when the turn
+// that wrote them commits: no delivery job, for channels whose caller takes
+// the replies from the turn itself (the web chat answers in the response and
+// wakes its event streams after commit). Call it at install, before start.
+func (e *Engine) DeliverInline(channel string) { e.inline[channel] = true }
+
 // DeliverArgs is the durable job that delivers one outgoing message, after
 // every earlier undelivered message of its conversation. The message is its
 // conversation's Seq; OutboundID is informational (set by re-deliveries,

@@ -652,6 +652,11 @@ func (e *Engine) queue(ctx context.Context, tx *store.Tx, conv *store.Conversati
 		}
 		sent[i] = Sent{Reply: r, ID: rows[i].ID, Seq: rows[i].Seq, CreatedAt: now}
 	}
+	if inline && len(sent) > 0 {
+		// Counted once committed, as Deliver counts what it has sent.
+		out, n := e.metrics.MessagesOut.WithLabelValues(conv.Channel, "sent"), float64(len(sent))
+		tx.AfterCommit(func() { out.Add(n) })
+	}
 	if len(sent) > 0 && len(e.notify) > 0 {
 		id := conv.ID
 		tx.AfterCommit(func() {

@@ -46,10 +46,14 @@ func (Module) Install(_ context.Context, a *host.Host) error {
 	a.Metrics.MessagesOut.WithLabelValues(Channel, "failed")
 	h := NewHandler(a)
 	h.Routes(a.HTTP)
+	// A reply is stored where the browser reads it, and delivery means waking
+	// the browser's event streams, which the engine's outbound hook does after
+	// commit: the turn records its replies as sent, with no delivery job (a
+	// job insert, a job run and its statements per message, about a fifth of
+	// a web turn's CPU). The sender serves what is still queued for a web
+	// conversation by other paths (re-deliveries, campaigns).
+	a.Engine.DeliverInline(Channel)
 	a.Engine.RegisterSender(Channel, bot.SenderFunc(func(context.Context, bot.Recipient, bot.Reply) (string, error) {
-		// The reply is already stored where the browser reads it; delivery
-		// means waking the browser's event stream, done after commit by the
-		// engine's outbound hook. Recording it as sent is all that is left.
 		return "", nil
 	}))
 	a.Engine.OnOutbound(h.hub.notify)

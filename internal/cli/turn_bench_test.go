@@ -91,12 +91,14 @@ type turnRig struct {
 	// chats hands out the conversations free for an operation.
 	chats chan int
 	seq   atomic.Int64
+	// trips counts round trips to PostgreSQL (nil on SQLite and PgBouncer).
+	trips *turnTrips
 }
 
 func newTurnRig(b *testing.B, dialect string) *turnRig {
 	ctx := context.Background()
 	r := &turnRig{tg: telegramtest.New(b), wa: whatsapptest.New(b), chats: make(chan int, turnChats)}
-	r.db = openTurnStore(b, dialect)
+	r.db, r.trips = openTurnStore(b, dialect)
 	env := map[string]string{
 		"TEND_DATA_DIR": b.TempDir(), "TEND_PUBLIC_URL": "https://clinic.example.org",
 		// The load comes from one address through a trusted proxy, each
@@ -160,35 +162,50 @@ func newTurnRig(b *testing.B, dialect string) *turnRig {
 }
 
 // openTurnStore is a migrated store of its own; PostgreSQL with the pool
-// size `tend serve` opens (store.Open's minimum of 16), not the tests' 8.
-func openTurnStore(b *testing.B, dialect string) *store.DB {
+// size `tend serve` opens (store.Open's minimum of 16), not the tests' 8,
+// and its round trips counted.
+func openTurnStore(b *testing.B, dialect string) (*store.DB, *turnTrips) {
 	if dialect == "sqlite" {
-		return storetest.OpenSQLite(b)
+		return storetest.OpenSQLite(b), nil
 	}
 	ctx := context.Background()
 	if dialect == "pgbouncer" {
-		return openBouncedStore(b)
+		return openBouncedStore(b), nil
 	}
 	schema := storetest.NewSchemaName()
-	db, err := store.Open(ctx, store.Options{PostgresURL: storetest.PostgresURL(), Schema: schema, Migrations: tendschema.All()})
+	trips := &turnTrips{detail: os.Getenv("TEND_BENCH_TRIPS") != "", by: map[string]int{}}
+	db, err := store.Open(ctx, store.Options{PostgresURL: storetest.PostgresURL(), Schema: schema, Migrations: tendschema.All(),
+		Tracer: trips})
 	if err != nil {
 		storetest.RequireInCI(b, "PostgreSQL: %v", err)
 	}
 	b.Cleanup(func() { _ = db.Close(); storetest.DropSchema(b, schema) })
 	_, err = db.Migrate(ctx)
 	require.NoError(b, err)
-	return db
+	return db, trips
 }
 
 // run drives op over the rig's conversations: each operation gets a
 // conversation no other operation is using and the question to ask.
 func (r *turnRig) run(b *testing.B, op func(chat int, q int) error) {
 	cpu := loadtest.NewCPU(r.db.Pool())
-	loadtest.Run(b, loadtest.Options{Callers: 16, Unit: "msgs/s", AfterWarmUp: cpu.Start}, func(n int64) error {
+	start := cpu.Start
+	if r.trips != nil {
+		start = func() { r.trips.reset(); cpu.Start() }
+	}
+	loadtest.Run(b, loadtest.Options{Callers: 16, Unit: "msgs/s", AfterWarmUp: start}, func(n int64) error {
 		chat := <-r.chats
 		defer func() { r.chats <- chat }()
 		return op(chat, int(r.seq.Add(1))%len(turnQuestions))
 	})
+	if r.trips != nil {
+		// Read before cpu.Report, whose readings of the backends are round
+		// trips too.
+		b.ReportMetric(float64(r.trips.n.Load())/float64(b.N), "pg-trips/msg")
+		if r.trips.detail {
+			r.trips.print(os.Stderr, b.N)
+		}
+	}
 	cpu.Report(b, b.N, "msg")
 }
 
