@@ -292,11 +292,56 @@ var entityPatterns = []struct {
 	re     *regexp.Regexp
 	term   string
 	marker string
+	// may is a cheap necessary condition of re on the lower-cased text
+	// (digits: it has an ASCII digit): most texts have no figure, and the
+	// regexps were half of analyzing a price list's descriptions.
+	may func(lower string, digits bool) bool
 }{
-	{regexp.MustCompile(`\$\s?\d`), "cost", FigurePrice},
-	{regexp.MustCompile(`(?i)\b\d{1,2}(:\d{2})?\s?(a\.?\s?m\.?|p\.?\s?m\.?)(\W|$)|\b\d{1,2}:\d{2}\b|\bnoon\b|\bmidnight\b|\bmediodia\b`), "hour", FigureTime},
-	{regexp.MustCompile(`\(?\b\d{3}\)?[\s.-]?\d{3}-\d{4}\b`), "phone", FigurePhone},
-	{regexp.MustCompile(`(?i)\b(\d+|one|two|three|four|five|six|seven|ten|a few|several|un|una|dos|tres|cuatro|cinco)(\s?(-|to|or|a|o)\s?\d+)?\s?(business\s|working\s|habiles\s|hábiles\s)?(minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|minutos?|horas?|d[ií]as?|semanas?|mes(es)?|a[ñn]os?)\b`), "duration", FigureDuration},
+	{regexp.MustCompile(`\$\s?\d`), "cost", FigurePrice, func(l string, d bool) bool { return d && strings.Contains(l, "$") }},
+	{regexp.MustCompile(`(?i)\b\d{1,2}(:\d{2})?\s?(a\.?\s?m\.?|p\.?\s?m\.?)(\W|$)|\b\d{1,2}:\d{2}\b|\bnoon\b|\bmidnight\b|\bmediodia\b`), "hour", FigureTime,
+		func(l string, d bool) bool {
+			return d && (strings.Contains(l, ":") || clockSuffix(l)) || containsAny(l, "noon", "midnight", "mediodia")
+		}},
+	{regexp.MustCompile(`\(?\b\d{3}\)?[\s.-]?\d{3}-\d{4}\b`), "phone", FigurePhone,
+		func(l string, d bool) bool { return d && strings.Contains(l, "-") }},
+	// The stems leave out "s" and "k", which (?i) also matches as "ſ" and
+	// the Kelvin sign.
+	{regexp.MustCompile(`(?i)\b(\d+|one|two|three|four|five|six|seven|ten|a few|several|un|una|dos|tres|cuatro|cinco)(\s?(-|to|or|a|o)\s?\d+)?\s?(business\s|working\s|habiles\s|hábiles\s)?(minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|minutos?|horas?|d[ií]as?|semanas?|mes(es)?|a[ñn]os?)\b`), "duration", FigureDuration,
+		func(l string, d bool) bool {
+			return (d || containsAny(l, "one", "two", "thre", "four", "five", "ix", "even", "evera", "ten", "few", "un", "do", "tre", "cuatro", "cinco")) &&
+				containsAny(l, "min", "hour", "hr", "day", "wee", "month", "year", "hora", "dia", "día", "emana", "me", "año", "ano")
+		}},
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// clockSuffix reports a digit followed, after spaces, by "a" or "p" (the
+// only way "3 pm" or "10 a.m." can match).
+func clockSuffix(l string) bool {
+	for i := 0; i < len(l); i++ {
+		if l[i] < '0' || l[i] > '9' {
+			continue
+		}
+		j := i + 1
+		for j < len(l) && (l[j] == ' ' || l[j] == '\t' || l[j] == '\n' || l[j] == '\r' || l[j] == '\f') {
+			j++
+		}
+		if j < len(l) && (l[j] == 'a' || l[j] == 'p') {
+			return true
+		}
+	}
+	return false
+}
+
+func hasDigit(s string) bool {
+	return strings.ContainsAny(s, "0123456789")
 }
 
 // Figure markers: the kinds of figures a passage states.
@@ -351,8 +396,9 @@ func (a *Analyzer) FiguresAsked(question string, terms []string) []string {
 func (a *Analyzer) Analyze(text, lang string) []Token {
 	words, compounds := splitWords(text)
 	out := make([]Token, 0, len(words)+len(compounds)+len(entityPatterns))
+	lower, digits := strings.ToLower(text), hasDigit(text)
 	for _, e := range entityPatterns {
-		if e.re.MatchString(text) {
+		if e.may(lower, digits) && e.re.MatchString(text) {
 			out = append(out, Token{Term: e.term, Raw: e.term, Weight: 1}, Token{Term: e.marker, Raw: e.marker, Weight: 1})
 		}
 	}

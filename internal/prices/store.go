@@ -11,8 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/knowledge"
 )
@@ -133,17 +131,22 @@ type writer struct {
 
 	// Batches are written by another goroutine while the file is read
 	// on: reading and analyzing the next rows takes about as long as
-	// writing these, and the machine has more than one core.
+	// writing these, and the machine has more than one core. A written
+	// batch comes back through free to be filled again, so memory stays
+	// at batchesInFlight batches and the garbage collector has little new.
 	out    chan batch
+	free   chan batch
 	done   chan error
 	failed atomic.Bool
 	ended  bool
 }
 
-// batch is one write's rows of each table, the values of row after row
-// in one slice per table (one allocation per batch, not per row, and
-// SQLite's INSERTs take their arguments straight from it).
-type batch struct{ items, codes, rates []any }
+// batch is one write's rows of each table (one allocation per batch, not
+// per row).
+type batch struct{ items, codes, rates tableRows }
+
+// batchesInFlight: one being filled, one waiting, one being written.
+const batchesInFlight = 3
 
 // maxTermsCached bounds the descriptions whose terms are remembered during
 // an import (a description repeats for each setting or code of a
@@ -167,7 +170,12 @@ func (c *Catalog) startList(ctx context.Context, tx *store.Tx, name string, form
 		return nil, fmt.Errorf("prices: new list: %w", err)
 	}
 	w := &writer{c: c, tx: tx, listID: id, name: name, terms: map[string]string{}, payers: map[Payer]bool{}, ctx: ctx,
-		cur: newBatch(), out: make(chan batch, 1), done: make(chan error, 1)}
+		out: make(chan batch, 1), free: make(chan batch, batchesInFlight), done: make(chan error, 1)}
+	pg := tx.Querier().Dialect() == store.Postgres
+	for range batchesInFlight {
+		w.free <- newBatch(pg)
+	}
+	w.cur = <-w.free
 	go func() {
 		var err error
 		for b := range w.out {
@@ -176,6 +184,10 @@ func (c *Catalog) startList(ctx context.Context, tx *store.Tx, name string, form
 					w.failed.Store(true)
 				}
 			}
+			b.items.reset()
+			b.codes.reset()
+			b.rates.reset()
+			w.free <- b
 		}
 		w.done <- err
 	}()
@@ -204,38 +216,73 @@ func (w *writer) add(it *Item) error {
 		}
 		w.terms[it.Description] = terms
 	}
-	codes := make([]string, len(it.Codes))
-	for i, cd := range it.Codes {
-		codes[i] = cd.String()
-		w.cur.codes = append(w.cur.codes, w.listID, w.ord, cd.Type, cd.Code, codeKey(cd.Code))
+	b := w.cur
+	for _, cd := range it.Codes {
+		b.codes.row()
+		b.codes.int8(w.listID)
+		b.codes.int4(w.ord)
+		b.codes.text(cd.Type)
+		b.codes.text(cd.Code)
+		b.codes.text(codeKey(cd.Code))
 	}
-	w.cur.items = append(w.cur.items, w.listID, w.ord, it.Description, strings.Join(codes, "|"), it.Setting,
-		strings.Join(it.Modifiers, "|"), string(it.DrugUnit), it.DrugType, string(it.Gross), string(it.Cash),
-		string(it.Min), string(it.Max), it.Notes, it.BillingClass, terms)
-	for i, r := range it.Rates {
-		w.cur.rates = append(w.cur.rates, w.listID, w.ord, i, r.Payer, r.Plan, string(r.Dollar), string(r.Percentage),
-			r.Algorithm, r.Methodology, string(r.Median), string(r.P10), string(r.P90), r.Count, string(r.Estimated), r.Notes)
+	b.items.row()
+	b.items.int8(w.listID)
+	b.items.int4(w.ord)
+	for _, v := range [...]string{it.Description, joinCodes(it.Codes), it.Setting, strings.Join(it.Modifiers, "|"),
+		string(it.DrugUnit), it.DrugType, string(it.Gross), string(it.Cash), string(it.Min), string(it.Max), it.Notes,
+		it.BillingClass, terms} {
+		b.items.text(v)
+	}
+	for i := range it.Rates {
+		r := &it.Rates[i]
+		b.rates.row()
+		b.rates.int8(w.listID)
+		b.rates.int4(w.ord)
+		b.rates.int4(i)
+		for _, v := range [...]string{r.Payer, r.Plan, string(r.Dollar), string(r.Percentage), r.Algorithm,
+			r.Methodology, string(r.Median), string(r.P10), string(r.P90), r.Count, string(r.Estimated), r.Notes} {
+			b.rates.text(v)
+		}
 		if p := (Payer{r.Payer, r.Plan}); !w.payers[p] {
 			w.payers[p] = true
 			w.order = append(w.order, p)
 		}
 	}
-	if len(w.cur.rates) >= batchRates*len(rateCols) || len(w.cur.items) >= batchRates*len(itemCols) {
+	if b.rates.len() >= batchRates || b.items.len() >= batchRates {
 		w.send()
 	}
 	return nil
 }
 
+// joinCodes is the item's codes as stored: "CPT 70551|RC 611".
+func joinCodes(codes []Code) string {
+	if len(codes) == 1 {
+		return codes[0].String()
+	}
+	s := make([]string, len(codes))
+	for i, cd := range codes {
+		s[i] = cd.String()
+	}
+	return strings.Join(s, "|")
+}
+
 func (w *writer) send() {
 	w.out <- w.cur
-	w.cur = newBatch()
+	w.cur = <-w.free
 }
 
 // newBatch has room for a full batch, so that no row's append copies the
 // ones before it.
-func newBatch() batch {
-	return batch{items: make([]any, 0, batchRates*len(itemCols)), codes: make([]any, 0, batchRates*len(codeCols)),
-		rates: make([]any, 0, (batchRates+maxRatesPerItem)*len(rateCols))}
+func newBatch(pg bool) batch {
+	if pg {
+		// About 64 bytes per item field and 16 per rate field: grown once
+		// if the file's text is longer.
+		return batch{items: newCopyRows(len(itemCols), batchRates*len(itemCols)*64),
+			codes: newCopyRows(len(codeCols), batchRates*len(codeCols)*16),
+			rates: newCopyRows(len(rateCols), (batchRates+maxRatesPerItem)*len(rateCols)*16)}
+	}
+	return batch{items: newArgRows(len(itemCols), batchRates), codes: newArgRows(len(codeCols), batchRates),
+		rates: newArgRows(len(rateCols), batchRates+maxRatesPerItem)}
 }
 
 // maxRatesPerItem is slack for the rates of the item that fills a batch.
@@ -244,7 +291,7 @@ const maxRatesPerItem = 64
 // finish writes the last rows when write is true, and waits for every
 // batch to be written; the error is the first write's that failed.
 func (w *writer) finish(write bool) error {
-	if write && len(w.cur.items)+len(w.cur.rates) > 0 {
+	if write && w.cur.items.len()+w.cur.rates.len() > 0 {
 		w.send()
 	}
 	w.ended = true
@@ -264,22 +311,20 @@ func (w *writer) write(ctx context.Context, b batch) error {
 	tables := []struct {
 		table string
 		cols  []string
-		vals  []any
+		rows  tableRows
 	}{{"price_items", itemCols, b.items}, {"price_codes", codeCols, b.codes}, {"price_rates", rateCols, b.rates}}
 	for _, t := range tables {
-		if len(t.vals) == 0 {
+		if t.rows.len() == 0 {
 			continue
 		}
-		if w.tx.Querier().Dialect() == store.Postgres {
-			n := len(t.cols)
-			rows := make([][]any, len(t.vals)/n)
-			for i := range rows {
-				rows[i] = t.vals[i*n : (i+1)*n : (i+1)*n]
-			}
-			if _, err := w.tx.PgxTx().CopyFrom(ctx, pgx.Identifier{t.table}, t.cols, pgx.CopyFromRows(rows)); err != nil {
-				return fmt.Errorf("prices: write %s: %w", t.table, err)
-			}
-		} else if err := w.insertRows(ctx, t.table, t.cols, t.vals); err != nil {
+		var err error
+		switch rows := t.rows.(type) {
+		case *copyRows:
+			err = rows.copyTo(ctx, w.tx.PgxTx().Conn().PgConn(), t.table, t.cols)
+		case *argRows:
+			err = w.insertRows(ctx, t.table, t.cols, rows.vals)
+		}
+		if err != nil {
 			return err
 		}
 	}
