@@ -48,6 +48,10 @@ type SearchOptions struct {
 	// Context is earlier conversation (the previous question) that a
 	// follow-up leans on; its terms count at half weight.
 	Context string
+	// State, when set, is the knowledge base's state as read by State in
+	// the same transaction: a turn that searches more than once reads it
+	// once (on PostgreSQL, a round trip per search saved). Nil reads it.
+	State *State
 }
 
 // Signals are the evidence behind a result's score (`tend kb search`).
@@ -174,7 +178,7 @@ func (b *Base) Search(ctx context.Context, q store.Q, query string, o SearchOpti
 	if o.Mode == "" {
 		o.Mode = ModeHybrid
 	}
-	state, err := b.State(ctx, q)
+	state, err := b.stateFor(ctx, q, o)
 	if err != nil {
 		return Response{}, err
 	}
@@ -432,6 +436,13 @@ func (b *Base) loadCandidates(ctx context.Context, q store.Q, cands map[int64]*R
 		*c = r
 	}
 	return rows.Err()
+}
+
+func (b *Base) stateFor(ctx context.Context, q store.Q, o SearchOptions) (State, error) {
+	if o.State != nil {
+		return *o.State, nil
+	}
+	return b.State(ctx, q)
 }
 
 // SearchDB searches outside any transaction (CLI, benchmarks). On

@@ -148,6 +148,19 @@ func isQuestion(text string) bool {
 	return textutil.HasAny(n, questionPhrases...)
 }
 
+// kbState is the knowledge base's state, read once per turn: every search
+// of the turn runs in its transaction and sees the same generation.
+func (d Dialog) kbState(t *bot.Turn) (*knowledge.State, error) {
+	v, err := t.Memo("faq:kb-state", func() (any, error) {
+		st, err := d.KB.State(t.Ctx, t.Q())
+		return &st, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*knowledge.State), nil
+}
+
 // retrieval is one turn's search, shared by Match and Handle.
 type retrieval struct {
 	resp  knowledge.Response
@@ -211,7 +224,11 @@ func (d Dialog) minConfidence(resp knowledge.Response) float64 {
 // count at half weight); the better-supported reading wins. It returns the
 // question to remember for the next turn.
 func (d Dialog) retrieve(t *bot.Turn, question string, prev state) (knowledge.Response, string, error) {
-	o := knowledge.SearchOptions{Lang: t.Lang(), Mode: d.Mode, Limit: 5}
+	kb, err := d.kbState(t)
+	if err != nil {
+		return knowledge.Response{}, question, err
+	}
+	o := knowledge.SearchOptions{Lang: t.Lang(), Mode: d.Mode, Limit: 5, State: kb}
 	alone, err := d.KB.Search(t.Ctx, t.Q(), question, o)
 	if err != nil {
 		return alone, question, err

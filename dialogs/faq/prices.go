@@ -362,7 +362,11 @@ func (d Dialog) howPlansApply(t *bot.Turn) string {
 	if !ok {
 		q = planQuestion["en"]
 	}
-	resp, err := d.KB.Search(t.Ctx, t.Q(), q, knowledge.SearchOptions{Lang: t.Lang(), Mode: d.Mode, Limit: 1})
+	kb, err := d.kbState(t)
+	if err != nil {
+		return ""
+	}
+	resp, err := d.KB.Search(t.Ctx, t.Q(), q, knowledge.SearchOptions{Lang: t.Lang(), Mode: d.Mode, Limit: 1, State: kb})
 	if err != nil || len(resp.Results) == 0 || resp.Confidence < d.minConfidence(resp) {
 		return ""
 	}
