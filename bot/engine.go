@@ -629,11 +629,8 @@ func (e *Engine) queue(ctx context.Context, tx *store.Tx, conv *store.Conversati
 			Body: body, CreatedAt: now}
 		if inline {
 			o.Status, o.SentAt = store.OutboundSent, &now
-			err = tx.InsertOutbound(ctx, o)
-		} else {
-			err = tx.InsertOutboundLater(ctx, o)
 		}
-		if err != nil {
+		if err := tx.InsertOutboundLater(ctx, o); err != nil {
 			return nil, err
 		}
 	}
@@ -653,9 +650,17 @@ func (e *Engine) queue(ctx context.Context, tx *store.Tx, conv *store.Conversati
 		sent[i] = Sent{Reply: r, ID: rows[i].ID, Seq: rows[i].Seq, CreatedAt: now}
 	}
 	if inline && len(sent) > 0 {
-		// Counted once committed, as Deliver counts what it has sent.
+		// The inserts go with the transaction's next statement or its
+		// commit (on PostgreSQL, no round trip of their own), so the ids
+		// are known once it has committed; the caller reads them after.
 		out, n := e.metrics.MessagesOut.WithLabelValues(conv.Channel, "sent"), float64(len(sent))
-		tx.AfterCommit(func() { out.Add(n) })
+		tx.AfterCommit(func() {
+			for i := range sent {
+				sent[i].ID = rows[i].ID
+			}
+			// Counted once committed, as Deliver counts what it has sent.
+			out.Add(n)
+		})
 	}
 	if len(sent) > 0 && len(e.notify) > 0 {
 		id := conv.ID
