@@ -108,8 +108,10 @@ func (s *SIF) embed(text, lang string) []float32 {
 func (s *SIF) Words(text string) []string {
 	words, compounds := splitWords(text)
 	out := make([]string, 0, len(words)+len(entityPatterns))
+	lower, digits := strings.ToLower(text), hasDigit(text)
 	for _, e := range entityPatterns {
-		if e.re.MatchString(text) {
+		// The same cheap necessary condition as Analyze's before each regexp.
+		if e.may(lower, digits) && e.re.MatchString(text) {
 			out = append(out, e.term)
 		}
 	}
