@@ -34,6 +34,8 @@ type snapshot struct {
 	terms map[string]int
 	// payerTerms are the terms of the payers' and plans' names.
 	payerTerms map[string]bool
+	// meaning is the description words' vectors, built when first needed.
+	meaning meaningVocab
 }
 
 // listIndex is one list's items by term and by code.

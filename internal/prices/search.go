@@ -34,6 +34,9 @@ type Found struct {
 	// ("HCPCS J3420") that no list has, and its words found nothing
 	// either: the lists are the place for codes, so nothing else answers.
 	UnknownCode bool
+	// ByMeaning tells that a word of the question was read as the
+	// description word closest to it in meaning (meaning.go).
+	ByMeaning bool
 }
 
 // minCoverage is the share of a question's words (weighted by how
@@ -115,11 +118,12 @@ func (c *Catalog) Find(ctx context.Context, q store.Q, question, lang string) (F
 		}
 	}
 	var f Found
-	if terms := c.queryTerms(question, lang, s); len(terms) > 0 {
+	if terms, meaning := c.queryTerms(question, lang, s); len(terms) > 0 {
 		var err error
 		if f, err = c.findWords(ctx, q, s, terms); err != nil {
 			return f, err
 		}
+		f.ByMeaning = meaning && len(f.Matches) > 0
 	}
 	f.UnknownCode = typed && len(f.Matches) == 0
 	return f, nil

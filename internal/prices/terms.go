@@ -136,8 +136,13 @@ func dedupe(ts []string) []string {
 // "if I am admitted"). A specific word no description has stays, so that
 // the question finds nothing rather than something else: "MRI of the eye"
 // is not an MRI of the knee.
-func (c *Catalog) queryTerms(question, lang string, s *snapshot) []string {
-	text := c.correct(normalizeText(question, lang), s)
+//
+// A word no description has that is close in meaning to a description
+// word is read as that word first (meaning.go): "heart scan" is a heart
+// MRI, CT or PET scan, not the heart transplant "scan" left out would
+// find. meaning reports such a reading.
+func (c *Catalog) queryTerms(question, lang string, s *snapshot) (terms []string, meaning bool) {
+	text, meaning := c.byMeaning(c.correct(normalizeText(question, lang), s), s)
 	var out []string
 	for _, t := range dedupe(c.termsOf(text, "en")) {
 		switch {
@@ -146,7 +151,7 @@ func (c *Catalog) queryTerms(question, lang string, s *snapshot) []string {
 			out = append(out, t)
 		}
 	}
-	return out
+	return out, meaning
 }
 
 // everyday is the specificity below which a word no description has is
