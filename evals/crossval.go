@@ -199,3 +199,38 @@ func PrintReliability(w io.Writer, s SearchScores) {
 	_ = tw.Flush()
 	fmt.Fprintf(w, "expected calibration error %.3f\n", s.ECE)
 }
+
+// LeaveOneKBOut fits on the training questions of every knowledge base but
+// kb and scores the questions of kb: how the model does on a collection it
+// has never seen, written by another author (the closest the training data
+// comes to the question sets kept outside the project).
+func LeaveOneKBOut(ctx context.Context, items []Item, kb string, o FitOptions) (SearchScores, error) {
+	var train, test []Item
+	for _, it := range questionsOnly(items) {
+		if it.KB == kb {
+			test = append(test, it)
+		} else {
+			train = append(train, it)
+		}
+	}
+	if len(test) == 0 || len(train) == 0 {
+		return SearchScores{}, fmt.Errorf("leave %q out: %d training and %d test questions", kb, len(train), len(test))
+	}
+	m, _, err := Fit(ctx, train, o)
+	if err != nil {
+		return SearchScores{}, err
+	}
+	ss, err := searchAll(ctx, test, m, o)
+	if err != nil {
+		return SearchScores{}, err
+	}
+	var raw []float64
+	var labels []bool
+	for _, x := range ss {
+		raw = append(raw, x.resp.Confidence)
+		labels = append(labels, x.item.Expect == ExpectAnswer && len(x.resp.Results) > 0 && answers(x.item, x.resp.Results[0]))
+	}
+	s := scoreSearched("without "+kb, ss, m.Threshold)
+	s.Bins, s.ECE = learn.Reliability(raw, labels, 10)
+	return s, nil
+}

@@ -184,3 +184,22 @@ func (m *Model) Confidence(f []float64) float64 {
 	}
 	return learn.Sigmoid(z)
 }
+
+// Contribution is one decision feature's value and its share of the
+// decision's log-odds (weight × value), for people reading a decision.
+type Contribution struct {
+	Feature string  `json:"feature"`
+	Value   float64 `json:"value"`
+	LogOdds float64 `json:"log_odds"`
+}
+
+// Contributions explains a decision: each feature's value and weighted
+// share, in DecisionFeatures order, after the bias.
+func (m *Model) Contributions(f []float64) (bias float64, cs []Contribution) {
+	for i, w := range m.answer {
+		if i < len(f) {
+			cs = append(cs, Contribution{Feature: DecisionFeatures[i], Value: f[i], LogOdds: w * f[i]})
+		}
+	}
+	return m.Answer.Bias, cs
+}

@@ -28,10 +28,18 @@ func main() {
 	drop := flag.String("drop", "", "comma-separated features to leave out")
 	noMeaning := flag.Bool("no-meaning", false, "fit without the sentence-vector features")
 	cv := flag.Int("cv", 0, "report k-fold cross-validation on the training split instead of writing a model")
+	loko := flag.Bool("loko", false, "report leave-one-knowledge-base-out scores: fit on the others' training questions, score the one left out")
 	heldout := flag.Bool("heldout", false, "report the bundled model's search scores on the held-out split (for reports only: never tune on it)")
 	flag.Parse()
 	if *heldout {
 		if err := reportHeldOut(); err != nil {
+			fmt.Fprintln(os.Stderr, "fit:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *loko {
+		if err := leaveOneOut(*drop, *noMeaning); err != nil {
 			fmt.Fprintln(os.Stderr, "fit:", err)
 			os.Exit(1)
 		}
@@ -123,6 +131,33 @@ func crossValidate(k int, drop string, noMeaning bool) error {
 		if kb == "" {
 			s.Name = "all"
 		}
+		rows = append(rows, s)
+	}
+	evals.PrintSearchScores(os.Stdout, rows...)
+	return nil
+}
+
+// leaveOneOut prints, for each own knowledge base, the scores of a model
+// fitted on the other knowledge bases' training questions.
+func leaveOneOut(drop string, noMeaning bool) error {
+	ctx := context.Background()
+	items, err := evals.TrainItems()
+	if err != nil {
+		return err
+	}
+	o := evals.FitOptions{NoMeaning: noMeaning}
+	if drop != "" {
+		o.Drop = strings.Split(drop, ",")
+	}
+	experiment(&o)
+	defer evals.CloseFitting()
+	var rows []evals.SearchScores
+	for _, kb := range evals.OwnKBNames() {
+		s, err := evals.LeaveOneKBOut(ctx, items, kb, o)
+		if err != nil {
+			return err
+		}
+		s.Name = kb
 		rows = append(rows, s)
 	}
 	evals.PrintSearchScores(os.Stdout, rows...)

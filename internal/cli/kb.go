@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -289,6 +291,7 @@ func runKBSearch(ctx context.Context, env *Env, args []string) error {
 	limit := fs.Int("limit", 5, "results to show")
 	mode := fs.String("mode", "hybrid", "hybrid, fulltext or vector")
 	lang := fs.String("lang", "en", "the question's language")
+	explain := fs.Bool("explain", false, "also print each decision feature's value and share of the confidence")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -321,6 +324,9 @@ func runKBSearch(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "confidence %.3f (answers at %.2f or more); terms: %s\n\n", resp.Confidence, resp.Threshold,
 		strings.Join(resp.Terms, " "))
+	if *explain && resp.Decision != nil {
+		printDecision(env, kb.Model(), resp.Decision)
+	}
 	if len(resp.Results) == 0 {
 		fmt.Fprintln(env.Stdout, "no passages found")
 		return nil
@@ -336,6 +342,18 @@ func runKBSearch(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "\n   %s\n\n", faq.TrimForChat(strings.ReplaceAll(r.Text, "\n", " "), 160))
 	}
 	return nil
+}
+
+// printDecision lists the decision's features with their values and
+// shares of the log-odds, largest first: why the bot would answer or not.
+func printDecision(env *Env, m *knowledge.Model, f []float64) {
+	bias, cs := m.Contributions(f)
+	sort.Slice(cs, func(i, j int) bool { return math.Abs(cs[i].LogOdds) > math.Abs(cs[j].LogOdds) })
+	fmt.Fprintf(env.Stdout, "decision (log-odds): bias %+.2f", bias)
+	for _, c := range cs {
+		fmt.Fprintf(env.Stdout, "  %s=%.3g (%+.2f)", c.Feature, c.Value, c.LogOdds)
+	}
+	fmt.Fprint(env.Stdout, "\n\n")
 }
 
 func rankStr(r int) string {

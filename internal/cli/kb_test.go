@@ -75,6 +75,12 @@ func TestKBCommands(t *testing.T) {
 		require.Contains(t, r.stdout, "1. ")
 		require.Contains(t, r.stdout, "flu.md › How much is a flu shot?")
 		require.Contains(t, r.stdout, "cosine")
+		require.NotContains(t, r.stdout, "decision (log-odds)")
+
+		r = runCLI(t, db, "kb", "search", "--explain", "price of a flu shot")
+		require.Equal(t, 0, r.code)
+		require.Contains(t, r.stdout, "decision (log-odds): bias ")
+		require.Contains(t, r.stdout, " cov=")
 
 		r = runCLI(t, db, "ask", "--json", "how much is a flu shot?")
 		require.Equal(t, 0, r.code, r.stderr)
