@@ -322,6 +322,15 @@ type Prediction struct {
 	Rules               bool    // the rules (masked) call it an emergency
 	Prob                float64 // the learned detector's probability
 	Evidence            bool    // a red-flag concept (bandCounts)
+	Rule                string  // the concept rule that holds, if any
+}
+
+// ruleName is the concept rule that holds in a message ("" for none).
+func ruleName(i staticInfo) string {
+	if !i.ruleOK {
+		return ""
+	}
+	return i.rule.name
 }
 
 // Counts are recall and false alarms.
@@ -448,7 +457,7 @@ func Fit(examples []Example, o FitOptions) (*LearnedFile, *FitReport, error) {
 	for _, p := range ps {
 		rep.Predictions = append(rep.Predictions, Prediction{ID: p.ex.ID, Category: p.ex.Category, Lang: p.ex.Lang,
 			Emergency: p.y, Ordinary: p.ex.Ordinary, Rules: p.rules.Kind == KindEmergency, Prob: p.prob,
-			Evidence: bandCounts(p.info)})
+			Evidence: bandCounts(p.info), Rule: ruleName(p.info)})
 		after := decideFit(p, rep.High, rep.Mid, rep.Low)
 		before := fitDecision{alarm: p.oldAlarm, possible: p.oldPoss, reply: p.oldReply}
 		rulesOnly := fitDecision{alarm: p.rules.Kind == KindEmergency, reply: p.rules.Reply}

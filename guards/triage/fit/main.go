@@ -146,9 +146,9 @@ func run(out, data, dump string, dry, verbose, noQuestions bool, o triage.FitOpt
 	triage.PrintFitReport(os.Stdout, rep, verbose)
 	if dump != "" {
 		var b strings.Builder
-		b.WriteString("id\tcategory\tlang\temergency\tordinary\trules\tprob\tevidence\n")
+		b.WriteString("id\tcategory\tlang\temergency\tordinary\trules\tprob\tevidence\trule\n")
 		for _, p := range rep.Predictions {
-			fmt.Fprintf(&b, "%s\t%s\t%s\t%v\t%v\t%v\t%.4f\t%v\n", p.ID, p.Category, p.Lang, p.Emergency, p.Ordinary, p.Rules, p.Prob, p.Evidence)
+			fmt.Fprintf(&b, "%s\t%s\t%s\t%v\t%v\t%v\t%.4f\t%v\t%s\n", p.ID, p.Category, p.Lang, p.Emergency, p.Ordinary, p.Rules, p.Prob, p.Evidence, p.Rule)
 		}
 		if err := os.WriteFile(dump, []byte(b.String()), 0o644); err != nil {
 			return err
