@@ -275,9 +275,9 @@ func (w *writer) send() {
 // ones before it.
 func newBatch(pg bool) batch {
 	if pg {
-		// About 64 bytes per item field and 16 per rate field: grown once
-		// if the file's text is longer.
-		return batch{items: newCopyRows(len(itemCols), batchRates*len(itemCols)*64),
+		// 16 bytes per field: a buffer grows once if the file's text is
+		// longer, and is reused for every batch after.
+		return batch{items: newCopyRows(len(itemCols), batchRates*len(itemCols)*16),
 			codes: newCopyRows(len(codeCols), batchRates*len(codeCols)*16),
 			rates: newCopyRows(len(rateCols), (batchRates+maxRatesPerItem)*len(rateCols)*16)}
 	}
