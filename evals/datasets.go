@@ -45,7 +45,10 @@ type Item struct {
 	Prices  string   // the price list they are about: west-mercy or generated
 	Section string   // the item that answers, as the file describes it
 	Choices []string // an ambiguous question's items the buttons must offer
-	Kind    string   // cash, plan, code, ambiguous or absent
+	Kind    string   // cash, plan, code, ambiguous, absent or followup
+	// Before are messages sent first in the same conversation (a
+	// follow-up's earlier question); only the reply to Question is scored.
+	Before []string
 }
 
 // Dataset is a knowledge base folder and its questions.

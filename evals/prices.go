@@ -25,13 +25,15 @@ const pricesFile = "data/prices.jsonl"
 
 // priceQuestion is a line of prices.jsonl.
 type priceQuestion struct {
-	ID       string `json:"id"`
-	Prices   string `json:"prices"` // west-mercy (the official examples) or generated
-	Lang     string `json:"lang"`
-	Voice    string `json:"voice"`
-	Kind     string `json:"kind"` // cash, plan, code, ambiguous, absent
-	Question string `json:"question"`
-	Expect   string `json:"expect"`
+	ID     string `json:"id"`
+	Prices string `json:"prices"` // west-mercy (the official examples) or generated
+	Lang   string `json:"lang"`
+	Voice  string `json:"voice"`
+	Kind   string `json:"kind"` // cash, plan, code, ambiguous, absent, followup
+	// Before are the conversation's earlier messages (a follow-up's).
+	Before   []string `json:"before"`
+	Question string   `json:"question"`
+	Expect   string   `json:"expect"`
 	// Item is the description of the item that answers (answer items).
 	Item        string   `json:"item"`
 	MustContain []string `json:"must_contain"`
@@ -97,14 +99,18 @@ func PriceItems() ([]Item, error) {
 func priceItem(q priceQuestion) (Item, error) {
 	it := Item{ID: q.ID, Question: q.Question, Expect: q.Expect, MustContain: q.MustContain, KB: "sample", Lang: q.Lang,
 		Voice: q.Voice, Absent: q.Absent, Split: SplitOf(q.ID), Prices: q.Prices, Section: q.Item,
-		Choices: q.Choices, Kind: q.Kind}
+		Choices: q.Choices, Kind: q.Kind, Before: q.Before}
 	if _, ok := priceSets[q.Prices]; !ok {
 		return it, fmt.Errorf("%s: unknown prices %q (west-mercy or generated)", q.ID, q.Prices)
 	}
 	switch q.Kind {
 	case "cash", "plan", "code", "ambiguous", "absent":
+	case "followup":
+		if len(q.Before) == 0 {
+			return it, fmt.Errorf("%s: a follow-up needs the messages before it", q.ID)
+		}
 	default:
-		return it, fmt.Errorf("%s: kind %q (cash, plan, code, ambiguous or absent)", q.ID, q.Kind)
+		return it, fmt.Errorf("%s: kind %q (cash, plan, code, ambiguous, absent or followup)", q.ID, q.Kind)
 	}
 	switch q.Expect {
 	case ExpectAnswer:

@@ -106,6 +106,15 @@ func Run(ctx context.Context, ds *Dataset, c Config, base config.Config, assembl
 	for i, it := range ds.Items {
 		id := fmt.Sprintf("eval-%s-%d", it.ID, i)
 		t0 := time.Now()
+		// A follow-up's earlier messages go first, in the same
+		// conversation; their replies are not scored.
+		for j, text := range it.Before {
+			mid := fmt.Sprintf("%s-before-%d", id, j)
+			if _, err := a.Engine.Handle(ctx, bot.Inbound{Channel: "cli", ChatID: id, SenderID: id, MessageID: mid, Text: text,
+				Locale: it.Lang}); err != nil {
+				return Scores{}, nil, fmt.Errorf("%s %s: %w", ds.Name, it.ID, err)
+			}
+		}
 		// An item's language is the conversation's, as `tend ask --lang`
 		// sets it (the web chat and Telegram pass the device's language).
 		out, err := a.Engine.Handle(ctx, bot.Inbound{Channel: "cli", ChatID: id, SenderID: id, MessageID: id, Text: it.Question,
