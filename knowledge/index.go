@@ -21,14 +21,15 @@ import (
 // generation (one small statement), and a sync on any replica bumps it, so
 // every replica reloads at its next search.
 //
-// On SQLite the full-text candidates come from memory too, ranked the way
-// SQLite's FTS5 bm25() ranks them (same formula, same column weights, same
-// tie-break), so the candidates are those the kb_fts query returns;
-// TestMemoryFullTextMatchesFTS5 holds the two together. On PostgreSQL the
-// full-text candidates still come from the GIN index (ts_rank has its own
-// notion of a match), and the vector candidates are an exact scan in
-// memory instead of the HNSW walk, for indexes up to maxMemoryPassages;
-// larger ones are searched in the database as before.
+// The full-text candidates come from memory too, ranked the way the
+// database ranks them: on SQLite as FTS5's bm25() (same formula, same
+// column weights, same tie-break), on PostgreSQL as ts_rank() with the
+// query's weights and normalization (index_tsrank.go), so the candidates
+// are those the database's query returns; TestMemoryFullTextMatchesFTS5
+// and TestMemoryFullTextMatchesTSRank hold them together. On PostgreSQL the
+// vector candidates are an exact scan in memory instead of the HNSW walk,
+// for indexes up to maxMemoryPassages; larger ones are searched in the
+// database as before.
 
 // maxMemoryPassages is the largest PostgreSQL index kept in memory: about
 // 2.5 KB a passage with 612-dimension vectors (50 MB at this size), and an
@@ -42,7 +43,7 @@ type memIndex struct {
 	model      string
 	passages   map[int64]*memPassage
 	vectors    *vectorCache // the current model's vectors, by id
-	fts        *memFTS      // SQLite only; nil when the terms are not plain words
+	fts        *memFTS      // nil when the terms are not plain words
 }
 
 // memPassage is a passage as a search result starts from, with its fields'
@@ -124,8 +125,11 @@ func loadMemIndex(ctx context.Context, q store.Q, generation int64, model string
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("knowledge: load the index: %w", err)
 	}
-	if !pg {
-		m.fts = newMemFTS(m.passages)
+	m.fts = newMemFTS(m.passages)
+	if pg && m.fts != nil {
+		if m.fts, err = m.fts.asTSRank(ctx, q); err != nil {
+			return nil, err
+		}
 	}
 	return m, nil
 }
@@ -161,6 +165,9 @@ type memFTS struct {
 	size     []int             // each passage's tokens, all columns
 	postings map[string][]post // term -> passages holding it, in id order
 	avgdl    float64           // tokens per passage
+	// log2Len is, on PostgreSQL, each passage's ts_rank length
+	// normalization, log2(size+1); nil on SQLite (bm25).
+	log2Len []float64
 }
 
 type post struct {
@@ -226,14 +233,18 @@ func plainTerm(t string) bool {
 }
 
 // candidates are the passages holding any of terms, best first by FTS5's
-// bm25() with the kb_fts query's weights, then by id, up to limit; false
-// when a term is not plain (the database must answer).
+// bm25() with the kb_fts query's weights (on PostgreSQL by ts_rank()),
+// then by id, up to limit; false when a term is not plain (the database
+// must answer).
 func (f *memFTS) candidates(terms []string, limit int) ([]int64, bool) {
 	const k1, b = 1.2, 0.75
 	for _, t := range terms {
 		if !plainTerm(t) {
 			return nil, false
 		}
+	}
+	if f.log2Len != nil {
+		return f.tsRankCandidates(terms, limit), true
 	}
 	nRow := int64(len(f.ids))
 	// Each quoted term is a phrase of the query, duplicates included.

@@ -297,7 +297,9 @@ func (b *Base) glossaryFor(lang string) *Glossary {
 }
 
 // textCandidates asks the full-text index for passages holding any of the
-// question's known terms: the in-memory copy of SQLite's, or the database's.
+// question's known terms: from memory, ranked as the database ranks them,
+// or from the database's index (a term the parser might split, a large
+// PostgreSQL index).
 func (b *Base) textCandidates(ctx context.Context, q store.Q, mem *memIndex, qt queryTerms) ([]int64, error) {
 	if len(qt) == 0 {
 		return nil, nil
