@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -247,6 +249,11 @@ func Fit(ctx context.Context, items []Item, o FitOptions) (*knowledge.Model, Fit
 		return nil, rep, fmt.Errorf("fit ranker: %w", err)
 	}
 	ranked := knowledge.NewModel("ranker-only", rank, learn.Logistic{W: make([]float64, len(knowledge.DecisionFeatures))}, 0.5)
+	tr, err := fitTermRecall(first, o)
+	if err != nil {
+		return nil, rep, fmt.Errorf("fit term recall: %w", err)
+	}
+	ranked.TermRecall = tr
 	second, err := searchAll(ctx, qs, ranked, o)
 	if err != nil {
 		return nil, rep, err
@@ -280,8 +287,57 @@ func Fit(ctx context.Context, items []Item, o FitOptions) (*knowledge.Model, Fit
 	if name == "" {
 		name = "fit"
 	}
-	return knowledge.NewModel(name, rank, dec, rep.Threshold), rep, nil
+	m := knowledge.NewModel(name, rank, dec, rep.Threshold)
+	m.TermRecall = tr
+	return m, rep, nil
 }
+
+// termRecallL2 is the term recall model's ridge penalty: 201 inputs from
+// some thousands of words, so it leans on the penalty more than the
+// decision does.
+const termRecallL2 = 30
+
+// fitTermRecall fits knowledge.TermRecall on the answerable questions
+// whose right passage was among the candidates: each word of the question
+// is labelled by whether that passage has it or a word close in meaning.
+// Nil without the meaning features or when they are dropped.
+func fitTermRecall(ss []searched, o FitOptions) (*knowledge.TermRecall, error) {
+	if o.NoMeaning || slices.Contains(o.Drop, "tr_cov") {
+		return nil, nil
+	}
+	sif, ok := knowledge.DefaultMeaning().(*knowledge.SIF)
+	if !ok {
+		return nil, nil
+	}
+	var x [][]float64
+	var y []float64
+	for _, s := range ss {
+		if s.item.Expect != ExpectAnswer {
+			continue
+		}
+		for _, r := range s.resp.Results {
+			if answers(s.item, r) {
+				rx, ry := sif.TermRecallSamples(s.item.Question, s.item.Lang, r.Heading+"\n"+r.Text, r.Language)
+				x, y = append(x, rx...), append(y, ry...)
+				break
+			}
+		}
+	}
+	if len(x) == 0 {
+		return nil, nil
+	}
+	m, err := learn.FitLogistic(x, y, learn.Options{L2: termRecallL2})
+	if err != nil {
+		return nil, err
+	}
+	tr := &knowledge.TermRecall{Bias: round6(m.Bias), Weights: make([]float64, len(m.W))}
+	for i, w := range m.W {
+		tr.Weights[i] = round6(w)
+	}
+	return tr, nil
+}
+
+func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
 
 // decisionSamples are the decision features of each question's first
 // passage, labelled 1 when it answers an answerable question.

@@ -253,44 +253,34 @@ func (c *Concat) Embed(ctx context.Context, req EmbedRequest) ([][]float32, erro
 // important words (the word the passage has nothing close to). "physician"
 // is covered by "doctor"; "rabies" is not covered by "flu".
 func (s *SIF) SoftCoverage(question, qlang, passage, plang string) (mean, least float64) {
-	if qlang == "es" {
-		question = SpanishGlossary().Translate(question)
+	mean, least, _, _ = s.Coverages(nil, question, qlang, passage, plang)
+	return mean, least
+}
+
+// Coverages are SoftCoverage and, with a term recall model,
+// RecallCoverage, from one reading of the question against the passage.
+func (s *SIF) Coverages(tr *TermRecall, question, qlang, passage, plang string) (softCov, softLeast, trCov, trLeast float64) {
+	words, mean := s.questionWords(question, qlang, passage, plang)
+	if len(words) == 0 {
+		return 0, 0, 0, 0
 	}
-	if plang == "es" {
-		passage = SpanishGlossary().Translate(passage)
-	}
-	pv := s.passageVectors(passage, 200)
-	qw := s.Words(question)
-	if len(pv) == 0 || len(qw) == 0 {
-		return 0, 0
-	}
-	v := s.vectors
-	dims := v.Dims()
-	buf := make([]float32, dims)
 	var sum, wsum float64
-	least = 1
-	idx := make([]int, 0, 2)
-	for _, w := range qw {
-		idx = v.Resolve(w, wordvec.Fuzzy, idx[:0])
-		if len(idx) == 0 {
-			continue
-		}
-		q := unit(v.Vector(idx[0], buf))
-		best := 0.0
-		for at := 0; at+dims <= len(pv); at += dims {
-			best = math.Max(best, float64(dot(q, pv[at:at+dims])))
-		}
-		weight := s.a / (s.a + v.ProbIndex(idx[0]))
-		sum += weight * best
-		wsum += weight
-		if weight > 0.5 {
-			least = math.Min(least, best)
+	softLeast = 1
+	for _, w := range words {
+		sum += w.sif * w.best
+		wsum += w.sif
+		if w.sif > 0.5 {
+			softLeast = math.Min(softLeast, w.best)
 		}
 	}
 	if wsum == 0 {
-		return 0, 0
+		return 0, 0, 0, 0
 	}
-	return sum / wsum, least
+	softCov = sum / wsum
+	if tr != nil {
+		trCov, trLeast = tr.coverage(words, mean)
+	}
+	return softCov, softLeast, trCov, trLeast
 }
 
 // wordVectors are the unit vectors of up to max distinct words of text.

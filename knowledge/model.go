@@ -61,6 +61,8 @@ var DecisionFeatures = []string{
 	"cov_lead",     // the first passage's coverage minus that of the best passage of another document
 	"soft_cov",     // word-vector coverage: each question word's closest passage word, weighted by rarity
 	"soft_least",   // the least-covered important question word's closest passage word
+	"tr_cov",       // soft coverage with each word weighted by its predicted term recall (termrecall.go)
+	"tr_least",     // the closest the passage comes to a word an answer likely needs
 }
 
 // Model is the ranker's and the decision's weights.
@@ -75,6 +77,9 @@ type Model struct {
 		Bias    float64            `json:"bias"`
 		Weights map[string]float64 `json:"weights"`
 	} `json:"answer"`
+	// TermRecall weighs the question's words for tr_cov and tr_least
+	// (nil: those features are 0).
+	TermRecall *TermRecall `json:"term_recall,omitempty"`
 	// Threshold is the confidence at or above which the bot answers,
 	// chosen by the fit on cross-validated training predictions.
 	Threshold float64 `json:"threshold"`

@@ -169,6 +169,9 @@ type queryInfo struct {
 	// softCov and softLeast are the first passage's soft coverage of the
 	// question in word-vector meaning (SIF.SoftCoverage).
 	softCov, softLeast float64
+	// trCov and trLeast are the same with each word weighted by its
+	// predicted term recall (SIF.RecallCoverage; 0 without a TermRecall).
+	trCov, trLeast float64
 	// alt is the question read in English through the glossary, for
 	// English passages (nil for an English question).
 	alt     *queryInfo
@@ -465,6 +468,7 @@ func decisionFeatures(results []Result, qi *queryInfo) []float64 {
 	f[17] = s.MissingUnknown
 	f[18] = s.Coverage - secondCoverage(results)
 	f[19], f[20] = qi.softCov, qi.softLeast
+	f[21], f[22] = qi.trCov, qi.trLeast
 	return f
 }
 

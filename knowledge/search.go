@@ -274,7 +274,8 @@ func (b *Base) Search(ctx context.Context, q store.Q, query string, o SearchOpti
 	top := qi.forPassage(results[0].Language)
 	if sif, ok := b.meaning.(*SIF); ok && o.Mode == ModeHybrid {
 		r := results[0]
-		top.softCov, top.softLeast = sif.SoftCoverage(query, o.Lang, r.Heading+"\n"+r.Text, r.Language)
+		top.softCov, top.softLeast, top.trCov, top.trLeast = sif.Coverages(b.model.TermRecall, query, o.Lang,
+			r.Heading+"\n"+r.Text, r.Language)
 	}
 	resp.Confidence = confidence(results, top, o.Mode, b.model)
 	if len(top.terms) > 0 {
