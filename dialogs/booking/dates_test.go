@@ -127,6 +127,20 @@ func TestIntent(t *testing.T) {
 		"When can I see Dr. Chen?":                                         intentBook,
 		"can I reschedule my appointment":                                  intentResched,
 		"move my appointment to friday":                                    intentResched,
+		// Yes/no questions about what happens or is allowed are the FAQ's;
+		// the same openings asking for a booking stay booking.
+		"Traffic is awful and I'm going to be like 20 minutes late. Will I lose my appointment?":        "",
+		"If I do a video visit and the doctor says I have to come in anyway, do I end up paying twice?": "",
+		"If I do a video visit and the doctor says I need to come in anyway, do I end up paying twice?": "",
+		"Se me olvidó mi cita. ¿Me van a cobrar algo?":                                                  "",
+		"Will I be charged if I miss my appointment?":                                                   "",
+		"can I bring my kids to my appointment?":                                                        "",
+		"¿Si llego tarde pierdo mi cita?":                                                               "",
+		"Can I make an appointment for Tuesday?":                                                        intentBook,
+		"Could I get an appointment this week?":                                                         intentBook,
+		"can I cancel my appointment?":                                                                  intentCancel,
+		"I'm going to be late, will you move my appointment?":                                           intentResched,
+		"Will I lose my appointment":                                                                    intentList, // no question mark: read as before
 	} {
 		tt := &turn{Turn: &bot.Turn{In: bot.Inbound{Text: text}}}
 		require.Equal(t, want, tt.intent(), text)

@@ -183,6 +183,20 @@ var (
 		"next available", "earliest", "soonest", "cuando puedo", "hay citas", "disponibilidad", "disponible", "lo antes posible"}
 )
 
+// policyStarts open a yes/no question about what happens or is allowed
+// ("will I lose my appointment?", "if I do a video visit, do I pay
+// twice?", "can I bring my kids to my appointment?"). Unlike infoStarts
+// they also open requests ("can I make an appointment?"), so they count
+// only in a message with a question mark and a sentence that asks for no
+// booking, cancellation or change.
+var policyStarts = []string{"will", "would", "could", "can", "am i", "did", "may", "must", "puedo", "pierdo",
+	"me cobran", "me van a", "tengo que", "si"}
+
+// conditionStarts open a question about a case ("if I do a video visit and
+// the doctor says I need to come in, do I pay twice?"): a question about
+// the rules even when it names a booking verb.
+var conditionStarts = []string{"if", "what if", "y si"} // "si" is also "sí": a policy start
+
 // asksForInformation reports whether any sentence of the message is an
 // information question and none asks about availability.
 func asksForInformation(text string) bool {
@@ -190,15 +204,33 @@ func asksForInformation(text string) bool {
 	if textutil.HasAny(norm, availabilityWords...) {
 		return false
 	}
+	question := strings.Contains(text, "?")
 	for _, sentence := range strings.FieldsFunc(text, func(r rune) bool { return r == '?' || r == '.' || r == '!' || r == '¿' || r == ';' }) {
 		words := textutil.Normalize(sentence)
-		for _, w := range infoStarts {
-			if words == w || strings.HasPrefix(words, w+" ") {
-				return true
-			}
+		if startsWithAny(words, infoStarts) {
+			return true
+		}
+		if question && (startsWithAny(words, conditionStarts) || startsWithAny(words, policyStarts) && !asksForBooking(words)) {
+			return true
 		}
 	}
 	return false
+}
+
+func startsWithAny(words string, starts []string) bool {
+	for _, w := range starts {
+		if words == w || strings.HasPrefix(words, w+" ") {
+			return true
+		}
+	}
+	return false
+}
+
+// asksForBooking reports a booking, cancelling or rescheduling verb in a
+// sentence.
+func asksForBooking(words string) bool {
+	return textutil.HasAny(words, bookVerbs...) || textutil.HasAny(words, cancelWords...) ||
+		textutil.HasAny(words, rescheduleWords...) || textutil.HasAny(words, moveWords...)
 }
 
 // intent reads what a message asks of booking ("" for nothing).
