@@ -221,7 +221,8 @@ func (h errorHandler) HandlePanic(ctx context.Context, job *rivertype.JobRow, pa
 // fetch at once unless one ran within the cooldown, so a short one keeps
 // that wait short under load: 2 ms halved the time from a webhook to its
 // reply at 25 messages/s against 20 ms (docs/performance.md), for at most
-// 500 fetches a second while jobs keep coming and none when idle.
+// 500 fetches a second while jobs keep coming and none when idle. On
+// SQLite it is the poll interval (River requires it to be no longer).
 // TEND_JOBS_FETCH_COOLDOWN overrides it (a benchmark knob, not a setting).
 func fetchCooldown(d store.Dialect) time.Duration {
 	if v, err := time.ParseDuration(os.Getenv("TEND_JOBS_FETCH_COOLDOWN")); err == nil && v >= time.Millisecond {
@@ -230,19 +231,27 @@ func fetchCooldown(d store.Dialect) time.Duration {
 	if d == store.Postgres {
 		return 2 * time.Millisecond
 	}
-	return 20 * time.Millisecond
+	return sqlitePollInterval()
 }
 
-// sqlitePollInterval is how often SQLite, which has no LISTEN/NOTIFY, looks
-// for new jobs: a webhook's reply waits for two such looks, half an
-// interval each on average. 20 ms (was 50) took the median from webhook to
-// reply at 25 messages/s from about 90 ms to about 40; each look costs
-// about half a millisecond of CPU (River's fetch statement), so polling
-// takes a few percent of one core, idle or not. TEND_JOBS_POLL overrides
-// it (a benchmark knob).
+// sqlitePoll is how often SQLite, which has no LISTEN/NOTIFY, looks for new
+// jobs: a webhook's reply waits for two such looks, half an interval each
+// on average. River offers no way to wake its fetcher after a transaction
+// that inserted a job commits: InsertTx does not, the in-process trigger
+// it keeps for drivers without a listener is unexported, and riversqlite,
+// which reports a listener, emulates LISTEN by polling a table every 50 ms
+// (slower than this poll, and not used: PollOnly). So the interval is the
+// wait. 5 ms (was 20; 50 before that) took the median from webhook to
+// reply at 25 messages/s from 44-47 ms to 20 ms; a look that finds nothing
+// costs about 0.2 ms of CPU (its statement compiled once), and an idle
+// `tend serve` went from about 4% to 6-9% of one core (docs/performance.md).
+const sqlitePoll = 5 * time.Millisecond
+
+// sqlitePollInterval is sqlitePoll unless TEND_JOBS_POLL overrides it (a
+// benchmark knob).
 func sqlitePollInterval() time.Duration {
 	if v, err := time.ParseDuration(os.Getenv("TEND_JOBS_POLL")); err == nil && v >= time.Millisecond {
 		return v
 	}
-	return 20 * time.Millisecond
+	return sqlitePoll
 }
