@@ -80,6 +80,8 @@ type Model struct {
 	// TermRecall weighs the question's words for tr_cov and tr_least
 	// (nil: those features are 0).
 	TermRecall *TermRecall `json:"term_recall,omitempty"`
+	// Rerank is the search's second stage (nil: none).
+	Rerank *Rerank `json:"rerank,omitempty"`
 	// Threshold is the confidence at or above which the bot answers,
 	// chosen by the fit on cross-validated training predictions.
 	Threshold float64 `json:"threshold"`

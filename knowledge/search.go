@@ -270,12 +270,17 @@ func (b *Base) Search(ctx context.Context, q store.Q, query string, o SearchOpti
 		}
 		return results[i].ChunkID < results[j].ChunkID
 	})
+	sif, meaning := b.meaning.(*SIF)
+	meaning = meaning && o.Mode == ModeHybrid
+	var read []coverage
+	if meaning {
+		read = b.rerank(sif, query, o.Lang, results)
+	}
 	b.attributePrices(results, &qi)
 	top := qi.forPassage(results[0].Language)
-	if sif, ok := b.meaning.(*SIF); ok && o.Mode == ModeHybrid {
-		r := results[0]
-		top.softCov, top.softLeast, top.trCov, top.trLeast = sif.Coverages(b.model.TermRecall, query, o.Lang,
-			r.Heading+"\n"+r.Text, r.Language)
+	if meaning {
+		c := b.coverageOf(sif, query, o.Lang, results[0], read)
+		top.softCov, top.softLeast, top.trCov, top.trLeast = c.soft, c.softLeast, c.tr, c.trLeast
 	}
 	resp.Confidence = confidence(results, top, o.Mode, b.model)
 	if len(top.terms) > 0 {
