@@ -86,19 +86,7 @@ func (s *SIF) embed(text, lang string) []float32 {
 	if lang != "" && lang != "en" {
 		mode = wordvec.Exact
 	}
-	v := s.vectors.SentenceWith(s.Words(text), nil, wordvec.SentenceOptions{A: s.a, Mode: mode, Skip: s.analyzer.IsStopword})
-	n := 0.0
-	for _, x := range v {
-		n += float64(x) * float64(x)
-	}
-	if n == 0 {
-		return v
-	}
-	n = math.Sqrt(n)
-	for i := range v {
-		v[i] = float32(float64(v[i]) / n)
-	}
-	return v
+	return wordvec.Normalize(s.vectors.SentenceWith(s.Words(text), nil, wordvec.SentenceOptions{A: s.a, Mode: mode, Skip: s.analyzer.IsStopword}))
 }
 
 // Words are the words of text that SIF averages (before the vectors
@@ -258,7 +246,7 @@ func (s *SIF) SoftCoverage(question, qlang, passage, plang string) (mean, least 
 }
 
 // Coverages are SoftCoverage and, with a term recall model,
-// RecallCoverage, from one reading of the question against the passage.
+// the term-recall coverage (TermRecall), from one reading of the question against the passage.
 func (s *SIF) Coverages(tr *TermRecall, question, qlang, passage, plang string) (softCov, softLeast, trCov, trLeast float64) {
 	words, mean := s.questionWords(question, qlang, passage, plang)
 	if len(words) == 0 {

@@ -45,16 +45,7 @@ func TestMemoryFullTextMatchesFTS5(t *testing.T) {
 	mem, err := kb.memoryIndex(ctx, db.Q(), st)
 	require.NoError(t, err)
 	require.NotNil(t, mem.fts, "the sample's terms are plain words")
-	var terms []string
-	rows, err := db.Q().Query(ctx, `SELECT term FROM kb_terms ORDER BY term`)
-	require.NoError(t, err)
-	for rows.Next() {
-		var term string
-		require.NoError(t, rows.Scan(&term))
-		terms = append(terms, term)
-	}
-	require.NoError(t, rows.Err())
-	rows.Close()
+	terms := indexTerms(t, db)
 	require.Greater(t, len(terms), 500)
 	rng := rand.New(rand.NewSource(17))
 	for i := range 400 {
@@ -65,17 +56,7 @@ func TestMemoryFullTextMatchesFTS5(t *testing.T) {
 		if i%10 == 0 {
 			q = append(q, q[0]) // a repeated term is a phrase of its own
 		}
-		want, err := kb.textCandidates(ctx, db.Q(), nil, q)
-		require.NoError(t, err)
-		got, ok := mem.fts.candidates(selectiveTerms(q), candidatesPerSignal)
-		require.True(t, ok)
-		if len(want) == 0 {
-			want = nil
-		}
-		if len(got) == 0 {
-			got = nil
-		}
-		require.Equal(t, want, got, "query %v", selectiveTerms(q))
+		requireSameCandidates(t, kb, db, mem, q)
 	}
 	// A term unicode61 would split is left to the database.
 	_, ok := mem.fts.candidates([]string{"x-ray"}, candidatesPerSignal)

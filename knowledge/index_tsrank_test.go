@@ -39,17 +39,7 @@ func TestMemoryFullTextMatchesTSRank(t *testing.T) {
 		if i%10 == 0 {
 			q = append(q, q[0]) // a repeated term counts once in ts_rank
 		}
-		want, err := kb.textCandidates(ctx, db.Q(), nil, q)
-		require.NoError(t, err)
-		got, ok := mem.fts.candidates(selectiveTerms(q), candidatesPerSignal)
-		require.True(t, ok)
-		if len(want) == 0 {
-			want = nil
-		}
-		if len(got) == 0 {
-			got = nil
-		}
-		require.Equal(t, want, got, "query %v", selectiveTerms(q))
+		requireSameCandidates(t, kb, db, mem, q)
 		if i%50 == 0 {
 			requireSameRanks(t, db, mem.fts, selectiveTerms(q))
 		}
@@ -81,6 +71,24 @@ func requireSameRanks(t *testing.T, db *store.DB, f *memFTS, terms []string) {
 	require.Equal(t, want, got, "query %v", terms)
 }
 
+// requireSameCandidates: the in-memory full-text candidates of q are the
+// database query's, in the same order.
+func requireSameCandidates(t *testing.T, kb *Base, db *store.DB, mem *memIndex, q queryTerms) {
+	t.Helper()
+	want, err := kb.textCandidates(context.Background(), db.Q(), nil, q)
+	require.NoError(t, err)
+	got, ok := mem.fts.candidates(selectiveTerms(q), candidatesPerSignal)
+	require.True(t, ok)
+	if len(want) == 0 {
+		want = nil
+	}
+	if len(got) == 0 {
+		got = nil
+	}
+	require.Equal(t, want, got, "query %v", selectiveTerms(q))
+}
+
+// indexTerms are the index's terms, in order.
 func indexTerms(t *testing.T, db *store.DB) []string {
 	t.Helper()
 	var terms []string

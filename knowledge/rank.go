@@ -170,7 +170,7 @@ type queryInfo struct {
 	// question in word-vector meaning (SIF.SoftCoverage).
 	softCov, softLeast float64
 	// trCov and trLeast are the same with each word weighted by its
-	// predicted term recall (SIF.RecallCoverage; 0 without a TermRecall).
+	// predicted term recall (SIF.Coverages; 0 without a TermRecall).
 	trCov, trLeast float64
 	// alt is the question read in English through the glossary, for
 	// English passages (nil for an English question).

@@ -108,14 +108,10 @@ func (s *SIF) TermRecallSamples(question, qlang, passage, plang string) (x [][]f
 	return x, y
 }
 
-// RecallCoverage is a passage's coverage of a question with each word
-// weighted by its predicted recall (cov), and the closest the passage comes
-// to the words an answer most likely needs (least: 1 when there are none).
-func (s *SIF) RecallCoverage(tr *TermRecall, question, qlang, passage, plang string) (cov, least float64) {
-	_, _, cov, least = s.Coverages(tr, question, qlang, passage, plang)
-	return cov, least
-}
-
+// coverage is a passage's coverage of a question with each word weighted
+// by its predicted recall (cov), and the closest the passage comes to the
+// words an answer most likely needs (least: 1 when there are none); the
+// term-recall half of SIF.Coverages.
 func (tr *TermRecall) coverage(words []questionWord, mean []float32) (cov, least float64) {
 	m := learn.Logistic{Bias: tr.Bias, W: tr.Weights}
 	var sum, wsum float64

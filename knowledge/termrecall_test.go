@@ -27,13 +27,13 @@ func TestTermRecallSamples(t *testing.T) {
 	require.Less(t, ones, len(y))      // not job, not hard
 }
 
-// RecallCoverage weighs the words by the model: with all the weight on
+// Coverages' term-recall half weighs the words by the model: with all the weight on
 // the SIF weight input (the last), it is a coverage that leans on rare
 // words, between the worst and the best word's closeness; a model that
 // gives every word the same low recall makes it the plain mean and names
 // no word an answer needs (least 1); a model for vectors of another size
 // is ignored.
-func TestRecallCoverage(t *testing.T) {
+func TestTermRecallCoverage(t *testing.T) {
 	t.Parallel()
 	s := knowledge.NewSIF(nil, nil)
 	x, _ := s.TermRecallSamples("how much is parking", "en", "Where do I park?\nParking is free.", "en")
@@ -41,21 +41,21 @@ func TestRecallCoverage(t *testing.T) {
 	w := make([]float64, n)
 	w[n-1] = 8
 	tr := &knowledge.TermRecall{Bias: -4, Weights: w}
-	cov, least := s.RecallCoverage(tr, "how much is parking", "en", "Where do I park?\nParking is free.", "en")
+	_, _, cov, least := s.Coverages(tr, "how much is parking", "en", "Where do I park?\nParking is free.", "en")
 	require.Greater(t, cov, 0.5)
 	require.LessOrEqual(t, cov, 1.0)
 	require.LessOrEqual(t, least, cov+1e-9)
 
-	far, _ := s.RecallCoverage(tr, "how much is a rabies vaccine", "en", "Where do I park?\nParking is free.", "en")
+	_, _, far, _ := s.Coverages(tr, "how much is a rabies vaccine", "en", "Where do I park?\nParking is free.", "en")
 	require.Less(t, far, cov)
 
 	flat := &knowledge.TermRecall{Bias: -5, Weights: make([]float64, n)}
-	c, l := s.RecallCoverage(flat, "parking for a rabies vaccine", "en", "Parking is free.", "en")
+	_, _, c, l := s.Coverages(flat, "parking for a rabies vaccine", "en", "Parking is free.", "en")
 	require.Greater(t, c, 0.0)
 	require.Less(t, c, 1.0)
 	require.Equal(t, 1.0, l)
 
-	c, l = s.RecallCoverage(&knowledge.TermRecall{Weights: []float64{1}}, "how much is parking", "en", "Parking is free.", "en")
+	_, _, c, l = s.Coverages(&knowledge.TermRecall{Weights: []float64{1}}, "how much is parking", "en", "Parking is free.", "en")
 	require.Zero(t, c)
 	require.Zero(t, l)
 }

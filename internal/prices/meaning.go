@@ -2,7 +2,6 @@ package prices
 
 import (
 	"github.com/tend-health/tend/knowledge/wordvec"
-	"math"
 	"sort"
 	"strings"
 	"sync"
@@ -61,7 +60,7 @@ func (c *Catalog) vocab(s *snapshot) *meaningVocab {
 				continue
 			}
 			m.words = append(m.words, w)
-			m.vecs = append(m.vecs, unitVector(v.Vector(i, make([]float32, dims)))...)
+			m.vecs = append(m.vecs, wordvec.Normalize(v.Vector(i, make([]float32, dims)))...)
 		}
 	})
 	return m
@@ -102,7 +101,7 @@ func (c *Catalog) byMeaning(text string, s *snapshot) (string, bool) {
 			vocab = c.vocab(s)
 			q = make([]float32, v.Dims())
 		}
-		q = unitVector(v.Vector(at, q))
+		q = wordvec.Normalize(v.Vector(at, q))
 		dims := len(q)
 		best, bestCos := -1, minMeaning
 		for j := range vocab.words {
@@ -118,21 +117,6 @@ func (c *Catalog) byMeaning(text string, s *snapshot) (string, bool) {
 		return text, false
 	}
 	return strings.Join(words, " "), true
-}
-
-func unitVector(v []float32) []float32 {
-	var n float64
-	for _, x := range v {
-		n += float64(x) * float64(x)
-	}
-	if n == 0 {
-		return v
-	}
-	n = math.Sqrt(n)
-	for i := range v {
-		v[i] = float32(float64(v[i]) / n)
-	}
-	return v
 }
 
 func dot32(a, b []float32) float64 {

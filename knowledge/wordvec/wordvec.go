@@ -460,3 +460,21 @@ func dot64(a, b []float64) float64 {
 	}
 	return s
 }
+
+// Normalize scales v to unit length in place and returns it (a zero
+// vector stays zero): the one normalization of sentence and word vectors
+// the knowledge engine, triage and the price matcher share.
+func Normalize(v []float32) []float32 {
+	n := 0.0
+	for _, x := range v {
+		n += float64(x) * float64(x)
+	}
+	if n == 0 {
+		return v
+	}
+	n = math.Sqrt(n)
+	for i := range v {
+		v[i] = float32(float64(v[i]) / n)
+	}
+	return v
+}
