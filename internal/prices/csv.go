@@ -1,6 +1,7 @@
 package prices
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -94,7 +95,7 @@ func parseCSVRows(c *csvReader, rep *Report, emit func(*Item) error) error {
 	rep.File.Format = cols.format
 	width := len(header)
 	var cur *Item
-	var curKey string
+	var key, curKey []byte // of the tall layout's rows, reused
 	flush := func() error {
 		if cur == nil {
 			return nil
@@ -118,19 +119,36 @@ func parseCSVRows(c *csvReader, rep *Report, emit func(*Item) error) error {
 			rep.problem(c.where(), fmt.Sprintf("has %d columns, the header row (line 3) has %d", len(rec), width))
 			continue
 		}
+		where := c.where()
+		if cols.format == TallCSV && cur != nil && !cur.bad {
+			// A row that continues a good item (the same item columns,
+			// hence the same problems: none) only adds its rate.
+			r, has, ok := cols.quickRate(rec, where)
+			key = cols.appendItemKey(key[:0], rec, has)
+			if ok && bytes.Equal(key, curKey) {
+				if has {
+					cur.Rates = append(cur.Rates, r)
+				}
+				continue
+			}
+		}
 		before := rep.count()
-		it, rates, key := cols.row(rec, c.where(), rep)
+		it, rates := cols.row(rec, where, rep)
 		bad := rep.count() > before
-		if cols.format == TallCSV && cur != nil && key == curKey {
-			cur.Rates = append(cur.Rates, rates...)
-			cur.bad = cur.bad || bad
-			continue
+		if cols.format == TallCSV {
+			key = cols.appendItemKey(key[:0], rec, len(rates) > 0)
+			if cur != nil && bytes.Equal(key, curKey) {
+				cur.Rates = append(cur.Rates, rates...)
+				cur.bad = cur.bad || bad
+				continue
+			}
 		}
 		if err := flush(); err != nil {
 			return err
 		}
 		it.Rates, it.bad = rates, bad
-		cur, curKey = it, key
+		cur = it
+		key, curKey = curKey, key
 	}
 }
 

@@ -230,16 +230,9 @@ func cell(rec []string, i int) string {
 	return strings.TrimSpace(rec[i])
 }
 
-// row reads one data row: its item, its rates, and (tall) the key that
-// tells whether the next row continues the same item.
-func (c *csvColumns) row(rec []string, where string, rep *Report) (*Item, []Rate, string) {
-	amount := func(i int) Amount {
-		a, err := parseAmount(cell(rec, i))
-		if err != nil {
-			rep.problem(where, c.names[i]+": "+err.Error())
-		}
-		return a
-	}
+// item reads the item columns of a data row (not its rates).
+func (c *csvColumns) item(rec []string, where string, rep *Report) *Item {
+	amount := c.amounts(rec, where, rep)
 	it := &Item{Where: where, Description: cell(rec, c.desc), Setting: cell(rec, c.setting),
 		DrugUnit: amount(c.drugUnit), DrugType: cell(rec, c.drugType), Gross: amount(c.gross), Cash: amount(c.cash),
 		Min: amount(c.min), Max: amount(c.max), BillingClass: cell(rec, c.billing), Modifiers: splitPipes(cell(rec, c.mods))}
@@ -253,11 +246,30 @@ func (c *csvColumns) row(rec []string, where string, rep *Report) (*Item, []Rate
 			it.Codes = append(it.Codes, Code{Code: code, Type: typ})
 		}
 	}
+	return it
+}
+
+// amounts reads a row's amount cells, reporting the ones that are not
+// numbers.
+func (c *csvColumns) amounts(rec []string, where string, rep *Report) func(int) Amount {
+	return func(i int) Amount {
+		a, err := parseAmount(cell(rec, i))
+		if err != nil {
+			rep.problem(where, c.names[i]+": "+err.Error())
+		}
+		return a
+	}
+}
+
+// row reads one data row as it stands, reporting its problems: its item,
+// its rates.
+func (c *csvColumns) row(rec []string, where string, rep *Report) (*Item, []Rate) {
+	it := c.item(rec, where, rep)
 	notes := cell(rec, c.notes)
+	amount := c.amounts(rec, where, rep)
 	var rates []Rate
 	if c.format == TallCSV {
-		r, ok := c.rate(c.tall, rec, amount)
-		if ok {
+		if r, ok := c.rate(c.tall, rec, amount); ok {
 			r.Payer, r.Plan, r.where = cell(rec, c.payer), cell(rec, c.plan), where
 			// In the tall layout the generic notes of a payer's row are
 			// that payer's notes (the wide layout has a column for them).
@@ -266,7 +278,7 @@ func (c *csvColumns) row(rec []string, where string, rep *Report) (*Item, []Rate
 		} else {
 			it.Notes = notes
 		}
-		return it, rates, itemKey(it, rec, c)
+		return it, rates
 	}
 	it.Notes = notes
 	for _, g := range c.groups {
@@ -275,7 +287,25 @@ func (c *csvColumns) row(rec []string, where string, rep *Report) (*Item, []Rate
 			rates = append(rates, r)
 		}
 	}
-	return it, rates, ""
+	return it, rates
+}
+
+// quickRate reads the rate of a tall row without reporting: ok is false
+// when an amount is not a number (the row is then read by row, which
+// reports it), has when the row has a rate.
+func (c *csvColumns) quickRate(rec []string, where string) (r Rate, has, ok bool) {
+	ok = true
+	r, has = c.rate(c.tall, rec, func(i int) Amount {
+		a, err := parseAmount(cell(rec, i))
+		if err != nil {
+			ok = false
+		}
+		return a
+	})
+	if has {
+		r.Payer, r.Plan, r.where, r.Notes = cell(rec, c.payer), cell(rec, c.plan), where, cell(rec, c.notes)
+	}
+	return r, has, ok
 }
 
 // rate reads one rate's columns; false when they are all empty.
@@ -289,20 +319,23 @@ func (c *csvColumns) rate(rc rateColumns, rec []string, amount func(int) Amount)
 	return r, ok
 }
 
-// itemKey is what consecutive tall rows of one item share: every column
-// that is not payer-specific.
-func itemKey(it *Item, rec []string, c *csvColumns) string {
-	var b strings.Builder
-	for _, i := range []int{c.desc, c.setting, c.drugUnit, c.drugType, c.gross, c.cash, c.min, c.max, c.mods, c.billing} {
-		b.WriteString(cell(rec, i))
-		b.WriteByte(0)
+// appendItemKey appends what consecutive tall rows of one item share:
+// every column that is not payer-specific, and the generic notes of a row
+// without a rate (such a row is an item of its own). Rows with the same
+// key have the same item columns, so their problems are the same too.
+func (c *csvColumns) appendItemKey(b []byte, rec []string, hasRate bool) []byte {
+	for _, i := range [...]int{c.desc, c.setting, c.drugUnit, c.drugType, c.gross, c.cash, c.min, c.max, c.mods, c.billing} {
+		b = append(b, cell(rec, i)...)
+		b = append(b, 0)
 	}
 	for _, cc := range c.codes {
-		b.WriteString(cell(rec, cc.code))
-		b.WriteByte(0)
-		b.WriteString(cell(rec, cc.typ))
-		b.WriteByte(0)
+		b = append(b, cell(rec, cc.code)...)
+		b = append(b, 0)
+		b = append(b, cell(rec, cc.typ)...)
+		b = append(b, 0)
 	}
-	b.WriteString(it.Notes) // a row without a payer is an item of its own
-	return b.String()
+	if !hasRate {
+		b = append(b, cell(rec, c.notes)...)
+	}
+	return b
 }

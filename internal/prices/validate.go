@@ -51,13 +51,16 @@ func parseAmount(s string) (Amount, error) {
 	if intPart == "" && frac == "" {
 		return "", fmt.Errorf("%q: amounts must be greater than 0 (leave the cell empty when there is none)", clip(s))
 	}
-	if intPart == "" {
-		intPart = "0"
-	}
-	if frac == "" {
+	switch {
+	case intPart == "":
+		return Amount("0." + frac), nil
+	case frac == "":
 		return Amount(intPart), nil
 	}
-	return Amount(intPart + "." + frac), nil
+	// intPart ends at the dot and frac starts after it: the canonical
+	// text is a part of s (no copy, as most amounts are written so).
+	dot := strings.IndexByte(s, '.')
+	return Amount(s[dot-len(intPart) : dot+1+len(frac)]), nil
 }
 
 func digits(s string) bool {
