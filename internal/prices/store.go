@@ -129,17 +129,31 @@ type writer struct {
 	order  []Payer
 	ctx    context.Context
 
-	// Batches are written by another goroutine while the file is read
-	// on: reading and analyzing the next rows takes about as long as
-	// writing these, and the machine has more than one core. A written
-	// batch comes back through free to be filled again, so memory stays
-	// at batchesInFlight batches and the garbage collector has little new.
-	out    chan batch
-	free   chan batch
-	done   chan error
-	failed atomic.Bool
-	ended  bool
+	// Three goroutines: the file is read and checked (Parse), its items
+	// are analyzed and encoded into batches (encode), and the batches are
+	// written (the writing goroutine), each stage while the others run:
+	// on PostgreSQL the writing is mostly the server's, on SQLite it is
+	// the heaviest stage, and the machine has more than one core. Items
+	// go in chunks; a written batch comes back through free to be filled
+	// again, so memory stays at batchesInFlight batches and chunksInFlight
+	// chunks, and the garbage collector has little new.
+	pending   []*Item
+	pendingN  int // rows of pending
+	chunks    chan []*Item
+	writeLast bool // set before chunks is closed: write the last batch
+	out       chan batch
+	free      chan batch
+	done      chan error
+	failed    atomic.Bool
+	ended     bool
 }
+
+// chunkRows is about how many rows (items and rates) go to the encoding
+// goroutine at a time: few channel operations, little memory.
+const chunkRows = 1000
+
+// chunksInFlight: one being encoded, one waiting, one being filled.
+const chunksInFlight = 2
 
 // batch is one write's rows of each table (one allocation per batch, not
 // per row).
@@ -170,12 +184,14 @@ func (c *Catalog) startList(ctx context.Context, tx *store.Tx, name string, form
 		return nil, fmt.Errorf("prices: new list: %w", err)
 	}
 	w := &writer{c: c, tx: tx, listID: id, name: name, terms: map[string]string{}, payers: map[Payer]bool{}, ctx: ctx,
-		out: make(chan batch, 1), free: make(chan batch, batchesInFlight), done: make(chan error, 1)}
+		chunks: make(chan []*Item, chunksInFlight-1), out: make(chan batch, 1), free: make(chan batch, batchesInFlight),
+		done: make(chan error, 1)}
 	pg := tx.Querier().Dialect() == store.Postgres
 	for range batchesInFlight {
 		w.free <- newBatch(pg)
 	}
 	w.cur = <-w.free
+	go w.encodeChunks()
 	go func() {
 		var err error
 		for b := range w.out {
@@ -203,10 +219,44 @@ func dropList(ctx context.Context, q store.Q, name string) (int64, error) {
 	return q.Exec(ctx, `DELETE FROM price_lists WHERE name = $1`, name)
 }
 
+// add queues an item (Parse's emit): the encoding goroutine takes the
+// queued items a chunk at a time.
 func (w *writer) add(it *Item) error {
 	if w.failed.Load() {
 		return errWriteFailed
 	}
+	if w.pending == nil {
+		w.pending = make([]*Item, 0, chunkRows/2)
+	}
+	w.pending = append(w.pending, it)
+	if w.pendingN += 1 + len(it.Rates); w.pendingN >= chunkRows {
+		w.chunks <- w.pending
+		w.pending, w.pendingN = nil, 0
+	}
+	return nil
+}
+
+// encodeChunks encodes the queued items into batches and hands full
+// batches to the writing goroutine, until chunks is closed; then the last
+// batch too when writeLast, and it closes out.
+func (w *writer) encodeChunks() {
+	for chunk := range w.chunks {
+		if w.failed.Load() {
+			continue // drain: the import is failing
+		}
+		for _, it := range chunk {
+			w.encode(it)
+		}
+	}
+	if w.writeLast && w.cur.items.len()+w.cur.rates.len() > 0 {
+		w.send()
+	}
+	close(w.out)
+}
+
+// encode writes an item's rows into the current batch (its description's
+// terms computed, or remembered).
+func (w *writer) encode(it *Item) {
 	w.ord++
 	terms, ok := w.terms[it.Description]
 	if !ok {
@@ -251,7 +301,6 @@ func (w *writer) add(it *Item) error {
 	if b.rates.len() >= batchRates || b.items.len() >= batchRates {
 		w.send()
 	}
-	return nil
 }
 
 // joinCodes is the item's codes as stored: "CPT 70551|RC 611".
@@ -291,11 +340,16 @@ const maxRatesPerItem = 64
 // finish writes the last rows when write is true, and waits for every
 // batch to be written; the error is the first write's that failed.
 func (w *writer) finish(write bool) error {
-	if write && w.cur.items.len()+w.cur.rates.len() > 0 {
-		w.send()
+	if write && len(w.pending) > 0 {
+		w.chunks <- w.pending
+	}
+	w.pending = nil
+	w.writeLast = write
+	if !write {
+		w.failed.Store(true) // nothing more to encode: the import rolls back
 	}
 	w.ended = true
-	close(w.out)
+	close(w.chunks)
 	return <-w.done
 }
 
