@@ -119,11 +119,10 @@ func parseCSVRows(c *csvReader, rep *Report, emit func(*Item) error) error {
 			rep.problem(c.where(), fmt.Sprintf("has %d columns, the header row (line 3) has %d", len(rec), width))
 			continue
 		}
-		where := c.where()
 		if cols.format == TallCSV && cur != nil && !cur.bad {
 			// A row that continues a good item (the same item columns,
 			// hence the same problems: none) only adds its rate.
-			r, has, ok := cols.quickRate(rec, where)
+			r, has, ok := cols.quickRate(rec, c.line)
 			key = cols.appendItemKey(key[:0], rec, has)
 			if ok && bytes.Equal(key, curKey) {
 				if has {
@@ -133,7 +132,7 @@ func parseCSVRows(c *csvReader, rep *Report, emit func(*Item) error) error {
 			}
 		}
 		before := rep.count()
-		it, rates := cols.row(rec, where, rep)
+		it, rates := cols.row(rec, c.line, rep)
 		bad := rep.count() > before
 		if cols.format == TallCSV {
 			key = cols.appendItemKey(key[:0], rec, len(rates) > 0)

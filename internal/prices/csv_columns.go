@@ -263,14 +263,15 @@ func (c *csvColumns) amounts(rec []string, where string, rep *Report) func(int) 
 
 // row reads one data row as it stands, reporting its problems: its item,
 // its rates.
-func (c *csvColumns) row(rec []string, where string, rep *Report) (*Item, []Rate) {
+func (c *csvColumns) row(rec []string, line int, rep *Report) (*Item, []Rate) {
+	where := "line " + strconv.Itoa(line)
 	it := c.item(rec, where, rep)
 	notes := cell(rec, c.notes)
 	amount := c.amounts(rec, where, rep)
 	var rates []Rate
 	if c.format == TallCSV {
 		if r, ok := c.rate(c.tall, rec, amount); ok {
-			r.Payer, r.Plan, r.where = cell(rec, c.payer), cell(rec, c.plan), where
+			r.Payer, r.Plan, r.line = cell(rec, c.payer), cell(rec, c.plan), line
 			// In the tall layout the generic notes of a payer's row are
 			// that payer's notes (the wide layout has a column for them).
 			r.Notes = notes
@@ -293,7 +294,7 @@ func (c *csvColumns) row(rec []string, where string, rep *Report) (*Item, []Rate
 // quickRate reads the rate of a tall row without reporting: ok is false
 // when an amount is not a number (the row is then read by row, which
 // reports it), has when the row has a rate.
-func (c *csvColumns) quickRate(rec []string, where string) (r Rate, has, ok bool) {
+func (c *csvColumns) quickRate(rec []string, line int) (r Rate, has, ok bool) {
 	ok = true
 	r, has = c.rate(c.tall, rec, func(i int) Amount {
 		a, err := parseAmount(cell(rec, i))
@@ -303,7 +304,7 @@ func (c *csvColumns) quickRate(rec []string, where string) (r Rate, has, ok bool
 		return a
 	})
 	if has {
-		r.Payer, r.Plan, r.where, r.Notes = cell(rec, c.payer), cell(rec, c.plan), where, cell(rec, c.notes)
+		r.Payer, r.Plan, r.line, r.Notes = cell(rec, c.payer), cell(rec, c.plan), line, cell(rec, c.notes)
 	}
 	return r, has, ok
 }

@@ -106,7 +106,8 @@ type Rate struct {
 	Estimated   Amount // v2: estimated allowed amount
 	Notes       string // additional payer-specific notes
 
-	where string // the tall-CSV line of the rate's own row
+	where string // the JSON path of the rate
+	line  int    // or the tall-CSV line of the rate's own row
 }
 
 // Problem is one way a file breaks the format, where it does.

@@ -20,27 +20,46 @@ type tableRows interface {
 	int8(int64)
 	int4(int)
 	text(string)
-	len() int // rows
+	label(string) // a text value that repeats (a payer, a plan, a setting)
+	len() int     // rows
 	reset()
 }
 
 // argRows are SQLite's: the values of row after row in one slice, which
 // the prepared INSERT takes as its arguments.
 type argRows struct {
-	vals []any
-	cols int
+	vals   []any
+	cols   int
+	labels map[string]any // label values, each boxed once
 }
 
 func newArgRows(cols, rows int) *argRows {
-	return &argRows{vals: make([]any, 0, cols*rows), cols: cols}
+	return &argRows{vals: make([]any, 0, cols*rows), cols: cols, labels: map[string]any{}}
 }
+
+// maxLabels bounds the boxed labels remembered (a file of many payers).
+const maxLabels = 1024
 
 func (r *argRows) row()          {}
 func (r *argRows) int8(v int64)  { r.vals = append(r.vals, v) }
-func (r *argRows) int4(v int)    { r.vals = append(r.vals, v) }
+func (r *argRows) int4(v int)    { r.vals = append(r.vals, int64(v)) } // a driver.Value as it is
 func (r *argRows) text(s string) { r.vals = append(r.vals, s) }
 func (r *argRows) len() int      { return len(r.vals) / r.cols }
 func (r *argRows) reset()        { clear(r.vals); r.vals = r.vals[:0] }
+
+// label appends a value that repeats row after row boxed once: putting a
+// string in an interface allocates, and a batch is most of its values.
+func (r *argRows) label(s string) {
+	v, ok := r.labels[s]
+	if !ok {
+		if len(r.labels) == maxLabels {
+			clear(r.labels)
+		}
+		v = s
+		r.labels[s] = v
+	}
+	r.vals = append(r.vals, v)
+}
 
 // copyRows are PostgreSQL's: the body of COPY ... (FORMAT binary), each
 // row its field count, then each field's length and bytes (big endian).
@@ -80,6 +99,8 @@ func (r *copyRows) text(s string) {
 	r.buf = binary.BigEndian.AppendUint32(r.buf, uint32(len(s)))
 	r.buf = append(r.buf, s...)
 }
+
+func (r *copyRows) label(s string) { r.text(s) }
 
 func (r *copyRows) len() int { return r.rows }
 func (r *copyRows) reset()   { r.buf, r.rows = append(r.buf[:0], copyHeader...), 0 }

@@ -271,28 +271,43 @@ func (w *writer) encode(it *Item) {
 		b.codes.row()
 		b.codes.int8(w.listID)
 		b.codes.int4(w.ord)
-		b.codes.text(cd.Type)
+		b.codes.label(cd.Type)
 		b.codes.text(cd.Code)
 		b.codes.text(codeKey(cd.Code))
 	}
 	b.items.row()
 	b.items.int8(w.listID)
 	b.items.int4(w.ord)
-	for _, v := range [...]string{it.Description, joinCodes(it.Codes), it.Setting, strings.Join(it.Modifiers, "|"),
-		string(it.DrugUnit), it.DrugType, string(it.Gross), string(it.Cash), string(it.Min), string(it.Max), it.Notes,
-		it.BillingClass, terms} {
-		b.items.text(v)
+	b.items.text(it.Description)
+	b.items.text(joinCodes(it.Codes))
+	b.items.label(it.Setting)
+	b.items.label(strings.Join(it.Modifiers, "|"))
+	b.items.label(string(it.DrugUnit))
+	b.items.label(it.DrugType)
+	for _, v := range [...]Amount{it.Gross, it.Cash, it.Min, it.Max} {
+		b.items.text(string(v))
 	}
+	b.items.label(it.Notes)
+	b.items.label(it.BillingClass)
+	b.items.text(terms)
 	for i := range it.Rates {
 		r := &it.Rates[i]
 		b.rates.row()
 		b.rates.int8(w.listID)
 		b.rates.int4(w.ord)
 		b.rates.int4(i)
-		for _, v := range [...]string{r.Payer, r.Plan, string(r.Dollar), string(r.Percentage), r.Algorithm,
-			r.Methodology, string(r.Median), string(r.P10), string(r.P90), r.Count, string(r.Estimated), r.Notes} {
-			b.rates.text(v)
+		b.rates.label(r.Payer)
+		b.rates.label(r.Plan)
+		b.rates.text(string(r.Dollar))
+		b.rates.label(string(r.Percentage))
+		b.rates.label(r.Algorithm)
+		b.rates.label(r.Methodology)
+		for _, v := range [...]Amount{r.Median, r.P10, r.P90} {
+			b.rates.text(string(v))
 		}
+		b.rates.label(r.Count)
+		b.rates.text(string(r.Estimated))
+		b.rates.label(r.Notes)
 		if p := (Payer{r.Payer, r.Plan}); !w.payers[p] {
 			w.payers[p] = true
 			w.order = append(w.order, p)

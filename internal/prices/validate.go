@@ -153,7 +153,10 @@ func checkItem(it *Item, v2 bool, report func(where, msg string)) {
 	for i := range it.Rates {
 		r := &it.Rates[i]
 		where := r.where
-		if where == "" {
+		switch {
+		case r.line > 0:
+			where = "line " + strconv.Itoa(r.line)
+		case where == "":
 			where = it.Where
 		}
 		checkRate(r, it, v2, func(msg string) { report(where, msg) })
@@ -161,7 +164,7 @@ func checkItem(it *Item, v2 bool, report func(where, msg string)) {
 }
 
 func checkRate(r *Rate, it *Item, v2 bool, problem func(string)) {
-	who := r.Payer + " " + r.Plan
+	who := func() string { return r.Payer + " " + r.Plan }
 	if r.Payer == "" || r.Plan == "" {
 		problem("a payer-specific charge needs payer_name and plan_name")
 	}
@@ -170,28 +173,28 @@ func checkRate(r *Rate, it *Item, v2 bool, problem func(string)) {
 			r.Methodology = m
 		} else {
 			problem(fmt.Sprintf("%s: methodology %q is not case rate, fee schedule, percent of total billed charges, per diem or other",
-				who, clip(r.Methodology)))
+				who(), clip(r.Methodology)))
 		}
 	}
 	charged := r.Dollar.Set() || r.Percentage.Set() || r.Algorithm != ""
 	if it.Modifier() {
 		if !charged && r.Notes == "" {
-			problem(who + ": a modifier needs its payment adjustment (a percentage or a note)")
+			problem(who() + ": a modifier needs its payment adjustment (a percentage or a note)")
 		}
 		return
 	}
 	if !charged {
-		problem(who + ": a negotiated dollar amount, percentage or algorithm is required")
+		problem(who() + ": a negotiated dollar amount, percentage or algorithm is required")
 		return
 	}
 	if r.Methodology == "" {
-		problem(who + ": methodology is required with a payer-specific negotiated charge")
+		problem(who() + ": methodology is required with a payer-specific negotiated charge")
 	}
 	if r.Methodology == "other" && r.Notes == "" && it.Notes == "" {
-		problem(who + ": methodology \"other\" needs an explanation in the notes")
+		problem(who() + ": methodology \"other\" needs an explanation in the notes")
 	}
 	if r.Count != "" && !validCount(r.Count) {
-		problem(fmt.Sprintf("%s: count %q is not 0, \"1 through 10\" or a number", who, clip(r.Count)))
+		problem(fmt.Sprintf("%s: count %q is not 0, \"1 through 10\" or a number", who(), clip(r.Count)))
 	}
 	if r.Dollar.Set() {
 		return
@@ -200,13 +203,13 @@ func checkRate(r *Rate, it *Item, v2 bool, problem func(string)) {
 	// it came to in practice.
 	if v2 {
 		if !r.Estimated.Set() {
-			problem(who + ": estimated_amount is required when the charge is a percentage or an algorithm")
+			problem(who() + ": estimated_amount is required when the charge is a percentage or an algorithm")
 		}
 		return
 	}
 	if r.Count == "" {
-		problem(who + ": count is required when the charge is a percentage or an algorithm")
+		problem(who() + ": count is required when the charge is a percentage or an algorithm")
 	} else if strings.TrimSpace(r.Count) != "0" && (!r.Median.Set() || !r.P10.Set() || !r.P90.Set()) {
-		problem(who + ": median_amount, 10th_percentile and 90th_percentile are required when the charge is a percentage or an algorithm")
+		problem(who() + ": median_amount, 10th_percentile and 90th_percentile are required when the charge is a percentage or an algorithm")
 	}
 }
