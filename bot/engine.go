@@ -170,6 +170,32 @@ type Outcome struct {
 // transaction: state, replies and delivery jobs commit together or not at
 // all. Web chat, console and `tend ask` use it; it returns the replies.
 func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
+	return e.handle(ctx, in, false)
+}
+
+// Receive is for a channel's webhook (or poller): it handles the message
+// in the request as Handle does, accepting and answering it in one
+// transaction, when its conversation is free; when another transaction
+// holds the conversation (its turn running here or on another replica), it
+// accepts the message with a handling job instead (Accept), rather than
+// run a second turn after waiting. Messages of the conversation still
+// waiting for their job are handled first, in the same transaction and in
+// order, so the new one never overtakes them. Nothing is acknowledged to
+// the channel before the commit of one or the other; a message the
+// channel sends again is recognised by its id. A channel calls it only
+// when a turn needs no network service (config.TurnsCallOut): a turn that
+// waits for a chat model would hold the webhook past the channel's patience.
+func (e *Engine) Receive(ctx context.Context, in Inbound) (Outcome, error) {
+	out, err := e.handle(ctx, in, true)
+	if errors.Is(err, store.ErrBusy) {
+		return e.Accept(ctx, in)
+	}
+	return out, err
+}
+
+// handle is Handle; with nowait, a conversation locked by another
+// transaction is store.ErrBusy instead of a wait.
+func (e *Engine) handle(ctx context.Context, in Inbound, nowait bool) (Outcome, error) {
 	start := time.Now()
 	in = e.normalize(in)
 	var out Outcome
@@ -177,7 +203,7 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	for {
 		err := e.db.InTx(ctx, func(tx *store.Tx) error {
 			out = Outcome{}
-			conv, msg, dup, err := e.accept(ctx, tx, in, true)
+			conv, msg, dup, err := e.accept(ctx, tx, in, nowait)
 			if err != nil {
 				return err
 			}
@@ -214,7 +240,9 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 			continue
 		}
 		if err != nil {
-			e.metrics.Errors.WithLabelValues("handle").Inc()
+			if !errors.Is(err, store.ErrBusy) {
+				e.metrics.Errors.WithLabelValues("handle").Inc()
+			}
 			return Outcome{}, err
 		}
 		break
@@ -227,8 +255,10 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 }
 
 // Accept stores an inbound message and enqueues a job to handle it, in one
-// transaction, without handling it now. Webhooks use it to answer fast; the
-// message is handled in order with the conversation's others by the job.
+// transaction, without handling it now: a webhook's answer then waits for
+// no turn of its own. Webhooks use it when a turn may wait on a network
+// service, and Receive when the conversation is busy; the message is
+// handled in order with the conversation's others by the job.
 func (e *Engine) Accept(ctx context.Context, in Inbound) (Outcome, error) {
 	in = e.normalize(in)
 	var out Outcome
@@ -334,16 +364,21 @@ func (e *Engine) process(ctx context.Context, lock func(*store.Tx) (store.Conver
 }
 
 // accept opens (and locks) the conversation and stores the message, for
-// Handle, which saves the conversation at the end anyway. With
-// handleNow, a message with nothing older pending is stored as done: the
-// caller handles it in the same transaction, so it is done exactly when the
-// transaction commits, and marking it later would cost a round trip.
-func (e *Engine) accept(ctx context.Context, tx *store.Tx, in Inbound, handleNow bool) (store.Conversation, store.Inbound, bool, error) {
+// Handle, which saves the conversation at the end anyway. A message with
+// nothing older pending is stored as done: the caller handles it in the
+// same transaction, so it is done exactly when the transaction commits,
+// and marking it later would cost a round trip. With nowait, a conversation
+// another transaction holds is store.ErrBusy.
+func (e *Engine) accept(ctx context.Context, tx *store.Tx, in Inbound, nowait bool) (store.Conversation, store.Inbound, bool, error) {
 	now := e.clock.Now()
 	meta, _ := json.Marshal(in.Meta)
 	msg := store.Inbound{Channel: in.Channel, ExternalID: in.MessageID, SenderID: in.SenderID, Text: in.Text,
 		Payload: in.Payload, Locale: in.Locale, Meta: meta, ReceivedAt: in.Time}
-	conv, inserted, err := tx.OpenWithInbound(ctx, in.ChatID, e.langFor(in), now, &msg, handleNow)
+	q := tx.Q
+	if nowait {
+		q = q.NoWait()
+	}
+	conv, inserted, err := q.OpenWithInbound(ctx, in.ChatID, e.langFor(in), now, &msg, true)
 	if err != nil {
 		return conv, msg, false, err
 	}

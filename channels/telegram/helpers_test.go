@@ -72,6 +72,8 @@ type harnessOpts struct {
 	modules []app.Module
 	// pollLimit caps the updates fetched at once (0: testOptions' default).
 	pollLimit int
+	// env is added to the configuration's environment.
+	env map[string]string
 }
 
 func newHarness(t *testing.T, db *store.DB, o harnessOpts) *harness {
@@ -81,6 +83,9 @@ func newHarness(t *testing.T, db *store.DB, o harnessOpts) *harness {
 	if o.webhook {
 		env["TELEGRAM_WEBHOOK_SECRET"] = webhookSecret
 		env["TEND_PUBLIC_URL"] = "https://clinic.example.org/"
+	}
+	for k, v := range o.env {
+		env[k] = v
 	}
 	cfg, err := config.LoadFrom(env)
 	require.NoError(t, err)

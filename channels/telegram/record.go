@@ -39,7 +39,7 @@ func (c *Bot) process(ctx context.Context, u update) error {
 			return err
 		}
 	}
-	if _, err := c.engine.Accept(ctx, in); err != nil {
+	if _, err := c.receive(ctx, in); err != nil {
 		return fmt.Errorf("telegram: record update %d: %w", u.ID, err)
 	}
 	c.rejects.OK(updateKey(u))

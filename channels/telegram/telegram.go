@@ -126,10 +126,13 @@ func (m *Module) Bot() *Bot { return m.ch }
 
 // Bot is the channel for one Telegram bot: poller or webhook, and sender.
 type Bot struct {
-	api     *client
-	botID   string
-	opts    Options
-	engine  *bot.Engine
+	api    *client
+	botID  string
+	opts   Options
+	engine *bot.Engine
+	// receive records a message: answered in the request when a turn calls
+	// no network service (engine.Receive), else accepted for a job (Accept).
+	receive func(context.Context, bot.Inbound) (bot.Outcome, error)
 	db      *store.DB
 	catalog *catalog.Catalog
 	clock   clock.Clock
@@ -164,6 +167,10 @@ func New(a *host.Host, o Options) *Bot {
 		metrics: a.Metrics,
 		own:     newChannelMetrics(a.Metrics.Registry),
 		limiter: rate.NewLimiter(rate.Limit(o.SendPerSecond), max(1, int(o.SendPerSecond))),
+	}
+	c.receive = c.engine.Receive
+	if a.Config.TurnsCallOut() {
+		c.receive = c.engine.Accept
 	}
 	c.rejects = &poison.Recorder{Channel: Channel, DB: c.db, Clock: c.clock, Log: c.log, Rejections: c.metrics.WebhookRejections}
 	c.api.onError = func(method, reason string) { c.own.apiErrors.WithLabelValues(method, reason).Inc() }

@@ -2,6 +2,7 @@ package telegram_test
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -100,6 +101,47 @@ func TestWebhook(t *testing.T) {
 		require.Equal(t, h.app.Catalog.Text("en", "menu.topic.insurance", nil), got[1].Text)
 		require.Len(t, h.fake.Sent(), 2, "nothing sent twice")
 		h.requireCleanLogs("hello", webhookSecret)
+	})
+}
+
+// TestWebhookAnswersInTheRequest: a message is answered before the webhook
+// is acknowledged (no job workers run here), its reply queued for delivery;
+// when a turn may wait on a chat model, it is only accepted, for its job.
+func TestWebhookAnswersInTheRequest(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		for _, c := range []struct {
+			name   string
+			env    map[string]string
+			status string
+			jobs   int
+		}{
+			{"offline", nil, store.InboundDone, 0},
+			{"chat model", map[string]string{"TEND_CHAT_MODEL": "gpt-test", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"},
+				store.InboundPending, 1},
+		} {
+			h := newHarness(t, db, harnessOpts{webhook: true, env: c.env})
+			u := patient(2100 + int64(len(c.env)))
+			body := telegramtest.Update(h.fake.NextUpdateID(), "message", h.fake.Message(u, map[string]any{"text": "hello"}))
+			rec := h.postWebhook(webhookSecret, body)
+			require.Equal(t, http.StatusOK, rec.Code, c.name)
+			conv := h.conversation(telegramChat(u.ID))
+			pending, err := db.Q().PendingInbound(context.Background(), conv.ID)
+			require.NoError(t, err)
+			var queued, replies int
+			require.NoError(t, db.Q().QueryRow(context.Background(), `SELECT count(*) FROM river_job
+				WHERE kind = 'process_inbound' AND args ->> 'chat_id' = $1`, telegramChat(u.ID)).Scan(&queued))
+			require.NoError(t, db.Q().QueryRow(context.Background(),
+				`SELECT count(*) FROM outbound_messages WHERE conversation_id = $1`, conv.ID).Scan(&replies))
+			require.Equal(t, c.jobs, queued, c.name)
+			if c.status == store.InboundDone {
+				require.Empty(t, pending, c.name)
+				require.Equal(t, 1, replies, "%s: the reply is queued before the webhook's answer", c.name)
+			} else {
+				require.Len(t, pending, 1, c.name)
+				require.Zero(t, replies, c.name)
+			}
+		}
 	})
 }
 

@@ -72,6 +72,17 @@ type tokenOverride string
 func (tokenOverride) Name() string                              { return "token-override" }
 func (tokenOverride) Install(context.Context, *host.Host) error { return nil }
 
+// withChatModel configures a chat model (never called): a turn may then
+// wait on it, and webhooks only accept messages for their jobs.
+func withChatModel() envOption {
+	return func(o *app.Options, _ *whatsapp.Module) { o.Modules = append(o.Modules, chatModel{}) }
+}
+
+type chatModel struct{}
+
+func (chatModel) Name() string                              { return "chat-model" }
+func (chatModel) Install(context.Context, *host.Host) error { return nil }
+
 func withDialog(d bot.Dialog) envOption { return withModules(dialogModule{d}) }
 
 // withModules installs more modules after the web chat and WhatsApp
@@ -117,6 +128,9 @@ func (e *env) start(opts ...envOption) {
 	for _, m := range o.Modules {
 		if tok, ok := m.(tokenOverride); ok {
 			cfg.WhatsApp.AccessToken = config.Secret(tok)
+		}
+		if _, ok := m.(chatModel); ok {
+			cfg.OpenAI.ChatModel, cfg.OpenAI.BaseURL = "gpt-test", "http://127.0.0.1:9/v1"
 		}
 	}
 	o.Modules = append([]app.Module{web.Module{}, mod}, o.Modules...)

@@ -31,7 +31,8 @@ const optionsTTL = 24 * time.Hour
 
 // webhook receives the Cloud API's verification requests and notifications.
 type webhook struct {
-	// accept records a message with its handling job in one transaction
+	// accept records a message: handled in the same transaction when its
+	// conversation is free (engine.Receive), else with its handling job
 	// (engine.Accept).
 	accept      func(context.Context, bot.Inbound) (bot.Outcome, error)
 	db          *store.DB
@@ -69,9 +70,9 @@ func (h *webhook) verify(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, challenge)
 }
 
-// receive checks a notification and records it: messages are accepted
-// (stored with their handling job, in one transaction each), statuses
-// merged. The answer is 200 once everything is stored; on a storage failure
+// receive checks a notification and records it: messages are stored in
+// order, one transaction each (handled in it, or with their handling job),
+// statuses merged. The answer is 200 once everything is stored; on a storage failure
 // it is 500 so that Meta delivers again (repeats are recognised).
 func (h *webhook) receive(w http.ResponseWriter, r *http.Request) {
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxWebhookBody))

@@ -137,21 +137,50 @@ func TestDuplicateDelivery(t *testing.T) {
 
 // Several entries, changes and messages in one POST are all recorded, and
 // messages for another number of the business account are left alone.
+// They are answered before the POST is, in order (no handling job); with a
+// chat model configured they are accepted for their jobs, in order too.
 func TestBatchedNotification(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, storetest.OpenSQLite(t))
-	a, b := newPatient(), newPatient()
-	body := e.api.Notification(
-		whatsapptest.Inbound(a, "Ana", whatsapptest.Text(a, wamid(), "hi"), whatsapptest.Text(a, wamid(), "help")),
-		whatsapptest.Inbound(b, "Bo", whatsapptest.Text(b, wamid(), "hola")),
-	)
-	require.Equal(t, 200, e.post(body))
-	other := bytes.Replace(e.api.Notification(whatsapptest.Inbound(b, "Bo", whatsapptest.Text(b, wamid(), "x"))),
-		[]byte(e.api.PhoneNumberID), []byte("999999999"), 1)
-	require.Equal(t, 200, e.post(other))
-	require.Equal(t, 3, e.countInbound())
-	e.waitSent(a, 2)
-	e.waitSent(b, 1)
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		for k, inRequest := range []bool{true, false} {
+			var opts []envOption
+			if !inRequest {
+				opts = append(opts, withChatModel())
+			}
+			e := newEnv(t, db, opts...)
+			a, b := newPatient(), newPatient()
+			ids := []string{wamid(), wamid(), wamid()}
+			body := e.api.Notification(
+				whatsapptest.Inbound(a, "Ana", whatsapptest.Text(a, ids[0], "hi"), whatsapptest.Text(a, ids[1], "help")),
+				whatsapptest.Inbound(b, "Bo", whatsapptest.Text(b, ids[2], "hola")),
+			)
+			require.Equal(t, 200, e.post(body))
+			var done, jobs int
+			ctx := context.Background()
+			require.NoError(t, db.Q().QueryRow(ctx, `SELECT count(*) FROM inbound_messages
+				WHERE status = 'done' AND external_id IN ($1, $2, $3)`, ids[0], ids[1], ids[2]).Scan(&done))
+			require.NoError(t, db.Q().QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'process_inbound'
+				AND args ->> 'chat_id' IN ($1, $2)`, a, b).Scan(&jobs))
+			if inRequest {
+				require.Equal(t, 3, done, "answered before the webhook's 200")
+				require.Zero(t, jobs)
+			} else {
+				require.Equal(t, 3, jobs, "one handling job per message")
+			}
+			for i, id := range ids[:2] {
+				m, err := db.Q().FindInbound(ctx, whatsapp.Channel, id)
+				require.NoError(t, err)
+				require.Equal(t, int64(i+1), m.Seq, "in the notification's order")
+			}
+			other := bytes.Replace(e.api.Notification(whatsapptest.Inbound(b, "Bo", whatsapptest.Text(b, wamid(), "x"))),
+				[]byte(e.api.PhoneNumberID), []byte("999999999"), 1)
+			require.Equal(t, 200, e.post(other))
+			require.Equal(t, 3*(k+1), e.countInbound(), "the other number's message left alone")
+			e.waitSent(a, 2)
+			e.waitSent(b, 1)
+			e.stop() // its workers would deliver the next app's replies to this fake
+		}
+	})
 }
 
 // Statuses arrive in any order and more than once; the recorded status

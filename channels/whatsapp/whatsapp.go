@@ -65,7 +65,13 @@ func (m *Module) Install(_ context.Context, a *host.Host) error {
 		templates: tpl, catalog: a.Catalog, clinic: a.Clinic})
 	m.reads = newReader(api, a.Log, cm)
 	if a.HTTP != nil {
-		h := &webhook{accept: a.Engine.Accept, db: a.DB, clock: a.Clock, log: a.Log, metrics: a.Metrics, cm: cm,
+		// A message is answered in the request unless a turn may wait on a
+		// network service (bot.Engine.Receive).
+		receive := a.Engine.Receive
+		if a.Config.TurnsCallOut() {
+			receive = a.Engine.Accept
+		}
+		h := &webhook{accept: receive, db: a.DB, clock: a.Clock, log: a.Log, metrics: a.Metrics, cm: cm,
 			appSecret: []byte(cfg.AppSecret.Reveal()), verifyToken: []byte(cfg.VerifyToken.Reveal()),
 			phoneID: cfg.PhoneNumberID, reads: m.reads,
 			rejects: &poison.Recorder{Channel: Channel, DB: a.DB, Clock: a.Clock, Log: a.Log, Rejections: a.Metrics.WebhookRejections}}

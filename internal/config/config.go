@@ -386,6 +386,15 @@ func (c Config) RemoteEmbeddings() bool {
 	return c.OpenAI.EmbeddingModel != "" && c.OpenAI.hasEndpoint()
 }
 
+// TurnsCallOut reports whether answering a message may wait on a network
+// service (a chat model, remote embeddings, a FHIR schedule). Webhooks then
+// only accept a message, for a job to answer, instead of answering it in
+// the request (bot.Engine.Receive): a turn of seconds would hold the
+// webhook past the channel's patience, and the channel would send it again.
+func (c Config) TurnsCallOut() bool {
+	return c.LLMEnabled() || c.RemoteEmbeddings() || c.Schedule.Backend == "fhir"
+}
+
 func (o OpenAI) hasEndpoint() bool { return o.APIKey != "" || o.BaseURL != "" }
 
 // Keyring is the encryption keys from TEND_ENCRYPTION_KEY or

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Conversation modes: who answers the patient.
@@ -59,9 +61,37 @@ func (q Q) scanConversation(r row, extra ...any) (Conversation, error) {
 
 func (q Q) forUpdate() string {
 	if q.dialect == Postgres {
+		if q.nowait {
+			return " FOR UPDATE NOWAIT"
+		}
 		return " FOR UPDATE"
 	}
 	return "" // SQLite transactions are immediate: the writer lock is already held
+}
+
+// ErrBusy is returned by a conversation lock taken with NoWait when another
+// transaction holds the conversation. The transaction is then aborted
+// (PostgreSQL), so the caller rolls it back.
+var ErrBusy = errors.New("store: conversation busy in another transaction")
+
+// NoWait returns q with conversation locks (OpenConversation,
+// OpenWithInbound, LockConversation, LockChat) that fail with ErrBusy
+// instead of waiting for another transaction to end: PostgreSQL's FOR
+// UPDATE NOWAIT. On SQLite it changes nothing, a transaction holding the
+// whole database's write lock from its start. A new chat's creation may
+// still wait for a concurrent creation of the same chat.
+func (q Q) NoWait() Q {
+	q.nowait = true
+	return q
+}
+
+// busy maps PostgreSQL's lock_not_available (a NOWAIT lock refused) to ErrBusy.
+func busy(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "55P03" {
+		return fmt.Errorf("%w: %s", ErrBusy, pgErr.Message)
+	}
+	return err
 }
 
 // OpenConversation returns the conversation for (channel, chatID), creating
@@ -73,7 +103,7 @@ func (q Q) OpenConversation(ctx context.Context, channel, chatID, lang string, n
 		return c, false, nil
 	}
 	if !errors.Is(err, ErrNotFound) {
-		return c, false, fmt.Errorf("store: find conversation: %w", err)
+		return c, false, fmt.Errorf("store: find conversation: %w", busy(err))
 	}
 	if lang == "" {
 		lang = "en"
@@ -91,7 +121,7 @@ func (q Q) OpenConversation(ctx context.Context, channel, chatID, lang string, n
 	c, err = q.scanConversation(q.q.queryRow(ctx,
 		`SELECT `+conversationCols+` FROM conversations WHERE channel = $1 AND chat_id = $2`+q.forUpdate(), channel, chatID))
 	if err != nil {
-		return c, false, fmt.Errorf("store: find conversation: %w", err)
+		return c, false, fmt.Errorf("store: find conversation: %w", busy(err))
 	}
 	return c, false, nil
 }
@@ -100,7 +130,7 @@ func (q Q) OpenConversation(ctx context.Context, channel, chatID, lang string, n
 func (q Q) LockConversation(ctx context.Context, id int64) (Conversation, error) {
 	c, err := q.scanConversation(q.q.queryRow(ctx, `SELECT `+conversationCols+` FROM conversations WHERE id = $1`+q.forUpdate(), id))
 	if err != nil && !errors.Is(err, ErrNotFound) {
-		err = fmt.Errorf("store: lock conversation %d: %w", id, err)
+		err = fmt.Errorf("store: lock conversation %d: %w", id, busy(err))
 	}
 	return c, err
 }
@@ -111,7 +141,7 @@ func (q Q) LockChat(ctx context.Context, channel, chatID string) (Conversation, 
 	c, err := q.scanConversation(q.q.queryRow(ctx, `SELECT `+conversationCols+` FROM conversations
 		WHERE channel = $1 AND chat_id = $2`+q.forUpdate(), channel, chatID))
 	if err != nil && !errors.Is(err, ErrNotFound) {
-		err = fmt.Errorf("store: lock conversation: %w", err)
+		err = fmt.Errorf("store: lock conversation: %w", busy(err))
 	}
 	return c, err
 }

@@ -183,6 +183,9 @@ type Q struct {
 	q       querier
 	dialect Dialect
 	keys    *sealed.Keyring
+	// nowait makes the conversation locks fail with ErrBusy instead of
+	// waiting for another transaction (NoWait).
+	nowait bool
 }
 
 // Q returns auto-commit access to the repository methods.

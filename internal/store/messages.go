@@ -357,14 +357,15 @@ func (q Q) inboundValues(m *Inbound) (text, meta, status string) {
 // caller handles it in this transaction). The conversation is returned as
 // it was before the message; inserted is false for a message seen before.
 // On PostgreSQL, for a conversation that exists, both are one statement:
-// a turn is bound by its round trips.
+// a turn is bound by its round trips. On a NoWait Q, a conversation locked
+// by another transaction is ErrBusy.
 func (q Q) OpenWithInbound(ctx context.Context, chatID, lang string, now time.Time, m *Inbound, handleNow bool) (Conversation, bool, error) {
 	if q.dialect == Postgres {
 		text, meta, _ := q.inboundValues(m)
 		var id *int64
 		var status *string
 		c, err := q.scanConversation(q.q.queryRow(ctx, `WITH c AS (
-				SELECT `+conversationCols+` FROM conversations WHERE channel = $1 AND chat_id = $2 FOR UPDATE),
+				SELECT `+conversationCols+` FROM conversations WHERE channel = $1 AND chat_id = $2`+q.forUpdate()+`),
 			ins AS (
 				INSERT INTO inbound_messages `+inboundInsertCols+`
 				SELECT c.id, c.next_in_seq + 1, $1, $3, $4, $5, $6, $7, $8::jsonb,
@@ -386,7 +387,7 @@ func (q Q) OpenWithInbound(ctx context.Context, chatID, lang string, now time.Ti
 			}
 			return c, true, nil
 		case !errors.Is(err, ErrNotFound):
-			return c, false, fmt.Errorf("store: open conversation with message: %w", err)
+			return c, false, fmt.Errorf("store: open conversation with message: %w", busy(err))
 		}
 		// A new chat: create the conversation below.
 	}

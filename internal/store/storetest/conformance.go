@@ -31,6 +31,7 @@ func RunConformance(t *testing.T, open func(t *testing.T) *store.DB) {
 		"AdvanceConversation":          testAdvanceConversation,
 		"AcceptInbound":                testAcceptInbound,
 		"OpenWithInbound":              testOpenWithInbound,
+		"NoWaitLockIsBusy":             testNoWait,
 		"LaterWrites":                  testLaterWrites,
 	}
 	for name, fn := range tests {
@@ -479,4 +480,57 @@ func testOpenWithInbound(t *testing.T, db *store.DB) {
 	require.Len(t, pending, 2)
 	require.Equal(t, "hello b", pending[0].Text)
 	require.Equal(t, "hello c", pending[1].Text)
+}
+
+// testNoWait: a NoWait conversation lock taken while another transaction
+// holds the conversation fails at once with ErrBusy (PostgreSQL), and
+// succeeds once it is free. SQLite has one writer at a time: there, a
+// NoWait lock is an ordinary one.
+func testNoWait(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	nowait := func(id string) (store.Inbound, error) {
+		m := store.Inbound{Channel: "web", ExternalID: id, SenderID: "s1", Text: "hi", ReceivedAt: t0}
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			c, _, err := tx.NoWait().OpenWithInbound(ctx, "chat-nw", "en", t0, &m, true)
+			if err != nil {
+				return err
+			}
+			c.NextInSeq, c.HandledSeq = m.Seq, m.Seq
+			return tx.SaveConversation(ctx, &c, t0)
+		})
+		return m, err
+	}
+	first, err := nowait("a")
+	require.NoError(t, err)
+	if db.Dialect() != store.Postgres {
+		return
+	}
+	locked, release, held := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		held <- db.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.LockChat(ctx, "web", "chat-nw"); err != nil {
+				return err
+			}
+			close(locked)
+			<-release
+			return nil
+		})
+	}()
+	<-locked
+	_, err = nowait("b")
+	require.ErrorIs(t, err, store.ErrBusy)
+	for _, lock := range []func(tx *store.Tx) error{
+		func(tx *store.Tx) error { _, err := tx.NoWait().LockChat(ctx, "web", "chat-nw"); return err },
+		func(tx *store.Tx) error {
+			_, err := tx.NoWait().LockConversation(ctx, first.ConversationID)
+			return err
+		},
+	} {
+		require.ErrorIs(t, db.InTx(ctx, lock), store.ErrBusy)
+	}
+	close(release)
+	require.NoError(t, <-held)
+	m, err := nowait("b")
+	require.NoError(t, err, "free again")
+	require.Equal(t, int64(2), m.Seq, "the refused attempt took no seq")
 }
