@@ -31,6 +31,7 @@ type argRows struct {
 	vals   []any
 	cols   int
 	labels map[string]any // label values, each boxed once
+	last   any            // the last int4, boxed: an item's rates share its ord
 }
 
 func newArgRows(cols, rows int) *argRows {
@@ -42,10 +43,23 @@ const maxLabels = 1024
 
 func (r *argRows) row()          {}
 func (r *argRows) int8(v int64)  { r.vals = append(r.vals, v) }
-func (r *argRows) int4(v int)    { r.vals = append(r.vals, int64(v)) } // a driver.Value as it is
 func (r *argRows) text(s string) { r.vals = append(r.vals, s) }
 func (r *argRows) len() int      { return len(r.vals) / r.cols }
 func (r *argRows) reset()        { clear(r.vals); r.vals = r.vals[:0] }
+
+// int4 appends an int64, a driver.Value that database/sql does not
+// convert. Boxing one allocates from 256 on: the last such value is kept
+// boxed, as an item's rates share its ord (seq stays below 256).
+func (r *argRows) int4(v int) {
+	if v < 256 {
+		r.vals = append(r.vals, int64(v))
+		return
+	}
+	if r.last != int64(v) {
+		r.last = int64(v)
+	}
+	r.vals = append(r.vals, r.last)
+}
 
 // label appends a value that repeats row after row boxed once: putting a
 // string in an interface allocates, and a batch is most of its values.
