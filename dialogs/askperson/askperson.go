@@ -8,7 +8,6 @@ package askperson
 import (
 	"github.com/tend-health/tend/bot"
 	"github.com/tend-health/tend/internal/handoff"
-	"github.com/tend-health/tend/internal/textutil"
 )
 
 // Dialog handles "talk to a person".
@@ -20,18 +19,9 @@ type Dialog struct {
 // Name implements bot.Dialog.
 func (Dialog) Name() string { return handoff.Name }
 
-var askPhrases = []string{
-	"talk to a person", "speak to a person", "talk to someone", "speak to someone", "talk to a human",
-	"speak to a human", "real person", "a human", "live person", "live agent", "talk to an agent", "agent",
-	"representative", "operator", "receptionist", "front desk", "talk to staff", "call me", "call me back",
-	"can someone call", "someone call me", "person please", "human please", "talk to somebody",
-	"hablar con una persona", "hablar con alguien", "una persona", "persona real", "humano", "agente",
-	"representante", "recepcion", "llamenme", "que me llamen",
-}
-
 // Match claims explicit requests for a person.
 func (Dialog) Match(t *bot.Turn) int {
-	if textutil.HasAny(textutil.Normalize(t.Text()), askPhrases...) {
+	if AsksForPerson(t.Text()) {
 		return 95
 	}
 	return 0

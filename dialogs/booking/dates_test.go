@@ -141,6 +141,11 @@ func TestIntent(t *testing.T) {
 		"can I cancel my appointment?":                                                                  intentCancel,
 		"I'm going to be late, will you move my appointment?":                                           intentResched,
 		"Will I lose my appointment":                                                                    intentList, // no question mark: read as before
+		// A fee or a length named without a booking verb is a question.
+		"travel appointment no show fee": "",
+		"first psychiatry appt length":   "",
+		"duracion de la consulta":        "",
+		"book a visit, whatever the fee": intentBook,
 	} {
 		tt := &turn{Turn: &bot.Turn{In: bot.Inbound{Text: text}}}
 		require.Equal(t, want, tt.intent(), text)

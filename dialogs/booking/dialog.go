@@ -153,7 +153,9 @@ var (
 		"ver a la doctora", "ver al medico", "visit"}
 	bookVerbs = []string{"book", "schedule", "make", "need", "want", "get", "agendar", "reservar", "sacar", "hacer", "necesito", "quiero", "pedir"}
 	faqWords  = []string{"cost", "price", "how much", "pay", "insurance", "cover", "bring", "prepare", "hours", "open", "parking",
-		"cuanto", "cuesta", "precio", "seguro", "cubre", "traer", "preparar", "horario", "abren", "estacionamiento"}
+		"fee", "fees", "charge", "penalty", "length", "how long", "last",
+		"cuanto", "cuesta", "precio", "seguro", "cubre", "traer", "preparar", "horario", "abren", "estacionamiento",
+		"cargo", "multa", "dura", "duracion"}
 	cancelWords = []string{"cancel", "cancelar", "anular"}
 	apptWords   = []string{"appointment", "appt", "visit", "cita", "consulta", "booking", "reserva", "turno"}
 	// rescheduleWords say it on their own; moveWords only next to an appointment
