@@ -17,7 +17,8 @@ import (
 // TestRoundTrips pins what a message costs in round trips to PostgreSQL: an
 // engine turn on an existing conversation takes 3 (BEGIN with the lock and
 // the message; the reply with its delivery job; the conversation's save
-// with COMMIT), a webhook's accept 2 (BEGIN with the message and its job;
+// with COMMIT), as does a webhook's message answered in its request
+// (Receive); a webhook's accept 2 (BEGIN with the message and its job;
 // COMMIT) and its handling job 4. On a small machine each is a system call and a wake-up on both
 // sides, and they bound throughput (docs/performance.md).
 //
@@ -61,6 +62,16 @@ func testRoundTrips(t *testing.T, sealed bool) {
 		return err
 	})
 	require.InDelta(t, 3, turn, 0.1, "round trips per engine turn")
+
+	// A webhook's message answered in its request (NOWAIT lock) is a turn.
+	received := count("receive", 20, func(i int) error {
+		out, err := e.Receive(ctx, in("rt-turn", fmt.Sprintf("receive-%d", i), "hello"))
+		if err == nil && len(out.Replies) == 0 {
+			err = fmt.Errorf("not answered in the request")
+		}
+		return err
+	})
+	require.InDelta(t, 3, received, 0.1, "round trips per webhook message answered in its request")
 
 	accept := count("accept", 20, func(i int) error {
 		_, err := e.Accept(ctx, in("rt-accept", fmt.Sprintf("accept-%d", i), "hello"))
