@@ -20,7 +20,9 @@ const deliverMaxAttempts = 20
 // (outbound_messages.sending_until): the message it is sending and those
 // queued behind it up to its seq. The job renews it every leaseRenewEvery
 // while it runs and shortens it to leaseGrace on the queued ones when it
-// stops early (a failure, a snooze: River has its retry in hand). A lease left to run
+// stops early (a failure, a snooze: River has its retry in hand), or sets
+// it to the channel's retry_after on a rate limit (hold). Whoever takes the
+// conversation's delivery lock next waits for a lease still on. A lease left to run
 // out means the job's process died: recovery (redeliverUncovered) gives
 // the conversation a new job within seconds, instead of leaving its job
 // "running" until River's rescuer takes it, minutes later. The delivery
@@ -101,6 +103,31 @@ func (e *Engine) RegisterSender(channel string, s Sender) { e.senders[channel] =
 // the replies from the turn itself (the web chat answers in the response and
 // wakes its event streams after commit). Call it at install, before start.
 func (e *Engine) DeliverInline(channel string) { e.inline[channel] = true }
+
+// sendTimeout bounds a send in a webhook's request. A send cut off by it
+// has an unknown outcome and is sent again by the job after its lease, as
+// one cut off by a crash is.
+const sendTimeout = 10 * time.Second
+
+// sendReplies sends a received message's replies (and any of the
+// conversation's undelivered ones before them) as the delivery job would:
+// the same delivery lock, leases and outcomes (Deliver). What it cannot do
+// now is left to the job queued with the replies: a failure is the job's
+// to retry (after leaseGrace), a rate limit's hold makes the job wait for
+// the channel's retry_after, and a lease cut off by a crash makes recovery
+// or the job send again when it runs out. The request's cancellation (the
+// channel hanging up once the turn has committed) does not cut the send.
+func (e *Engine) sendReplies(ctx context.Context, out Outcome) {
+	var seq int64
+	for _, r := range out.Replies {
+		seq = max(seq, r.Seq)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	defer cancel()
+	if err := e.Deliver(ctx, DeliverArgs{ConversationID: out.ConversationID, Seq: seq}); err != nil {
+		e.log.InfoContext(ctx, "reply left to its delivery job", "conversation_id", out.ConversationID, "error", err)
+	}
+}
 
 // DeliverArgs is the durable job that delivers one outgoing message, after
 // every earlier undelivered message of its conversation. The message is its
@@ -189,7 +216,7 @@ func (e *Engine) Deliver(ctx context.Context, a DeliverArgs) (err error) {
 			continue
 		}
 		if err := lease.take(ctx, m.ID); err != nil {
-			return err
+			return err // a snooze, when an earlier sender's lease or hold is still on
 		}
 		ext, sendErr := sender.Send(ctx, to, r)
 		// The outcome is recorded even if the job's context ended meanwhile.
@@ -203,7 +230,7 @@ func (e *Engine) Deliver(ctx context.Context, a DeliverArgs) (err error) {
 			e.metrics.MessagesOut.WithLabelValues(conv.Channel, "sent").Inc()
 			continue
 		}
-		err = e.deliveryFailed(rctx, q, &conv, m, sendErr)
+		err = e.deliveryFailed(rctx, q, lease, &conv, m, sendErr)
 		cancel()
 		if err != nil {
 			return err
@@ -233,24 +260,95 @@ type deliveryLease struct {
 	conv, upTo int64
 	stop       chan struct{}
 	stopped    chan struct{}
+	held       bool // a rate limit's hold was written (hold); end leaves it
 }
+
+// takeSQL leases message $3 and those queued behind it up to seq $2. The
+// first take of a run adds takeFreeSQL: it leases nothing while any of
+// those messages is under a lease that has not run out, which, since the
+// taker holds the delivery lock, is an earlier sender's: one cut off a
+// moment ago, one that stopped early and left River its retry (leaseGrace),
+// or a rate limit's hold (retry_after, see hold). Every sender, a job, a
+// recovery takeover or Receive's send in the request, thus waits it out.
+const (
+	takeSQL = `UPDATE outbound_messages SET sending_until = $4,
+			status = CASE WHEN id = $3 THEN 'sending' ELSE status END,
+			attempts = CASE WHEN id = $3 THEN attempts + 1 ELSE attempts END
+		WHERE conversation_id = $1 AND seq <= $2 AND (id = $3 OR status = 'queued')`
+	takeFreeSQL = takeSQL + ` AND NOT EXISTS (SELECT 1 FROM outbound_messages x
+			WHERE x.conversation_id = $1 AND x.seq <= $2 AND x.status IN ('queued', 'sending') AND x.sending_until > $5)`
+)
 
 // take marks message id as being sent (one more attempt) and leases it with
 // every message queued behind it up to the job's seq, in one statement; the
-// first take starts renewing the lease until end.
+// first take starts renewing the lease until end. The first take finds
+// no earlier sender's lease on, or leases nothing and returns a snooze for
+// the rest of it (river.JobSnooze; Receive leaves it to the job).
 func (l *deliveryLease) take(ctx context.Context, id int64) error {
-	if _, err := l.q.Exec(ctx, `UPDATE outbound_messages SET sending_until = $4,
-			status = CASE WHEN id = $3 THEN 'sending' ELSE status END,
-			attempts = CASE WHEN id = $3 THEN attempts + 1 ELSE attempts END
-		WHERE conversation_id = $1 AND seq <= $2 AND (id = $3 OR status = 'queued')`,
-		l.conv, l.upTo, id, l.e.clock.Now().Add(deliverLease)); err != nil {
+	now := l.e.clock.Now()
+	if l.stop != nil {
+		if _, err := l.q.Exec(ctx, takeSQL, l.conv, l.upTo, id, now.Add(deliverLease)); err != nil {
+			return fmt.Errorf("deliver: mark sending: %w", err)
+		}
+		return nil
+	}
+	n, err := l.q.Exec(ctx, takeFreeSQL, l.conv, l.upTo, id, now.Add(deliverLease), now)
+	if err != nil {
 		return fmt.Errorf("deliver: mark sending: %w", err)
 	}
-	if l.stop == nil {
-		l.stop, l.stopped = make(chan struct{}), make(chan struct{})
-		go l.renew(ctx)
+	if n == 0 {
+		var until *time.Time
+		if err := l.q.QueryRow(ctx, `SELECT max(sending_until) FROM outbound_messages
+			WHERE conversation_id = $1 AND seq <= $2 AND status IN ('queued', 'sending')`, l.conv, l.upTo).Scan(&until); err != nil {
+			return fmt.Errorf("deliver: read lease: %w", err)
+		}
+		wait := minLeaseWait
+		if until != nil {
+			wait = max(wait, until.Sub(now))
+		}
+		return river.JobSnooze(wait)
+	}
+	l.stop, l.stopped = make(chan struct{}), make(chan struct{})
+	go l.renew(ctx)
+	return nil
+}
+
+// minLeaseWait is the shortest snooze for a lease found on (one that ran
+// out between the take and the look at it is tried again soon).
+const minLeaseWait = 10 * time.Millisecond
+
+// hold records a rate limit: message id goes back to the queue with
+// errText, and it and the messages queued behind it up to the job's seq
+// are leased until until, the channel's retry_after, in one statement.
+// Whoever takes the delivery lock next (this job's retry, a recovery
+// takeover picked while the retry was "running" and not yet holding the
+// lock, a send in a webhook's request) waits until then (take), so no
+// sender goes before the channel's wait. The renewal is stopped first, so
+// that it does not overwrite the hold, and end leaves it.
+func (l *deliveryLease) hold(ctx context.Context, id int64, errText string, until time.Time) error {
+	l.stopRenewing()
+	l.held = true
+	if _, err := l.q.Exec(ctx, `UPDATE outbound_messages SET sending_until = $4,
+			status = CASE WHEN id = $3 THEN 'queued' ELSE status END,
+			error = CASE WHEN id = $3 THEN $5 ELSE error END
+		WHERE conversation_id = $1 AND seq <= $2 AND (id = $3 OR status = 'queued')`,
+		l.conv, l.upTo, id, until, errText); err != nil {
+		return fmt.Errorf("deliver: hold for a rate limit: %w", err)
 	}
 	return nil
+}
+
+// stopRenewing stops the renewal, if it runs, and waits for it.
+func (l *deliveryLease) stopRenewing() {
+	if l.stop == nil {
+		return
+	}
+	select {
+	case <-l.stop:
+	default:
+		close(l.stop)
+	}
+	<-l.stopped
 }
 
 // renew extends the lease while the job runs (only jobs slower than
@@ -283,9 +381,8 @@ func (l *deliveryLease) end(err error) {
 	if l.stop == nil {
 		return
 	}
-	close(l.stop)
-	<-l.stopped
-	if err == nil {
+	l.stopRenewing()
+	if err == nil || l.held {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
@@ -321,7 +418,7 @@ func (e *Engine) recordSent(ctx context.Context, q store.Q, id int64, ext string
 // deliveryFailed records a failed send. A nil result means the message is
 // given up and delivery goes on with the next; an error tells River to retry
 // (or, for a JobSnooze, to wait) and stops this run so order is kept.
-func (e *Engine) deliveryFailed(ctx context.Context, q store.Q, conv *store.Conversation, m store.Outbound, sendErr error) error {
+func (e *Engine) deliveryFailed(ctx context.Context, q store.Q, lease *deliveryLease, conv *store.Conversation, m store.Outbound, sendErr error) error {
 	msg := truncate(sendErr.Error(), 500)
 	var ra *RetryAfterError
 	switch {
@@ -339,14 +436,14 @@ func (e *Engine) deliveryFailed(ctx context.Context, q store.Q, conv *store.Conv
 		e.metrics.MessagesOut.WithLabelValues(conv.Channel, "failed").Inc()
 		return q.MarkOutboundFailed(ctx, m.ID, msg)
 	case errors.As(sendErr, &ra):
-		if err := q.MarkOutboundRetry(ctx, m.ID, msg); err != nil {
-			return err
-		}
-		e.metrics.DeliveryRetries.WithLabelValues(conv.Channel).Inc()
 		wait := ra.After
 		if wait < time.Second {
 			wait = time.Second
 		}
+		if err := lease.hold(ctx, m.ID, msg, e.clock.Now().Add(wait)); err != nil {
+			return err
+		}
+		e.metrics.DeliveryRetries.WithLabelValues(conv.Channel).Inc()
 		return river.JobSnooze(wait)
 	default:
 		if err := q.MarkOutboundRetry(ctx, m.ID, msg); err != nil {

@@ -107,7 +107,8 @@ func TestDeliveryFailuresKeepOrderAndDecide(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		e := newEngine(t, db, nil)
+		clk := clock.NewFake(apptest.Epoch)
+		e := newEngine(t, db, clk)
 		down := true
 		s := &fakeSender{fail: func(text string) error {
 			if down {
@@ -128,16 +129,42 @@ func TestDeliveryFailuresKeepOrderAndDecide(t *testing.T) {
 		require.Contains(t, o.Error, "503")
 
 		down = false
+		// The failed job's grace is waited out by whoever delivers next.
+		var snooze *river.JobSnoozeError
+		require.ErrorAs(t, e.Deliver(ctx, args[1]), &snooze)
+		require.Equal(t, bot.LeaseGrace, snooze.Duration)
+		require.Empty(t, s.texts())
+		clk.Advance(bot.LeaseGrace)
 		require.NoError(t, e.Deliver(ctx, args[1]))
 		require.Equal(t, []string{"1", "2"}, s.texts())
 
-		// Rate limited: the job snoozes for the wait asked.
-		s.fail = func(string) error { return &bot.RetryAfterError{After: 7 * time.Second, Err: errors.New("429")} }
-		more := handleN(t, e, "d4", 1)
+		// Rate limited: the job snoozes for the wait asked, and the
+		// messages are held until then for any other sender: a recovery
+		// takeover (queued while the job's retry was picked and not yet
+		// sending) or a send in a webhook's request waits as well.
+		limited := true
+		s.fail = func(string) error {
+			if limited {
+				return &bot.RetryAfterError{After: 7 * time.Second, Err: errors.New("429")}
+			}
+			return nil
+		}
+		more := handleN(t, e, "d4", 2)
 		err = e.Deliver(ctx, more[0])
-		var snooze *river.JobSnoozeError
 		require.ErrorAs(t, err, &snooze)
 		require.Equal(t, 7*time.Second, snooze.Duration)
+		sent := len(s.texts())
+		limited = false
+		clk.Advance(3 * time.Second)
+		for _, a := range more { // the job's retry, a takeover, the next turn's job
+			require.ErrorAs(t, e.Deliver(ctx, a), &snooze)
+			require.Equal(t, 4*time.Second, snooze.Duration)
+		}
+		require.Len(t, s.texts(), sent, "nothing sent before the retry_after")
+		clk.Advance(4 * time.Second)
+		require.NoError(t, e.Deliver(ctx, more[0]))
+		require.NoError(t, e.Deliver(ctx, more[1]))
+		require.Equal(t, []string{"1", "2"}, s.texts()[sent:])
 
 		// Blocked: the conversation becomes unreachable and later messages fail fast.
 		s.fail = func(string) error { return fmt.Errorf("403 blocked: %w", bot.ErrUnreachable) }
@@ -474,13 +501,18 @@ func TestFailedDeliveryIsLeftToRiver(t *testing.T) {
 		// keeps recovery off them while River records the job's new state.
 		clk.Advance(bot.DeliverLease + time.Second)
 		for _, fail := range []error{errors.New("503"), &bot.RetryAfterError{After: time.Minute, Err: errors.New("429")}} {
+			clk.Advance(bot.LeaseGrace) // the first failure's grace
 			e.RegisterSender("web", &fakeSender{fail: func(string) error { return fail }})
 			require.Error(t, e.Deliver(ctx, args[1]))
 			var leased int
+			hold := bot.LeaseGrace // a failure: no longer than the grace
+			if _, limited := fail.(*bot.RetryAfterError); limited {
+				hold = time.Minute // a rate limit: until its retry_after
+			}
 			require.NoError(t, db.Q().QueryRow(ctx, `SELECT count(*) FROM outbound_messages
-				WHERE conversation_id = $1 AND sending_until > $2 AND status = 'queued'`,
-				args[0].ConversationID, clk.Now().Add(bot.LeaseGrace)).Scan(&leased))
-			require.Zero(t, leased, "the failed job holds its messages no longer than the grace")
+				WHERE conversation_id = $1 AND sending_until = $2 AND status = 'queued'`,
+				args[0].ConversationID, clk.Now().Add(hold)).Scan(&leased))
+			require.Equal(t, 2, leased, "the failed job holds its messages for %s", hold)
 			// The job still looks running (River has not recorded the retry yet).
 			_, err := db.Q().Exec(ctx, `UPDATE river_job SET state = 'running' WHERE kind = 'deliver'`)
 			require.NoError(t, err)
@@ -577,5 +609,72 @@ func TestYoungMessageNotTakenOver(t *testing.T) {
 		clk.Advance(bot.DeliverLease + time.Second)
 		require.NoError(t, e.RecoverPending(ctx))
 		require.Len(t, newDeliverJobs(t, db, 1), 1, "no lease after a lease's time: its job died")
+	})
+}
+
+// TestReceiveSendsInTheRequest: with ReceiveAndSend, a received message's
+// reply is sent in the request once its turn has committed; its delivery
+// job, still queued, finds it sent. A rate limit met in the request holds
+// the reply: the job (or any takeover) waits for the channel's
+// retry_after and then sends it once; a failure leaves it to the job
+// after the grace.
+func TestReceiveSendsInTheRequest(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clk := clock.NewFake(apptest.Epoch)
+		e, s := newEngine(t, db, clk), &fakeSender{}
+		e.RegisterSender("web", s)
+
+		out, err := e.ReceiveAndSend(ctx, in("now", "1", "echo one"))
+		require.NoError(t, err)
+		require.Equal(t, []string{"one"}, s.texts(), "sent in the request")
+		o, err := db.Q().GetOutbound(ctx, out.Replies[0].ID)
+		require.NoError(t, err)
+		require.Equal(t, store.OutboundSent, o.Status)
+		jobs := newDeliverJobs(t, db, 0)
+		require.Len(t, jobs, 1, "the job is kept")
+		require.NoError(t, e.Deliver(ctx, jobs[0]))
+		require.Equal(t, []string{"one"}, s.texts(), "the job finds it sent")
+
+		// A repeat of the message sends nothing.
+		_, err = e.ReceiveAndSend(ctx, in("now", "1", "echo one"))
+		require.NoError(t, err)
+		require.Len(t, s.texts(), 1)
+
+		// Rate limited in the request: held until the retry_after.
+		limited := true
+		s.fail = func(string) error {
+			if limited {
+				return &bot.RetryAfterError{After: 9 * time.Second, Err: errors.New("429")}
+			}
+			return nil
+		}
+		_, err = e.ReceiveAndSend(ctx, in("now", "2", "echo two"))
+		require.NoError(t, err, "the message is committed whatever the send")
+		limited = false
+		job := newDeliverJobs(t, db, 1)[0]
+		var snooze *river.JobSnoozeError
+		require.ErrorAs(t, e.Deliver(ctx, job), &snooze)
+		require.Equal(t, 9*time.Second, snooze.Duration, "the job waits for the retry_after")
+		// A later message's send in its request waits too, behind it.
+		_, err = e.ReceiveAndSend(ctx, in("now", "3", "echo three"))
+		require.NoError(t, err)
+		require.Len(t, s.texts(), 1, "nothing goes before the retry_after")
+		clk.Advance(9 * time.Second)
+		require.NoError(t, e.Deliver(ctx, job))
+		require.NoError(t, e.Deliver(ctx, newDeliverJobs(t, db, 2)[0]))
+		require.Equal(t, []string{"one", "two", "three"}, s.texts())
+
+		// A failure in the request: the job sends it after the grace.
+		s.fail = func(string) error { return errors.New("502 bad gateway") }
+		_, err = e.ReceiveAndSend(ctx, in("now", "4", "echo four"))
+		require.NoError(t, err)
+		s.fail = nil
+		job = newDeliverJobs(t, db, 3)[0]
+		require.ErrorAs(t, e.Deliver(ctx, job), &snooze)
+		clk.Advance(bot.LeaseGrace)
+		require.NoError(t, e.Deliver(ctx, job))
+		require.Equal(t, []string{"one", "two", "three", "four"}, s.texts())
 	})
 }

@@ -193,6 +193,20 @@ func (e *Engine) Receive(ctx context.Context, in Inbound) (Outcome, error) {
 	return out, err
 }
 
+// ReceiveAndSend is Receive, then, once the turn has committed, the
+// replies are sent in the request as their delivery job would send them
+// (sendReplies); the job stays queued, for a failure, a rate limit or a
+// crash, and finds them sent. Webhooks use it (Telegram's, WhatsApp's):
+// the request waits for the send as well, and many run at once. A
+// poller, which records one update after another, uses Receive.
+func (e *Engine) ReceiveAndSend(ctx context.Context, in Inbound) (Outcome, error) {
+	out, err := e.Receive(ctx, in)
+	if err == nil && !out.Duplicate && len(out.Replies) > 0 {
+		e.sendReplies(ctx, out)
+	}
+	return out, err
+}
+
 // handle is Handle; with nowait, a conversation locked by another
 // transaction is store.ErrBusy instead of a wait.
 func (e *Engine) handle(ctx context.Context, in Inbound, nowait bool) (Outcome, error) {

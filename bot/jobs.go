@@ -148,10 +148,12 @@ const takeoverPeriod = time.Minute
 // all (too slow to renew its lease, or running but not yet holding the
 // lock) finishes first and nothing is sent twice. A message younger than a
 // lease is left alone: its job may have been picked (River says
-// "running") and not yet have leased it, and a takeover then would follow
-// that job at once even if it stopped to wait (a rate limit's
-// retry_after). A job that died leased its message anyway, so waiting as
-// long as a lease costs a takeover nothing.
+// "running") and not yet have leased it (or a send in a webhook's request
+// may be about to). A takeover queued while a retried job is in that
+// window is harmless: should the retry meet a rate limit again, its hold
+// (deliveryLease.hold) makes the takeover wait for the retry_after too.
+// A job that died leased its message anyway, so waiting as long as a
+// lease costs a takeover nothing.
 func (e *Engine) redeliverUncovered(ctx context.Context) error {
 	now := e.clock.Now()
 	// status IN (…) repeats the partial index's condition word for word:

@@ -184,6 +184,11 @@ func New(a *host.Host, o Options) *Bot {
 			c.secretSum = sha256.Sum256([]byte(c.secret))
 		}
 	}
+	if c.webhook && !a.Config.TurnsCallOut() {
+		// A webhook's reply is sent in its request too, after commit; the
+		// poller, one update after another, leaves it to the job.
+		c.receive = c.engine.ReceiveAndSend
+	}
 	return c
 }
 

@@ -66,8 +66,9 @@ func (m *Module) Install(_ context.Context, a *host.Host) error {
 	m.reads = newReader(api, a.Log, cm)
 	if a.HTTP != nil {
 		// A message is answered in the request unless a turn may wait on a
-		// network service (bot.Engine.Receive).
-		receive := a.Engine.Receive
+		// network service (bot.Engine.ReceiveAndSend), and its reply sent there
+		// too, after commit.
+		receive := a.Engine.ReceiveAndSend
 		if a.Config.TurnsCallOut() {
 			receive = a.Engine.Accept
 		}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -271,4 +273,89 @@ func TestTwoReplicasWebhooksKeepOrder(t *testing.T) {
 		t.Fatalf("%d replies were sent more than once", multi)
 	}
 	t.Logf("%d answered in their request, %d accepted for a job", inRequest, queued)
+}
+
+// TestKillDuringInlineSends kills `tend serve` with SIGKILL while a reply
+// is being sent in its webhook's request (bot.Engine.ReceiveAndSend), the
+// Bot API 100 ms away, restarts it, and checks that every update was
+// handled once and every reply went out, in order, a duplicate only for a
+// send in flight at the kill. One chat's first send is answered 429 with
+// retry_after: nothing goes to that chat until the wait is over, neither
+// from its delivery job nor from its later updates' requests.
+func TestKillDuringInlineSends(t *testing.T) {
+	t.Parallel()
+	stores(t, func(t *testing.T, db *store.DB, env map[string]string) {
+		const chats, n, retryAfter = 8, 8, 3
+		api := newTelegramAPI(t, 100*time.Millisecond)
+		env = webhookEnv(env, api.fake)
+		env["TELEGRAM_API_ENDPOINT"] = api.proxy.URL + "/bot%s/%s"
+		updates := webhookChats(api.fake, 9300, chats, n)
+		limited := strconv.FormatInt(9300, 10)
+		api.fake.FailMatching("sendMessage", 1, func(f url.Values) bool { return f.Get("chat_id") == limited },
+			telegramtest.TooManyRequests(retryAfter))
+		s := newServer(t, env)
+		s.mustStart()
+		var mu sync.Mutex
+		current := s
+		var killed atomic.Bool
+		var sending int
+		var killErr atomic.Value
+		postUpdates(t, updates, 1, func(int) string {
+			mu.Lock()
+			defer mu.Unlock()
+			return current.url()
+		}, func(total int64) {
+			if total < chats*n/3 || !killed.CompareAndSwap(false, true) {
+				return
+			}
+			api.hold.Store(true) // the next send, in some update's request
+			select {
+			case <-api.held:
+			case <-time.After(30 * time.Second):
+				killErr.Store(fmt.Errorf("no send to hold before the kill"))
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			current.kill()
+			if err := db.Q().QueryRow(context.Background(),
+				`SELECT count(*) FROM outbound_messages WHERE status = 'sending'`).Scan(&sending); err != nil {
+				killErr.Store(err)
+				return
+			}
+			next := newServerAt(t, env, current.addr)
+			if err := next.start(); err != nil {
+				killErr.Store(err)
+			}
+			current = next
+		})
+		if err, _ := killErr.Load().(error); err != nil {
+			t.Fatal(err)
+		}
+		if !killed.Load() || sending == 0 {
+			t.Fatalf("killed %v with %d sends under way, want one at least", killed.Load(), sending)
+		}
+		verifyWebhookChats(t, db, api.fake, updates, n, func(string) bool { return true })
+		if extra := api.total() - chats*n; extra > sending {
+			t.Errorf("%d duplicates for %d sends cut off", extra, sending)
+		}
+		// The rate limit: no send to that chat within retry_after of the 429.
+		var at []time.Time
+		for _, c := range api.fake.Calls("sendMessage") {
+			if c.Form.Get("chat_id") == limited {
+				at = append(at, c.Time)
+			}
+		}
+		if len(at) < 2 {
+			t.Fatalf("%d sends to the rate-limited chat", len(at))
+		}
+		if gap := at[1].Sub(at[0]); gap < retryAfter*time.Second {
+			t.Errorf("sent again %s after a 429 asking for %d s", gap.Round(time.Millisecond), retryAfter)
+		}
+		t.Logf("%d sends cut off by the kill, %d messages sent for %d replies; after the 429 the next send came %s later",
+			sending, api.total(), chats*n, at[1].Sub(at[0]).Round(time.Millisecond))
+		mu.Lock()
+		current.stop()
+		mu.Unlock()
+	})
 }
