@@ -146,6 +146,11 @@ func TestIntent(t *testing.T) {
 		"first psychiatry appt length":   "",
 		"duracion de la consulta":        "",
 		"book a visit, whatever the fee": intentBook,
+		// The clinic's number is the knowledge base's to give.
+		"phone number to make an appointment":     "",
+		"phone # to book a mammo":                 "",
+		"numero de telefono para sacar cita":      "",
+		"book me in, my phone number is 555 0100": intentBook,
 	} {
 		tt := &turn{Turn: &bot.Turn{In: bot.Inbound{Text: text}}}
 		require.Equal(t, want, tt.intent(), text)

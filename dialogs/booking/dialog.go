@@ -185,6 +185,12 @@ var (
 		"next available", "earliest", "soonest", "cuando puedo", "hay citas", "disponibilidad", "disponible", "lo antes posible"}
 )
 
+// phoneWords ask for the clinic's number, which the knowledge base gives
+// and the booking flow does not ("phone number to make an appointment",
+// "phone # to book a mammo").
+var phoneWords = []string{"phone number", "phone no", "phone", "number to call", "what number", "numero de telefono",
+	"telefono", "numero para"}
+
 // policyStarts open a yes/no question about what happens or is allowed
 // ("will I lose my appointment?", "if I do a video visit, do I pay
 // twice?", "can I bring my kids to my appointment?"). Unlike infoStarts
@@ -203,6 +209,9 @@ var conditionStarts = []string{"if", "what if", "y si"} // "si" is also "sí": a
 // information question and none asks about availability.
 func asksForInformation(text string) bool {
 	norm := textutil.Normalize(text)
+	if textutil.HasAny(norm, phoneWords...) && !textutil.HasAny(norm, "my phone", "my number", "mi telefono", "mi numero") {
+		return true
+	}
 	if textutil.HasAny(norm, availabilityWords...) {
 		return false
 	}
