@@ -184,9 +184,12 @@ func New(a *host.Host, o Options) *Bot {
 			c.secretSum = sha256.Sum256([]byte(c.secret))
 		}
 	}
-	if c.webhook && !a.Config.TurnsCallOut() {
-		// A webhook's reply is sent in its request too, after commit; the
-		// poller, one update after another, leaves it to the job.
+	if c.webhook && !a.Config.TurnsCallOut() && a.DB.Dialect() == store.SQLite {
+		// A webhook's reply is sent in its request too, after commit, where
+		// the delivery job waits for River's poll (SQLite). On PostgreSQL
+		// the job is woken at once by NOTIFY and a send in the request only
+		// races it for the conversation's lock (docs/performance.md, issue
+		// 17). The poller, one update after another, leaves it to the job.
 		c.receive = c.engine.ReceiveAndSend
 	}
 	return c

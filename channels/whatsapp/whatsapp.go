@@ -18,6 +18,7 @@ import (
 	"github.com/tend-health/tend/internal/catalog"
 	"github.com/tend-health/tend/internal/host"
 	"github.com/tend-health/tend/internal/poison"
+	"github.com/tend-health/tend/internal/store"
 )
 
 // Channel is the channel's name in conversations and metrics.
@@ -66,9 +67,14 @@ func (m *Module) Install(_ context.Context, a *host.Host) error {
 	m.reads = newReader(api, a.Log, cm)
 	if a.HTTP != nil {
 		// A message is answered in the request unless a turn may wait on a
-		// network service (bot.Engine.ReceiveAndSend), and its reply sent there
-		// too, after commit.
-		receive := a.Engine.ReceiveAndSend
+		// network service (bot.Engine.Receive), and on SQLite its reply is sent
+		// there too, after commit (ReceiveAndSend): on PostgreSQL the delivery
+		// job is woken at once by NOTIFY and a send in the request only races
+		// it for the conversation's lock (docs/performance.md, issue 17).
+		receive := a.Engine.Receive
+		if a.DB.Dialect() == store.SQLite {
+			receive = a.Engine.ReceiveAndSend
+		}
 		if a.Config.TurnsCallOut() {
 			receive = a.Engine.Accept
 		}
