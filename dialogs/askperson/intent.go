@@ -27,7 +27,7 @@ var requestPhrases = []string{
 	"speak to staff", "talk to the front desk", "speak to the front desk", "call me back", "please call me",
 	"can someone call me", "could someone call me", "have someone call me", "can you call me", "could you call me",
 	"can someone call", "person please", "human please", "transfer me", "connect me to", "connect me with",
-	"put me through", "i want a person", "i need a person",
+	"put me through", "i want a person",
 	"hablar con una persona", "hablar con alguien", "hablar con un humano", "hablar con una recepcionista",
 	"hablar con recepcion", "hablar con el personal", "persona real", "llamenme", "que me llamen",
 	"me pueden llamar", "me puede llamar", "comunicarme con alguien", "pasame con", "paseme con",

@@ -39,6 +39,7 @@ func TestAsksForPerson(t *testing.T) {
 		{"No tengo seguro. ¿Cuánto me cuesta la vacuna contra el virus del papiloma humano?", false},
 		{"my insurance agent says you are out of network", false},
 		{"front desk hours?", false},
+		{"Do I need a person to drive me home after the colonoscopy?", false},
 		{"I'd rather not talk to anyone, can I book online?", false},
 		{"¿Puedo sacar cita sin hablar con nadie?", false},
 		{"", false},

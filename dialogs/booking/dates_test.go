@@ -151,6 +151,7 @@ func TestIntent(t *testing.T) {
 		"phone # to book a mammo":                 "",
 		"numero de telefono para sacar cita":      "",
 		"book me in, my phone number is 555 0100": intentBook,
+		"book a phone visit for tuesday":          intentBook,
 	} {
 		tt := &turn{Turn: &bot.Turn{In: bot.Inbound{Text: text}}}
 		require.Equal(t, want, tt.intent(), text)

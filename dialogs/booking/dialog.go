@@ -188,8 +188,8 @@ var (
 // phoneWords ask for the clinic's number, which the knowledge base gives
 // and the booking flow does not ("phone number to make an appointment",
 // "phone # to book a mammo").
-var phoneWords = []string{"phone number", "phone no", "phone", "number to call", "what number", "numero de telefono",
-	"telefono", "numero para"}
+var phoneWords = []string{"phone number", "phone no", "phone to book", "phone to make", "phone to schedule", "number to call",
+	"what number", "numero de telefono", "telefono para", "numero para"}
 
 // policyStarts open a yes/no question about what happens or is allowed
 // ("will I lose my appointment?", "if I do a video visit, do I pay
