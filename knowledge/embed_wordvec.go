@@ -283,26 +283,10 @@ func (s *SIF) wordVectors(text string, limit int) [][]float32 {
 			continue
 		}
 		seen[idx[0]] = true
-		out = append(out, unit(v.Vector(idx[0], nil)))
+		out = append(out, wordvec.Normalize(v.Vector(idx[0], nil)))
 		if len(out) == limit {
 			break
 		}
-	}
-	return out
-}
-
-func unit(v []float32) []float32 {
-	n := 0.0
-	for _, x := range v {
-		n += float64(x) * float64(x)
-	}
-	if n == 0 {
-		return v
-	}
-	n = math.Sqrt(n)
-	out := make([]float32, len(v))
-	for i, x := range v {
-		out[i] = float32(float64(x) / n)
 	}
 	return out
 }

@@ -75,7 +75,7 @@ func (s *SIF) questionWords(question, qlang, passage, plang string) ([]questionW
 		if len(idx) == 0 {
 			continue
 		}
-		q := unit(v.Vector(idx[0], nil))
+		q := wordvec.Normalize(v.Vector(idx[0], nil))
 		best := 0.0
 		for at := 0; at+dims <= len(pv); at += dims {
 			best = math.Max(best, float64(dot(q, pv[at:at+dims])))
