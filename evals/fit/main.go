@@ -30,9 +30,10 @@ func main() {
 	cv := flag.Int("cv", 0, "report k-fold cross-validation on the training split instead of writing a model")
 	loko := flag.Bool("loko", false, "report leave-one-knowledge-base-out scores: fit on the others' training questions, score the one left out")
 	heldout := flag.Bool("heldout", false, "report the bundled model's search scores on the held-out split (for reports only: never tune on it)")
+	fresh := flag.String("fresh", "", "report the bundled model's search scores on every question whose id starts with this prefix, both splits: a new author's data as the model reads it before any refit")
 	flag.Parse()
-	if *heldout {
-		if err := reportHeldOut(); err != nil {
+	if *heldout || *fresh != "" {
+		if err := reportHeldOut(*fresh); err != nil {
 			fmt.Fprintln(os.Stderr, "fit:", err)
 			os.Exit(1)
 		}
@@ -174,8 +175,11 @@ func experiment(o *evals.FitOptions) {
 }
 
 // reportHeldOut prints the bundled model's search scores on the held-out
-// split, per knowledge base.
-func reportHeldOut() error {
+// split, per knowledge base; with a prefix, on every question whose id
+// starts with it, either split (a new author's file read by the model
+// fitted before it, the nearest thing here to the hidden sets), and
+// without the external sets.
+func reportHeldOut(prefix string) error {
 	ctx := context.Background()
 	defer evals.CloseFitting()
 	all, err := evals.OwnItems()
@@ -186,18 +190,26 @@ func reportHeldOut() error {
 	for _, kb := range evals.OwnKBNames() {
 		var items []evals.Item
 		for _, it := range all {
-			if it.Split == evals.SplitHeldOut && it.KB == kb && (it.Expect == evals.ExpectAnswer || it.Expect == evals.ExpectAbstain) {
+			picked := it.Split == evals.SplitHeldOut
+			if prefix != "" {
+				picked = strings.HasPrefix(it.ID, prefix)
+			}
+			if picked && it.KB == kb && (it.Expect == evals.ExpectAnswer || it.Expect == evals.ExpectAbstain) {
 				items = append(items, it)
 			}
 		}
-		s, err := evals.ScoreSearch(ctx, kb+" held out", items, knowledge.DefaultModel(), evals.FitOptions{})
+		name := kb + " held out"
+		if prefix != "" {
+			name = kb + " " + prefix + "*"
+		}
+		s, err := evals.ScoreSearch(ctx, name, items, knowledge.DefaultModel(), evals.FitOptions{})
 		if err != nil {
 			return err
 		}
 		rows = append(rows, s)
 	}
 	// The external sets, when the shared folder is found (reported, never fitted on).
-	if shared, err := evals.FindShared("."); err == nil {
+	if shared, err := evals.FindShared("."); err == nil && prefix == "" {
 		sets, err := evals.LoadAll(shared)
 		if err != nil {
 			return err
