@@ -214,8 +214,15 @@ func (c *Catalog) startList(ctx context.Context, tx *store.Tx, name string, form
 // unique): a list's name ends in .json or .csv, so it is never another's.
 func importingName(name string) string { return name + ".importing" }
 
-// dropList deletes the list of that name, if any.
+// dropList deletes the list of that name, if any, with its rows: the
+// tables have no foreign keys (migration 00177), whose check of every
+// imported row was most of PostgreSQL's work in an import.
 func dropList(ctx context.Context, q store.Q, name string) (int64, error) {
+	for _, table := range []string{"price_rates", "price_codes", "price_items"} {
+		if _, err := q.Exec(ctx, `DELETE FROM `+table+` WHERE list_id IN (SELECT id FROM price_lists WHERE name = $1)`, name); err != nil {
+			return 0, fmt.Errorf("prices: delete %s: %w", table, err)
+		}
+	}
 	return q.Exec(ctx, `DELETE FROM price_lists WHERE name = $1`, name)
 }
 

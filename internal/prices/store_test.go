@@ -103,6 +103,7 @@ func TestImportReplacesOnlyWhenTheFileIsGood(t *testing.T) {
 		f, err := c.Find(ctx, db.Q(), "CPT 70551", "en")
 		require.NoError(t, err)
 		require.Len(t, f.Matches, 1, "the old list's items are gone")
+		requireRowsOf(t, db, lists[0].ID)
 
 		rep, err = c.Import(ctx, "other", prices.JSON, openFile(examples[prices.JSON]), prices.ImportOptions{DryRun: true})
 		require.NoError(t, err)
@@ -117,7 +118,23 @@ func TestImportReplacesOnlyWhenTheFileIsGood(t *testing.T) {
 		f, err = c.Find(ctx, db.Q(), "brain MRI", "en")
 		require.NoError(t, err)
 		require.Empty(t, f.Matches)
+		requireRowsOf(t, db)
 	})
+}
+
+// requireRowsOf fails when a table of items, codes or rates has a row of
+// a list other than these (the tables have no foreign keys: a replaced or
+// deleted list's rows go with it by dropList) or has none of one of them.
+func requireRowsOf(t *testing.T, db *store.DB, lists ...int64) {
+	t.Helper()
+	for _, table := range []string{"price_items", "price_codes", "price_rates"} {
+		ids, err := store.IDs(db.Q().Query(context.Background(), `SELECT DISTINCT list_id FROM `+table+` ORDER BY list_id`))
+		require.NoError(t, err)
+		require.Equal(t, len(lists), len(ids), "%s: lists %v", table, ids)
+		for i := range lists {
+			require.Equal(t, lists[i], ids[i], table)
+		}
+	}
 }
 
 var errDisk = errors.New("disk gone")
