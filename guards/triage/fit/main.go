@@ -46,7 +46,7 @@ func main() {
 	flag.Float64Var(&o.RulesWeight, "rulesweight", 0, "weight of a message the rules call an emergency (0: 1; negative: 0)")
 	flag.Float64Var(&o.OrdinaryWeight, "qweight", 0, "weight of an ordinary question (0: default)")
 	synonyms := flag.String("synonyms", "", "print word-vector synonym candidates for these slots of concepts.yaml (comma-separated, or \"all\") and stop")
-	baseline := flag.String("baseline", "2=c1cfd73,3=0c4a771,4=e74f810,5=ce308a0", "source=commit,...: the word lists at that commit were written before that source's messages arrived (never masked for them); empty for none")
+	baseline := flag.String("baseline", "2=c1cfd73,3=0c4a771,4=e74f810,5=ce308a0,6=086ce82", "source=commit,...: the word lists at that commit were written before that source's messages arrived (never masked for them); empty for none")
 	verbose := flag.Bool("v", false, "print every category and language, and the training misses and false alarms")
 	dump := flag.String("dump", "", "write every training message's out-of-fold probability to this file (TSV)")
 	flag.Parse()
