@@ -170,7 +170,15 @@ type Outcome struct {
 // transaction: state, replies and delivery jobs commit together or not at
 // all. Web chat, console and `tend ask` use it; it returns the replies.
 func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
-	return e.handle(ctx, in, false)
+	return e.handle(ctx, in, false, nil)
+}
+
+// HandleWith is Handle with the channel's own write in the turn's
+// transaction (run again if the transaction is), as the web chat records its
+// session's activity: one transaction per message, not two (on SQLite a
+// second write waits for the writer again; on PostgreSQL it is a commit).
+func (e *Engine) HandleWith(ctx context.Context, in Inbound, with func(context.Context, *store.Tx) error) (Outcome, error) {
+	return e.handle(ctx, in, false, with)
 }
 
 // Receive is for a channel's webhook (or poller): it handles the message
@@ -186,7 +194,7 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 // when a turn needs no network service (config.TurnsCallOut): a turn that
 // waits for a chat model would hold the webhook past the channel's patience.
 func (e *Engine) Receive(ctx context.Context, in Inbound) (Outcome, error) {
-	out, err := e.handle(ctx, in, true)
+	out, err := e.handle(ctx, in, true, nil)
 	if errors.Is(err, store.ErrBusy) {
 		return e.Accept(ctx, in)
 	}
@@ -209,7 +217,7 @@ func (e *Engine) ReceiveAndSend(ctx context.Context, in Inbound) (Outcome, error
 
 // handle is Handle; with nowait, a conversation locked by another
 // transaction is store.ErrBusy instead of a wait.
-func (e *Engine) handle(ctx context.Context, in Inbound, nowait bool) (Outcome, error) {
+func (e *Engine) handle(ctx context.Context, in Inbound, nowait bool, with func(context.Context, *store.Tx) error) (Outcome, error) {
 	start := time.Now()
 	in = e.normalize(in)
 	var out Outcome
@@ -217,6 +225,11 @@ func (e *Engine) handle(ctx context.Context, in Inbound, nowait bool) (Outcome, 
 	for {
 		err := e.db.InTx(ctx, func(tx *store.Tx) error {
 			out = Outcome{}
+			if with != nil {
+				if err := with(ctx, tx); err != nil {
+					return err
+				}
+			}
 			conv, msg, dup, err := e.accept(ctx, tx, in, nowait)
 			if err != nil {
 				return err

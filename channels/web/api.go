@@ -328,7 +328,8 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request) {
 		httpserver.WriteError(w, http.StatusBadRequest, "id must be 1-64 letters, digits, - or _")
 		return
 	}
-	sess, ok := h.session(w, r, req.Session, true)
+	// The session's activity is recorded in the turn's transaction.
+	sess, ok := h.session(w, r, req.Session, false)
 	if !ok {
 		return
 	}
@@ -338,13 +339,13 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	chat := sess.chat
-	out, err := h.app.Engine.Handle(r.Context(), bot.Inbound{
+	out, err := h.app.Engine.HandleWith(r.Context(), bot.Inbound{
 		Channel: Channel, ChatID: chat, SenderID: chat, MessageID: chat[:16] + ":" + req.ID,
 		Text:    textutil.Clean(req.Text, maxTextRunes),
 		Payload: textutil.CleanLine(req.Payload, bot.MaxPayloadBytes),
 		Locale:  cleanLocale(req.Locale),
 		Meta:    map[string]string{metaSourceAddr: h.sourceKey(r)},
-	})
+	}, h.sessions.seenInTurn(sess.key))
 	if err != nil {
 		h.app.Log.Error("web message not handled", "error", err)
 		// The message was not stored; the browser keeps it and retries with the same id.

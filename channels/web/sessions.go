@@ -76,8 +76,11 @@ func hashToken(token string) string {
 func (s *sessions) issue(ctx context.Context) (string, error) {
 	token := httpserver.RandomToken(24)
 	now := s.clock.Now()
-	_, err := s.db.Q().Exec(ctx, `INSERT INTO web_sessions (token_hash, chat_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)`,
-		hashToken(token), httpserver.RandomToken(16), now)
+	err := s.db.Write(ctx, func(q store.Q) error {
+		_, err := q.Exec(ctx, `INSERT INTO web_sessions (token_hash, chat_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)`,
+			hashToken(token), httpserver.RandomToken(16), now)
+		return err
+	})
 	if err != nil {
 		return "", err
 	}
@@ -94,17 +97,32 @@ func alive(verified, anonymous int) string {
 		verified, anonymous)
 }
 
-// touch accepts a token and records activity now.
+// touch accepts a token and records activity now. It writes in the
+// process's turn (store.DB.Write): on SQLite the turns' transactions would
+// otherwise keep it sleeping in the busy handler.
 func (s *sessions) touch(ctx context.Context, token string) (session, error) {
 	now := s.clock.Now()
 	key := hashToken(token)
 	var chat string
-	err := s.db.Q().QueryRow(ctx, `UPDATE web_sessions SET last_seen_at = $4 WHERE token_hash = $1 AND `+alive(2, 3)+` RETURNING chat_id`,
-		key, now.Add(-s.verifiedIdle), now.Add(-s.anonIdle), now).Scan(&chat)
+	err := s.db.Write(ctx, func(q store.Q) error {
+		return q.QueryRow(ctx, `UPDATE web_sessions SET last_seen_at = $4 WHERE token_hash = $1 AND `+alive(2, 3)+` RETURNING chat_id`,
+			key, now.Add(-s.verifiedIdle), now.Add(-s.anonIdle), now).Scan(&chat)
+	})
 	return s.result(key, chat, err)
 }
 
-// check accepts a token without recording activity (event streams).
+// seenInTurn records activity now in the transaction of the message's turn
+// (bot.Engine.HandleWith), after check accepted the token: the message and
+// the activity commit together, one write instead of two.
+func (s *sessions) seenInTurn(key string) func(context.Context, *store.Tx) error {
+	now := s.clock.Now()
+	return func(ctx context.Context, tx *store.Tx) error {
+		return tx.ExecLater(ctx, `UPDATE web_sessions SET last_seen_at = $2 WHERE token_hash = $1`, key, now)
+	}
+}
+
+// check accepts a token without recording activity (event streams, and a
+// message before its turn records it).
 func (s *sessions) check(ctx context.Context, token string) (session, error) {
 	now := s.clock.Now()
 	key := hashToken(token)
@@ -128,7 +146,10 @@ func (s *sessions) result(key, chat string, err error) (session, error) {
 // an error.
 func (s *sessions) end(ctx context.Context, token string) (string, error) {
 	key := hashToken(token)
-	_, err := s.db.Q().Exec(ctx, `DELETE FROM web_sessions WHERE token_hash = $1`, key)
+	err := s.db.Write(ctx, func(q store.Q) error {
+		_, err := q.Exec(ctx, `DELETE FROM web_sessions WHERE token_hash = $1`, key)
+		return err
+	})
 	return key, err
 }
 
@@ -141,8 +162,11 @@ func (s *sessions) sweep(ctx context.Context, now time.Time) {
 	}
 	s.swept = now
 	s.mu.Unlock()
-	_, err := s.db.Q().Exec(ctx, `DELETE FROM web_sessions WHERE NOT `+alive(1, 2),
-		now.Add(-s.verifiedIdle), now.Add(-s.anonIdle))
+	err := s.db.Write(ctx, func(q store.Q) error {
+		_, err := q.Exec(ctx, `DELETE FROM web_sessions WHERE NOT `+alive(1, 2),
+			now.Add(-s.verifiedIdle), now.Add(-s.anonIdle))
+		return err
+	})
 	if err != nil {
 		s.log.WarnContext(ctx, "web: sweeping expired sessions", "error", err)
 	}

@@ -191,6 +191,23 @@ type Q struct {
 // Q returns auto-commit access to the repository methods.
 func (db *DB) Q() Q { return Q{q: db.q, dialect: db.dialect, keys: db.keys.Load()} }
 
+// Write runs fn's auto-commit statements (db.Q()) in this process's turn to
+// write to SQLite (gateWriter). A write outside a transaction that meets the
+// lock held by a turn sleeps in SQLite's busy handler (1, 2, 5 ... 100 ms)
+// and loses to the turns queued at the gate again and again: the web chat's
+// session touch waited up to 1.5 s under 16 senders (docs/performance.md).
+// On PostgreSQL fn runs on db.Q() at once.
+func (db *DB) Write(ctx context.Context, fn func(Q) error) error {
+	if db.writer != nil {
+		release, err := db.gateWriter(ctx)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
+	return fn(db.Q())
+}
+
 // InTx runs fn in a transaction, committing when it returns nil. Transient
 // conflicts (SQLite busy, PostgreSQL serialization failure or deadlock) are
 // retried a few times with a short pause, so fn must be safe to run again.

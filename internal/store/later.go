@@ -47,6 +47,13 @@ func (tx *Tx) later(ctx context.Context, sql string, args []any, read func(Rows)
 	return rs.Err()
 }
 
+// ExecLater runs a write whose result the transaction does not need (raw
+// SQL, as Q.Exec), held back on PostgreSQL like the writes above. The rows
+// it touches need no lock: a missing one is simply not written.
+func (tx *Tx) ExecLater(ctx context.Context, sql string, args ...any) error {
+	return tx.later(ctx, sql, args, nil)
+}
+
 // scanOne reads the single row of a result into dest.
 func scanOne(rs Rows, dest ...any) error {
 	if !rs.Next() {
