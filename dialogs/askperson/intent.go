@@ -61,6 +61,19 @@ var turningWords = wordSet("without", "sin", "instead")
 // "I'd rather not", "no quiero hablar con nadie".
 var turningPairs = [][2]string{{"dont", "want"}, {"dont", "have"}, {"rather", "not"}, {"not", "have"}, {"no", "quiero"}}
 
+// vaguePhrases name no one in particular ("I think I should talk to
+// someone"): next to counselWords the someone is a counselor, and the
+// message asks how to reach counseling, which the knowledge base answers
+// (with its crisis line; triage has read the message before any dialog).
+var vaguePhrases = map[string]bool{
+	"talk to someone": true, "speak to someone": true, "talk to somebody": true, "speak to somebody": true,
+	"speak with someone": true, "talk with someone": true, "hablar con alguien": true,
+}
+
+var counselWords = []string{"counseling", "counselling", "counselor", "counsellor", "therapy", "therapist", "mental health",
+	"psychologist", "support group", "crisis line", "hotline", "consejeria", "consejero", "consejera", "terapia", "terapeuta",
+	"psicologo", "psicologa", "salud mental", "grupo de apoyo"}
+
 // AsksForPerson reports whether a patient's message asks to be put in touch
 // with staff.
 func AsksForPerson(text string) bool {
@@ -69,7 +82,11 @@ func AsksForPerson(text string) bool {
 	if len(words) == 0 {
 		return false
 	}
+	counsel := textutil.HasAny(norm, counselWords...)
 	for _, p := range requestPhrases {
+		if counsel && vaguePhrases[p] {
+			continue
+		}
 		if at := phraseAt(words, strings.Fields(textutil.Normalize(p))); at >= 0 && !turnedAround(words, at) {
 			return true
 		}

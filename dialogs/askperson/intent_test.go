@@ -42,6 +42,12 @@ func TestAsksForPerson(t *testing.T) {
 		{"Do I need a person to drive me home after the colonoscopy?", false},
 		{"I'd rather not talk to anyone, can I book online?", false},
 		{"¿Puedo sacar cita sin hablar con nadie?", false},
+		// A vague someone next to counseling is a counselor: the knowledge
+		// base says how to reach one; a named request still hands off.
+		{"I've been overwhelmed lately and think I should talk to someone. How do I start with counseling?", false},
+		{"necesito hablar con alguien, ¿tienen terapia para estudiantes?", false},
+		{"I want to talk to a person about my counseling bill", true},
+		{"can someone call me about therapy", true},
 		{"", false},
 	} {
 		if got := askperson.AsksForPerson(c.text); got != c.want {

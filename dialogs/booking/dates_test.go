@@ -152,6 +152,18 @@ func TestIntent(t *testing.T) {
 		"numero de telefono para sacar cita":      "",
 		"book me in, my phone number is 555 0100": intentBook,
 		"book a phone visit for tuesday":          intentBook,
+		// A question after a comma, a way of doing it, a question word last.
+		"doc ordered a radiograph of my wrist, do I need to schedule or can I just walk in": "",
+		"Hi, how do I book a physical?":                        "",
+		"I'd like to book a follow-up, how about Tuesday":      intentBook,
+		"I'd like to book a follow-up, is Tuesday ok?":         intentBook,
+		"can i move my appointment by text":                    "",
+		"Can I book online?":                                   "",
+		"¿Puedo cancelar mi cita por teléfono?":                "",
+		"cancel appt how":                                      "",
+		"cancel my appointment, I'm sick":                      intentCancel,
+		"I need a follow-up with Dr. Chen, whatever day works": intentBook,
+		"necesito una cita, que tal el martes":                 intentBook,
 	} {
 		tt := &turn{Turn: &bot.Turn{In: bot.Inbound{Text: text}}}
 		require.Equal(t, want, tt.intent(), text)

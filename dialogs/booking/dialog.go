@@ -205,6 +205,24 @@ var policyStarts = []string{"will", "would", "could", "can", "am i", "did", "may
 // the rules even when it names a booking verb.
 var conditionStarts = []string{"if", "what if", "y si"} // "si" is also "sí": a policy start
 
+// clauseStarts open an information question after a comma ("doc ordered
+// an x-ray of my wrist, do I need to schedule or can I just walk in"):
+// question words only, since "is"/"are" after a comma often ask about a
+// booking ("I'd like to book, is Tuesday ok?"), and "how about Tuesday"
+// proposes a time.
+var (
+	clauseStarts    = []string{"what", "whats", "how", "where", "which", "why", "do i", "should i", "que", "como", "donde", "cual"}
+	proposingStarts = []string{"how about", "what about", "que tal", "y el", "y la"}
+)
+
+// methodWords name the way of doing something ("can I move my appointment
+// by text", "can I book online?"): a yes/no question opened by a
+// policyStart that names one asks how the clinic works, and the knowledge
+// base answers it, with or without a question mark.
+var methodWords = []string{"by text", "text back", "by texting", "by email", "online", "on line", "on the website",
+	"through the portal", "in the portal", "on the portal", "by phone", "over the phone", "on the app", "in the app",
+	"por mensaje", "por texto", "en linea", "por internet", "por el portal", "en el portal", "por telefono", "por correo"}
+
 // asksForInformation reports whether any sentence of the message is an
 // information question and none asks about availability.
 func asksForInformation(text string) bool {
@@ -223,6 +241,19 @@ func asksForInformation(text string) bool {
 		}
 		if question && (startsWithAny(words, conditionStarts) || startsWithAny(words, policyStarts) && !asksForBooking(words)) {
 			return true
+		}
+		if startsWithAny(words, policyStarts) && textutil.HasAny(words, methodWords...) {
+			return true
+		}
+		// A terse question with its question word last: "cancel appt how".
+		if w := strings.Fields(words); len(w) > 1 && (w[len(w)-1] == "how" || w[len(w)-1] == "como") {
+			return true
+		}
+		for _, clause := range strings.Split(sentence, ",")[1:] {
+			c := textutil.Normalize(clause)
+			if startsWithAny(c, clauseStarts) && !startsWithAny(c, proposingStarts) {
+				return true
+			}
 		}
 	}
 	return false
