@@ -57,6 +57,8 @@ type Turn struct {
 	dirty   bool
 	after   []func() error
 	memo    map[string]any
+	// prepared is what Preparers kept before the transaction (early.go).
+	prepared map[string]any
 }
 
 // Memo returns what fn computed for key earlier in this turn, computing it

@@ -62,6 +62,10 @@ type Engine struct {
 	fallback string
 	senders  map[string]Sender
 	notify   []func(conversationID int64)
+	// preparers are the guards and dialogs with work to do before a
+	// turn's transaction (early.go); recent is their guess of a chat.
+	preparers []Preparer
+	recent    recentChats
 }
 
 // New returns an engine with no dialogs; add them with AddDialog.
@@ -129,6 +133,9 @@ func (e *Engine) AddGuard(g Guard) {
 		i--
 	}
 	e.guards = slices.Insert(e.guards, i, g)
+	if p, ok := g.(Preparer); ok {
+		e.preparers = append(e.preparers, p)
+	}
 }
 
 // Guards are the names of the guards in the order they run.
@@ -147,6 +154,9 @@ func (e *Engine) HasDialog(name string) bool { _, ok := e.dialogs[name]; return 
 func (e *Engine) AddDialog(d Dialog) {
 	e.dialogs[d.Name()] = d
 	e.order = append(e.order, d)
+	if p, ok := d.(Preparer); ok {
+		e.preparers = append(e.preparers, p)
+	}
 }
 
 // SetFallback names the dialog that answers what no other dialog claims.
@@ -220,11 +230,13 @@ func (e *Engine) ReceiveAndSend(ctx context.Context, in Inbound) (Outcome, error
 func (e *Engine) handle(ctx context.Context, in Inbound, nowait bool, with func(context.Context, *store.Tx) error) (Outcome, error) {
 	start := time.Now()
 	in = e.normalize(in)
+	prepared := e.prepare(ctx, in)
 	var out Outcome
 	var prior *errTurn // the dialog's failure on a first attempt
+	var last *store.Conversation
 	for {
 		err := e.db.InTx(ctx, func(tx *store.Tx) error {
-			out = Outcome{}
+			out, last = Outcome{}, nil
 			if with != nil {
 				if err := with(ctx, tx); err != nil {
 					return err
@@ -243,7 +255,7 @@ func (e *Engine) handle(ctx context.Context, in Inbound, nowait bool, with func(
 			if msg.Status == store.InboundDone {
 				// Nothing older was waiting: handle just this one (stored
 				// anew by a second attempt, so under a new id).
-				var mode turnMode
+				mode := turnMode{prepared: prepared}
 				if prior != nil {
 					mode.failed = prior.err
 				}
@@ -251,6 +263,7 @@ func (e *Engine) handle(ctx context.Context, in Inbound, nowait bool, with func(
 				if err != nil {
 					return err
 				}
+				last = &conv
 				return tx.SaveConversationLater(ctx, &conv, e.clock.Now())
 			}
 			// Older messages are pending besides this one.
@@ -258,7 +271,7 @@ func (e *Engine) handle(ctx context.Context, in Inbound, nowait bool, with func(
 			if err != nil {
 				return err
 			}
-			out.Replies = byInbound[msg.ID]
+			out.Replies, last = byInbound[msg.ID], &conv
 			return nil
 		})
 		var te *errTurn
@@ -273,6 +286,9 @@ func (e *Engine) handle(ctx context.Context, in Inbound, nowait bool, with func(
 			return Outcome{}, err
 		}
 		break
+	}
+	if last != nil && len(e.preparers) > 0 {
+		e.recent.put(in.Channel, last)
 	}
 	if !out.Duplicate {
 		e.metrics.MessagesIn.WithLabelValues(in.Channel).Inc()
@@ -460,6 +476,8 @@ type turnMode struct {
 	// failed is set when the dialog already failed on an earlier attempt of
 	// the whole transaction: apologise without running it again.
 	failed error
+	// prepared is what the preparers kept for this message (early.go).
+	prepared map[string]any
 }
 
 // errTurn carries a dialog's failure out of a transaction that ran without
@@ -486,7 +504,7 @@ func (e *Engine) handleOne(ctx context.Context, tx *store.Tx, conv *store.Conver
 	turnErr := mode.failed
 	var t *Turn
 	if turnErr == nil {
-		t, turnErr = e.runTurn(ctx, tx, conv, m.ID, in)
+		t, turnErr = e.runTurn(ctx, tx, conv, m.ID, in, mode.prepared)
 		if turnErr != nil && !mode.savepoint {
 			return nil, &errTurn{inboundID: m.ID, err: turnErr}
 		}
@@ -530,9 +548,10 @@ func (e *Engine) handleOne(ctx context.Context, tx *store.Tx, conv *store.Conver
 }
 
 // runTurn decides the replies to one message.
-func (e *Engine) runTurn(ctx context.Context, tx *store.Tx, conv *store.Conversation, inboundID int64, in Inbound) (t *Turn, err error) {
+func (e *Engine) runTurn(ctx context.Context, tx *store.Tx, conv *store.Conversation, inboundID int64, in Inbound,
+	prepared map[string]any) (t *Turn, err error) {
 	t = &Turn{Ctx: ctx, In: in, Now: e.clock.Now(), Clinic: e.clinic, InboundID: inboundID,
-		conv: conv, tx: tx, engine: e, state: map[string]json.RawMessage{}}
+		conv: conv, tx: tx, engine: e, state: map[string]json.RawMessage{}, prepared: prepared}
 	if len(conv.State) > 0 {
 		if err := json.Unmarshal(conv.State, &t.state); err != nil {
 			e.log.WarnContext(ctx, "conversation state unreadable; starting afresh", "conversation_id", conv.ID)

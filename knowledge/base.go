@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tend-health/tend/internal/store"
@@ -87,6 +88,9 @@ type Base struct {
 	memMu    sync.Mutex
 	mem      *memIndex // the index in memory, per generation (index.go)
 	noMemory bool
+
+	// known is the state last read, for SearchEarly (early.go).
+	known atomic.Pointer[State]
 }
 
 // New returns a knowledge base over db (which must be migrated).
@@ -164,6 +168,8 @@ func (b *Base) State(ctx context.Context, q store.Q) (State, error) {
 	if err != nil {
 		return s, fmt.Errorf("knowledge: read state: %w", err)
 	}
+	known := s
+	b.known.Store(&known)
 	return s, nil
 }
 

@@ -75,7 +75,7 @@ func requireSameRanks(t *testing.T, db *store.DB, f *memFTS, terms []string) {
 // database query's, in the same order.
 func requireSameCandidates(t *testing.T, kb *Base, db *store.DB, mem *memIndex, q queryTerms) {
 	t.Helper()
-	want, err := kb.textCandidates(context.Background(), db.Q(), nil, q)
+	want, err := kb.textCandidates(context.Background(), db.Q(), nil, q, false)
 	require.NoError(t, err)
 	got, ok := mem.fts.candidates(selectiveTerms(q), candidatesPerSignal)
 	require.True(t, ok)

@@ -1,11 +1,9 @@
 package knowledge
 
 import (
-	"context"
 	"math"
 	"strings"
 
-	"github.com/tend-health/tend/internal/store"
 	"github.com/tend-health/tend/internal/textutil"
 )
 
@@ -100,11 +98,7 @@ const correctedWeight = 0.85
 // queryTerms analyzes the question and looks up each term's rarity; a word
 // the index has never seen is read as the closest indexed term when one is
 // a typo away.
-func (b *Base) queryTerms(ctx context.Context, q store.Q, query, context, lang string, st State) (queryTerms, error) {
-	vocab, err := b.vocabulary(ctx, q, st.Generation)
-	if err != nil {
-		return nil, err
-	}
+func (b *Base) queryTerms(vocab *vocabCache, query, context, lang string, st State) queryTerms {
 	var qt queryTerms
 	seen := map[string]bool{}
 	add := func(text string, fromContext bool) {
@@ -148,7 +142,7 @@ func (b *Base) queryTerms(ctx context.Context, q store.Q, query, context, lang s
 			}
 		}
 	}
-	return qt, nil
+	return qt
 }
 
 // idf is BM25's inverse document frequency (always positive).

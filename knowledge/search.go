@@ -52,6 +52,10 @@ type SearchOptions struct {
 	// the same transaction: a turn that searches more than once reads it
 	// once (on PostgreSQL, a round trip per search saved). Nil reads it.
 	State *State
+
+	// cachedOnly searches without the database (SearchEarly): the
+	// vocabulary and the in-memory index must be loaded for State.
+	cachedOnly bool
 }
 
 // Signals are the evidence behind a result's score (`tend kb search`).
@@ -182,10 +186,11 @@ func (b *Base) Search(ctx context.Context, q store.Q, query string, o SearchOpti
 	if err != nil {
 		return Response{}, err
 	}
-	qt, err := b.queryTerms(ctx, q, query, o.Context, o.Lang, state)
+	vocab, err := b.vocabularyFor(ctx, q, state.Generation, o.cachedOnly)
 	if err != nil {
 		return Response{}, err
 	}
+	qt := b.queryTerms(vocab, query, o.Context, o.Lang, state)
 	resp := Response{Terms: qt.names(), Threshold: b.model.Threshold}
 	if o.Mode != ModeHybrid {
 		resp.Threshold = BaselineThreshold
@@ -194,10 +199,7 @@ func (b *Base) Search(ctx context.Context, q store.Q, query string, o SearchOpti
 	vecQuery, vecLang := query, o.Lang
 	if g := b.glossaryFor(o.Lang); g != nil {
 		en, enCtx := g.Translate(query), g.Translate(o.Context)
-		et, err := b.queryTerms(ctx, q, en, enCtx, "en", state)
-		if err != nil {
-			return Response{}, err
-		}
+		et := b.queryTerms(vocab, en, enCtx, "en", state)
 		alt := newQueryInfo(b.analyzer, en, et, "en")
 		qi.alt = &alt
 		vecQuery, vecLang = en, "en"
@@ -206,13 +208,13 @@ func (b *Base) Search(ctx context.Context, q store.Q, query string, o SearchOpti
 	if state.Chunks == 0 {
 		return resp, nil
 	}
-	mem, err := b.memoryIndex(ctx, q, state)
+	mem, err := b.memoryIndexFor(ctx, q, state, o.cachedOnly)
 	if err != nil {
 		return resp, err
 	}
 	cands := map[int64]*Result{}
 	if o.Mode != ModeVector {
-		ids, err := b.textCandidates(ctx, q, mem, qi.allTerms())
+		ids, err := b.textCandidates(ctx, q, mem, qi.allTerms(), o.cachedOnly)
 		if err != nil {
 			return resp, err
 		}
@@ -306,7 +308,7 @@ func (b *Base) glossaryFor(lang string) *Glossary {
 // question's known terms: from memory, ranked as the database ranks them,
 // or from the database's index (a term the parser might split, a large
 // PostgreSQL index).
-func (b *Base) textCandidates(ctx context.Context, q store.Q, mem *memIndex, qt queryTerms) ([]int64, error) {
+func (b *Base) textCandidates(ctx context.Context, q store.Q, mem *memIndex, qt queryTerms, cachedOnly bool) ([]int64, error) {
 	if len(qt) == 0 {
 		return nil, nil
 	}
@@ -318,6 +320,9 @@ func (b *Base) textCandidates(ctx context.Context, q store.Q, mem *memIndex, qt 
 		if ids, ok := mem.fts.candidates(terms, candidatesPerSignal); ok {
 			return ids, nil
 		}
+	}
+	if cachedOnly {
+		return nil, errNotCached
 	}
 	var sql string
 	var arg string

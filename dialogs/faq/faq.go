@@ -54,6 +54,10 @@ type Dialog struct {
 	// Prices answers cost questions about the services of the clinic's
 	// price lists (nil: the documents answer them).
 	Prices PriceLists
+	// Early searches for a question before the turn's transaction
+	// (early.go); set with a local embedder only, since a message the
+	// dialog does not answer would cost a remote one a call.
+	Early bool
 }
 
 func (d Dialog) logger() *slog.Logger {
@@ -228,8 +232,9 @@ func (d Dialog) retrieve(t *bot.Turn, question string, prev state) (knowledge.Re
 	if err != nil {
 		return knowledge.Response{}, question, err
 	}
-	o := knowledge.SearchOptions{Lang: t.Lang(), Mode: d.Mode, Limit: 5, State: kb}
-	alone, err := d.KB.Search(t.Ctx, t.Q(), question, o)
+	o := d.searchOptions(t.Lang())
+	o.State = kb
+	alone, err := d.search(t, earlyAlone, question, o)
 	if err != nil {
 		return alone, question, err
 	}
@@ -239,7 +244,7 @@ func (d Dialog) retrieve(t *bot.Turn, question string, prev state) (knowledge.Re
 	// The follow-up is read as a question of its own with the previous
 	// question's topic put in front ("video visits" + "how much is it?"):
 	// the search and its confidence then see an ordinary question.
-	with, err := d.KB.Search(t.Ctx, t.Q(), d.KB.Analyzer().Topic(prev.Question, t.Lang())+" "+question, o)
+	with, err := d.search(t, earlyWith, d.withContext(prev.Question, question, t.Lang()), o)
 	if err != nil {
 		return alone, question, err
 	}

@@ -28,6 +28,9 @@ type Options struct {
 	MinConfidence float64
 	// NoSync skips syncing at start (the kb commands sync themselves).
 	NoSync bool
+	// NoEarly searches only in the turn's transaction, never before it
+	// (Dialog.Early; the tests compare the two).
+	NoEarly bool
 }
 
 // Module installs the knowledge base and the FAQ dialog, and keeps the
@@ -79,7 +82,7 @@ func (m *Module) Install(ctx context.Context, a *host.Host) error {
 	m.kb, m.app = kb, a
 	m.mu.Unlock()
 	a.Engine.AddDialog(Dialog{KB: kb, Generator: gen, MinConfidence: m.Options.MinConfidence, Mode: m.Options.Mode, Log: a.Log,
-		Prices: m.Prices})
+		Prices: m.Prices, Early: !m.Options.NoEarly && (m.Options.Offline || !a.Config.RemoteEmbeddings())})
 	if m.Options.NoSync {
 		return nil
 	}

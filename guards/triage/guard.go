@@ -64,7 +64,7 @@ func (g *Guard) Check(t *bot.Turn) (bool, error) {
 	if text == "" {
 		return false, nil
 	}
-	res := g.detector.Classify(text)
+	res := g.classify(t, text)
 	switch res.Kind {
 	case KindEmergency:
 		if res.Possible {

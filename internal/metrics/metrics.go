@@ -21,6 +21,7 @@ type Metrics struct {
 	WebhookRejections *prometheus.CounterVec   // channel, reason
 	UnknownUpdates    *prometheus.CounterVec   // channel, kind
 	Actions           *prometheus.CounterVec   // action (answer, abstain, emergency, handoff, ...)
+	Prepared          *prometheus.CounterVec   // key, result (used, stale)
 }
 
 // New creates the metrics and registers them with Go runtime collectors.
@@ -45,9 +46,12 @@ func New() *Metrics {
 			Name: "tend_unknown_updates_total", Help: "Channel events ignored because Tend does not handle their kind."}, []string{"channel", "kind"}),
 		Actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tend_actions_total", Help: "Bot decisions per reply (answer, abstain, emergency, handoff, ...)."}, []string{"action"}),
+		Prepared: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tend_prepared_total", Help: "Work done before a turn's transaction that the turn used, or found stale and did again."},
+			[]string{"key", "result"}),
 	}
 	r.MustRegister(m.MessagesIn, m.MessagesOut, m.DeliveryRetries, m.HandleSeconds, m.Errors,
-		m.WebhookRejections, m.UnknownUpdates, m.Actions,
+		m.WebhookRejections, m.UnknownUpdates, m.Actions, m.Prepared,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
