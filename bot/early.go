@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -40,6 +41,13 @@ type Early struct {
 	lang  string
 	state map[string]json.RawMessage
 	kept  map[string]any
+	ahead []string
+}
+
+// prepared is what the preparers left for a message's turn.
+type prepared struct {
+	kept  map[string]any
+	ahead []string // reads to send with the turn's first statement
 }
 
 // Text is the message's text as the turn reads it.
@@ -58,6 +66,16 @@ func (e *Early) LoadState(dialog string, v any) bool {
 		return false
 	}
 	return json.Unmarshal(raw, v) == nil
+}
+
+// ReadAhead asks for sql, a plain read without arguments that the turn
+// will run (the index's state), to be sent with the turn's first statement
+// (store.Tx.ReadAhead): on PostgreSQL the turn's own read then costs no
+// round trip. Cheap when the turn does not run it after all.
+func (e *Early) ReadAhead(sql string) {
+	if !slices.Contains(e.ahead, sql) {
+		e.ahead = append(e.ahead, sql)
+	}
 }
 
 // Keep stores v under key for the message's turn.
@@ -85,11 +103,10 @@ func (t *Turn) Prepared(key string, valid func(v any) bool) (any, bool) {
 	return v, ok
 }
 
-// prepare runs the preparers on a message about to be handled; nil when
-// none kept anything.
-func (e *Engine) prepare(ctx context.Context, in Inbound) map[string]any {
+// prepare runs the preparers on a message about to be handled.
+func (e *Engine) prepare(ctx context.Context, in Inbound) prepared {
 	if len(e.preparers) == 0 || strings.TrimSpace(in.Text) == "" {
-		return nil
+		return prepared{}
 	}
 	early := &Early{Ctx: ctx, In: in, Now: e.clock.Now()}
 	known, ok := e.recent.get(in.Channel, in.ChatID)
@@ -110,7 +127,7 @@ func (e *Engine) prepare(ctx context.Context, in Inbound) map[string]any {
 	for _, p := range e.preparers {
 		p.Prepare(early)
 	}
-	return early.kept
+	return prepared{kept: early.kept, ahead: early.ahead}
 }
 
 // recentChats remembers the language and dialog state of the conversations

@@ -230,13 +230,16 @@ func (e *Engine) ReceiveAndSend(ctx context.Context, in Inbound) (Outcome, error
 func (e *Engine) handle(ctx context.Context, in Inbound, nowait bool, with func(context.Context, *store.Tx) error) (Outcome, error) {
 	start := time.Now()
 	in = e.normalize(in)
-	prepared := e.prepare(ctx, in)
+	early := e.prepare(ctx, in)
 	var out Outcome
 	var prior *errTurn // the dialog's failure on a first attempt
 	var last *store.Conversation
 	for {
 		err := e.db.InTx(ctx, func(tx *store.Tx) error {
 			out, last = Outcome{}, nil
+			for _, sql := range early.ahead {
+				tx.ReadAhead(sql)
+			}
 			if with != nil {
 				if err := with(ctx, tx); err != nil {
 					return err
@@ -255,7 +258,7 @@ func (e *Engine) handle(ctx context.Context, in Inbound, nowait bool, with func(
 			if msg.Status == store.InboundDone {
 				// Nothing older was waiting: handle just this one (stored
 				// anew by a second attempt, so under a new id).
-				mode := turnMode{prepared: prepared}
+				mode := turnMode{prepared: early.kept}
 				if prior != nil {
 					mode.failed = prior.err
 				}

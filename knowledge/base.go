@@ -157,10 +157,13 @@ func (s State) AvgTerms() float64 {
 	return float64(s.TotalTerms) / float64(s.Chunks)
 }
 
+// StateQuery is State's read, for a turn to send ahead (store.Tx.ReadAhead).
+const StateQuery = `SELECT generation, chunks, total_terms, source, model, synced_at FROM kb_state WHERE id = 1`
+
 // State reads the index's summary row.
 func (b *Base) State(ctx context.Context, q store.Q) (State, error) {
 	var s State
-	err := q.QueryRow(ctx, `SELECT generation, chunks, total_terms, source, model, synced_at FROM kb_state WHERE id = 1`).
+	err := q.QueryRow(ctx, StateQuery).
 		Scan(&s.Generation, &s.Chunks, &s.TotalTerms, &s.Source, &s.Model, &s.SyncedAt)
 	if errors.Is(err, store.ErrNotFound) {
 		return s, errors.New("knowledge: the database is not migrated (run tend migrate)")

@@ -46,6 +46,12 @@ func (d Dialog) Prepare(e *bot.Early) {
 	if len(d.KB.Analyzer().Analyze(question, lang)) == 0 {
 		return
 	}
+	// The turn reads the index's state (and the price lists' versions) to
+	// search: those reads go with its first statement.
+	e.ReadAhead(knowledge.StateQuery)
+	if d.catalog() != nil {
+		e.ReadAhead(priceListsQuery)
+	}
 	o := d.searchOptions(lang)
 	d.searchEarly(e, earlyAlone, question, o)
 	var prev state

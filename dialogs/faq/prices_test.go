@@ -23,10 +23,16 @@ import (
 // example imported.
 func pricesHarness(t *testing.T, db *store.DB) *harness {
 	t.Helper()
+	return pricesHarnessWith(t, db, faq.Options{})
+}
+
+// pricesHarnessWith is pricesHarness with the module's options.
+func pricesHarnessWith(t *testing.T, db *store.DB, o faq.Options) *harness {
+	t.Helper()
 	cfg, err := config.LoadFrom(map[string]string{"TEND_DATA_DIR": t.TempDir()})
 	require.NoError(t, err)
 	pm := &prices.Module{}
-	mod := &faq.Module{Prices: pm}
+	mod := &faq.Module{Options: o, Prices: pm}
 	a, err := app.New(context.Background(), cfg, app.Options{Mode: app.ModeCLI, Store: db, SkipMigrate: true,
 		Modules: []app.Module{pm, mod}})
 	require.NoError(t, err)

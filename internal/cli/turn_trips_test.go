@@ -37,7 +37,7 @@ func (t *turnTrips) count(sql string) {
 		key = sql[i:]
 	}
 	key = strings.Join(strings.Fields(key), " ")
-	if len(key) > 90 {
+	if len(key) > 90 && !strings.HasPrefix(key, "batch[") {
 		key = key[:90]
 	}
 	t.mu.Lock()
@@ -69,8 +69,18 @@ func (t *turnTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.Trac
 
 func (t *turnTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
-func (t *turnTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
-	t.count("batch")
+func (t *turnTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceBatchStartData) context.Context {
+	if !t.detail || d.Batch == nil {
+		t.count("batch")
+		return ctx
+	}
+	// A batch is known by the first words of what it carries.
+	parts := make([]string, 0, len(d.Batch.QueuedQueries))
+	for _, q := range d.Batch.QueuedQueries {
+		w := strings.Fields(q.SQL)
+		parts = append(parts, strings.Join(w[:min(len(w), 4)], " "))
+	}
+	t.count("batch[" + strings.Join(parts, " | ") + "]")
 	return ctx
 }
 

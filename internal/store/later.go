@@ -24,12 +24,22 @@ import (
 // later runs sql: held back on PostgreSQL, at once on SQLite. read, when
 // set, gets the statement's rows when they arrive.
 func (tx *Tx) later(ctx context.Context, sql string, args []any, read func(Rows) error) error {
+	return tx.laterRead(ctx, sql, args, read, false)
+}
+
+// laterRead is later; with collect, read only copies the result out and
+// refuses nothing (its error means a broken invariant, not a refusal), so
+// the statement may travel with COMMIT. Should it fail there all the same,
+// the transaction has committed and the commit returns its error: the
+// caller sees a failure for work that is done, and a message's retry finds
+// it by its id.
+func (tx *Tx) laterRead(ctx context.Context, sql string, args []any, read func(Rows) error, collect bool) error {
 	if lt, ok := tx.pgTx.(*lazyTx); ok {
 		var r func(pgx.Rows) error
 		if read != nil {
 			r = func(rs pgx.Rows) error { return read(rs) }
 		}
-		return lt.later(sql, args, r)
+		return lt.hold(heldStmt{sql: sql, args: args, read: r, collect: collect && read != nil})
 	}
 	if read == nil {
 		_, err := tx.q.exec(ctx, sql, args...)
@@ -79,15 +89,16 @@ func (tx *Tx) SaveConversationLater(ctx context.Context, c *Conversation, now ti
 
 // InsertOutboundLater is InsertOutbound held back: m.ID is set when the
 // statement's result arrives, which is before the transaction's next
-// statement returns (or at the commit, if none follows).
+// statement returns (or at the commit, if none follows: the insert then
+// travels with COMMIT, its id only collected).
 func (tx *Tx) InsertOutboundLater(ctx context.Context, m *Outbound) error {
 	sql, args := tx.insertOutbound(m)
-	err := tx.later(ctx, sql, args, func(rs Rows) error {
+	err := tx.laterRead(ctx, sql, args, func(rs Rows) error {
 		if err := scanOne(rs, &m.ID); err != nil {
 			return fmt.Errorf("store: insert outbound: %w", err)
 		}
 		return nil
-	})
+	}, true)
 	if err != nil {
 		return fmt.Errorf("store: insert outbound: %w", err)
 	}

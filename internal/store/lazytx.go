@@ -28,15 +28,19 @@ type lazyTx struct {
 	conn   *pgxpool.Conn
 	tx     pgx.Tx // nil until BEGIN has been sent
 	held   []heldStmt
+	ahead  map[string]*aheadRead // reads sent ahead (ahead.go), by SQL
 	closed bool
 }
 
 // heldStmt is a statement waiting for the next round trip; read, when set,
-// receives its rows when they arrive (and must not keep them).
+// receives its rows when they arrive (and must not keep them). A collecting
+// read only copies the result out (a RETURNING id): it refuses nothing, so
+// the statement may travel with COMMIT.
 type heldStmt struct {
-	sql  string
-	args []any
-	read func(pgx.Rows) error
+	sql     string
+	args    []any
+	read    func(pgx.Rows) error
+	collect bool
 }
 
 var _ pgx.Tx = (*lazyTx)(nil)
@@ -51,10 +55,14 @@ func beginLazy(ctx context.Context, pool *pgxpool.Pool) (*lazyTx, error) {
 
 // later holds a statement back until the next one is sent.
 func (t *lazyTx) later(sql string, args []any, read func(pgx.Rows) error) error {
+	return t.hold(heldStmt{sql: sql, args: args, read: read})
+}
+
+func (t *lazyTx) hold(h heldStmt) error {
 	if t.closed {
 		return pgx.ErrTxClosed
 	}
-	t.held = append(t.held, heldStmt{sql: sql, args: args, read: read})
+	t.held = append(t.held, h)
 	return nil
 }
 
@@ -152,6 +160,9 @@ func (t *lazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, 
 	if t.closed {
 		return nil, pgx.ErrTxClosed
 	}
+	if rows, ok := t.takeAhead(sql, args); ok {
+		return rows, nil
+	}
 	if t.direct() {
 		return t.tx.Query(ctx, sql, args...)
 	}
@@ -167,7 +178,7 @@ func (t *lazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, 
 }
 
 func (t *lazyTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	if t.direct() && !t.closed {
+	if t.direct() && !t.closed && !t.hasAhead(sql, args) {
 		return t.tx.QueryRow(ctx, sql, args...)
 	}
 	rows, err := t.Query(ctx, sql, args...)
@@ -218,14 +229,15 @@ func (t *lazyTx) Begin(ctx context.Context) (pgx.Tx, error) {
 
 // Commit commits (nothing to do when no statement ran) and returns the
 // connection to the pool. Held-back statements travel with the COMMIT, but
-// only those whose results nobody reads: their one way to fail is an SQL
-// error, which turns the COMMIT into a rollback. A reader could fail after
-// the COMMIT had run, so statements with one go out first.
+// only those whose results nobody reads or only collects (a reply's
+// RETURNING id): their one way to fail is an SQL error, which turns the
+// COMMIT into a rollback. A reader that checks what it reads could refuse
+// after the COMMIT had run, so statements with one go out first.
 func (t *lazyTx) Commit(ctx context.Context) error {
 	if t.closed {
 		return pgx.ErrTxClosed
 	}
-	if slices.ContainsFunc(t.held, func(h heldStmt) bool { return h.read != nil }) {
+	if slices.ContainsFunc(t.held, func(h heldStmt) bool { return h.read != nil && !h.collect }) {
 		if err := t.flush(ctx); err != nil {
 			_ = t.Rollback(ctx)
 			return err
@@ -275,6 +287,7 @@ func (t *lazyTx) end(finish func(pgx.Tx) error) error {
 func (t *lazyTx) release() {
 	t.closed = true
 	t.held = nil
+	t.ahead = nil
 	t.conn.Release()
 }
 
