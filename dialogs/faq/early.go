@@ -4,6 +4,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tend-health/tend/bot"
+	"github.com/tend-health/tend/internal/prices"
 	"github.com/tend-health/tend/knowledge"
 )
 
@@ -50,7 +51,7 @@ func (d Dialog) Prepare(e *bot.Early) {
 	// search: those reads go with its first statement.
 	e.ReadAhead(knowledge.StateQuery)
 	if d.catalog() != nil {
-		e.ReadAhead(priceListsQuery)
+		e.ReadAhead(prices.ListsVersionQuery) // the catalog's first read of every lookup
 	}
 	o := d.searchOptions(lang)
 	d.searchEarly(e, earlyAlone, question, o)

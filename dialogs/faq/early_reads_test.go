@@ -2,7 +2,6 @@ package faq_test
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"testing"
 
@@ -10,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tend-health/tend/dialogs/faq"
+	"github.com/tend-health/tend/internal/prices"
 	"github.com/tend-health/tend/internal/store/storetest"
 	"github.com/tend-health/tend/knowledge"
 )
@@ -51,7 +51,7 @@ type aheadReads struct {
 }
 
 func isAheadRead(sql string) bool {
-	return sql == knowledge.StateQuery || strings.HasPrefix(sql, "SELECT id, imported_at FROM price_lists")
+	return sql == knowledge.StateQuery || sql == prices.ListsVersionQuery
 }
 
 func (r *aheadReads) reset() { r.mu.Lock(); r.alone, r.ahead = 0, 0; r.mu.Unlock() }

@@ -23,13 +23,6 @@ type PriceLists interface {
 	Catalog() *prices.Catalog
 }
 
-// priceListsQuery is the read that names the price lists' versions, as
-// the catalog makes it at the start of every lookup (prices.listsVersion):
-// sent ahead with the turn's first statement. Should the catalog's read
-// change, the one sent ahead goes unused (TestEarlyReads fails) and the
-// turn reads as before.
-const priceListsQuery = `SELECT id, imported_at FROM price_lists ORDER BY id`
-
 // priceState is what a price answer leaves for the next turn: the item,
 // so that "and with the PPO?" is about it, and the question that asked.
 type priceState struct {

@@ -125,11 +125,16 @@ func (c *Catalog) snapshot(ctx context.Context, q store.Q) (*snapshot, error) {
 	return s, nil
 }
 
+// ListsVersionQuery is the read that names the lists' versions at the
+// start of every lookup; exported so a turn can send it ahead with its
+// first statement (store.Tx.ReadAhead) and the lookup finds it answered.
+const ListsVersionQuery = `SELECT id, imported_at FROM price_lists ORDER BY id`
+
 // listsVersion names the lists as they are: their ids and import times
 // (a list being imported, under its temporary name, is not yet one).
 func listsVersion(ctx context.Context, q store.Q) (string, error) {
 	var b strings.Builder
-	rows, err := q.Query(ctx, `SELECT id, imported_at FROM price_lists ORDER BY id`)
+	rows, err := q.Query(ctx, ListsVersionQuery)
 	err = each(rows, err, func(r store.Row) error {
 		var id int64
 		var at time.Time
