@@ -164,6 +164,8 @@ func TestIntent(t *testing.T) {
 		"cancel my appointment, I'm sick":                      intentCancel,
 		"I need a follow-up with Dr. Chen, whatever day works": intentBook,
 		"necesito una cita, que tal el martes":                 intentBook,
+		"necesito una cita, que sea temprano por favor":        intentBook,
+		"quiero una cita el martes, como a las 3":              intentBook,
 	} {
 		tt := &turn{Turn: &bot.Turn{In: bot.Inbound{Text: text}}}
 		require.Equal(t, want, tt.intent(), text)

@@ -209,9 +209,10 @@ var conditionStarts = []string{"if", "what if", "y si"} // "si" is also "sí": a
 // an x-ray of my wrist, do I need to schedule or can I just walk in"):
 // question words only, since "is"/"are" after a comma often ask about a
 // booking ("I'd like to book, is Tuesday ok?"), and "how about Tuesday"
-// proposes a time.
+// proposes a time. Spanish "que" and "como" are left out: without their
+// accents they also say "que sea temprano" and "como a las 3".
 var (
-	clauseStarts    = []string{"what", "whats", "how", "where", "which", "why", "do i", "should i", "que", "como", "donde", "cual"}
+	clauseStarts    = []string{"what", "whats", "how", "where", "which", "why", "do i", "should i", "donde", "cual"}
 	proposingStarts = []string{"how about", "what about", "que tal", "y el", "y la"}
 )
 
