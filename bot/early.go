@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tend-health/tend/internal/lang"
 	"github.com/tend-health/tend/internal/store"
 )
 
@@ -114,12 +113,8 @@ func (e *Engine) prepare(ctx context.Context, in Inbound) prepared {
 	if !ok {
 		early.lang = e.langFor(in)
 	}
-	if in.Payload == "" && e.catalog != nil {
-		// As route does: a message clearly in another supported language
-		// switches the conversation to it.
-		if l := lang.Detect(early.Text()); l != "" && e.catalog.Supports(l) {
-			early.lang = l
-		}
+	if l := e.switchesTo(in, early.Text()); l != "" {
+		early.lang = l
 	}
 	if len(known.state) > 0 {
 		_ = json.Unmarshal(known.state, &early.state) // unreadable: no guess

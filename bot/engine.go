@@ -360,6 +360,19 @@ func wroteAt(in Inbound, now time.Time) time.Time {
 	return now
 }
 
+// switchesTo is the supported language a message's text is clearly
+// written in ("" for none, and for a button's payload): the turn answers
+// in it from this message on, and Prepare guesses it the same way.
+func (e *Engine) switchesTo(in Inbound, text string) string {
+	if in.Payload != "" || e.catalog == nil {
+		return ""
+	}
+	if l := lang.Detect(text); l != "" && e.catalog.Supports(l) {
+		return l
+	}
+	return ""
+}
+
 // langFor is the language a new conversation starts in.
 func (e *Engine) langFor(in Inbound) string {
 	if e.catalog == nil {
@@ -594,10 +607,8 @@ func (e *Engine) route(t *Turn) error {
 	}
 	// A patient who writes in another supported language is answered in it,
 	// from this message on (safety replies included).
-	if t.In.Payload == "" {
-		if l := lang.Detect(text); l != "" && l != t.conv.Lang && e.catalog.Supports(l) {
-			t.SetLang(l)
-		}
+	if l := e.switchesTo(t.In, text); l != "" && l != t.conv.Lang {
+		t.SetLang(l)
 	}
 	for _, g := range e.guards {
 		stop, err := g.Check(t)

@@ -76,11 +76,8 @@ func hashToken(token string) string {
 func (s *sessions) issue(ctx context.Context) (string, error) {
 	token := httpserver.RandomToken(24)
 	now := s.clock.Now()
-	err := s.db.Write(ctx, func(q store.Q) error {
-		_, err := q.Exec(ctx, `INSERT INTO web_sessions (token_hash, chat_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)`,
-			hashToken(token), httpserver.RandomToken(16), now)
-		return err
-	})
+	err := s.write(ctx, `INSERT INTO web_sessions (token_hash, chat_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)`,
+		hashToken(token), httpserver.RandomToken(16), now)
 	if err != nil {
 		return "", err
 	}
@@ -95,6 +92,15 @@ func alive(verified, anonymous int) string {
 	return fmt.Sprintf(`(last_seen_at > $%d OR (last_seen_at > $%d AND NOT EXISTS (
     SELECT 1 FROM conversations c WHERE c.channel = 'web' AND c.chat_id = web_sessions.chat_id AND c.patient_id IS NOT NULL)))`,
 		verified, anonymous)
+}
+
+// write runs one statement in this process's turn to write (store.DB.Write):
+// on SQLite, a write outside the turns' gate would sleep in the busy handler.
+func (s *sessions) write(ctx context.Context, sql string, args ...any) error {
+	return s.db.Write(ctx, func(q store.Q) error {
+		_, err := q.Exec(ctx, sql, args...)
+		return err
+	})
 }
 
 // touch accepts a token and records activity now. It writes in the
@@ -146,10 +152,7 @@ func (s *sessions) result(key, chat string, err error) (session, error) {
 // an error.
 func (s *sessions) end(ctx context.Context, token string) (string, error) {
 	key := hashToken(token)
-	err := s.db.Write(ctx, func(q store.Q) error {
-		_, err := q.Exec(ctx, `DELETE FROM web_sessions WHERE token_hash = $1`, key)
-		return err
-	})
+	err := s.write(ctx, `DELETE FROM web_sessions WHERE token_hash = $1`, key)
 	return key, err
 }
 
@@ -162,11 +165,7 @@ func (s *sessions) sweep(ctx context.Context, now time.Time) {
 	}
 	s.swept = now
 	s.mu.Unlock()
-	err := s.db.Write(ctx, func(q store.Q) error {
-		_, err := q.Exec(ctx, `DELETE FROM web_sessions WHERE NOT `+alive(1, 2),
-			now.Add(-s.verifiedIdle), now.Add(-s.anonIdle))
-		return err
-	})
+	err := s.write(ctx, `DELETE FROM web_sessions WHERE NOT `+alive(1, 2), now.Add(-s.verifiedIdle), now.Add(-s.anonIdle))
 	if err != nil {
 		s.log.WarnContext(ctx, "web: sweeping expired sessions", "error", err)
 	}
